@@ -1,0 +1,29 @@
+//! Exit codes, documented in README.md. Scripts rely on them, so they only ever grow.
+
+use crate::source::manifests::ManifestError;
+
+/// Success.
+pub const OK: u8 = 0;
+/// A failure with no more specific code (for `kn-mesh auth`: the token lacks permissions).
+pub const FAILURE: u8 = 1;
+/// Bad input: an unknown flag, a malformed or unreadable manifest or configuration file.
+pub const BAD_INPUT: u8 = 2;
+/// `kn-mesh auth`: the token is over-privileged.
+pub const OVER_PRIVILEGED: u8 = 3;
+/// The server or backend could not be reached, or answered with an error or a body we cannot read.
+pub const UNREACHABLE: u8 = 4;
+/// The server or backend rejected the token (401).
+pub const TOKEN_REJECTED: u8 = 5;
+
+/// The exit code for an error, from the first typed error in its chain.
+pub fn code_for(report: &color_eyre::Report) -> u8 {
+    for cause in report.chain() {
+        if cause.downcast_ref::<ManifestError>().is_some() {
+            return BAD_INPUT;
+        }
+        if cause.downcast_ref::<crate::cli::UsageError>().is_some() {
+            return BAD_INPUT;
+        }
+    }
+    FAILURE
+}

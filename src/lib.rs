@@ -1,0 +1,10 @@
+//! kn-mesh: the Knative Eventing mesh as navigable trees, and what a bearer token may read.
+//!
+//! Data flows one way (DESIGN.md §1): a `source` produces a `Snapshot`, `mesh::build` turns it
+//! into a `Mesh`, and a face (`output`, later the TUI) shows it.
+
+pub mod cli;
+pub mod exit;
+pub mod mesh;
+pub mod output;
+pub mod source;

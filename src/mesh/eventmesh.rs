@@ -1,0 +1,347 @@
+//! The Knative eventmesh backend's `GET /v1/getEventMesh` body (DESIGN.md §3), projected from a
+//! Mesh, and parsed back into a (reduced) Mesh for backend mode.
+//!
+//! The projection reproduces the backend's rules exactly, including where our own trees know
+//! better (it ignores `filters`, matches sources to event types by type across namespaces, and
+//! pins references to the event type's namespace). The rules themselves live in `build`, which
+//! stores their results on the nodes; this module only maps field names.
+
+use super::model::*;
+use super::objects::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventMesh {
+    pub event_types: Vec<EmEventType>,
+    pub brokers: Vec<EmBroker>,
+    pub subscribables: Vec<EmSubscribable>,
+    #[serde(default)]
+    pub sources: Vec<EmSource>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmBroker {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub labels: Option<StringMap>,
+    pub annotations: Option<StringMap>,
+    pub provided_event_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmEventType {
+    pub namespace: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_data: Option<String>,
+    #[serde(default, rename = "schemaURL", skip_serializing_if = "Option::is_none")]
+    pub schema_url: Option<String>,
+    pub labels: Option<StringMap>,
+    pub annotations: Option<StringMap>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<EmReference>,
+    pub consumed_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmReference {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmSubscribable {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub labels: Option<StringMap>,
+    pub annotations: Option<StringMap>,
+    pub group: String,
+    pub kind: String,
+    pub provided_event_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmSource {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub labels: Option<StringMap>,
+    pub annotations: Option<StringMap>,
+    pub group: String,
+    pub kind: String,
+    pub provided_event_type_types: Vec<String>,
+    pub provided_event_types: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sink: Option<EmReference>,
+}
+
+/// The backend drops `last-applied-configuration` and turns an empty result into null.
+fn filter_annotations(annotations: &Option<StringMap>) -> Option<StringMap> {
+    let filtered: StringMap = annotations
+        .as_ref()?
+        .iter()
+        .filter(|(key, _)| key.as_str() != LAST_APPLIED_ANNOTATION)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (!filtered.is_empty()).then_some(filtered)
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.is_empty())
+}
+
+pub fn project(mesh: &Mesh) -> EventMesh {
+    let event_types = mesh
+        .event_types
+        .iter()
+        .map(|node| {
+            let et = &node.object;
+            EmEventType {
+                namespace: et.namespace().to_string(),
+                name: et.name().to_string(),
+                event_type: et.cloud_event_type().to_string(),
+                uid: et.metadata.uid.clone(),
+                description: non_empty(&et.spec.description),
+                schema_data: non_empty(&et.spec.schema_data),
+                schema_url: non_empty(&et.spec.schema),
+                labels: et.metadata.labels.clone(),
+                annotations: filter_annotations(&et.metadata.annotations),
+                reference: et.spec.reference.as_ref().map(|r| EmReference {
+                    group: group_of(&r.api_version).to_string(),
+                    kind: r.kind.clone(),
+                    namespace: et.namespace().to_string(),
+                    name: r.name.clone(),
+                }),
+                consumed_by: node.backstage_consumers.clone(),
+            }
+        })
+        .collect();
+    let brokers = mesh
+        .brokers
+        .iter()
+        .map(|node| EmBroker {
+            namespace: node.object.namespace().to_string(),
+            name: node.object.name().to_string(),
+            uid: node.object.metadata.uid.clone(),
+            labels: node.object.metadata.labels.clone(),
+            annotations: filter_annotations(&node.object.metadata.annotations),
+            provided_event_types: node
+                .event_types
+                .iter()
+                .filter(|link| link.via == Via::Reference)
+                .map(|link| link.key.to_string())
+                .collect(),
+        })
+        .collect();
+    let subscribables = mesh
+        .channels
+        .iter()
+        .map(|node| EmSubscribable {
+            namespace: node.object.namespace().to_string(),
+            name: node.object.name().to_string(),
+            uid: node.object.metadata.uid.clone(),
+            labels: node.object.metadata.labels.clone(),
+            annotations: filter_annotations(&node.object.metadata.annotations),
+            group: node.group.clone(),
+            kind: node.object.kind.clone(),
+            provided_event_types: node.event_types.iter().map(ToString::to_string).collect(),
+        })
+        .collect();
+    let sources = mesh
+        .sources
+        .iter()
+        .map(|node| EmSource {
+            namespace: node.object.namespace().to_string(),
+            name: node.object.name().to_string(),
+            uid: node.object.metadata.uid.clone(),
+            labels: node.object.metadata.labels.clone(),
+            annotations: filter_annotations(&node.object.metadata.annotations),
+            group: node.group.clone(),
+            kind: node.object.kind.clone(),
+            provided_event_type_types: node.provided_types.clone(),
+            provided_event_types: node.event_types.iter().map(ToString::to_string).collect(),
+            sink: node.backend_sink.as_ref().map(|s| EmReference {
+                group: s.group.clone(),
+                kind: s.kind.clone(),
+                namespace: s.namespace.clone(),
+                name: s.name.clone(),
+            }),
+        })
+        .collect();
+    EventMesh {
+        event_types,
+        brokers,
+        subscribables,
+        sources,
+    }
+}
+
+fn meta(namespace: &str, name: &str, uid: &str, labels: &Option<StringMap>, annotations: &Option<StringMap>) -> ObjectMeta {
+    ObjectMeta {
+        name: name.to_string(),
+        namespace: namespace.to_string(),
+        uid: uid.to_string(),
+        labels: labels.clone(),
+        annotations: annotations.clone(),
+        ..ObjectMeta::default()
+    }
+}
+
+fn parse_key(text: &str) -> ObjectKey {
+    ObjectKey::try_from(text.to_string()).unwrap_or_else(|_| ObjectKey::new("", text))
+}
+
+/// Turns the backend's body into a reduced Mesh: objects carry only what the backend sends,
+/// there are no triggers or subscriptions, and consumers are Backstage ids.
+pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
+    let unknown_consumer = |id: &str| id.to_string();
+    let mut mesh = Mesh {
+        reduced: true,
+        ..Mesh::default()
+    };
+    for et in &event_mesh.event_types {
+        let reference = et.reference.as_ref().map(|r| KReference {
+            // The backend keeps only the group; "group/v1" keeps `group_of` exact.
+            api_version: format!("{}/v1", r.group),
+            kind: r.kind.clone(),
+            name: r.name.clone(),
+            namespace: r.namespace.clone(),
+            ..KReference::default()
+        });
+        let producers = reference
+            .iter()
+            .map(|r| Producer {
+                group: group_of(&r.api_version).to_string(),
+                kind: r.kind.clone(),
+                key: ObjectKey::new(&r.namespace, &r.name),
+                via: Via::Reference,
+                found: true,
+            })
+            .collect();
+        mesh.event_types.push(EventTypeNode {
+            object: EventType {
+                api_version: "eventing.knative.dev/v1beta2".into(),
+                kind: "EventType".into(),
+                metadata: meta(&et.namespace, &et.name, &et.uid, &et.labels, &et.annotations),
+                spec: EventTypeSpec {
+                    event_type: Some(et.event_type.clone()),
+                    schema: et.schema_url.clone(),
+                    schema_data: et.schema_data.clone(),
+                    description: et.description.clone(),
+                    reference,
+                    ..EventTypeSpec::default()
+                },
+                ..EventType::default()
+            },
+            producers,
+            consumers: Vec::new(),
+            backstage_consumers: et.consumed_by.iter().map(|id| unknown_consumer(id)).collect(),
+        });
+    }
+    for broker in &event_mesh.brokers {
+        mesh.brokers.push(BrokerNode {
+            object: Broker {
+                api_version: "eventing.knative.dev/v1".into(),
+                kind: "Broker".into(),
+                metadata: meta(&broker.namespace, &broker.name, &broker.uid, &broker.labels, &broker.annotations),
+                ..Broker::default()
+            },
+            triggers: Vec::new(),
+            event_types: broker
+                .provided_event_types
+                .iter()
+                .map(|key| EventTypeLink {
+                    key: parse_key(key),
+                    via: Via::Reference,
+                })
+                .collect(),
+            internal_channels: Vec::new(),
+        });
+    }
+    for channel in &event_mesh.subscribables {
+        mesh.channels.push(ChannelNode {
+            object: Channel {
+                api_version: format!("{}/v1", channel.group),
+                kind: channel.kind.clone(),
+                metadata: meta(&channel.namespace, &channel.name, &channel.uid, &channel.labels, &channel.annotations),
+                ..Channel::default()
+            },
+            group: channel.group.clone(),
+            owner: None,
+            subscriptions: Vec::new(),
+            event_types: channel.provided_event_types.iter().map(|k| parse_key(k)).collect(),
+        });
+    }
+    for source in &event_mesh.sources {
+        let sink_ref = source.sink.as_ref().map(|s| KReference {
+            api_version: format!("{}/v1", s.group),
+            kind: s.kind.clone(),
+            name: s.name.clone(),
+            namespace: s.namespace.clone(),
+            ..KReference::default()
+        });
+        let resolution = if sink_ref.is_some() {
+            Resolution::Found { backstage_id: None }
+        } else {
+            Resolution::Missing
+        };
+        mesh.sources.push(SourceNode {
+            object: Source {
+                api_version: format!("{}/v1", source.group),
+                kind: source.kind.clone(),
+                metadata: meta(&source.namespace, &source.name, &source.uid, &source.labels, &source.annotations),
+                spec: SourceSpec {
+                    sink: sink_ref.clone().map(|r| Destination {
+                        reference: Some(r),
+                        ..Destination::default()
+                    }),
+                    ..SourceSpec::default()
+                },
+                ..Source::default()
+            },
+            group: source.group.clone(),
+            sink: SubscriberLink {
+                reference: sink_ref,
+                uri: None,
+                resolution,
+            },
+            provided_types: source.provided_event_type_types.clone(),
+            event_types: source.provided_event_types.iter().map(|k| parse_key(k)).collect(),
+            backend_sink: source.sink.as_ref().map(|s| GroupKindRef {
+                group: s.group.clone(),
+                kind: s.kind.clone(),
+                namespace: s.namespace.clone(),
+                name: s.name.clone(),
+            }),
+        });
+    }
+    // The backend already sorts event types; brokers come in list order. Keep our invariant.
+    mesh.brokers
+        .sort_by(|a, b| (a.object.namespace(), a.object.name()).cmp(&(b.object.namespace(), b.object.name())));
+    let mut namespaces: Vec<String> = mesh
+        .brokers
+        .iter()
+        .map(|b| b.object.namespace().to_string())
+        .chain(mesh.event_types.iter().map(|e| e.object.namespace().to_string()))
+        .chain(mesh.channels.iter().map(|c| c.object.namespace().to_string()))
+        .chain(mesh.sources.iter().map(|s| s.object.namespace().to_string()))
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+    mesh.namespaces = namespaces;
+    mesh
+}

@@ -1,0 +1,237 @@
+//! Trigger filters evaluated against what an event type says about its events.
+//!
+//! An event type pins some CloudEvents attributes (its type, often its source) and leaves the
+//! rest open. A filter on an open attribute can neither be confirmed nor ruled out, so the
+//! answer has three values: matches, does not match, unknown. CESQL is not evaluated (its
+//! expressions can test anything, including data), so it is always unknown.
+
+use super::objects::{EventType, SubscriptionsApiFilter, TriggerSpec};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Match,
+    NoMatch,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterOutcome {
+    pub outcome: Outcome,
+    /// Why the answer is unknown or no match; empty for a plain match.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+impl FilterOutcome {
+    fn matched() -> Self {
+        Self {
+            outcome: Outcome::Match,
+            reason: String::new(),
+        }
+    }
+
+    fn no_match(reason: String) -> Self {
+        Self {
+            outcome: Outcome::NoMatch,
+            reason,
+        }
+    }
+
+    fn unknown(reason: String) -> Self {
+        Self {
+            outcome: Outcome::Unknown,
+            reason,
+        }
+    }
+
+    /// Kleene AND: any no-match decides; otherwise any unknown makes it unknown.
+    fn and(results: impl IntoIterator<Item = FilterOutcome>) -> Self {
+        let mut unknown = None;
+        for result in results {
+            match result.outcome {
+                Outcome::NoMatch => return result,
+                Outcome::Unknown => {
+                    unknown.get_or_insert(result);
+                }
+                Outcome::Match => {}
+            }
+        }
+        unknown.unwrap_or_else(Self::matched)
+    }
+
+    /// Kleene OR: any match decides; otherwise any unknown makes it unknown.
+    fn or(results: impl IntoIterator<Item = FilterOutcome>) -> Self {
+        let mut unknown = None;
+        let mut last_no_match = None;
+        for result in results {
+            match result.outcome {
+                Outcome::Match => return result,
+                Outcome::Unknown => {
+                    unknown.get_or_insert(result);
+                }
+                Outcome::NoMatch => last_no_match = Some(result),
+            }
+        }
+        unknown
+            .or(last_no_match)
+            // `any: []` matches nothing.
+            .unwrap_or_else(|| Self::no_match("empty any".into()))
+    }
+
+    fn not(self) -> Self {
+        match self.outcome {
+            Outcome::Match => Self::no_match(format!("not ({})", describe_match(&self))),
+            Outcome::NoMatch => Self::matched(),
+            Outcome::Unknown => self,
+        }
+    }
+}
+
+fn describe_match(outcome: &FilterOutcome) -> &str {
+    if outcome.reason.is_empty() {
+        "matched"
+    } else {
+        &outcome.reason
+    }
+}
+
+/// Evaluates a trigger's filter against an event type. `filters` replaces `filter` when it is
+/// non-empty, as in Knative.
+pub fn evaluate(spec: &TriggerSpec, event_type: &EventType) -> FilterOutcome {
+    if !spec.filters.is_empty() {
+        return FilterOutcome::and(
+            spec.filters
+                .iter()
+                .map(|filter| evaluate_dialect(filter, event_type)),
+        );
+    }
+    let Some(attributes) = spec.filter.as_ref().and_then(|f| f.attributes.as_ref()) else {
+        return FilterOutcome::matched();
+    };
+    FilterOutcome::and(attributes.iter().map(|(name, wanted)| {
+        if wanted.is_empty() {
+            FilterOutcome::matched()
+        } else {
+            compare(event_type, name, wanted, "=", |value, wanted| value == wanted)
+        }
+    }))
+}
+
+fn evaluate_dialect(filter: &SubscriptionsApiFilter, event_type: &EventType) -> FilterOutcome {
+    let mut parts = Vec::new();
+    let map_dialects: [(&Option<_>, &str, fn(&str, &str) -> bool); 3] = [
+        (&filter.exact, "=", |value, wanted| value == wanted),
+        (&filter.prefix, "starts with", |value, wanted| {
+            value.starts_with(wanted)
+        }),
+        (&filter.suffix, "ends with", |value, wanted| {
+            value.ends_with(wanted)
+        }),
+    ];
+    for (dialect, verb, test) in map_dialects {
+        if let Some(attributes) = dialect {
+            parts.push(FilterOutcome::and(
+                attributes
+                    .iter()
+                    .map(|(name, wanted)| compare(event_type, name, wanted, verb, test)),
+            ));
+        }
+    }
+    if let Some(all) = &filter.all {
+        parts.push(FilterOutcome::and(
+            all.iter().map(|f| evaluate_dialect(f, event_type)),
+        ));
+    }
+    if let Some(any) = &filter.any {
+        parts.push(FilterOutcome::or(
+            any.iter().map(|f| evaluate_dialect(f, event_type)),
+        ));
+    }
+    if let Some(not) = &filter.not {
+        parts.push(evaluate_dialect(not, event_type).not());
+    }
+    if filter.cesql.is_some() {
+        parts.push(FilterOutcome::unknown("CESQL is not evaluated".into()));
+    }
+    FilterOutcome::and(parts)
+}
+
+fn compare(
+    event_type: &EventType,
+    attribute: &str,
+    wanted: &str,
+    verb: &str,
+    test: fn(&str, &str) -> bool,
+) -> FilterOutcome {
+    match event_type.pinned_attribute(attribute) {
+        // A v1beta3 value such as "https://github.com/{org}" is a template, not a value.
+        Some(value) if value.contains('{') => FilterOutcome::unknown(format!(
+            "the event type's {attribute} is a template ({value})"
+        )),
+        Some(value) if test(value, wanted) => FilterOutcome::matched(),
+        Some(value) => FilterOutcome::no_match(format!(
+            "{attribute} is {value:?}, filter wants {verb} {wanted:?}"
+        )),
+        None => FilterOutcome::unknown(format!(
+            "the event type does not pin {attribute} (filter wants {verb} {wanted:?})"
+        )),
+    }
+}
+
+/// The filter in readable form, one line per condition, for trees and the detail pane.
+pub fn describe(spec: &TriggerSpec) -> Vec<String> {
+    if !spec.filters.is_empty() {
+        return spec.filters.iter().map(describe_dialect).collect();
+    }
+    match spec.filter.as_ref().and_then(|f| f.attributes.as_ref()) {
+        Some(attributes) if !attributes.is_empty() => attributes
+            .iter()
+            .map(|(name, wanted)| {
+                if wanted.is_empty() {
+                    format!("{name} = (any)")
+                } else {
+                    format!("{name} = {wanted:?}")
+                }
+            })
+            .collect(),
+        _ => vec!["(none: every event)".to_string()],
+    }
+}
+
+fn describe_dialect(filter: &SubscriptionsApiFilter) -> String {
+    let mut parts = Vec::new();
+    for (dialect, verb) in [
+        (&filter.exact, "="),
+        (&filter.prefix, "starts with"),
+        (&filter.suffix, "ends with"),
+    ] {
+        for (name, wanted) in dialect.iter().flatten() {
+            parts.push(format!("{name} {verb} {wanted:?}"));
+        }
+    }
+    if let Some(all) = &filter.all {
+        parts.push(format!(
+            "all({})",
+            all.iter().map(describe_dialect).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(any) = &filter.any {
+        parts.push(format!(
+            "any({})",
+            any.iter().map(describe_dialect).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(not) = &filter.not {
+        parts.push(format!("not({})", describe_dialect(not)));
+    }
+    if let Some(expression) = &filter.cesql {
+        parts.push(format!("cesql: {expression}"));
+    }
+    if parts.is_empty() {
+        "(empty filter)".into()
+    } else {
+        parts.join(" and ")
+    }
+}

@@ -1,0 +1,254 @@
+//! The built mesh: the objects plus the relations between them. Relations are stored as
+//! "namespace/name" keys in both directions, so the JSON output reads well with jq and parses
+//! back into exactly the same model.
+
+use super::filter::FilterOutcome;
+use super::objects::{
+    Broker, Channel, EventType, KReference, ObjectKey, Source, Subscription, Trigger,
+};
+use super::snapshot::AccessMarker;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mesh {
+    /// True when the mesh came from the eventmesh backend: no triggers or subscriptions, and
+    /// consumers known only by their Backstage id.
+    #[serde(default)]
+    pub reduced: bool,
+    pub namespaces: Vec<String>,
+    pub brokers: Vec<BrokerNode>,
+    pub triggers: Vec<TriggerNode>,
+    pub event_types: Vec<EventTypeNode>,
+    pub channels: Vec<ChannelNode>,
+    pub subscriptions: Vec<SubscriptionNode>,
+    pub sources: Vec<SourceNode>,
+    pub access: Vec<AccessMarker>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// How an event type is tied to its producer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Via {
+    /// `spec.reference` names the producer.
+    Reference,
+    /// The deprecated v1beta2 `spec.broker` field names the broker.
+    BrokerField,
+    /// The source's CRD declares the type in `registry.knative.dev/eventTypes`.
+    SourceRegistry,
+    /// The source reports the type in `status.ceAttributes`.
+    SourceStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokerNode {
+    pub object: Broker,
+    pub triggers: Vec<ObjectKey>,
+    /// Event types this broker produces, in event type order.
+    pub event_types: Vec<EventTypeLink>,
+    /// Channels the broker owns (`<broker>-kne-trigger`), as "namespace/name".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub internal_channels: Vec<ObjectKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypeLink {
+    pub key: ObjectKey,
+    pub via: Via,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TriggerNode {
+    pub object: Trigger,
+    /// Whether `spec.broker` names a broker we know of in the trigger's namespace.
+    pub broker_found: bool,
+    pub subscriber: SubscriberLink,
+    /// Event types reaching the trigger's broker, with the filter's verdict on each.
+    pub event_types: Vec<EventTypeMatch>,
+    /// The per-trigger Subscriptions a channel-based broker creates, as "namespace/name".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub internal_subscriptions: Vec<ObjectKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypeMatch {
+    pub key: ObjectKey,
+    pub outcome: FilterOutcome,
+}
+
+/// A subscriber, reply or sink: where it points and what we found there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriberLink {
+    /// The ref with its namespace defaulted to the referrer's, as the Knative webhook does.
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<KReference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    pub resolution: Resolution,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum Resolution {
+    /// The referenced object exists; its Backstage id, when it carries one.
+    #[serde(rename_all = "camelCase")]
+    Found {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backstage_id: Option<String>,
+    },
+    NotFound,
+    /// The token may not read the referenced object: it exists or not, we cannot tell.
+    Forbidden { message: String },
+    Failed { message: String },
+    /// No ref: only a URI, nothing to look up.
+    UriOnly,
+    /// Neither a ref nor a URI.
+    Missing,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypeNode {
+    pub object: EventType,
+    pub producers: Vec<Producer>,
+    pub consumers: Vec<Consumer>,
+    /// `consumedBy` exactly as the eventmesh backend computes it (DESIGN.md §3).
+    pub backstage_consumers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Producer {
+    pub group: String,
+    pub kind: String,
+    pub key: ObjectKey,
+    pub via: Via,
+    /// False when the event type points at an object we did not find.
+    pub found: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Consumer {
+    pub kind: ConsumerKind,
+    pub key: ObjectKey,
+    pub outcome: FilterOutcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsumerKind {
+    Trigger,
+    Subscription,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelNode {
+    pub object: Channel,
+    /// The API group of the channel kind (from its CRD).
+    pub group: String,
+    /// The broker that owns this channel, if it is a broker's internal channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<OwnerLink>,
+    pub subscriptions: Vec<ObjectKey>,
+    /// Event types whose reference names this channel (the backend's `providedEventTypes`).
+    pub event_types: Vec<ObjectKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerLink {
+    pub kind: String,
+    pub key: ObjectKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionNode {
+    pub object: Subscription,
+    pub channel_found: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<OwnerLink>,
+    pub subscriber: SubscriberLink,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<SubscriberLink>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceNode {
+    pub object: Source,
+    /// The API group of the source kind (from its CRD).
+    pub group: String,
+    pub sink: SubscriberLink,
+    /// Types the source kind declares in its CRD (`providedEventTypeTypes`).
+    pub provided_types: Vec<String>,
+    /// Event types, in any namespace, whose type the source declares (`providedEventTypes`).
+    pub event_types: Vec<ObjectKey>,
+    /// The sink as the eventmesh backend reports it: only a complete ref, in the source's own
+    /// namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_sink: Option<GroupKindRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupKindRef {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Mesh {
+    pub fn broker(&self, key: &ObjectKey) -> Option<&BrokerNode> {
+        find(&self.brokers, key, |n| &n.object.metadata)
+    }
+
+    pub fn trigger(&self, key: &ObjectKey) -> Option<&TriggerNode> {
+        find(&self.triggers, key, |n| &n.object.metadata)
+    }
+
+    pub fn event_type(&self, key: &ObjectKey) -> Option<&EventTypeNode> {
+        find(&self.event_types, key, |n| &n.object.metadata)
+    }
+
+    pub fn subscription(&self, key: &ObjectKey) -> Option<&SubscriptionNode> {
+        self.subscriptions
+            .iter()
+            .find(|n| n.object.metadata.namespace == key.namespace && n.object.name() == key.name)
+    }
+
+    pub fn channel(&self, key: &ObjectKey) -> Option<&ChannelNode> {
+        self.channels
+            .iter()
+            .find(|n| n.object.namespace() == key.namespace && n.object.name() == key.name)
+    }
+
+    /// How many places the token was denied.
+    pub fn denied_count(&self) -> usize {
+        self.access.iter().filter(|m| m.access.is_denied()).count()
+    }
+}
+
+/// Brokers, triggers and event types are kept sorted by namespace, then name, so a key finds
+/// its node by binary search.
+fn find<'a, T>(
+    nodes: &'a [T],
+    key: &ObjectKey,
+    meta: impl Fn(&T) -> &super::objects::ObjectMeta,
+) -> Option<&'a T> {
+    nodes
+        .binary_search_by(|node| {
+            let m = meta(node);
+            (m.namespace.as_str(), m.name.as_str()).cmp(&(key.namespace.as_str(), key.name.as_str()))
+        })
+        .ok()
+        .map(|i| &nodes[i])
+}

@@ -1,0 +1,547 @@
+//! The trees every face shows: the text output (`-o tree`) prints them, the TUI navigates them.
+//! Denied, missing and failed data get a node of their own in the place the data would be.
+
+use super::filter::{self, Outcome};
+use super::model::*;
+use super::objects::{ObjectKey, Readiness, Status};
+use super::snapshot::{Access, AccessMarker};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+pub enum View {
+    Brokers,
+    EventTypes,
+    Sources,
+    Channels,
+}
+
+impl View {
+    pub const ALL: [View; 4] = [View::Brokers, View::EventTypes, View::Sources, View::Channels];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Brokers => "Brokers",
+            View::EventTypes => "Event types",
+            View::Sources => "Sources",
+            View::Channels => "Channels",
+        }
+    }
+
+    /// Resources whose denial belongs in this view.
+    fn resources(self) -> &'static [&'static str] {
+        match self {
+            View::Brokers => &["brokers", "triggers", "eventtypes"],
+            View::EventTypes => &["eventtypes"],
+            View::Sources => &["customresourcedefinitions", "*sources"],
+            View::Channels => &["customresourcedefinitions", "*channels", "subscriptions"],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NodeKind {
+    Namespace,
+    Broker,
+    Trigger,
+    Filter,
+    Subscriber,
+    EventType,
+    Producer,
+    Consumer,
+    Source,
+    Sink,
+    Channel,
+    Subscription,
+    Reply,
+    Access,
+    Note,
+}
+
+/// How a node looks: the four states of missing data each have their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NodeStatus {
+    Normal,
+    Ready,
+    NotReady,
+    Forbidden,
+    NotFound,
+    Failed,
+    Loading,
+}
+
+impl NodeStatus {
+    /// The glyph printed before the text, so that the state shows without colour too.
+    pub fn glyph(self) -> &'static str {
+        match self {
+            NodeStatus::Forbidden => "🔒 ",
+            NodeStatus::NotFound => "∅ ",
+            NodeStatus::Failed => "⚠ ",
+            NodeStatus::Loading => "… ",
+            NodeStatus::NotReady => "✗ ",
+            _ => "",
+        }
+    }
+}
+
+/// What the detail pane shows for a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Target {
+    Broker(ObjectKey),
+    Trigger(ObjectKey),
+    EventType(ObjectKey),
+    Channel(ObjectKey),
+    Subscription(ObjectKey),
+    Source(usize),
+    Access(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TreeNode {
+    pub text: String,
+    pub kind: NodeKind,
+    pub status: NodeStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<TreeNode>,
+}
+
+impl TreeNode {
+    fn new(kind: NodeKind, text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            kind,
+            status: NodeStatus::Normal,
+            target: None,
+            children: Vec::new(),
+        }
+    }
+
+    fn status(mut self, status: NodeStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    fn target(mut self, target: Target) -> Self {
+        self.target = Some(target);
+        self
+    }
+
+    fn children(mut self, children: Vec<TreeNode>) -> Self {
+        self.children = children;
+        self
+    }
+
+    /// Nodes in this subtree, this one included.
+    pub fn count(&self) -> usize {
+        1 + self.children.iter().map(TreeNode::count).sum::<usize>()
+    }
+}
+
+fn readiness(status: &Status) -> (NodeStatus, &'static str) {
+    match status.ready() {
+        Readiness::Ready => (NodeStatus::Ready, "Ready"),
+        Readiness::NotReady => (NodeStatus::NotReady, "NotReady"),
+        Readiness::Unknown => (NodeStatus::Normal, "Ready=Unknown"),
+        Readiness::NoStatus => (NodeStatus::Normal, ""),
+    }
+}
+
+fn with_ready(text: String, status: &Status) -> (String, NodeStatus) {
+    let (node_status, label) = readiness(status);
+    if label.is_empty() {
+        (text, node_status)
+    } else {
+        (format!("{text}  {label}"), node_status)
+    }
+}
+
+/// A node for an access marker, e.g. "🔒 triggers in payments: forbidden (list triggers...)".
+fn access_node(index: usize, marker: &AccessMarker) -> Option<TreeNode> {
+    let request = &marker.request;
+    let scope = match &request.namespace {
+        Some(namespace) => format!("in {namespace}"),
+        None => "in all namespaces".into(),
+    };
+    let (status, verdict) = match &marker.access {
+        Access::Allowed => return None,
+        Access::Forbidden { .. } => (NodeStatus::Forbidden, "forbidden"),
+        Access::NotFound => (NodeStatus::NotFound, "not found"),
+        Access::Failed { .. } => (NodeStatus::Failed, "failed"),
+        Access::Fallback { .. } => (NodeStatus::Failed, "fallback"),
+    };
+    let text = format!(
+        "{} {scope}: {verdict} ({} {})",
+        request.resource,
+        request.verb,
+        request.qualified_resource()
+    );
+    Some(
+        TreeNode::new(NodeKind::Access, text)
+            .status(status)
+            .target(Target::Access(index)),
+    )
+}
+
+fn resource_in(resource: &str, patterns: &[&str]) -> bool {
+    patterns.iter().any(|pattern| match pattern.strip_prefix('*') {
+        Some(suffix) => resource.ends_with(suffix),
+        None => resource == *pattern,
+    })
+}
+
+/// Markers for the given resources in the given namespace (None: the cluster scope).
+fn markers(mesh: &Mesh, resources: &[&str], namespace: Option<&str>) -> Vec<TreeNode> {
+    mesh.access
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            m.request.name.is_none()
+                && m.request.namespace.as_deref() == namespace
+                && resource_in(&m.request.resource, resources)
+        })
+        .filter_map(|(i, m)| access_node(i, m))
+        .collect()
+}
+
+pub fn subscriber_text(link: &SubscriberLink) -> (String, NodeStatus) {
+    let target = match (&link.reference, &link.uri) {
+        (Some(r), Some(uri)) => format!("{} {}/{} + {uri}", r.kind, r.namespace, r.name),
+        (Some(r), None) => format!("{} {}/{}", r.kind, r.namespace, r.name),
+        (None, Some(uri)) => uri.clone(),
+        (None, None) => "(none)".into(),
+    };
+    match &link.resolution {
+        Resolution::Found {
+            backstage_id: Some(id),
+        } => (format!("{target}  [backstage: {id}]"), NodeStatus::Normal),
+        Resolution::Found { backstage_id: None } | Resolution::UriOnly => {
+            (target, NodeStatus::Normal)
+        }
+        Resolution::NotFound => (format!("{target}  (not found)"), NodeStatus::NotFound),
+        Resolution::Forbidden { .. } => (
+            format!("{target}  (forbidden: get {})", link
+                .reference
+                .as_ref()
+                .map(|r| super::build::guess_resource(&r.kind))
+                .unwrap_or_default()),
+            NodeStatus::Forbidden,
+        ),
+        Resolution::Failed { message } => (format!("{target}  (failed: {message})"), NodeStatus::Failed),
+        Resolution::Missing => ("(no subscriber)".into(), NodeStatus::NotFound),
+    }
+}
+
+fn outcome_text(outcome: &filter::FilterOutcome) -> String {
+    match outcome.outcome {
+        Outcome::Match => "match".into(),
+        Outcome::NoMatch => format!("no match: {}", outcome.reason),
+        Outcome::Unknown => format!("unknown: {}", outcome.reason),
+    }
+}
+
+/// Namespaces in order, each with the nodes `build` makes for it; empty ones are left out
+/// unless something was denied there.
+fn by_namespace(
+    mesh: &Mesh,
+    view: View,
+    mut build: impl FnMut(&str) -> Vec<TreeNode>,
+) -> Vec<TreeNode> {
+    let mut roots = markers(mesh, view.resources(), None);
+    for namespace in &mesh.namespaces {
+        let mut children = markers(mesh, view.resources(), Some(namespace));
+        children.extend(build(namespace));
+        if !children.is_empty() {
+            roots.push(TreeNode::new(NodeKind::Namespace, namespace.clone()).children(children));
+        }
+    }
+    roots
+}
+
+pub fn tree(mesh: &Mesh, view: View) -> Vec<TreeNode> {
+    match view {
+        View::Brokers => brokers_tree(mesh),
+        View::EventTypes => event_types_tree(mesh),
+        View::Sources => sources_tree(mesh),
+        View::Channels => channels_tree(mesh),
+    }
+}
+
+fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
+    let trigger = &node.object;
+    let (text, status) = with_ready(format!("trigger {}", trigger.name()), &trigger.status);
+    let mut children: Vec<TreeNode> = filter::describe(&trigger.spec)
+        .into_iter()
+        .map(|line| TreeNode::new(NodeKind::Filter, format!("filter: {line}")))
+        .collect();
+    let (subscriber, subscriber_status) = subscriber_text(&node.subscriber);
+    children.push(
+        TreeNode::new(NodeKind::Subscriber, format!("subscriber: {subscriber}"))
+            .status(subscriber_status),
+    );
+    for key in &node.internal_subscriptions {
+        let mut internal =
+            TreeNode::new(NodeKind::Subscription, format!("internal subscription {}", key.name));
+        if mesh.subscription(key).is_some() {
+            internal = internal.target(Target::Subscription(key.clone()));
+        }
+        children.push(internal);
+    }
+    if !mesh.reduced && !node.broker_found {
+        children.push(
+            TreeNode::new(
+                NodeKind::Broker,
+                format!("broker {} (not found)", trigger.spec.broker),
+            )
+            .status(NodeStatus::NotFound),
+        );
+    }
+    TreeNode::new(NodeKind::Trigger, text)
+        .status(status)
+        .target(Target::Trigger(trigger.key()))
+        .children(children)
+}
+
+fn consumer_nodes(mesh: &Mesh, node: &EventTypeNode) -> Vec<TreeNode> {
+    let mut children: Vec<TreeNode> = node
+        .consumers
+        .iter()
+        .map(|consumer| {
+            let (kind, target, subscriber) = match consumer.kind {
+                ConsumerKind::Trigger => (
+                    "trigger",
+                    Target::Trigger(consumer.key.clone()),
+                    mesh.trigger(&consumer.key).map(|t| subscriber_text(&t.subscriber)),
+                ),
+                ConsumerKind::Subscription => (
+                    "subscription",
+                    Target::Subscription(consumer.key.clone()),
+                    mesh.subscription(&consumer.key).map(|s| subscriber_text(&s.subscriber)),
+                ),
+            };
+            let (subscriber, status) = subscriber.unwrap_or(("?".into(), NodeStatus::Normal));
+            let status = match (consumer.outcome.outcome, status) {
+                (_, NodeStatus::Normal) => NodeStatus::Normal,
+                (_, other) => other,
+            };
+            TreeNode::new(
+                NodeKind::Consumer,
+                format!(
+                    "consumed by {kind} {} → {subscriber}  [{}]",
+                    consumer.key.name,
+                    outcome_text(&consumer.outcome)
+                ),
+            )
+            .status(status)
+            .target(target)
+        })
+        .collect();
+    if mesh.reduced {
+        children.extend(node.backstage_consumers.iter().map(|id| {
+            TreeNode::new(NodeKind::Consumer, format!("consumed by backstage:{id}"))
+        }));
+    }
+    children
+}
+
+fn event_type_text(node: &EventTypeNode) -> String {
+    let et = &node.object;
+    format!("event type {}  ({})", et.cloud_event_type(), et.name())
+}
+
+fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
+    let in_namespace = |ns: &str| {
+        let mut nodes = Vec::new();
+        for broker in mesh.brokers.iter().filter(|b| b.object.namespace() == ns) {
+            let object = &broker.object;
+            let mut text = format!("broker {}  [{}]", object.name(), object.class());
+            if let Some(url) = object.status.address.as_ref().and_then(|a| a.url.as_ref()) {
+                text.push_str(&format!("  {url}"));
+            }
+            let (text, status) = with_ready(text, &object.status);
+            let mut children = markers(mesh, &["triggers"], Some(ns));
+            children.extend(
+                broker
+                    .triggers
+                    .iter()
+                    .filter_map(|key| mesh.trigger(key))
+                    .map(|t| trigger_node(mesh, t)),
+            );
+            children.extend(markers(mesh, &["eventtypes"], Some(ns)));
+            for link in &broker.event_types {
+                if let Some(et) = mesh.event_type(&link.key) {
+                    children.push(
+                        TreeNode::new(NodeKind::EventType, event_type_text(et))
+                            .target(Target::EventType(link.key.clone()))
+                            .children(consumer_nodes(mesh, et)),
+                    );
+                }
+            }
+            for key in &broker.internal_channels {
+                if let Some(channel) = mesh.channel(key) {
+                    children.push(
+                        TreeNode::new(
+                            NodeKind::Channel,
+                            format!("internal {} {}", channel.object.kind, key.name),
+                        )
+                        .target(Target::Channel(key.clone())),
+                    );
+                }
+            }
+            nodes.push(
+                TreeNode::new(NodeKind::Broker, text)
+                    .status(status)
+                    .target(Target::Broker(object.key()))
+                    .children(children),
+            );
+        }
+        // Triggers whose broker we do not know still belong on screen.
+        nodes.extend(
+            mesh.triggers
+                .iter()
+                .filter(|t| !t.broker_found && t.object.namespace() == ns)
+                .map(|t| trigger_node(mesh, t)),
+        );
+        nodes
+    };
+    // Namespaces where brokers were denied get their marker from `by_namespace`; markers for
+    // triggers and event types go inside each broker, or at the namespace if it has none.
+    let mut roots = markers(mesh, View::Brokers.resources(), None);
+    for namespace in &mesh.namespaces {
+        let has_brokers = mesh.brokers.iter().any(|b| b.object.namespace() == namespace);
+        let resources: &[&str] = if has_brokers {
+            &["brokers"]
+        } else {
+            View::Brokers.resources()
+        };
+        let mut children = markers(mesh, resources, Some(namespace));
+        children.extend(in_namespace(namespace));
+        if !children.is_empty() {
+            roots.push(TreeNode::new(NodeKind::Namespace, namespace.clone()).children(children));
+        }
+    }
+    roots
+}
+
+fn event_types_tree(mesh: &Mesh) -> Vec<TreeNode> {
+    by_namespace(mesh, View::EventTypes, |ns| {
+        mesh.event_types
+            .iter()
+            .filter(|et| et.object.namespace() == ns)
+            .map(|et| {
+                let mut children: Vec<TreeNode> = et
+                    .producers
+                    .iter()
+                    .map(|p| {
+                        let via = match p.via {
+                            Via::Reference => "reference",
+                            Via::BrokerField => "spec.broker (deprecated)",
+                            Via::SourceRegistry => "declared by its CRD",
+                            Via::SourceStatus => "reported in status",
+                        };
+                        let node = TreeNode::new(
+                            NodeKind::Producer,
+                            format!(
+                                "produced by {} {}  ({via}){}",
+                                p.kind,
+                                p.key.name,
+                                if p.found { "" } else { " (not found)" }
+                            ),
+                        );
+                        if p.found {
+                            node
+                        } else {
+                            node.status(NodeStatus::NotFound)
+                        }
+                    })
+                    .collect();
+                children.extend(consumer_nodes(mesh, et));
+                TreeNode::new(NodeKind::EventType, event_type_text(et))
+                    .target(Target::EventType(et.object.key()))
+                    .children(children)
+            })
+            .collect()
+    })
+}
+
+fn sources_tree(mesh: &Mesh) -> Vec<TreeNode> {
+    by_namespace(mesh, View::Sources, |ns| {
+        mesh.sources
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.object.namespace() == ns)
+            .map(|(index, source)| {
+                let object = &source.object;
+                let (text, status) =
+                    with_ready(format!("{} {}", object.kind, object.name()), &object.status);
+                let emitted: Vec<TreeNode> = mesh
+                    .event_types
+                    .iter()
+                    .filter(|et| {
+                        et.producers
+                            .iter()
+                            .any(|p| p.kind == object.kind && p.key == object.key())
+                    })
+                    .map(|et| {
+                        TreeNode::new(NodeKind::EventType, event_type_text(et))
+                            .target(Target::EventType(et.object.key()))
+                    })
+                    .collect();
+                let (sink, sink_status) = subscriber_text(&source.sink);
+                TreeNode::new(NodeKind::Source, text)
+                    .status(status)
+                    .target(Target::Source(index))
+                    .children(vec![
+                        TreeNode::new(NodeKind::Sink, format!("sink: {sink}"))
+                            .status(sink_status)
+                            .children(emitted),
+                    ])
+            })
+            .collect()
+    })
+}
+
+fn channels_tree(mesh: &Mesh) -> Vec<TreeNode> {
+    by_namespace(mesh, View::Channels, |ns| {
+        mesh.channels
+            .iter()
+            .filter(|c| c.object.namespace() == ns && c.owner.is_none())
+            .map(|channel| {
+                let object = &channel.object;
+                let (text, status) =
+                    with_ready(format!("{} {}", object.kind, object.name()), &object.status);
+                let children = channel
+                    .subscriptions
+                    .iter()
+                    .filter_map(|key| mesh.subscription(key))
+                    .map(|sub| {
+                        let (subscriber, subscriber_status) = subscriber_text(&sub.subscriber);
+                        let mut children = vec![
+                            TreeNode::new(NodeKind::Subscriber, format!("subscriber: {subscriber}"))
+                                .status(subscriber_status),
+                        ];
+                        if let Some(reply) = &sub.reply {
+                            let (reply, reply_status) = subscriber_text(reply);
+                            children.push(
+                                TreeNode::new(NodeKind::Reply, format!("reply: {reply}"))
+                                    .status(reply_status),
+                            );
+                        }
+                        let (text, status) = with_ready(
+                            format!("subscription {}", sub.object.name()),
+                            &sub.object.status,
+                        );
+                        TreeNode::new(NodeKind::Subscription, text)
+                            .status(status)
+                            .target(Target::Subscription(sub.object.key()))
+                            .children(children)
+                    })
+                    .collect();
+                TreeNode::new(NodeKind::Channel, text)
+                    .status(status)
+                    .target(Target::Channel(object.key()))
+                    .children(children)
+            })
+            .collect()
+    })
+}

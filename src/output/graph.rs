@@ -1,0 +1,279 @@
+//! The relation graph for pictures: one graph built from the Mesh, rendered as Graphviz DOT or
+//! Mermaid. Nodes are grouped by namespace; denied data appears as a red node of its own.
+
+use crate::mesh::filter::Outcome;
+use crate::mesh::model::{Mesh, Resolution, SubscriberLink};
+use crate::mesh::objects::ObjectKey;
+use crate::mesh::snapshot::Access;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Broker,
+    Trigger,
+    EventType,
+    Source,
+    Channel,
+    Subscription,
+    Subscriber,
+    Denied,
+}
+
+struct GraphNode {
+    id: String,
+    label: String,
+    namespace: String,
+    shape: Shape,
+}
+
+struct Edge {
+    from: String,
+    to: String,
+    label: &'static str,
+    dashed: bool,
+}
+
+#[derive(Default)]
+struct Graph {
+    nodes: BTreeMap<String, GraphNode>,
+    edges: Vec<Edge>,
+}
+
+fn id(kind: &str, namespace: &str, name: &str) -> String {
+    let raw = format!("{kind}_{namespace}_{name}");
+    raw.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+impl Graph {
+    fn node(&mut self, kind: &str, key: &ObjectKey, label: String, shape: Shape) -> String {
+        let node_id = id(kind, &key.namespace, &key.name);
+        self.nodes.entry(node_id.clone()).or_insert(GraphNode {
+            id: node_id.clone(),
+            label,
+            namespace: key.namespace.clone(),
+            shape,
+        });
+        node_id
+    }
+
+    fn edge(&mut self, from: &str, to: &str, label: &'static str, dashed: bool) {
+        self.edges.push(Edge {
+            from: from.to_string(),
+            to: to.to_string(),
+            label,
+            dashed,
+        });
+    }
+
+    /// The node a subscriber, reply or sink points at, if it points anywhere.
+    fn target(&mut self, link: &SubscriberLink, namespace: &str) -> Option<String> {
+        let (kind, key, mut label) = match (&link.reference, &link.uri) {
+            (Some(r), _) => (
+                r.kind.clone(),
+                ObjectKey::new(&r.namespace, &r.name),
+                format!("{} {}", r.kind, r.name),
+            ),
+            (None, Some(uri)) => ("uri".to_string(), ObjectKey::new(namespace, uri), uri.clone()),
+            (None, None) => return None,
+        };
+        let shape = match (&link.resolution, kind.as_str()) {
+            (Resolution::Forbidden { .. }, _) => {
+                label.push_str(" 🔒 forbidden");
+                Shape::Denied
+            }
+            (Resolution::NotFound, _) => {
+                label.push_str(" (not found)");
+                Shape::Subscriber
+            }
+            (_, "Broker") => Shape::Broker,
+            _ => Shape::Subscriber,
+        };
+        let node_kind = if kind == "Broker" { "broker" } else { &kind };
+        Some(self.node(node_kind, &key, label, shape))
+    }
+}
+
+fn build(mesh: &Mesh) -> Graph {
+    let mut graph = Graph::default();
+    for broker in &mesh.brokers {
+        let key = broker.object.key();
+        graph.node("broker", &key, format!("Broker {}", key.name), Shape::Broker);
+    }
+    for trigger in &mesh.triggers {
+        let key = trigger.object.key();
+        let trigger_id = graph.node("trigger", &key, format!("Trigger {}", key.name), Shape::Trigger);
+        if trigger.broker_found {
+            let broker = ObjectKey::new(&key.namespace, &trigger.object.spec.broker);
+            let broker_id = id("broker", &broker.namespace, &broker.name);
+            graph.edge(&broker_id, &trigger_id, "", false);
+        }
+        if let Some(subscriber) = graph.target(&trigger.subscriber, &key.namespace) {
+            graph.edge(&trigger_id, &subscriber, "subscriber", false);
+        }
+    }
+    for et in &mesh.event_types {
+        let key = et.object.key();
+        let et_id = graph.node(
+            "eventtype",
+            &key,
+            et.object.cloud_event_type().to_string(),
+            Shape::EventType,
+        );
+        for producer in et.producers.iter().filter(|p| p.found) {
+            let kind = if producer.kind == "Broker" { "broker".to_string() } else { producer.kind.clone() };
+            let producer_id = id(&kind, &producer.key.namespace, &producer.key.name);
+            graph.edge(&producer_id, &et_id, "produces", false);
+        }
+        for consumer in &et.consumers {
+            let kind = match consumer.kind {
+                crate::mesh::model::ConsumerKind::Trigger => "trigger",
+                crate::mesh::model::ConsumerKind::Subscription => "subscription",
+            };
+            let consumer_id = id(kind, &consumer.key.namespace, &consumer.key.name);
+            let unknown = consumer.outcome.outcome == Outcome::Unknown;
+            graph.edge(&et_id, &consumer_id, if unknown { "maybe" } else { "" }, unknown);
+        }
+    }
+    for source in &mesh.sources {
+        let key = source.object.key();
+        let kind = source.object.kind.clone();
+        let source_id = graph.node(&kind, &key, format!("{kind} {}", key.name), Shape::Source);
+        if let Some(sink) = graph.target(&source.sink, &key.namespace) {
+            graph.edge(&source_id, &sink, "sink", false);
+        }
+    }
+    for channel in &mesh.channels {
+        let key = channel.object.key();
+        let kind = channel.object.kind.clone();
+        graph.node(&kind, &key, format!("{kind} {}", key.name), Shape::Channel);
+    }
+    for subscription in &mesh.subscriptions {
+        let key = subscription.object.key();
+        let sub_id = graph.node("subscription", &key, format!("Subscription {}", key.name), Shape::Subscription);
+        let channel = &subscription.object.spec.channel;
+        if subscription.channel_found {
+            graph.edge(&id(&channel.kind, &key.namespace, &channel.name), &sub_id, "", false);
+        }
+        if let Some(subscriber) = graph.target(&subscription.subscriber, &key.namespace) {
+            graph.edge(&sub_id, &subscriber, "subscriber", false);
+        }
+        if let Some(reply) = subscription.reply.as_ref().and_then(|r| graph.target(r, &key.namespace)) {
+            graph.edge(&sub_id, &reply, "reply", true);
+        }
+    }
+    for (index, marker) in mesh.access.iter().enumerate() {
+        if !matches!(marker.access, Access::Forbidden { .. }) || marker.request.name.is_some() {
+            continue;
+        }
+        let namespace = marker.request.namespace.clone().unwrap_or_default();
+        let label = format!(
+            "🔒 {} {}: forbidden",
+            marker.request.resource,
+            marker.request.scope()
+        );
+        let key = ObjectKey::new(&namespace, &format!("denied{index}"));
+        graph.node("denied", &key, label, Shape::Denied);
+    }
+    // Edges to nodes we never saw (a producer that was filtered out) would draw phantom boxes.
+    let known: std::collections::HashSet<String> = graph.nodes.keys().cloned().collect();
+    graph.edges.retain(|e| known.contains(&e.from) && known.contains(&e.to));
+    graph
+}
+
+fn by_namespace(graph: &Graph) -> BTreeMap<&str, Vec<&GraphNode>> {
+    let mut groups: BTreeMap<&str, Vec<&GraphNode>> = BTreeMap::new();
+    for node in graph.nodes.values() {
+        groups.entry(node.namespace.as_str()).or_default().push(node);
+    }
+    groups
+}
+
+fn quote(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+pub fn dot(mesh: &Mesh) -> String {
+    let graph = build(mesh);
+    let mut out = String::from("digraph mesh {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n");
+    for (cluster, (namespace, nodes)) in by_namespace(&graph).into_iter().enumerate() {
+        let indent = if namespace.is_empty() { "  " } else { "    " };
+        if !namespace.is_empty() {
+            let _ = writeln!(out, "  subgraph cluster_{cluster} {{\n    label=\"{}\";", quote(namespace));
+        }
+        for node in nodes {
+            let style = match node.shape {
+                Shape::Broker => "shape=box3d, style=filled, fillcolor=\"#dbeafe\"",
+                Shape::Trigger => "shape=cds, style=filled, fillcolor=\"#fef9c3\"",
+                Shape::EventType => "shape=note, style=filled, fillcolor=\"#ede9fe\"",
+                Shape::Source => "shape=invhouse, style=filled, fillcolor=\"#dcfce7\"",
+                Shape::Channel => "shape=cylinder, style=filled, fillcolor=\"#e0f2fe\"",
+                Shape::Subscription => "shape=cds, style=filled, fillcolor=\"#f1f5f9\"",
+                Shape::Subscriber => "shape=box, style=rounded",
+                Shape::Denied => "shape=octagon, style=filled, color=\"#b91c1c\", fillcolor=\"#fee2e2\"",
+            };
+            let _ = writeln!(out, "{indent}{} [label=\"{}\", {style}];", node.id, quote(&node.label));
+        }
+        if !namespace.is_empty() {
+            out.push_str("  }\n");
+        }
+    }
+    for edge in &graph.edges {
+        let mut attributes = Vec::new();
+        if !edge.label.is_empty() {
+            attributes.push(format!("label=\"{}\"", edge.label));
+        }
+        if edge.dashed {
+            attributes.push("style=dashed".into());
+        }
+        let attributes = if attributes.is_empty() { String::new() } else { format!(" [{}]", attributes.join(", ")) };
+        let _ = writeln!(out, "  {} -> {}{attributes};", edge.from, edge.to);
+    }
+    out.push_str("}\n");
+    out
+}
+
+pub fn mermaid(mesh: &Mesh) -> String {
+    let graph = build(mesh);
+    let mut out = String::from("flowchart LR\n");
+    let label = |text: &str| text.replace('"', "#quot;");
+    for (namespace, nodes) in by_namespace(&graph) {
+        let indent = if namespace.is_empty() { "  " } else { "    " };
+        if !namespace.is_empty() {
+            let _ = writeln!(out, "  subgraph ns_{}[\"{}\"]", id("", "", namespace).trim_start_matches('_'), label(namespace));
+        }
+        for node in nodes {
+            let text = label(&node.label);
+            let shape = match node.shape {
+                Shape::Broker => format!("[[\"{text}\"]]"),
+                Shape::Trigger | Shape::Subscription => format!(">\"{text}\"]"),
+                Shape::EventType => format!("[/\"{text}\"/]"),
+                Shape::Source => format!("([\"{text}\"])"),
+                Shape::Channel => format!("[(\"{text}\")]"),
+                Shape::Subscriber => format!("(\"{text}\")"),
+                Shape::Denied => format!("{{{{\"{text}\"}}}}"),
+            };
+            let _ = writeln!(out, "{indent}{}{shape}", node.id);
+        }
+        if !namespace.is_empty() {
+            out.push_str("  end\n");
+        }
+    }
+    for edge in &graph.edges {
+        let arrow = match (edge.dashed, edge.label.is_empty()) {
+            (false, true) => "-->".to_string(),
+            (false, false) => format!("-->|{}|", edge.label),
+            (true, true) => "-.->".to_string(),
+            (true, false) => format!("-.->|{}|", edge.label),
+        };
+        let _ = writeln!(out, "  {} {arrow} {}", edge.from, edge.to);
+    }
+    let denied: Vec<&str> = graph.nodes.values().filter(|n| n.shape == Shape::Denied).map(|n| n.id.as_str()).collect();
+    if !denied.is_empty() {
+        out.push_str("  classDef denied fill:#fee2e2,stroke:#b91c1c,color:#7f1d1d\n");
+        let _ = writeln!(out, "  class {} denied", denied.join(","));
+    }
+    out
+}

@@ -1,0 +1,3 @@
+//! Everything that reads from the outside world and turns it into a Snapshot.
+
+pub mod manifests;
