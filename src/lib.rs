@@ -7,4 +7,5 @@ pub mod cli;
 pub mod exit;
 pub mod mesh;
 pub mod output;
+pub mod sim;
 pub mod source;

@@ -4,7 +4,7 @@ use kn_mesh::cli::{Cli, UsageError};
 use kn_mesh::mesh::views::View;
 use kn_mesh::output::{self, Format};
 use kn_mesh::{exit, mesh, source};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -36,8 +36,11 @@ fn run(cli: Cli) -> color_eyre::Result<u8> {
     let mesh = mesh::build(snapshot);
     // Without -o the TUI will open on a terminal; until it lands, the tree is printed there too.
     let format = cli.output.unwrap_or(Format::Tree);
-    let _interactive = cli.output.is_none() && std::io::stdout().is_terminal();
-    let views = if cli.view.is_empty() { View::ALL.to_vec() } else { cli.view.clone() };
+    let views = if cli.view.is_empty() {
+        View::ALL.to_vec()
+    } else {
+        cli.view.clone()
+    };
     let text = output::render(&mesh, format, &views)?;
     write_stdout(&text)?;
     Ok(exit::OK)
@@ -46,7 +49,10 @@ fn run(cli: Cli) -> color_eyre::Result<u8> {
 /// Writes to stdout; a closed pipe (`| head`) is a normal way to stop reading, not an error.
 fn write_stdout(text: &str) -> color_eyre::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.wrap_err("cannot write to stdout"),
     }

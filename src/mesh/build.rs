@@ -26,9 +26,7 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         mut notes,
     } = snapshot;
 
-    for list in [&mut brokers] {
-        list.sort_by(by_key);
-    }
+    brokers.sort_by(by_key);
     triggers.sort_by(by_key);
     event_types.sort_by(by_key);
     subscriptions.sort_by(by_key);
@@ -166,7 +164,12 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         if let Some(reference) = &et.spec.reference {
             let group = reference.group();
             let ref_namespace = reference.namespace_or(namespace);
-            let target = (group, reference.kind.as_str(), ref_namespace, reference.name.as_str());
+            let target = (
+                group,
+                reference.kind.as_str(),
+                ref_namespace,
+                reference.name.as_str(),
+            );
             let mut found = false;
             if group == "eventing.knative.dev" && reference.kind == "Broker" {
                 if let Some(&b) = broker_index.get(&(ref_namespace, reference.name.as_str())) {
@@ -195,9 +198,9 @@ pub fn build(snapshot: Snapshot) -> Mesh {
             });
         }
         if let Some(broker) = et.spec.broker.as_deref().filter(|b| !b.is_empty()) {
-            let already = producers
-                .iter()
-                .any(|p| p.kind == "Broker" && p.key.name == broker && p.key.namespace == namespace);
+            let already = producers.iter().any(|p| {
+                p.kind == "Broker" && p.key.name == broker && p.key.namespace == namespace
+            });
             if !already {
                 let b = broker_index.get(&(namespace, broker)).copied();
                 if let Some(b) = b {
@@ -221,7 +224,9 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         for (s, source) in sources.iter().enumerate() {
             if source.namespace() != namespace
                 || !types_by_source[s].contains(et.cloud_event_type())
-                || producers.iter().any(|p| p.kind == source.kind && p.key.name == source.name())
+                || producers
+                    .iter()
+                    .any(|p| p.kind == source.kind && p.key.name == source.name())
             {
                 continue;
             }
@@ -273,7 +278,9 @@ pub fn build(snapshot: Snapshot) -> Mesh {
     for trigger in &triggers {
         let namespace = trigger.namespace();
         let key = trigger.key();
-        let broker = broker_index.get(&(namespace, trigger.spec.broker.as_str())).copied();
+        let broker = broker_index
+            .get(&(namespace, trigger.spec.broker.as_str()))
+            .copied();
         let subscriber = resolver.link(Some(&trigger.spec.subscriber), namespace);
         let mut matches = Vec::new();
         if let Some(b) = broker {
@@ -299,14 +306,20 @@ pub fn build(snapshot: Snapshot) -> Mesh {
             }
             matches.sort_by(|a, b| a.key.cmp(&b.key));
             if let Some(id) = backstage_consumer(trigger, &subscriber) {
-                for link in broker_nodes[b].event_types.iter().filter(|l| l.via == Via::Reference) {
+                for link in broker_nodes[b]
+                    .event_types
+                    .iter()
+                    .filter(|l| l.via == Via::Reference)
+                {
                     let Ok(i) = event_types.binary_search_by(|et| {
                         (et.namespace(), et.name())
                             .cmp(&(link.key.namespace.as_str(), link.key.name.as_str()))
                     }) else {
                         continue;
                     };
-                    if backend_type_filter(trigger).is_none_or(|t| t == event_types[i].cloud_event_type()) {
+                    if backend_type_filter(trigger)
+                        .is_none_or(|t| t == event_types[i].cloud_event_type())
+                    {
                         et_nodes[i].backstage_consumers.push(id.to_string());
                     }
                 }
@@ -348,7 +361,8 @@ pub fn build(snapshot: Snapshot) -> Mesh {
             channel_nodes[c].subscriptions.push(key.clone());
             for et_key in channel_nodes[c].event_types.clone() {
                 if let Ok(i) = event_types.binary_search_by(|et| {
-                    (et.namespace(), et.name()).cmp(&(et_key.namespace.as_str(), et_key.name.as_str()))
+                    (et.namespace(), et.name())
+                        .cmp(&(et_key.namespace.as_str(), et_key.name.as_str()))
                 }) {
                     et_nodes[i].consumers.push(Consumer {
                         kind: ConsumerKind::Subscription,
@@ -378,7 +392,8 @@ pub fn build(snapshot: Snapshot) -> Mesh {
     }
     for (c, channel) in channels.iter().enumerate() {
         if let Some(owner) = &channel_nodes[c].owner
-            && let Some(&b) = broker_index.get(&(owner.key.namespace.as_str(), owner.key.name.as_str()))
+            && let Some(&b) =
+                broker_index.get(&(owner.key.namespace.as_str(), owner.key.name.as_str()))
         {
             broker_nodes[b].internal_channels.push(channel.key());
         }
@@ -395,7 +410,11 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         .chain(subscriptions.iter().map(|o| o.namespace()))
         .chain(sources.iter().map(|o| o.namespace()))
         .chain(access.iter().filter_map(|m| m.request.namespace.as_deref()));
-    all_namespaces.extend(object_namespaces.filter(|n| !n.is_empty()).map(str::to_string));
+    all_namespaces.extend(
+        object_namespaces
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+    );
     drop(resolver);
 
     // Move the objects into their nodes now that every borrow of them has ended.
@@ -445,7 +464,10 @@ fn sink_broker(source: &Source, broker_index: &HashMap<(&str, &str), usize>) -> 
         return None;
     }
     broker_index
-        .get(&(reference.namespace_or(source.namespace()), reference.name.as_str()))
+        .get(&(
+            reference.namespace_or(source.namespace()),
+            reference.name.as_str(),
+        ))
         .copied()
 }
 
@@ -565,11 +587,7 @@ impl<'a> Resolver<'a> {
             },
             None => {
                 let resource = guess_resource(&reference.kind);
-                match self
-                    .denied
-                    .get(&(resource.as_str(), key.2, key.3))
-                    .copied()
-                {
+                match self.denied.get(&(resource.as_str(), key.2, key.3)).copied() {
                     Some(Access::Forbidden { message }) => Resolution::Forbidden {
                         message: message.clone(),
                     },

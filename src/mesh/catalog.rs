@@ -114,13 +114,19 @@ pub fn snapshot_from_objects(objects: Vec<Value>) -> Result<Snapshot, ConvertErr
 
 /// (group, kind) of a JSON object.
 pub fn kind_of(value: &Value) -> (&str, &str) {
-    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
     (group_of(api_version), kind)
 }
 
 fn describe_object(value: &Value) -> String {
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("object");
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("object");
     let metadata = value.get("metadata");
     let field = |name| {
         metadata
@@ -159,7 +165,10 @@ mod tests {
             .map(|c| c.spec.names.kind.as_str())
             .collect();
         assert_eq!(subscribable, ["Channel", "InMemoryChannel"]);
-        let ping = crds.iter().find(|c| c.spec.names.kind == "PingSource").unwrap();
+        let ping = crds
+            .iter()
+            .find(|c| c.spec.names.kind == "PingSource")
+            .unwrap();
         assert!(ping.is_source());
         assert_eq!(
             ping.registry_event_types().unwrap()[0].event_type,
@@ -189,6 +198,10 @@ mod tests {
         let error = snapshot_from_objects(objects).unwrap_err();
         assert_eq!(error.path, "spec.broker");
         assert_eq!(error.object, "Trigger a/t");
-        assert!(error.message.contains("expected a string"), "{}", error.message);
+        assert!(
+            error.message.contains("expected a string"),
+            "{}",
+            error.message
+        );
     }
 }

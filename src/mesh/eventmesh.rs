@@ -190,7 +190,13 @@ pub fn project(mesh: &Mesh) -> EventMesh {
     }
 }
 
-fn meta(namespace: &str, name: &str, uid: &str, labels: &Option<StringMap>, annotations: &Option<StringMap>) -> ObjectMeta {
+fn meta(
+    namespace: &str,
+    name: &str,
+    uid: &str,
+    labels: &Option<StringMap>,
+    annotations: &Option<StringMap>,
+) -> ObjectMeta {
     ObjectMeta {
         name: name.to_string(),
         namespace: namespace.to_string(),
@@ -208,7 +214,6 @@ fn parse_key(text: &str) -> ObjectKey {
 /// Turns the backend's body into a reduced Mesh: objects carry only what the backend sends,
 /// there are no triggers or subscriptions, and consumers are Backstage ids.
 pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
-    let unknown_consumer = |id: &str| id.to_string();
     let mut mesh = Mesh {
         reduced: true,
         ..Mesh::default()
@@ -236,7 +241,13 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
             object: EventType {
                 api_version: "eventing.knative.dev/v1beta2".into(),
                 kind: "EventType".into(),
-                metadata: meta(&et.namespace, &et.name, &et.uid, &et.labels, &et.annotations),
+                metadata: meta(
+                    &et.namespace,
+                    &et.name,
+                    &et.uid,
+                    &et.labels,
+                    &et.annotations,
+                ),
                 spec: EventTypeSpec {
                     event_type: Some(et.event_type.clone()),
                     schema: et.schema_url.clone(),
@@ -249,7 +260,7 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
             },
             producers,
             consumers: Vec::new(),
-            backstage_consumers: et.consumed_by.iter().map(|id| unknown_consumer(id)).collect(),
+            backstage_consumers: et.consumed_by.clone(),
         });
     }
     for broker in &event_mesh.brokers {
@@ -257,7 +268,13 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
             object: Broker {
                 api_version: "eventing.knative.dev/v1".into(),
                 kind: "Broker".into(),
-                metadata: meta(&broker.namespace, &broker.name, &broker.uid, &broker.labels, &broker.annotations),
+                metadata: meta(
+                    &broker.namespace,
+                    &broker.name,
+                    &broker.uid,
+                    &broker.labels,
+                    &broker.annotations,
+                ),
                 ..Broker::default()
             },
             triggers: Vec::new(),
@@ -277,13 +294,23 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
             object: Channel {
                 api_version: format!("{}/v1", channel.group),
                 kind: channel.kind.clone(),
-                metadata: meta(&channel.namespace, &channel.name, &channel.uid, &channel.labels, &channel.annotations),
+                metadata: meta(
+                    &channel.namespace,
+                    &channel.name,
+                    &channel.uid,
+                    &channel.labels,
+                    &channel.annotations,
+                ),
                 ..Channel::default()
             },
             group: channel.group.clone(),
             owner: None,
             subscriptions: Vec::new(),
-            event_types: channel.provided_event_types.iter().map(|k| parse_key(k)).collect(),
+            event_types: channel
+                .provided_event_types
+                .iter()
+                .map(|k| parse_key(k))
+                .collect(),
         });
     }
     for source in &event_mesh.sources {
@@ -303,7 +330,13 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
             object: Source {
                 api_version: format!("{}/v1", source.group),
                 kind: source.kind.clone(),
-                metadata: meta(&source.namespace, &source.name, &source.uid, &source.labels, &source.annotations),
+                metadata: meta(
+                    &source.namespace,
+                    &source.name,
+                    &source.uid,
+                    &source.labels,
+                    &source.annotations,
+                ),
                 spec: SourceSpec {
                     sink: sink_ref.clone().map(|r| Destination {
                         reference: Some(r),
@@ -320,7 +353,11 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
                 resolution,
             },
             provided_types: source.provided_event_type_types.clone(),
-            event_types: source.provided_event_types.iter().map(|k| parse_key(k)).collect(),
+            event_types: source
+                .provided_event_types
+                .iter()
+                .map(|k| parse_key(k))
+                .collect(),
             backend_sink: source.sink.as_ref().map(|s| GroupKindRef {
                 group: s.group.clone(),
                 kind: s.kind.clone(),
@@ -330,15 +367,28 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
         });
     }
     // The backend already sorts event types; brokers come in list order. Keep our invariant.
-    mesh.brokers
-        .sort_by(|a, b| (a.object.namespace(), a.object.name()).cmp(&(b.object.namespace(), b.object.name())));
+    mesh.brokers.sort_by(|a, b| {
+        (a.object.namespace(), a.object.name()).cmp(&(b.object.namespace(), b.object.name()))
+    });
     let mut namespaces: Vec<String> = mesh
         .brokers
         .iter()
         .map(|b| b.object.namespace().to_string())
-        .chain(mesh.event_types.iter().map(|e| e.object.namespace().to_string()))
-        .chain(mesh.channels.iter().map(|c| c.object.namespace().to_string()))
-        .chain(mesh.sources.iter().map(|s| s.object.namespace().to_string()))
+        .chain(
+            mesh.event_types
+                .iter()
+                .map(|e| e.object.namespace().to_string()),
+        )
+        .chain(
+            mesh.channels
+                .iter()
+                .map(|c| c.object.namespace().to_string()),
+        )
+        .chain(
+            mesh.sources
+                .iter()
+                .map(|s| s.object.namespace().to_string()),
+        )
         .collect();
     namespaces.sort();
     namespaces.dedup();

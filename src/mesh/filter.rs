@@ -114,14 +114,16 @@ pub fn evaluate(spec: &TriggerSpec, event_type: &EventType) -> FilterOutcome {
         if wanted.is_empty() {
             FilterOutcome::matched()
         } else {
-            compare(event_type, name, wanted, "=", |value, wanted| value == wanted)
+            compare(event_type, name, wanted, "=", |value, wanted| {
+                value == wanted
+            })
         }
     }))
 }
 
 fn evaluate_dialect(filter: &SubscriptionsApiFilter, event_type: &EventType) -> FilterOutcome {
     let mut parts = Vec::new();
-    let map_dialects: [(&Option<_>, &str, fn(&str, &str) -> bool); 3] = [
+    let map_dialects: [(&Option<_>, &str, Comparison); 3] = [
         (&filter.exact, "=", |value, wanted| value == wanted),
         (&filter.prefix, "starts with", |value, wanted| {
             value.starts_with(wanted)
@@ -132,11 +134,9 @@ fn evaluate_dialect(filter: &SubscriptionsApiFilter, event_type: &EventType) -> 
     ];
     for (dialect, verb, test) in map_dialects {
         if let Some(attributes) = dialect {
-            parts.push(FilterOutcome::and(
-                attributes
-                    .iter()
-                    .map(|(name, wanted)| compare(event_type, name, wanted, verb, test)),
-            ));
+            parts.push(FilterOutcome::and(attributes.iter().map(
+                |(name, wanted)| compare(event_type, name, wanted, verb, test),
+            )));
         }
     }
     if let Some(all) = &filter.all {
@@ -158,12 +158,15 @@ fn evaluate_dialect(filter: &SubscriptionsApiFilter, event_type: &EventType) -> 
     FilterOutcome::and(parts)
 }
 
+/// Tests an attribute's value against the value a filter wants.
+type Comparison = fn(&str, &str) -> bool;
+
 fn compare(
     event_type: &EventType,
     attribute: &str,
     wanted: &str,
     verb: &str,
-    test: fn(&str, &str) -> bool,
+    test: Comparison,
 ) -> FilterOutcome {
     match event_type.pinned_attribute(attribute) {
         // A v1beta3 value such as "https://github.com/{org}" is a template, not a value.
@@ -214,13 +217,19 @@ fn describe_dialect(filter: &SubscriptionsApiFilter) -> String {
     if let Some(all) = &filter.all {
         parts.push(format!(
             "all({})",
-            all.iter().map(describe_dialect).collect::<Vec<_>>().join(", ")
+            all.iter()
+                .map(describe_dialect)
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if let Some(any) = &filter.any {
         parts.push(format!(
             "any({})",
-            any.iter().map(describe_dialect).collect::<Vec<_>>().join(", ")
+            any.iter()
+                .map(describe_dialect)
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if let Some(not) = &filter.not {

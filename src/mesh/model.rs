@@ -105,8 +105,12 @@ pub enum Resolution {
     },
     NotFound,
     /// The token may not read the referenced object: it exists or not, we cannot tell.
-    Forbidden { message: String },
-    Failed { message: String },
+    Forbidden {
+        message: String,
+    },
+    Failed {
+        message: String,
+    },
     /// No ref: only a URI, nothing to look up.
     UriOnly,
     /// Neither a ref nor a URI.
@@ -247,7 +251,8 @@ fn find<'a, T>(
     nodes
         .binary_search_by(|node| {
             let m = meta(node);
-            (m.namespace.as_str(), m.name.as_str()).cmp(&(key.namespace.as_str(), key.name.as_str()))
+            (m.namespace.as_str(), m.name.as_str())
+                .cmp(&(key.namespace.as_str(), key.name.as_str()))
         })
         .ok()
         .map(|i| &nodes[i])

@@ -16,7 +16,12 @@ pub enum View {
 }
 
 impl View {
-    pub const ALL: [View; 4] = [View::Brokers, View::EventTypes, View::Sources, View::Channels];
+    pub const ALL: [View; 4] = [
+        View::Brokers,
+        View::EventTypes,
+        View::Sources,
+        View::Channels,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -184,10 +189,12 @@ fn access_node(index: usize, marker: &AccessMarker) -> Option<TreeNode> {
 }
 
 fn resource_in(resource: &str, patterns: &[&str]) -> bool {
-    patterns.iter().any(|pattern| match pattern.strip_prefix('*') {
-        Some(suffix) => resource.ends_with(suffix),
-        None => resource == *pattern,
-    })
+    patterns
+        .iter()
+        .any(|pattern| match pattern.strip_prefix('*') {
+            Some(suffix) => resource.ends_with(suffix),
+            None => resource == *pattern,
+        })
 }
 
 /// Markers for the given resources in the given namespace (None: the cluster scope).
@@ -220,14 +227,18 @@ pub fn subscriber_text(link: &SubscriberLink) -> (String, NodeStatus) {
         }
         Resolution::NotFound => (format!("{target}  (not found)"), NodeStatus::NotFound),
         Resolution::Forbidden { .. } => (
-            format!("{target}  (forbidden: get {})", link
-                .reference
-                .as_ref()
-                .map(|r| super::build::guess_resource(&r.kind))
-                .unwrap_or_default()),
+            format!(
+                "{target}  (forbidden: get {})",
+                link.reference
+                    .as_ref()
+                    .map(|r| super::build::guess_resource(&r.kind))
+                    .unwrap_or_default()
+            ),
             NodeStatus::Forbidden,
         ),
-        Resolution::Failed { message } => (format!("{target}  (failed: {message})"), NodeStatus::Failed),
+        Resolution::Failed { message } => {
+            (format!("{target}  (failed: {message})"), NodeStatus::Failed)
+        }
         Resolution::Missing => ("(no subscriber)".into(), NodeStatus::NotFound),
     }
 }
@@ -280,8 +291,10 @@ fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
             .status(subscriber_status),
     );
     for key in &node.internal_subscriptions {
-        let mut internal =
-            TreeNode::new(NodeKind::Subscription, format!("internal subscription {}", key.name));
+        let mut internal = TreeNode::new(
+            NodeKind::Subscription,
+            format!("internal subscription {}", key.name),
+        );
         if mesh.subscription(key).is_some() {
             internal = internal.target(Target::Subscription(key.clone()));
         }
@@ -311,19 +324,17 @@ fn consumer_nodes(mesh: &Mesh, node: &EventTypeNode) -> Vec<TreeNode> {
                 ConsumerKind::Trigger => (
                     "trigger",
                     Target::Trigger(consumer.key.clone()),
-                    mesh.trigger(&consumer.key).map(|t| subscriber_text(&t.subscriber)),
+                    mesh.trigger(&consumer.key)
+                        .map(|t| subscriber_text(&t.subscriber)),
                 ),
                 ConsumerKind::Subscription => (
                     "subscription",
                     Target::Subscription(consumer.key.clone()),
-                    mesh.subscription(&consumer.key).map(|s| subscriber_text(&s.subscriber)),
+                    mesh.subscription(&consumer.key)
+                        .map(|s| subscriber_text(&s.subscriber)),
                 ),
             };
             let (subscriber, status) = subscriber.unwrap_or(("?".into(), NodeStatus::Normal));
-            let status = match (consumer.outcome.outcome, status) {
-                (_, NodeStatus::Normal) => NodeStatus::Normal,
-                (_, other) => other,
-            };
             TreeNode::new(
                 NodeKind::Consumer,
                 format!(
@@ -337,9 +348,11 @@ fn consumer_nodes(mesh: &Mesh, node: &EventTypeNode) -> Vec<TreeNode> {
         })
         .collect();
     if mesh.reduced {
-        children.extend(node.backstage_consumers.iter().map(|id| {
-            TreeNode::new(NodeKind::Consumer, format!("consumed by backstage:{id}"))
-        }));
+        children.extend(
+            node.backstage_consumers
+                .iter()
+                .map(|id| TreeNode::new(NodeKind::Consumer, format!("consumed by backstage:{id}"))),
+        );
     }
     children
 }
@@ -408,7 +421,10 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
     // triggers and event types go inside each broker, or at the namespace if it has none.
     let mut roots = markers(mesh, View::Brokers.resources(), None);
     for namespace in &mesh.namespaces {
-        let has_brokers = mesh.brokers.iter().any(|b| b.object.namespace() == namespace);
+        let has_brokers = mesh
+            .brokers
+            .iter()
+            .any(|b| b.object.namespace() == namespace);
         let resources: &[&str] = if has_brokers {
             &["brokers"]
         } else {
@@ -517,8 +533,11 @@ fn channels_tree(mesh: &Mesh) -> Vec<TreeNode> {
                     .map(|sub| {
                         let (subscriber, subscriber_status) = subscriber_text(&sub.subscriber);
                         let mut children = vec![
-                            TreeNode::new(NodeKind::Subscriber, format!("subscriber: {subscriber}"))
-                                .status(subscriber_status),
+                            TreeNode::new(
+                                NodeKind::Subscriber,
+                                format!("subscriber: {subscriber}"),
+                            )
+                            .status(subscriber_status),
                         ];
                         if let Some(reply) = &sub.reply {
                             let (reply, reply_status) = subscriber_text(reply);

@@ -76,7 +76,11 @@ impl Graph {
                 ObjectKey::new(&r.namespace, &r.name),
                 format!("{} {}", r.kind, r.name),
             ),
-            (None, Some(uri)) => ("uri".to_string(), ObjectKey::new(namespace, uri), uri.clone()),
+            (None, Some(uri)) => (
+                "uri".to_string(),
+                ObjectKey::new(namespace, uri),
+                uri.clone(),
+            ),
             (None, None) => return None,
         };
         let shape = match (&link.resolution, kind.as_str()) {
@@ -98,13 +102,31 @@ impl Graph {
 
 fn build(mesh: &Mesh) -> Graph {
     let mut graph = Graph::default();
+    // Objects first, so that a ref to one of them (a sink, a reply) reuses its node and shape.
     for broker in &mesh.brokers {
         let key = broker.object.key();
-        graph.node("broker", &key, format!("Broker {}", key.name), Shape::Broker);
+        graph.node(
+            "broker",
+            &key,
+            format!("Broker {}", key.name),
+            Shape::Broker,
+        );
+    }
+    // A broker's internal channel and per-trigger subscriptions are plumbing: the trees show
+    // them under their owners, the picture leaves them out.
+    for channel in mesh.channels.iter().filter(|c| c.owner.is_none()) {
+        let key = channel.object.key();
+        let kind = channel.object.kind.clone();
+        graph.node(&kind, &key, format!("{kind} {}", key.name), Shape::Channel);
     }
     for trigger in &mesh.triggers {
         let key = trigger.object.key();
-        let trigger_id = graph.node("trigger", &key, format!("Trigger {}", key.name), Shape::Trigger);
+        let trigger_id = graph.node(
+            "trigger",
+            &key,
+            format!("Trigger {}", key.name),
+            Shape::Trigger,
+        );
         if trigger.broker_found {
             let broker = ObjectKey::new(&key.namespace, &trigger.object.spec.broker);
             let broker_id = id("broker", &broker.namespace, &broker.name);
@@ -123,7 +145,11 @@ fn build(mesh: &Mesh) -> Graph {
             Shape::EventType,
         );
         for producer in et.producers.iter().filter(|p| p.found) {
-            let kind = if producer.kind == "Broker" { "broker".to_string() } else { producer.kind.clone() };
+            let kind = if producer.kind == "Broker" {
+                "broker".to_string()
+            } else {
+                producer.kind.clone()
+            };
             let producer_id = id(&kind, &producer.key.namespace, &producer.key.name);
             graph.edge(&producer_id, &et_id, "produces", false);
         }
@@ -134,7 +160,12 @@ fn build(mesh: &Mesh) -> Graph {
             };
             let consumer_id = id(kind, &consumer.key.namespace, &consumer.key.name);
             let unknown = consumer.outcome.outcome == Outcome::Unknown;
-            graph.edge(&et_id, &consumer_id, if unknown { "maybe" } else { "" }, unknown);
+            graph.edge(
+                &et_id,
+                &consumer_id,
+                if unknown { "maybe" } else { "" },
+                unknown,
+            );
         }
     }
     for source in &mesh.sources {
@@ -145,22 +176,31 @@ fn build(mesh: &Mesh) -> Graph {
             graph.edge(&source_id, &sink, "sink", false);
         }
     }
-    for channel in &mesh.channels {
-        let key = channel.object.key();
-        let kind = channel.object.kind.clone();
-        graph.node(&kind, &key, format!("{kind} {}", key.name), Shape::Channel);
-    }
-    for subscription in &mesh.subscriptions {
+    for subscription in mesh.subscriptions.iter().filter(|s| s.owner.is_none()) {
         let key = subscription.object.key();
-        let sub_id = graph.node("subscription", &key, format!("Subscription {}", key.name), Shape::Subscription);
+        let sub_id = graph.node(
+            "subscription",
+            &key,
+            format!("Subscription {}", key.name),
+            Shape::Subscription,
+        );
         let channel = &subscription.object.spec.channel;
         if subscription.channel_found {
-            graph.edge(&id(&channel.kind, &key.namespace, &channel.name), &sub_id, "", false);
+            graph.edge(
+                &id(&channel.kind, &key.namespace, &channel.name),
+                &sub_id,
+                "",
+                false,
+            );
         }
         if let Some(subscriber) = graph.target(&subscription.subscriber, &key.namespace) {
             graph.edge(&sub_id, &subscriber, "subscriber", false);
         }
-        if let Some(reply) = subscription.reply.as_ref().and_then(|r| graph.target(r, &key.namespace)) {
+        if let Some(reply) = subscription
+            .reply
+            .as_ref()
+            .and_then(|r| graph.target(r, &key.namespace))
+        {
             graph.edge(&sub_id, &reply, "reply", true);
         }
     }
@@ -179,14 +219,19 @@ fn build(mesh: &Mesh) -> Graph {
     }
     // Edges to nodes we never saw (a producer that was filtered out) would draw phantom boxes.
     let known: std::collections::HashSet<String> = graph.nodes.keys().cloned().collect();
-    graph.edges.retain(|e| known.contains(&e.from) && known.contains(&e.to));
+    graph
+        .edges
+        .retain(|e| known.contains(&e.from) && known.contains(&e.to));
     graph
 }
 
 fn by_namespace(graph: &Graph) -> BTreeMap<&str, Vec<&GraphNode>> {
     let mut groups: BTreeMap<&str, Vec<&GraphNode>> = BTreeMap::new();
     for node in graph.nodes.values() {
-        groups.entry(node.namespace.as_str()).or_default().push(node);
+        groups
+            .entry(node.namespace.as_str())
+            .or_default()
+            .push(node);
     }
     groups
 }
@@ -197,11 +242,17 @@ fn quote(text: &str) -> String {
 
 pub fn dot(mesh: &Mesh) -> String {
     let graph = build(mesh);
-    let mut out = String::from("digraph mesh {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n");
+    let mut out = String::from(
+        "digraph mesh {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n",
+    );
     for (cluster, (namespace, nodes)) in by_namespace(&graph).into_iter().enumerate() {
         let indent = if namespace.is_empty() { "  " } else { "    " };
         if !namespace.is_empty() {
-            let _ = writeln!(out, "  subgraph cluster_{cluster} {{\n    label=\"{}\";", quote(namespace));
+            let _ = writeln!(
+                out,
+                "  subgraph cluster_{cluster} {{\n    label=\"{}\";",
+                quote(namespace)
+            );
         }
         for node in nodes {
             let style = match node.shape {
@@ -212,9 +263,16 @@ pub fn dot(mesh: &Mesh) -> String {
                 Shape::Channel => "shape=cylinder, style=filled, fillcolor=\"#e0f2fe\"",
                 Shape::Subscription => "shape=cds, style=filled, fillcolor=\"#f1f5f9\"",
                 Shape::Subscriber => "shape=box, style=rounded",
-                Shape::Denied => "shape=octagon, style=filled, color=\"#b91c1c\", fillcolor=\"#fee2e2\"",
+                Shape::Denied => {
+                    "shape=octagon, style=filled, color=\"#b91c1c\", fillcolor=\"#fee2e2\""
+                }
             };
-            let _ = writeln!(out, "{indent}{} [label=\"{}\", {style}];", node.id, quote(&node.label));
+            let _ = writeln!(
+                out,
+                "{indent}{} [label=\"{}\", {style}];",
+                node.id,
+                quote(&node.label)
+            );
         }
         if !namespace.is_empty() {
             out.push_str("  }\n");
@@ -228,7 +286,11 @@ pub fn dot(mesh: &Mesh) -> String {
         if edge.dashed {
             attributes.push("style=dashed".into());
         }
-        let attributes = if attributes.is_empty() { String::new() } else { format!(" [{}]", attributes.join(", ")) };
+        let attributes = if attributes.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", attributes.join(", "))
+        };
         let _ = writeln!(out, "  {} -> {}{attributes};", edge.from, edge.to);
     }
     out.push_str("}\n");
@@ -242,7 +304,12 @@ pub fn mermaid(mesh: &Mesh) -> String {
     for (namespace, nodes) in by_namespace(&graph) {
         let indent = if namespace.is_empty() { "  " } else { "    " };
         if !namespace.is_empty() {
-            let _ = writeln!(out, "  subgraph ns_{}[\"{}\"]", id("", "", namespace).trim_start_matches('_'), label(namespace));
+            let _ = writeln!(
+                out,
+                "  subgraph ns_{}[\"{}\"]",
+                id("", "", namespace).trim_start_matches('_'),
+                label(namespace)
+            );
         }
         for node in nodes {
             let text = label(&node.label);
@@ -270,7 +337,12 @@ pub fn mermaid(mesh: &Mesh) -> String {
         };
         let _ = writeln!(out, "  {} {arrow} {}", edge.from, edge.to);
     }
-    let denied: Vec<&str> = graph.nodes.values().filter(|n| n.shape == Shape::Denied).map(|n| n.id.as_str()).collect();
+    let denied: Vec<&str> = graph
+        .nodes
+        .values()
+        .filter(|n| n.shape == Shape::Denied)
+        .map(|n| n.id.as_str())
+        .collect();
     if !denied.is_empty() {
         out.push_str("  classDef denied fill:#fee2e2,stroke:#b91c1c,color:#7f1d1d\n");
         let _ = writeln!(out, "  class {} denied", denied.join(","));

@@ -7,7 +7,9 @@ use crate::mesh::views::{self, TreeNode, View};
 pub fn render(mesh: &Mesh, views: &[View]) -> String {
     let mut out = String::new();
     if mesh.reduced {
-        out.push_str("(reduced mesh from the eventmesh backend: no triggers; consumers by Backstage id)\n\n");
+        out.push_str(
+            "(reduced mesh from the eventmesh backend: no triggers; consumers by Backstage id)\n\n",
+        );
     }
     for (i, view) in views.iter().enumerate() {
         if i > 0 {

@@ -79,7 +79,11 @@ pub fn read_snapshot(paths: &[PathBuf]) -> Result<Snapshot, ManifestError> {
         }
     }
     if objects.is_empty() {
-        let inputs = paths.iter().map(|p| display(p)).collect::<Vec<_>>().join(", ");
+        let inputs = paths
+            .iter()
+            .map(|p| display(p))
+            .collect::<Vec<_>>()
+            .join(", ");
         let hint = if empty_files.is_empty() {
             String::new()
         } else {
@@ -138,7 +142,9 @@ fn read_file(path: &Path, out: &mut Vec<Located>) -> Result<(), ManifestError> {
     };
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map_err(unreadable)?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(unreadable)?;
     } else {
         bytes = std::fs::read(path).map_err(unreadable)?;
     }
@@ -223,7 +229,10 @@ fn push_object(value: Value, origin: Origin, out: &mut Vec<Located>) -> Result<(
     let Some(object) = value.as_object() else {
         return Err(ManifestError::NotAnObject {
             location: origin.location(),
-            reason: format!("expected a mapping with apiVersion and kind, found {}", kind_name(&value)),
+            reason: format!(
+                "expected a mapping with apiVersion and kind, found {}",
+                kind_name(&value)
+            ),
         });
     };
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -278,7 +287,10 @@ fn wrong_type(error: ConvertError, origins: &[Origin]) -> ManifestError {
 /// The line of a field, by re-reading the object's document with positions.
 fn field_line(origin: &Origin, path: &str) -> Option<u64> {
     let documents: Vec<Spanned<Positioned>> = serde_saphyr::from_multiple(&origin.text).ok()?;
-    let mut node = documents.iter().filter(|d| !matches!(d.value, Positioned::Null)).nth(origin.document)?;
+    let mut node = documents
+        .iter()
+        .filter(|d| !matches!(d.value, Positioned::Null))
+        .nth(origin.document)?;
     let item_path;
     let mut segments: Vec<&str> = Vec::new();
     if let Some(item) = origin.item {

@@ -1,0 +1,3 @@
+//! The simulated cluster. For now: synthetic clusters of any size, for benchmarks and tests.
+
+pub mod synthetic;

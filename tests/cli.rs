@@ -1,0 +1,236 @@
+//! The binary as a user runs it: outputs, bad input, exit codes.
+
+mod common;
+use common::demo_dir;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn kn_mesh(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn kn_mesh_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn demo() -> String {
+    demo_dir().display().to_string()
+}
+
+/// A temporary file with the given content, and its path.
+fn file(name: &str, content: &[u8]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).unwrap();
+    let path = path.display().to_string();
+    (dir, path)
+}
+
+#[test]
+fn tree_of_the_demo() {
+    let output = kn_mesh(&["-f", &demo(), "-o", "tree"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!("demo_tree", stdout(&output));
+}
+
+#[test]
+fn tree_is_the_default_when_stdout_is_not_a_terminal() {
+    let output = kn_mesh(&["-f", &demo()]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stdout(&output),
+        stdout(&kn_mesh(&["-f", &demo(), "-o", "tree"]))
+    );
+}
+
+#[test]
+fn eventmesh_of_the_demo() {
+    let output = kn_mesh(&["-f", &demo(), "-o", "eventmesh"]);
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!("demo_eventmesh", stdout(&output));
+}
+
+#[test]
+fn graphs_of_the_demo() {
+    let dot = stdout(&kn_mesh(&["-f", &demo(), "-o", "dot"]));
+    assert!(dot.starts_with("digraph mesh {"));
+    assert!(dot.contains("label=\"payments\""));
+    assert!(dot.contains("broker_payments_default -> trigger_payments_order_created"));
+    let mermaid = stdout(&kn_mesh(&["-f", &demo(), "-o", "mermaid"]));
+    assert!(mermaid.starts_with("flowchart LR"));
+    assert!(mermaid.contains("PingSource_ops_heartbeat -->|sink| broker_ops_alerts"));
+    insta::assert_snapshot!("demo_mermaid", mermaid);
+}
+
+#[test]
+fn one_view_only() {
+    let output = stdout(&kn_mesh(&["-f", &demo(), "--view", "channels"]));
+    assert!(output.starts_with("Channels\n"));
+    assert!(!output.contains("Brokers"));
+}
+
+#[test]
+fn stdin_json_stream_and_list_wrappers() {
+    let input = br#"{"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "metadata": {"name": "b", "namespace": "x"}}
+    ]}
+    {"apiVersion": "eventing.knative.dev/v1", "kind": "TriggerList", "items": [
+        {"apiVersion": "eventing.knative.dev/v1", "kind": "Trigger", "metadata": {"name": "t", "namespace": "x"},
+         "spec": {"broker": "b", "subscriber": {"uri": "http://sink"}}}
+    ]}"#;
+    let output = kn_mesh_stdin(&["-f", "-", "--view", "brokers"], input);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("broker b"), "{text}");
+    assert!(text.contains("trigger t"), "{text}");
+}
+
+#[test]
+fn a_truncated_yaml_file_names_the_file_and_line() {
+    let (_dir, path) = file(
+        "broken.yaml",
+        b"apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata:\n  name: b\n  labels: {a: b\n",
+    );
+    let output = kn_mesh(&["-f", &path]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains(&format!("{path}:")), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+}
+
+#[test]
+fn a_truncated_json_file_says_it_ends_too_soon() {
+    let (_dir, path) = file(
+        "cut.json",
+        br#"{"apiVersion": "v1", "kind": "Service", "metadata": {"na"#,
+    );
+    let output = kn_mesh(&["-f", &path]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("{path}:1: the JSON ends before it is complete")),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_field_of_the_wrong_type_names_the_field_and_its_line() {
+    let (_dir, path) = file(
+        "trigger.yaml",
+        b"# comment\napiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: t\n  namespace: a\nspec:\n  broker: 5\n",
+    );
+    let output = kn_mesh(&["-f", &path]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!(
+            "{path}:8: Trigger a/t: field spec.broker: invalid type: integer `5`, expected a string"
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_wrong_type_in_the_second_document_and_in_a_list_item_finds_the_right_line() {
+    let yaml = b"apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: eventing.knative.dev/v1\n  kind: Trigger\n  metadata: {name: t, namespace: a}\n  spec:\n    filters: 7\n";
+    let (_dir, path) = file("multi.yaml", yaml);
+    let message = stderr(&kn_mesh(&["-f", &path]));
+    assert!(
+        message.contains(&format!("{path}:12: Trigger a/t: field spec.filters")),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_empty_file_is_reported() {
+    let (_dir, path) = file("empty.yaml", b"");
+    let output = kn_mesh(&["-f", &path]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(&format!("no Kubernetes objects found in {path}")),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_binary_file_is_reported() {
+    let (_dir, path) = file("image.yaml", &[0x89, b'P', b'N', b'G', 0, 0, 0x1a, 0xff]);
+    let output = kn_mesh(&["-f", &path]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a text file"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_directory_without_manifests_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+    let output = kn_mesh(&["-f", &dir.path().display().to_string()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no *.yaml, *.yml or *.json files"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_missing_path_is_reported() {
+    let output = kn_mesh(&["-f", "/nonexistent/mesh.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("/nonexistent/mesh.yaml: cannot read"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_document_that_is_not_an_object_is_reported() {
+    let (_dir, path) = file("list.yaml", b"- just\n- a list\n");
+    let output = kn_mesh(&["-f", &path]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a Kubernetes object"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_unknown_flag_is_a_usage_error() {
+    let output = kn_mesh(&["--no-such-flag"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--no-such-flag"));
+}
+
+#[test]
+fn no_source_is_a_usage_error() {
+    let output = kn_mesh(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no source given"));
+}

@@ -1,0 +1,236 @@
+//! Trigger filter evaluation: every dialect, and the three outcomes.
+
+use kn_mesh::mesh::filter::{Outcome, evaluate};
+use kn_mesh::mesh::objects::{EventType, TriggerSpec};
+
+fn event_type(yaml: &str) -> EventType {
+    serde_saphyr::from_str(yaml).unwrap()
+}
+
+fn settled_v1beta2() -> EventType {
+    event_type(
+        "
+apiVersion: eventing.knative.dev/v1beta2
+kind: EventType
+metadata: {name: settled, namespace: a}
+spec: {type: com.example.payment.settled, source: 'https://pay.example.com/eu'}
+",
+    )
+}
+
+fn outcome(filter_yaml: &str, et: &EventType) -> Outcome {
+    let spec: TriggerSpec = serde_saphyr::from_str(filter_yaml).unwrap();
+    evaluate(&spec, et).outcome
+}
+
+#[test]
+fn no_filter_matches_everything() {
+    assert_eq!(
+        outcome("broker: default", &settled_v1beta2()),
+        Outcome::Match
+    );
+}
+
+#[test]
+fn legacy_attributes_are_exact_and_empty_means_any() {
+    let et = settled_v1beta2();
+    assert_eq!(
+        outcome(
+            "filter: {attributes: {type: com.example.payment.settled}}",
+            &et
+        ),
+        Outcome::Match
+    );
+    assert_eq!(
+        outcome("filter: {attributes: {type: com.example.other}}", &et),
+        Outcome::NoMatch
+    );
+    assert_eq!(
+        outcome(
+            "filter: {attributes: {type: com.example.payment.settled, source: ''}}",
+            &et
+        ),
+        Outcome::Match
+    );
+    // Every attribute must match.
+    assert_eq!(
+        outcome(
+            "filter: {attributes: {type: com.example.payment.settled, source: 'https://x'}}",
+            &et
+        ),
+        Outcome::NoMatch
+    );
+}
+
+#[test]
+fn an_attribute_the_event_type_leaves_open_is_unknown() {
+    let et = settled_v1beta2();
+    assert_eq!(
+        outcome("filter: {attributes: {subject: order-1}}", &et),
+        Outcome::Unknown
+    );
+    assert_eq!(
+        outcome("filters: [{exact: {subject: order-1}}]", &et),
+        Outcome::Unknown
+    );
+    // ...unless another condition already rules the event type out.
+    assert_eq!(
+        outcome(
+            "filters: [{exact: {subject: order-1, type: com.example.other}}]",
+            &et
+        ),
+        Outcome::NoMatch
+    );
+}
+
+#[test]
+fn exact_prefix_and_suffix() {
+    let et = settled_v1beta2();
+    assert_eq!(
+        outcome(
+            "filters: [{exact: {type: com.example.payment.settled}}]",
+            &et
+        ),
+        Outcome::Match
+    );
+    assert_eq!(
+        outcome("filters: [{exact: {type: com.example.payment}}]", &et),
+        Outcome::NoMatch
+    );
+    assert_eq!(
+        outcome("filters: [{prefix: {type: com.example.payment}}]", &et),
+        Outcome::Match
+    );
+    assert_eq!(
+        outcome("filters: [{prefix: {type: org.example}}]", &et),
+        Outcome::NoMatch
+    );
+    assert_eq!(
+        outcome("filters: [{suffix: {source: /eu}}]", &et),
+        Outcome::Match
+    );
+    assert_eq!(
+        outcome("filters: [{suffix: {source: /us}}]", &et),
+        Outcome::NoMatch
+    );
+}
+
+#[test]
+fn elements_of_filters_are_anded() {
+    let et = settled_v1beta2();
+    assert_eq!(
+        outcome(
+            "filters: [{exact: {type: com.example.payment.settled}}, {suffix: {source: /eu}}]",
+            &et
+        ),
+        Outcome::Match
+    );
+    assert_eq!(
+        outcome(
+            "filters: [{exact: {type: com.example.payment.settled}}, {suffix: {source: /us}}]",
+            &et
+        ),
+        Outcome::NoMatch
+    );
+}
+
+#[test]
+fn all_any_and_not() {
+    let et = settled_v1beta2();
+    let all = "filters: [{all: [{prefix: {type: com.example.}}, {suffix: {type: .settled}}]}]";
+    assert_eq!(outcome(all, &et), Outcome::Match);
+    let all_fails =
+        "filters: [{all: [{prefix: {type: com.example.}}, {suffix: {type: .declined}}]}]";
+    assert_eq!(outcome(all_fails, &et), Outcome::NoMatch);
+    let any =
+        "filters: [{any: [{exact: {type: a}}, {exact: {type: com.example.payment.settled}}]}]";
+    assert_eq!(outcome(any, &et), Outcome::Match);
+    let any_fails = "filters: [{any: [{exact: {type: a}}, {exact: {type: b}}]}]";
+    assert_eq!(outcome(any_fails, &et), Outcome::NoMatch);
+    // An unknown branch keeps `any` unknown when nothing else matches.
+    let any_unknown = "filters: [{any: [{exact: {type: a}}, {exact: {subject: s}}]}]";
+    assert_eq!(outcome(any_unknown, &et), Outcome::Unknown);
+    assert_eq!(
+        outcome("filters: [{not: {exact: {type: a}}}]", &et),
+        Outcome::Match
+    );
+    assert_eq!(
+        outcome(
+            "filters: [{not: {exact: {type: com.example.payment.settled}}}]",
+            &et
+        ),
+        Outcome::NoMatch
+    );
+    assert_eq!(
+        outcome("filters: [{not: {exact: {subject: s}}}]", &et),
+        Outcome::Unknown
+    );
+}
+
+#[test]
+fn cesql_is_unknown() {
+    let et = settled_v1beta2();
+    assert_eq!(
+        outcome("filters: [{cesql: \"type = 'x'\"}]", &et),
+        Outcome::Unknown
+    );
+    // A definite no elsewhere still decides.
+    assert_eq!(
+        outcome(
+            "filters: [{cesql: \"type = 'x'\"}, {exact: {type: other}}]",
+            &et
+        ),
+        Outcome::NoMatch
+    );
+}
+
+#[test]
+fn filters_replace_filter_when_non_empty() {
+    let et = settled_v1beta2();
+    let both = "
+filter: {attributes: {type: com.example.other}}
+filters: [{exact: {type: com.example.payment.settled}}]
+";
+    assert_eq!(outcome(both, &et), Outcome::Match);
+    let empty_filters = "
+filter: {attributes: {type: com.example.other}}
+filters: []
+";
+    assert_eq!(outcome(empty_filters, &et), Outcome::NoMatch);
+}
+
+#[test]
+fn v1beta3_attributes_pin_values_and_templates_stay_open() {
+    let et = event_type(
+        "
+apiVersion: eventing.knative.dev/v1beta3
+kind: EventType
+metadata: {name: push, namespace: a}
+spec:
+  attributes:
+    - {name: type, required: true, value: dev.knative.source.github.push}
+    - {name: source, required: true, value: 'https://github.com/{org}/{repo}'}
+    - {name: subject, required: false}
+",
+    );
+    assert_eq!(et.cloud_event_type(), "dev.knative.source.github.push");
+    assert_eq!(
+        outcome(
+            "filters: [{exact: {type: dev.knative.source.github.push}}]",
+            &et
+        ),
+        Outcome::Match
+    );
+    assert_eq!(
+        outcome("filters: [{exact: {type: other}}]", &et),
+        Outcome::NoMatch
+    );
+    assert_eq!(
+        outcome("filters: [{prefix: {source: 'https://github.com/'}}]", &et),
+        Outcome::Unknown
+    );
+    assert_eq!(
+        outcome("filters: [{exact: {subject: x}}]", &et),
+        Outcome::Unknown
+    );
+}

@@ -1,0 +1,246 @@
+//! Relations `build` derives: ownership grouping, producers and consumers, subscriber
+//! resolution, and access markers placed where the data would be.
+
+mod common;
+use common::{demo_dir, mesh_of};
+use kn_mesh::mesh::model::{ConsumerKind, Resolution, Via};
+use kn_mesh::mesh::objects::ObjectKey;
+use kn_mesh::mesh::snapshot::{Access, AccessMarker, ApiRequest};
+use kn_mesh::mesh::views::{self, NodeStatus, TreeNode, View};
+use kn_mesh::mesh::{self};
+use kn_mesh::source::manifests::read_snapshot;
+
+fn demo() -> kn_mesh::mesh::Mesh {
+    mesh::build(read_snapshot(&[demo_dir()]).unwrap())
+}
+
+fn texts(nodes: &[TreeNode]) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(nodes: &[TreeNode], out: &mut Vec<String>) {
+        for node in nodes {
+            out.push(node.text.clone());
+            walk(&node.children, out);
+        }
+    }
+    walk(nodes, &mut out);
+    out
+}
+
+#[test]
+fn the_demo_has_the_promised_shape() {
+    let mesh = demo();
+    assert!(mesh.namespaces.len() >= 2);
+    assert!(mesh.brokers.len() >= 2);
+    assert!(mesh.triggers.len() >= 8);
+    assert!(mesh.event_types.len() >= 6);
+    assert!(
+        mesh.event_types
+            .iter()
+            .any(|et| et.object.api_version.ends_with("v1beta3"))
+    );
+    assert!(mesh.sources.len() >= 3);
+    assert!(
+        mesh.triggers
+            .iter()
+            .any(|t| t.subscriber.resolution == Resolution::UriOnly)
+    );
+    assert!(
+        mesh.channels
+            .iter()
+            .any(|c| c.owner.is_none() && !c.subscriptions.is_empty())
+    );
+    // Every filter dialect appears somewhere in the demo's triggers.
+    let specs: Vec<String> = mesh
+        .triggers
+        .iter()
+        .map(|t| serde_json::to_string(&t.object.spec).unwrap())
+        .collect();
+    let dialects = [
+        "\"attributes\"",
+        "\"exact\"",
+        "\"prefix\"",
+        "\"suffix\"",
+        "\"all\"",
+        "\"any\"",
+        "\"not\"",
+        "\"cesql\"",
+    ];
+    for dialect in dialects {
+        assert!(
+            specs.iter().any(|s| s.contains(dialect)),
+            "no trigger uses {dialect}"
+        );
+    }
+}
+
+#[test]
+fn a_brokers_internal_channel_and_subscriptions_are_grouped_under_their_owners() {
+    let mesh = demo();
+    let broker = mesh.broker(&ObjectKey::new("payments", "default")).unwrap();
+    assert_eq!(
+        broker.internal_channels,
+        [ObjectKey::new("payments", "default-kne-trigger")]
+    );
+    let trigger = mesh
+        .trigger(&ObjectKey::new("payments", "order-created"))
+        .unwrap();
+    assert_eq!(trigger.internal_subscriptions.len(), 1);
+    // Not shown as a top-level channel, and the trigger's subscription is not listed under it.
+    let channels = texts(&views::tree(&mesh, View::Channels));
+    assert!(!channels.iter().any(|t| t.contains("default-kne-trigger")));
+    assert!(channels.iter().any(|t| t.contains("Channel dispatch")));
+    let brokers = texts(&views::tree(&mesh, View::Brokers));
+    assert!(
+        brokers
+            .iter()
+            .any(|t| t == "internal InMemoryChannel default-kne-trigger")
+    );
+    assert!(
+        brokers
+            .iter()
+            .any(|t| t.starts_with("internal subscription default-order-created"))
+    );
+}
+
+#[test]
+fn a_source_sinking_into_a_broker_feeds_its_types_to_the_brokers_triggers() {
+    let mesh = mesh_of(
+        "
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: b, namespace: a}
+---
+apiVersion: sources.knative.dev/v1
+kind: PingSource
+metadata: {name: ping, namespace: a}
+spec: {sink: {ref: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: b}}}
+---
+apiVersion: eventing.knative.dev/v1beta2
+kind: EventType
+metadata: {name: ping-type, namespace: a}
+spec: {type: dev.knative.sources.ping}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: t, namespace: a}
+spec: {broker: b, filter: {attributes: {type: dev.knative.sources.ping}}, subscriber: {uri: 'http://x'}}
+",
+    );
+    let et = mesh.event_type(&ObjectKey::new("a", "ping-type")).unwrap();
+    assert_eq!(et.producers[0].kind, "PingSource");
+    assert_eq!(et.producers[0].via, Via::SourceRegistry);
+    assert_eq!(et.consumers.len(), 1);
+    assert_eq!(et.consumers[0].kind, ConsumerKind::Trigger);
+}
+
+#[test]
+fn subscribers_resolve_to_found_not_found_or_forbidden() {
+    let yaml = "
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: t1, namespace: a}
+spec: {broker: b, subscriber: {ref: {apiVersion: v1, kind: Service, name: here}}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: t2, namespace: a}
+spec: {broker: b, subscriber: {ref: {apiVersion: v1, kind: Service, name: gone}}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: t3, namespace: a}
+spec: {broker: b, subscriber: {ref: {apiVersion: v1, kind: Service, name: secret}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: here, namespace: a, labels: {backstage.io/kubernetes-id: here-id}}
+";
+    let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(yaml).unwrap();
+    let mut snapshot = mesh::catalog::snapshot_from_objects(objects).unwrap();
+    snapshot.access.push(AccessMarker {
+        request: ApiRequest::get("", "services", "a", "secret"),
+        access: Access::Forbidden {
+            message: "no".into(),
+        },
+    });
+    let mesh = mesh::build(snapshot);
+    let resolution = |name: &str| {
+        mesh.trigger(&ObjectKey::new("a", name))
+            .unwrap()
+            .subscriber
+            .resolution
+            .clone()
+    };
+    assert_eq!(
+        resolution("t1"),
+        Resolution::Found {
+            backstage_id: Some("here-id".into())
+        }
+    );
+    assert_eq!(resolution("t2"), Resolution::NotFound);
+    assert_eq!(
+        resolution("t3"),
+        Resolution::Forbidden {
+            message: "no".into()
+        }
+    );
+    // The namespace of a ref defaults to the trigger's, as the Knative webhook sets it.
+    let t1 = mesh.trigger(&ObjectKey::new("a", "t1")).unwrap();
+    assert_eq!(t1.subscriber.reference.as_ref().unwrap().namespace, "a");
+}
+
+#[test]
+fn a_forbidden_list_appears_in_place_as_a_denied_node() {
+    let mut snapshot = read_snapshot(&[demo_dir()]).unwrap();
+    snapshot.triggers.retain(|t| t.namespace() != "ops");
+    snapshot.access.push(AccessMarker {
+        request: ApiRequest::list("eventing.knative.dev", "triggers", Some("ops")),
+        access: Access::Forbidden {
+            message: "triggers.eventing.knative.dev is forbidden".into(),
+        },
+    });
+    let mesh = mesh::build(snapshot);
+    assert_eq!(mesh.denied_count(), 1);
+    let roots = views::tree(&mesh, View::Brokers);
+    let ops = roots.iter().find(|n| n.text == "ops").unwrap();
+    let broker = &ops.children[0];
+    assert!(broker.text.starts_with("broker alerts"));
+    let denied = &broker.children[0];
+    assert_eq!(
+        denied.text,
+        "triggers in ops: forbidden (list triggers.eventing.knative.dev)"
+    );
+    assert_eq!(denied.status, NodeStatus::Forbidden);
+    // The payments namespace is untouched.
+    let payments = roots.iter().find(|n| n.text == "payments").unwrap();
+    assert!(
+        texts(std::slice::from_ref(payments))
+            .iter()
+            .all(|t| !t.contains("forbidden"))
+    );
+}
+
+#[test]
+fn a_cluster_scope_denial_sits_at_the_top_and_a_denied_namespace_still_shows() {
+    let mut snapshot = kn_mesh::mesh::Snapshot::default();
+    snapshot.access.push(AccessMarker {
+        request: ApiRequest::list("eventing.knative.dev", "brokers", None),
+        access: Access::Forbidden {
+            message: "m".into(),
+        },
+    });
+    snapshot.access.push(AccessMarker {
+        request: ApiRequest::list("eventing.knative.dev", "brokers", Some("ops")),
+        access: Access::Forbidden {
+            message: "m".into(),
+        },
+    });
+    let mesh = mesh::build(snapshot);
+    let roots = views::tree(&mesh, View::Brokers);
+    assert_eq!(
+        roots[0].text,
+        "brokers in all namespaces: forbidden (list brokers.eventing.knative.dev)"
+    );
+    assert_eq!(roots[1].text, "ops");
+    assert_eq!(roots[1].children[0].status, NodeStatus::Forbidden);
+}
