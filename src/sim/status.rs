@@ -1,0 +1,246 @@
+//! `Status` error bodies, worded exactly as kube-apiserver words them, because clients (and
+//! people) match on these messages.
+
+use serde_json::{Value, json};
+
+/// An API error: the HTTP code and the Status body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub code: u16,
+    pub body: Value,
+}
+
+fn status(code: u16, reason: &str, message: String, details: Option<Value>) -> ApiError {
+    let mut body = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    });
+    if let Some(details) = details {
+        body["details"] = details;
+    }
+    ApiError { code, body }
+}
+
+/// "brokers.eventing.knative.dev" or "secrets": the resource as the apiserver names it.
+pub fn group_resource(group: &str, resource: &str) -> String {
+    if group.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}.{group}")
+    }
+}
+
+/// `details` as kube-apiserver fills it: the group is omitted for the core group, and the
+/// "kind" is in fact the resource.
+fn details(group: &str, resource: &str, name: Option<&str>) -> Value {
+    let mut details = serde_json::Map::new();
+    if let Some(name) = name {
+        details.insert("name".into(), json!(name));
+    }
+    if !group.is_empty() {
+        details.insert("group".into(), json!(group));
+    }
+    details.insert("kind".into(), json!(resource));
+    Value::Object(details)
+}
+
+/// What a request tried to do, for the 403 message.
+pub struct Attempt<'a> {
+    pub user: &'a str,
+    pub verb: &'a str,
+    pub group: &'a str,
+    pub resource: &'a str,
+    pub subresource: &'a str,
+    pub namespace: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
+pub fn forbidden(attempt: &Attempt) -> ApiError {
+    let subject = match attempt.name {
+        Some(name) => format!(
+            "{} {name:?}",
+            group_resource(attempt.group, attempt.resource)
+        ),
+        None => group_resource(attempt.group, attempt.resource),
+    };
+    let resource = if attempt.subresource.is_empty() {
+        attempt.resource.to_string()
+    } else {
+        format!("{}/{}", attempt.resource, attempt.subresource)
+    };
+    let scope = match attempt.namespace {
+        Some(namespace) => format!("in the namespace {namespace:?}"),
+        None => "at the cluster scope".to_string(),
+    };
+    let message = format!(
+        "{subject} is forbidden: User {:?} cannot {} resource {resource:?} in API group {:?} {scope}",
+        attempt.user, attempt.verb, attempt.group
+    );
+    status(
+        403,
+        "Forbidden",
+        message,
+        Some(details(attempt.group, attempt.resource, attempt.name)),
+    )
+}
+
+/// A non-resource URL that the user may not access.
+pub fn forbidden_path(user: &str, verb: &str, path: &str) -> ApiError {
+    status(
+        403,
+        "Forbidden",
+        format!("forbidden: User {user:?} cannot {verb} path {path:?}"),
+        Some(json!({})),
+    )
+}
+
+pub fn unauthorized() -> ApiError {
+    status(401, "Unauthorized", "Unauthorized".into(), None)
+}
+
+pub fn not_found(group: &str, resource: &str, name: &str) -> ApiError {
+    status(
+        404,
+        "NotFound",
+        format!("{} {name:?} not found", group_resource(group, resource)),
+        Some(details(group, resource, Some(name))),
+    )
+}
+
+/// A path that names no resource the server knows.
+pub fn no_such_path() -> ApiError {
+    status(
+        404,
+        "NotFound",
+        "the server could not find the requested resource".into(),
+        Some(json!({})),
+    )
+}
+
+pub fn already_exists(group: &str, resource: &str, name: &str) -> ApiError {
+    status(
+        409,
+        "AlreadyExists",
+        format!(
+            "{} {name:?} already exists",
+            group_resource(group, resource)
+        ),
+        Some(details(group, resource, Some(name))),
+    )
+}
+
+pub fn conflict(group: &str, resource: &str, name: &str) -> ApiError {
+    status(
+        409,
+        "Conflict",
+        format!(
+            "Operation cannot be fulfilled on {} {name:?}: the object has been modified; please apply your changes to the latest version and try again",
+            group_resource(group, resource)
+        ),
+        Some(details(group, resource, Some(name))),
+    )
+}
+
+pub fn method_not_allowed(method: &str) -> ApiError {
+    status(
+        405,
+        "MethodNotAllowed",
+        format!("the server does not allow this method on the requested resource ({method})"),
+        Some(json!({})),
+    )
+}
+
+pub fn bad_request(message: impl Into<String>) -> ApiError {
+    status(400, "BadRequest", message.into(), None)
+}
+
+pub fn invalid(kind: &str, name: &str, message: impl Into<String>) -> ApiError {
+    status(
+        422,
+        "Invalid",
+        format!("{kind} {name:?} is invalid: {}", message.into()),
+        Some(json!({"name": name, "kind": kind})),
+    )
+}
+
+pub fn too_large(limit: usize) -> ApiError {
+    status(
+        413,
+        "RequestEntityTooLarge",
+        format!("Request entity too large: limit is {limit}"),
+        None,
+    )
+}
+
+/// A continue token or watch resourceVersion older than the history the server keeps.
+pub fn expired(message: impl Into<String>) -> ApiError {
+    status(410, "Expired", message.into(), None)
+}
+
+pub fn gone(message: impl Into<String>) -> ApiError {
+    status(410, "Gone", message.into(), None)
+}
+
+/// An injected failure (`--fail-rate`).
+pub fn injected(code: u16) -> ApiError {
+    let (reason, message) = if code == 503 {
+        (
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request (injected by --fail-rate)",
+        )
+    } else {
+        (
+            "InternalError",
+            "an error on the server (\"injected by --fail-rate\") has prevented the request from succeeding",
+        )
+    };
+    status(code, reason, message.into(), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_scope_403_is_worded_as_kube_apiserver_words_it() {
+        let error = forbidden(&Attempt {
+            user: "system:serviceaccount:ns:sa",
+            verb: "list",
+            group: "eventing.knative.dev",
+            resource: "brokers",
+            subresource: "",
+            namespace: None,
+            name: None,
+        });
+        assert_eq!(
+            serde_json::to_string(&error.body).unwrap(),
+            r#"{"apiVersion":"v1","code":403,"details":{"group":"eventing.knative.dev","kind":"brokers"},"kind":"Status","message":"brokers.eventing.knative.dev is forbidden: User \"system:serviceaccount:ns:sa\" cannot list resource \"brokers\" in API group \"eventing.knative.dev\" at the cluster scope","metadata":{},"reason":"Forbidden","status":"Failure"}"#
+        );
+    }
+
+    #[test]
+    fn a_named_namespaced_core_403_names_the_object_and_namespace() {
+        let error = forbidden(&Attempt {
+            user: "u",
+            verb: "get",
+            group: "",
+            resource: "secrets",
+            subresource: "",
+            namespace: Some("x"),
+            name: Some("db"),
+        });
+        assert_eq!(
+            error.body["message"],
+            r#"secrets "db" is forbidden: User "u" cannot get resource "secrets" in API group "" in the namespace "x""#
+        );
+        assert_eq!(
+            error.body["details"],
+            json!({"name": "db", "kind": "secrets"})
+        );
+    }
+}
