@@ -1,9 +1,11 @@
-//! Command-line arguments. Parsing only: choosing the source and the face happens in `run`.
+//! Command-line arguments. Parsing only: choosing the source and the face happens in `main`.
 
 use crate::mesh::views::View;
 use crate::output::Format;
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -14,6 +16,9 @@ use std::path::PathBuf;
                   4 server unreachable or erroring, 5 token rejected (401)."
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Read objects from a file, a directory (its *.yaml, *.yml and *.json files, sorted) or `-`
     /// for stdin. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
@@ -27,6 +32,80 @@ pub struct Cli {
     /// With `-o tree`: the views to print, comma-separated (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub view: Vec<View>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The simulated Kubernetes API server.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve manifests (RBAC included) as a Kubernetes API server with Knative installed, to see
+    /// what a ServiceAccount would see before applying anything to a real cluster.
+    Serve(SimServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimServeArgs {
+    /// Manifests to load: files, directories or `-`. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub filenames: Vec<PathBuf>,
+
+    /// Where to listen. Port 0 takes any free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+
+    /// Static tokens, in kube-apiserver's --token-auth-file format: token,user,uid,"groups".
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Write a kubeconfig with one context per identity (admin and each ServiceAccount).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+
+    /// Added to every request, e.g. 20ms.
+    #[arg(long, value_parser = parse_duration, default_value = "0ms")]
+    pub latency: Duration,
+
+    /// The share of requests answered 500 or 503, from 0.0 to 1.0.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    pub fail_rate: f64,
+}
+
+/// "20ms", "1.5s", "250us", "2m".
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| format!("{text:?} needs a unit: us, ms, s or m"))?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration"))?;
+    let seconds = match unit {
+        "us" | "µs" => number / 1e6,
+        "ms" => number / 1e3,
+        "s" => number,
+        "m" => number * 60.0,
+        _ => return Err(format!("unknown unit {unit:?}: use us, ms, s or m")),
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err("the fail rate is a share, from 0.0 to 1.0".into())
+    }
 }
 
 /// Arguments that parse but do not make sense together.

@@ -1,8 +1,9 @@
 use clap::Parser;
 use color_eyre::eyre::WrapErr;
-use kn_mesh::cli::{Cli, UsageError};
+use kn_mesh::cli::{Cli, Command, SimCommand, SimServeArgs, UsageError};
 use kn_mesh::mesh::views::View;
 use kn_mesh::output::{self, Format};
+use kn_mesh::sim::{RunningSim, SimConfig, auth, server::Knobs};
 use kn_mesh::{exit, mesh, source};
 use std::io::Write;
 use std::process::ExitCode;
@@ -24,6 +25,19 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> color_eyre::Result<u8> {
+    match cli.command {
+        Some(Command::Sim {
+            command: SimCommand::Serve(args),
+        }) => {
+            let runtime =
+                tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+            runtime.block_on(sim_serve(args))
+        }
+        None => print_mesh(&cli),
+    }
+}
+
+fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
     if cli.filenames.is_empty() {
         return Err(UsageError(
             "no source given: read manifests with -f PATH (a live cluster, --demo and the \
@@ -44,6 +58,75 @@ fn run(cli: Cli) -> color_eyre::Result<u8> {
     let text = output::render(&mesh, format, &views)?;
     write_stdout(&text)?;
     Ok(exit::OK)
+}
+
+async fn sim_serve(args: SimServeArgs) -> color_eyre::Result<u8> {
+    let objects = source::manifests::read_objects(&args.filenames)?;
+    let static_tokens = match &args.token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .wrap_err_with(|| format!("cannot read {}", path.display()))?;
+            auth::parse_token_file(&text)
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?
+        }
+        None => Vec::new(),
+    };
+    let config = SimConfig {
+        objects,
+        static_tokens,
+        knobs: Knobs {
+            latency: args.latency,
+            fail_rate: args.fail_rate,
+        },
+        addr: Some(args.addr),
+    };
+    let sim = RunningSim::start(config).await?;
+    // The URL is the first line, so scripts can read it.
+    write_stdout(&format!("{}\n", sim.url))?;
+    if let Some(path) = &args.kubeconfig_out {
+        std::fs::write(path, sim.kubeconfig())
+            .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+        // The kubeconfig holds tokens: keep it private.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        eprintln!(
+            "kubeconfig: {} (contexts: {})",
+            path.display(),
+            sim.identities
+                .iter()
+                .map(|i| format!("{} [{}]", i.name, i.token_kind))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    eprintln!("serving until interrupted (Ctrl-C)");
+    shutdown_signal().await;
+    sim.stop().await;
+    Ok(exit::OK)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is a normal way to stop reading, not an error.

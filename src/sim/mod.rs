@@ -1,9 +1,16 @@
 //! The embedded simulated Kubernetes API server: what a client sees of a cluster with Knative
 //! Eventing installed, with real RBAC, used by the demo, the tests and the benchmarks.
 
+mod api;
 pub mod auth;
+pub mod cluster;
+mod protobuf;
 pub mod rbac;
 pub mod resources;
+pub mod server;
 pub mod status;
 pub mod store;
 pub mod synthetic;
+pub mod tls;
+
+pub use cluster::{Identity, RunningSim, SimConfig};

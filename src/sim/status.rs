@@ -168,6 +168,16 @@ pub fn invalid(kind: &str, name: &str, message: impl Into<String>) -> ApiError {
     )
 }
 
+/// Protobuf bodies: the sim speaks JSON only; clients fall back to JSON on a 415.
+pub fn unsupported_media_type() -> ApiError {
+    status(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/json-patch+json".into(),
+        None,
+    )
+}
+
 pub fn too_large(limit: usize) -> ApiError {
     status(
         413,

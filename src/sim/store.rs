@@ -227,9 +227,9 @@ impl Store {
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if !body_namespace.is_empty() && !namespace.is_empty() && body_namespace != namespace {
-                return Err(status::bad_request(format!(
-                    "the namespace of the provided object does not match the namespace sent on the request"
-                )));
+                return Err(status::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
             }
             let namespace = if namespace.is_empty() {
                 body_namespace
@@ -286,6 +286,24 @@ impl Store {
             self.defs
                 .retain(|d| !(d.group == def.group && d.plural == def.plural));
             self.defs.push(def);
+        }
+    }
+
+    /// Puts back the uid and creation time a manifest gave an object, at load time only: the
+    /// same manifests then give the same mesh whether read from files or from the sim.
+    pub fn restore_identity(
+        &mut self,
+        group: &str,
+        plural: &str,
+        namespace: &str,
+        name: &str,
+        object: Value,
+    ) {
+        if let Some(table) = self
+            .objects
+            .get_mut(&(group.to_string(), plural.to_string()))
+        {
+            table.insert((namespace.to_string(), name.to_string()), object);
         }
     }
 
@@ -500,13 +518,14 @@ pub fn convert(def: &ResourceDef, mut object: Value, version: &str) -> Value {
         .and_then(Value::as_str)
         .map(|v| v.rsplit('/').next().unwrap_or(v).to_string())
         .unwrap_or_default();
-    if def.kind == "EventType" && from != version {
-        if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
-            if version == "v1beta3" {
-                eventtype_to_attributes(spec);
-            } else if from == "v1beta3" {
-                eventtype_from_attributes(spec);
-            }
+    if def.kind == "EventType"
+        && from != version
+        && let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut)
+    {
+        if version == "v1beta3" {
+            eventtype_to_attributes(spec);
+        } else if from == "v1beta3" {
+            eventtype_from_attributes(spec);
         }
     }
     if let Some(o) = object.as_object_mut() {

@@ -67,6 +67,19 @@ impl Origin {
 
 /// Reads every path (`-` is stdin) and sorts the objects into a Snapshot.
 pub fn read_snapshot(paths: &[PathBuf]) -> Result<Snapshot, ManifestError> {
+    let (values, origins) = read_located(paths)?;
+    catalog::snapshot_from_objects(values).map_err(|error| wrong_type(error, &origins))
+}
+
+/// Reads every object as it is, RBAC and Secrets included (the simulated cluster loads them
+/// all), after checking the mesh kinds the same way `read_snapshot` does.
+pub fn read_objects(paths: &[PathBuf]) -> Result<Vec<Value>, ManifestError> {
+    let (values, origins) = read_located(paths)?;
+    catalog::snapshot_from_objects(values.clone()).map_err(|error| wrong_type(error, &origins))?;
+    Ok(values)
+}
+
+fn read_located(paths: &[PathBuf]) -> Result<(Vec<Value>, Vec<Origin>), ManifestError> {
     let mut objects = Vec::new();
     let mut empty_files = Vec::new();
     for path in paths {
@@ -91,9 +104,7 @@ pub fn read_snapshot(paths: &[PathBuf]) -> Result<Snapshot, ManifestError> {
         };
         return Err(ManifestError::NoObjects { inputs, hint });
     }
-    let (values, origins): (Vec<Value>, Vec<Origin>) =
-        objects.into_iter().map(|o| (o.value, o.origin)).unzip();
-    catalog::snapshot_from_objects(values).map_err(|error| wrong_type(error, &origins))
+    Ok(objects.into_iter().map(|o| (o.value, o.origin)).unzip())
 }
 
 fn display(path: &Path) -> String {

@@ -1,0 +1,441 @@
+//! Starting a simulated cluster: load the manifests (RBAC included) into a fresh store with
+//! Knative Eventing installed, mint the tokens a real cluster would hold, and serve it.
+
+use super::auth::TokenAuthority;
+use super::rbac::{MASTERS_GROUP, UserInfo};
+use super::server::{self, Knobs, SimState};
+use super::store::Store;
+use crate::mesh::objects::group_of;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+const DEFAULT_RBAC: &str = include_str!("../../assets/default-rbac.yaml");
+
+/// How long the bound tokens the sim writes into its kubeconfig live.
+const KUBECONFIG_TOKEN_SECONDS: i64 = 24 * 3600;
+
+#[derive(Debug, Clone, Default)]
+pub struct SimConfig {
+    /// Every object from the manifests, RBAC included.
+    pub objects: Vec<Value>,
+    /// Static tokens (`--token-file`).
+    pub static_tokens: Vec<(String, UserInfo)>,
+    pub knobs: Knobs,
+    /// Where to listen; port 0 takes any free port.
+    pub addr: Option<SocketAddr>,
+}
+
+/// Someone the sim has a token for, as a kubeconfig context.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The context name: "admin", or the ServiceAccount's name.
+    pub name: String,
+    pub user: UserInfo,
+    pub token: String,
+    /// The ServiceAccount's namespace, used as the context's default namespace.
+    pub namespace: Option<String>,
+    /// "static", "legacy" or "bound".
+    pub token_kind: &'static str,
+}
+
+pub struct RunningSim {
+    pub url: String,
+    /// The CA that signed the server's certificate, PEM.
+    pub ca_pem: String,
+    pub identities: Vec<Identity>,
+    pub state: Arc<SimState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot load {object}: {message}")]
+    Load { object: String, message: String },
+    #[error(transparent)]
+    Tls(#[from] super::tls::TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+fn describe(object: &Value) -> String {
+    let namespace = text(object, "/metadata/namespace");
+    let name = text(object, "/metadata/name");
+    let kind = text(object, "/kind");
+    if namespace.is_empty() {
+        format!("{kind} {name}")
+    } else {
+        format!("{kind} {namespace}/{name}")
+    }
+}
+
+/// Loads objects as they are given: namespaces first, then CRDs, then everything else, keeping
+/// the uids the manifests carry so that the same manifests give the same mesh everywhere.
+pub fn load(objects: &[Value]) -> Result<Store, SimError> {
+    let mut store = Store::new();
+    let defaults: Vec<Value> =
+        serde_saphyr::from_multiple(DEFAULT_RBAC).expect("assets/default-rbac.yaml is valid");
+    let mut namespaces: BTreeSet<String> =
+        ["default", "kube-system", "kube-public", "knative-eventing"]
+            .map(String::from)
+            .into();
+    namespaces.extend(
+        objects
+            .iter()
+            .map(|o| text(o, "/metadata/namespace").to_string())
+            .filter(|n| !n.is_empty()),
+    );
+    let declared: Vec<&Value> = objects
+        .iter()
+        .filter(|o| text(o, "/kind") == "Namespace")
+        .collect();
+    let mut ordered: Vec<Value> = declared.iter().map(|o| (*o).clone()).collect();
+    for namespace in namespaces {
+        if !declared
+            .iter()
+            .any(|o| text(o, "/metadata/name") == namespace)
+        {
+            ordered.push(
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
+            );
+        }
+    }
+    ordered.extend(
+        objects
+            .iter()
+            .filter(|o| text(o, "/kind") == "CustomResourceDefinition")
+            .cloned(),
+    );
+    ordered.extend(defaults);
+    ordered.extend(
+        objects
+            .iter()
+            .filter(|o| !matches!(text(o, "/kind"), "Namespace" | "CustomResourceDefinition"))
+            .cloned(),
+    );
+    for object in ordered {
+        let api_version = text(&object, "/apiVersion").to_string();
+        let kind = text(&object, "/kind").to_string();
+        let def = store.ensure_kind(&api_version, &kind);
+        let namespace = if def.namespaced {
+            text(&object, "/metadata/namespace").to_string()
+        } else {
+            String::new()
+        };
+        let name = text(&object, "/metadata/name").to_string();
+        let keep_uid = text(&object, "/metadata/uid").to_string();
+        let keep_created = text(&object, "/metadata/creationTimestamp").to_string();
+        let result = if kind == "CustomResourceDefinition"
+            && store
+                .get(group_of(&api_version), &def.plural, "", &name)
+                .is_some()
+        {
+            // A manifest CRD replaces a built-in one of the same name.
+            store.update(&def.group, &def.plural, "", &name, object.clone())
+        } else {
+            store.create(&def.group, &def.plural, &namespace, object.clone())
+        };
+        let stored = result.map_err(|e| SimError::Load {
+            object: describe(&object),
+            message: e.body["message"].as_str().unwrap_or("rejected").to_string(),
+        })?;
+        if !keep_uid.is_empty() || !keep_created.is_empty() {
+            let mut fixed = stored;
+            if !keep_uid.is_empty() {
+                fixed["metadata"]["uid"] = json!(keep_uid);
+            }
+            if !keep_created.is_empty() {
+                fixed["metadata"]["creationTimestamp"] = json!(keep_created);
+            }
+            store.restore_identity(&def.group, &def.plural, &namespace, &name, fixed);
+        }
+    }
+    Ok(store)
+}
+
+/// Writes a legacy token into every `kubernetes.io/service-account-token` Secret, as the token
+/// controller does, and returns the identities of the ServiceAccounts that got one.
+fn mint_legacy_tokens(store: &mut Store, authority: &TokenAuthority) -> Vec<Identity> {
+    let secrets: Vec<Value> = store
+        .all("", "secrets")
+        .filter(|s| text(s, "/type") == "kubernetes.io/service-account-token")
+        .cloned()
+        .collect();
+    let mut identities = Vec::new();
+    for mut secret in secrets {
+        let namespace = text(&secret, "/metadata/namespace").to_string();
+        let name = text(&secret, "/metadata/name").to_string();
+        let account = text(
+            &secret,
+            "/metadata/annotations/kubernetes.io~1service-account.name",
+        )
+        .to_string();
+        let Some(uid) = store
+            .get("", "serviceaccounts", &namespace, &account)
+            .map(|a| text(a, "/metadata/uid").to_string())
+        else {
+            continue;
+        };
+        let token = authority.mint_legacy(&namespace, &account, &uid, &name);
+        secret["metadata"]["annotations"]["kubernetes.io/service-account.uid"] = json!(uid);
+        secret["data"] = json!({
+            "token": STANDARD.encode(&token),
+            "namespace": STANDARD.encode(&namespace),
+            "ca.crt": STANDARD.encode("-----BEGIN CERTIFICATE-----\n(simulated cluster: no TLS)\n-----END CERTIFICATE-----\n"),
+        });
+        if let Some(metadata) = secret.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.remove("resourceVersion");
+        }
+        if store
+            .update("", "secrets", &namespace, &name, secret)
+            .is_ok()
+        {
+            identities.push(Identity {
+                name: account.clone(),
+                user: UserInfo::service_account(&namespace, &account, &uid),
+                token,
+                namespace: Some(namespace),
+                token_kind: "legacy",
+            });
+        }
+    }
+    identities
+}
+
+/// The admin, every static token, and every ServiceAccount (a legacy token when it has one,
+/// else a bound token).
+fn identities(
+    store: &mut Store,
+    authority: &TokenAuthority,
+    static_tokens: &[(String, UserInfo)],
+    admin_token: &str,
+) -> Vec<Identity> {
+    let mut identities = vec![Identity {
+        name: "admin".into(),
+        user: UserInfo {
+            username: "kn-mesh-admin".into(),
+            uid: "admin".into(),
+            groups: vec![MASTERS_GROUP.into(), "system:authenticated".into()],
+            extra: Default::default(),
+        },
+        token: admin_token.to_string(),
+        namespace: None,
+        token_kind: "static",
+    }];
+    for (token, user) in static_tokens {
+        identities.push(Identity {
+            name: user.username.clone(),
+            user: user.clone(),
+            token: token.clone(),
+            namespace: None,
+            token_kind: "static",
+        });
+    }
+    let legacy = mint_legacy_tokens(store, authority);
+    let now = jiff::Timestamp::now().as_second();
+    let accounts: Vec<(String, String, String)> = store
+        .all("", "serviceaccounts")
+        .map(|a| {
+            (
+                text(a, "/metadata/namespace").to_string(),
+                text(a, "/metadata/name").to_string(),
+                text(a, "/metadata/uid").to_string(),
+            )
+        })
+        .collect();
+    for (namespace, name, uid) in accounts {
+        if let Some(identity) = legacy
+            .iter()
+            .find(|i| i.namespace.as_deref() == Some(namespace.as_str()) && i.name == name)
+        {
+            identities.push(identity.clone());
+            continue;
+        }
+        let (token, _) =
+            authority.mint_bound(&namespace, &name, &uid, &[], KUBECONFIG_TOKEN_SECONDS, now);
+        identities.push(Identity {
+            name: name.clone(),
+            user: UserInfo::service_account(&namespace, &name, &uid),
+            token,
+            namespace: Some(namespace),
+            token_kind: "bound",
+        });
+    }
+    // Context names must be unique: qualify a ServiceAccount name used in two namespaces.
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for identity in &identities {
+        *counts.entry(identity.name.clone()).or_default() += 1;
+    }
+    for identity in &mut identities {
+        if counts[&identity.name] > 1
+            && let Some(namespace) = &identity.namespace
+        {
+            identity.name = format!("{namespace}/{}", identity.name);
+        }
+    }
+    identities
+}
+
+impl RunningSim {
+    pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
+        let mut store = load(&config.objects)?;
+        let authority = TokenAuthority::new();
+        let admin_token = format!("kn-mesh-admin-{}", uuid::Uuid::new_v4().simple());
+        let identities = identities(&mut store, &authority, &config.static_tokens, &admin_token);
+        let mut static_tokens: HashMap<String, UserInfo> =
+            config.static_tokens.iter().cloned().collect();
+        static_tokens.insert(admin_token, identities[0].user.clone());
+        let addr = config
+            .addr
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| SimError::Listen { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| SimError::Listen { addr, source })?;
+        let state = Arc::new(SimState::new(
+            store,
+            authority,
+            static_tokens,
+            config.knobs,
+            local.to_string(),
+        ));
+        let mut names = vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+            "::1".to_string(),
+        ];
+        if !local.ip().is_unspecified() && !names.contains(&local.ip().to_string()) {
+            names.push(local.ip().to_string());
+        }
+        let tls = super::tls::server_tls(&names)?;
+        let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+        let app = server::router(state.clone());
+        let task = tokio::spawn(serve_tls(
+            listener,
+            tokio_rustls::TlsAcceptor::from(tls.config),
+            app,
+            signal,
+        ));
+        Ok(RunningSim {
+            url: format!("https://{local}"),
+            ca_pem: tls.ca_pem,
+            identities,
+            state,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
+    }
+
+    pub fn identity(&self, name: &str) -> Option<&Identity> {
+        self.identities.iter().find(|i| i.name == name)
+    }
+
+    /// The token of an identity, by context name.
+    pub fn token(&self, name: &str) -> Option<&str> {
+        self.identity(name).map(|i| i.token.as_str())
+    }
+
+    /// A kubeconfig with one context per identity; the admin's is current.
+    pub fn kubeconfig(&self) -> String {
+        let contexts: Vec<Value> = self
+            .identities
+            .iter()
+            .map(|i| {
+                let mut context = json!({"cluster": "kn-mesh-sim", "user": i.name});
+                if let Some(namespace) = &i.namespace {
+                    context["namespace"] = json!(namespace);
+                }
+                json!({"name": i.name, "context": context})
+            })
+            .collect();
+        let users: Vec<Value> = self
+            .identities
+            .iter()
+            .map(|i| json!({"name": i.name, "user": {"token": i.token}}))
+            .collect();
+        let config = json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "kn-mesh-sim", "cluster": {
+                "server": self.url,
+                "certificate-authority-data": STANDARD.encode(&self.ca_pem),
+            }}],
+            "contexts": contexts,
+            "users": users,
+            "current-context": "admin",
+            "preferences": {},
+        });
+        serde_saphyr::to_string(&config).unwrap_or_default()
+    }
+
+    /// Stops serving and waits for the server to finish.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningSim {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Accepts TLS connections until told to stop, then drops every open connection (watch streams
+/// included) so that stopping does not wait for clients.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    app: axum::Router,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::service::TowerToHyperService;
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(_) => continue,
+            },
+        };
+        let acceptor = acceptor.clone();
+        let service = TowerToHyperService::new(app.clone());
+        connections.spawn(async move {
+            let Ok(stream) = acceptor.accept(stream).await else {
+                return;
+            };
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+        // Reap finished connections so the set does not grow without bound.
+        while connections.try_join_next().is_some() {}
+    }
+    connections.abort_all();
+}

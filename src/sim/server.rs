@@ -1,0 +1,585 @@
+//! The simulated API server's HTTP face (axum): authentication, authorization, then the path
+//! is parsed the way kube-apiserver lays out its API, and the request goes to discovery, the
+//! object store, a review, or TokenRequest.
+
+use super::api;
+use super::auth::{ServiceAccountToken, TokenAuthority};
+use super::rbac::{MASTERS_GROUP, Policy, Request as RbacRequest, UserInfo};
+use super::status::{self, ApiError, Attempt};
+use super::store::Store;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+/// kube-apiserver's default limit on a request body is 3 MiB.
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// Knobs for tests and benchmarks.
+#[derive(Debug, Clone, Default)]
+pub struct Knobs {
+    /// Added to every request.
+    pub latency: Duration,
+    /// The share of requests answered 500 or 503.
+    pub fail_rate: f64,
+}
+
+/// One request as the request log keeps it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub user: String,
+    pub code: u16,
+}
+
+pub struct SimState {
+    pub store: RwLock<Store>,
+    pub policy: RwLock<Arc<Policy>>,
+    pub authority: TokenAuthority,
+    pub static_tokens: HashMap<String, UserInfo>,
+    pub knobs: Knobs,
+    pub address: String,
+    pub requests: Mutex<Vec<RequestRecord>>,
+    random: AtomicU64,
+}
+
+impl SimState {
+    pub fn new(
+        store: Store,
+        authority: TokenAuthority,
+        static_tokens: HashMap<String, UserInfo>,
+        knobs: Knobs,
+        address: String,
+    ) -> Self {
+        let policy = Arc::new(policy_of(&store));
+        Self {
+            store: RwLock::new(store),
+            policy: RwLock::new(policy),
+            authority,
+            static_tokens,
+            knobs,
+            address,
+            requests: Mutex::new(Vec::new()),
+            random: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
+        }
+    }
+
+    /// Rebuilds the RBAC policy after an RBAC object changed.
+    pub fn refresh_policy(&self) {
+        let policy = policy_of(&self.store.read().unwrap_or_else(|e| e.into_inner()));
+        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+    }
+
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// A deterministic pseudo-random number in [0, 1) for `--fail-rate` (xorshift).
+    fn next_random(&self) -> f64 {
+        let mut x = self.random.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random.store(x, Ordering::Relaxed);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn log(&self, record: RequestRecord) {
+        self.requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(record);
+    }
+}
+
+fn policy_of(store: &Store) -> Policy {
+    let plurals = [
+        "roles",
+        "clusterroles",
+        "rolebindings",
+        "clusterrolebindings",
+    ];
+    Policy::from_objects(
+        plurals
+            .iter()
+            .flat_map(|p| store.all("rbac.authorization.k8s.io", p)),
+    )
+}
+
+pub fn json_response(code: u16, body: &Value) -> Response {
+    let mut bytes = serde_json::to_vec(body).unwrap_or_default();
+    bytes.push(b'\n');
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(header::CONTENT_TYPE, "application/json")],
+        bytes,
+    )
+        .into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json_response(self.code, &self.body)
+    }
+}
+
+pub fn router(state: Arc<SimState>) -> axum::Router {
+    axum::Router::new().fallback(handle).with_state(state)
+}
+
+/// Every request comes here: the knobs, the log, then `serve`.
+async fn handle(
+    State(state): State<Arc<SimState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if !state.knobs.latency.is_zero() {
+        tokio::time::sleep(state.knobs.latency).await;
+    }
+    let path = uri.path().to_string();
+    let query = uri.query().unwrap_or("").to_string();
+    let user = authenticate(&state, &headers);
+    let user_name = user
+        .as_ref()
+        .map(|u| u.username.clone())
+        .unwrap_or_default();
+    let response = if state.knobs.fail_rate > 0.0
+        && !path.starts_with("/debug/")
+        && state.next_random() < state.knobs.fail_rate
+    {
+        let code = if state.next_random() < 0.5 { 500 } else { 503 };
+        status::injected(code).into_response()
+    } else {
+        match serve(&state, &method, &path, &query, &headers, body, user).await {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        }
+    };
+    state.log(RequestRecord {
+        method: method.to_string(),
+        path,
+        query,
+        user: user_name,
+        code: response.status().as_u16(),
+    });
+    response
+}
+
+/// Who the bearer token says the caller is; None for no token or one the server does not know.
+pub fn authenticate(state: &SimState, headers: &HeaderMap) -> Option<UserInfo> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?
+        .trim();
+    if token.is_empty() {
+        return None;
+    }
+    if let Some(user) = state.static_tokens.get(token) {
+        return Some(user.clone());
+    }
+    let now = jiff::Timestamp::now().as_second();
+    let claims = state.authority.verify(token, now).ok()?;
+    let store = state.store.read().unwrap_or_else(|e| e.into_inner());
+    match claims {
+        ServiceAccountToken::Legacy {
+            namespace,
+            name,
+            secret,
+        } => {
+            // A legacy token dies with its Secret.
+            let secret = store.get("", "secrets", &namespace, &secret)?;
+            let annotation = secret
+                .pointer("/metadata/annotations/kubernetes.io~1service-account.name")?
+                .as_str()?;
+            if annotation != name {
+                return None;
+            }
+            let account = store.get("", "serviceaccounts", &namespace, &name)?;
+            let uid = account
+                .pointer("/metadata/uid")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            Some(UserInfo::service_account(&namespace, &name, uid))
+        }
+        ServiceAccountToken::Bound {
+            namespace,
+            name,
+            uid,
+            jti,
+        } => {
+            let account = store.get("", "serviceaccounts", &namespace, &name)?;
+            if account.pointer("/metadata/uid").and_then(Value::as_str) != Some(uid.as_str()) {
+                return None;
+            }
+            let mut user = UserInfo::service_account(&namespace, &name, &uid);
+            user.extra.insert(
+                "authentication.kubernetes.io/credential-id".into(),
+                vec![format!("JTI={jti}")],
+            );
+            Some(user)
+        }
+    }
+}
+
+/// A request path, parsed as kube-apiserver lays out its API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourcePath {
+    pub group: String,
+    pub version: String,
+    pub namespace: Option<String>,
+    pub resource: String,
+    pub name: Option<String>,
+    pub subresource: String,
+}
+
+pub enum Route {
+    Version,
+    Health,
+    ApiVersions,
+    GroupList,
+    Group(String),
+    ResourceList(String, String),
+    Resource(ResourcePath),
+    DebugRequests,
+    Unknown,
+}
+
+pub fn route(path: &str, store: &Store) -> Route {
+    let segments: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let (group, version, rest) = match segments.as_slice() {
+        ["version"] => return Route::Version,
+        ["healthz" | "livez" | "readyz", ..] => return Route::Health,
+        ["debug", "requests"] => return Route::DebugRequests,
+        ["api"] => return Route::ApiVersions,
+        ["apis"] => return Route::GroupList,
+        ["apis", group] => return Route::Group(group.to_string()),
+        ["api", version] => return Route::ResourceList(String::new(), version.to_string()),
+        ["apis", group, version] => {
+            return Route::ResourceList(group.to_string(), version.to_string());
+        }
+        ["api", version, rest @ ..] => ("", *version, rest),
+        ["apis", group, version, rest @ ..] => (*group, *version, rest),
+        _ => return Route::Unknown,
+    };
+    // "namespaces/NS/RESOURCE..." is a namespaced request unless RESOURCE is not a namespaced
+    // resource, in which case it is a subresource of the Namespace itself.
+    let namespaced = matches!(rest, ["namespaces", _, resource, ..]
+        if store.def(group, version, resource).is_some_and(|d| d.namespaced));
+    let (namespace, rest) = if namespaced {
+        (Some(rest[1].to_string()), &rest[2..])
+    } else {
+        (None, rest)
+    };
+    let path = ResourcePath {
+        group: group.to_string(),
+        version: version.to_string(),
+        namespace,
+        resource: rest[0].to_string(),
+        name: rest.get(1).map(|s| s.to_string()),
+        subresource: rest.get(2).map(|s| s.to_string()).unwrap_or_default(),
+    };
+    if rest.len() > 3 {
+        return Route::Unknown;
+    }
+    Route::Resource(path)
+}
+
+/// The query string as a map (the last value of a repeated key wins).
+pub fn query_map(query: &str) -> HashMap<String, String> {
+    url_decode_pairs(query).into_iter().collect()
+}
+
+fn url_decode_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
+                    Ok(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads a request body, refusing one larger than the limit.
+pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| status::too_large(MAX_BODY))
+}
+
+/// The verb RBAC sees for a method on a resource path.
+fn verb_for(
+    method: &Method,
+    path: &ResourcePath,
+    query: &HashMap<String, String>,
+) -> Option<&'static str> {
+    let watching = matches!(query.get("watch").map(String::as_str), Some("1" | "true"));
+    Some(match (method.as_str(), path.name.is_some()) {
+        ("GET", _) if watching => "watch",
+        ("GET", true) => "get",
+        ("GET", false) => "list",
+        ("POST", _) => "create",
+        ("PUT", true) => "update",
+        ("PATCH", true) => "patch",
+        ("DELETE", true) => "delete",
+        ("DELETE", false) => "deletecollection",
+        _ => return None,
+    })
+}
+
+async fn serve(
+    state: &Arc<SimState>,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: Body,
+    user: Option<UserInfo>,
+) -> Result<Response, ApiError> {
+    let route = route(path, &state.store.read().unwrap_or_else(|e| e.into_inner()));
+    if let Route::Health = route {
+        return Ok((StatusCode::OK, "ok").into_response());
+    }
+    let Some(user) = user else {
+        return Err(status::unauthorized());
+    };
+    let policy = state.policy();
+    let non_resource = |verb: &str| -> Result<(), ApiError> {
+        let request = RbacRequest::NonResource {
+            verb: verb.into(),
+            path: path.into(),
+        };
+        if policy.decide(&user, &request).allowed {
+            Ok(())
+        } else {
+            Err(status::forbidden_path(&user.username, verb, path))
+        }
+    };
+    let store = || state.store.read().unwrap_or_else(|e| e.into_inner());
+    let get_only = |method: &Method| {
+        if method == Method::GET {
+            Ok(())
+        } else {
+            Err(status::method_not_allowed(method.as_str()))
+        }
+    };
+    match route {
+        Route::Health => unreachable!("answered before authentication"),
+        Route::Version => {
+            get_only(method)?;
+            non_resource("get")?;
+            Ok(json_response(
+                200,
+                &json!({
+                    "major": "1", "minor": "37", "gitVersion": "v1.37.0+kn-mesh-sim",
+                    "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+                    "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.0", "compiler": "gc",
+                    "platform": "linux/amd64"
+                }),
+            ))
+        }
+        Route::ApiVersions => {
+            get_only(method)?;
+            non_resource("get")?;
+            Ok(json_response(
+                200,
+                &super::resources::api_versions(&state.address),
+            ))
+        }
+        Route::GroupList => {
+            get_only(method)?;
+            non_resource("get")?;
+            Ok(json_response(
+                200,
+                &super::resources::api_group_list(store().defs()),
+            ))
+        }
+        Route::Group(group) => {
+            get_only(method)?;
+            non_resource("get")?;
+            let document = super::resources::api_group(store().defs(), &group)
+                .ok_or_else(status::no_such_path)?;
+            Ok(json_response(200, &document))
+        }
+        Route::ResourceList(group, version) => {
+            get_only(method)?;
+            non_resource("get")?;
+            let document = super::resources::api_resource_list(store().defs(), &group, &version)
+                .ok_or_else(status::no_such_path)?;
+            Ok(json_response(200, &document))
+        }
+        Route::DebugRequests => {
+            if !user.groups.iter().any(|g| g == MASTERS_GROUP) {
+                return Err(status::forbidden_path(
+                    &user.username,
+                    &method.as_str().to_lowercase(),
+                    path,
+                ));
+            }
+            let mut requests = state.requests.lock().unwrap_or_else(|e| e.into_inner());
+            match *method {
+                Method::GET => Ok(json_response(
+                    200,
+                    &json!({"total": requests.len(), "requests": *requests}),
+                )),
+                Method::DELETE => {
+                    requests.clear();
+                    Ok(json_response(200, &json!({"total": 0})))
+                }
+                _ => Err(status::method_not_allowed(method.as_str())),
+            }
+        }
+        Route::Unknown => Err(status::no_such_path()),
+        Route::Resource(resource_path) => {
+            let query = query_map(query);
+            let def = store()
+                .def(
+                    &resource_path.group,
+                    &resource_path.version,
+                    &resource_path.resource,
+                )
+                .cloned()
+                .ok_or_else(status::no_such_path)?;
+            let verb = verb_for(method, &resource_path, &query)
+                .ok_or_else(|| status::method_not_allowed(method.as_str()))?;
+            if !def.verbs.contains(&verb) && resource_path.subresource.is_empty() {
+                return Err(status::method_not_allowed(method.as_str()));
+            }
+            let request = RbacRequest::Resource {
+                verb: verb.into(),
+                group: def.group.clone(),
+                resource: def.plural.clone(),
+                subresource: resource_path.subresource.clone(),
+                namespace: resource_path.namespace.clone(),
+                name: resource_path.name.clone(),
+            };
+            if !policy.decide(&user, &request).allowed {
+                return Err(status::forbidden(&Attempt {
+                    user: &user.username,
+                    verb,
+                    group: &def.group,
+                    resource: &def.plural,
+                    subresource: &resource_path.subresource,
+                    namespace: resource_path.namespace.as_deref(),
+                    name: resource_path.name.as_deref(),
+                }));
+            }
+            api::serve_resource(
+                state,
+                &def,
+                &resource_path,
+                verb,
+                &query,
+                headers,
+                body,
+                &user,
+            )
+            .await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_parse_as_the_apiserver_lays_them_out() {
+        let store = Store::new();
+        let Route::Resource(p) = route(
+            "/apis/eventing.knative.dev/v1/namespaces/payments/triggers/t",
+            &store,
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                p.group.as_str(),
+                p.namespace.as_deref(),
+                p.resource.as_str(),
+                p.name.as_deref()
+            ),
+            (
+                "eventing.knative.dev",
+                Some("payments"),
+                "triggers",
+                Some("t")
+            )
+        );
+        let Route::Resource(p) = route("/api/v1/namespaces/payments", &store) else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                p.namespace.as_deref(),
+                p.resource.as_str(),
+                p.name.as_deref()
+            ),
+            (None, "namespaces", Some("payments"))
+        );
+        let Route::Resource(p) = route("/api/v1/namespaces/ns/serviceaccounts/sa/token", &store)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (p.resource.as_str(), p.subresource.as_str()),
+            ("serviceaccounts", "token")
+        );
+        assert!(matches!(
+            route("/apis/eventing.knative.dev/v1", &store),
+            Route::ResourceList(..)
+        ));
+        assert!(matches!(route("/nonsense", &store), Route::Unknown));
+    }
+
+    #[test]
+    fn query_strings_are_percent_decoded() {
+        let q = query_map("labelSelector=app%3Dweb%2Ctier+in+(a)&limit=500");
+        assert_eq!(q["labelSelector"], "app=web,tier in (a)");
+        assert_eq!(q["limit"], "500");
+    }
+}
