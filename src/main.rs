@@ -81,8 +81,6 @@ async fn sim_serve(args: SimServeArgs) -> color_eyre::Result<u8> {
         addr: Some(args.addr),
     };
     let sim = RunningSim::start(config).await?;
-    // The URL is the first line, so scripts can read it.
-    write_stdout(&format!("{}\n", sim.url))?;
     if let Some(path) = &args.kubeconfig_out {
         std::fs::write(path, sim.kubeconfig())
             .wrap_err_with(|| format!("cannot write {}", path.display()))?;
@@ -102,6 +100,8 @@ async fn sim_serve(args: SimServeArgs) -> color_eyre::Result<u8> {
                 .join(", ")
         );
     }
+    // The URL is the first line, so scripts can read it; the kubeconfig is ready by then.
+    write_stdout(&format!("{}\n", sim.url))?;
     eprintln!("serving until interrupted (Ctrl-C)");
     shutdown_signal().await;
     sim.stop().await;

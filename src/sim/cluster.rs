@@ -386,6 +386,32 @@ impl RunningSim {
         serde_saphyr::to_string(&config).unwrap_or_default()
     }
 
+    /// A kube-rs client configuration for one of the identities (a kubeconfig context).
+    pub async fn client_config(
+        &self,
+        context: &str,
+    ) -> Result<kube::Config, kube::config::KubeconfigError> {
+        let kubeconfig = kube::config::Kubeconfig::from_yaml(&self.kubeconfig())?;
+        let options = kube::config::KubeConfigOptions {
+            context: Some(context.to_string()),
+            ..Default::default()
+        };
+        kube::Config::from_custom_kubeconfig(kubeconfig, &options).await
+    }
+
+    /// A kube-rs client configuration that presents any token, known to the sim or not.
+    pub async fn client_config_with_token(
+        &self,
+        token: &str,
+    ) -> Result<kube::Config, kube::config::KubeconfigError> {
+        let mut config = self.client_config("admin").await?;
+        config.auth_info = kube::config::AuthInfo {
+            token: Some(token.to_string().into()),
+            ..Default::default()
+        };
+        Ok(config)
+    }
+
     /// Stops serving and waits for the server to finish.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {

@@ -24,3 +24,25 @@ apiVersion: eventing.knative.dev/v1
 kind: Broker
 metadata: {name: default, namespace: a, uid: b-1}
 ";
+
+/// Starts the simulated cluster in-process with the demo manifests and RBAC.
+pub async fn demo_sim() -> kn_mesh::sim::RunningSim {
+    let objects =
+        kn_mesh::source::manifests::read_objects(&[demo_dir()]).expect("demo manifests load");
+    start_sim(objects).await
+}
+
+pub async fn start_sim(objects: Vec<serde_json::Value>) -> kn_mesh::sim::RunningSim {
+    let config = kn_mesh::sim::SimConfig {
+        objects,
+        ..Default::default()
+    };
+    kn_mesh::sim::RunningSim::start(config)
+        .await
+        .expect("the sim starts")
+}
+
+/// A kube-rs client for one of the sim's identities.
+pub async fn client(sim: &kn_mesh::sim::RunningSim, context: &str) -> kube::Client {
+    kube::Client::try_from(sim.client_config(context).await.unwrap()).unwrap()
+}

@@ -1,0 +1,386 @@
+//! The simulated cluster through kube-rs, as against a real API server: pagination, watch,
+//! RBAC answers, and bad requests that must get a proper Status, never a panic.
+
+mod common;
+use axum::http::Request;
+use common::{client, demo_sim, start_sim};
+use futures_util::{StreamExt, TryStreamExt};
+use kn_mesh::sim::synthetic::{self, Size};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, PostParams, WatchEvent, WatchParams,
+};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde_json::json;
+use std::time::Duration;
+
+fn triggers_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("eventing.knative.dev", "v1", "Trigger"),
+        "triggers",
+    )
+}
+
+fn api_status(error: kube::Error) -> kube::core::Status {
+    match error {
+        kube::Error::Api(status) => *status,
+        other => panic!("expected a Status from the server, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_list_of_1200_in_pages_of_500_comes_back_complete_in_order_in_three_pages() {
+    let size = Size {
+        namespaces: 3,
+        brokers: 3,
+        triggers: 1200,
+        event_types: 0,
+    };
+    let sim = start_sim(synthetic::objects(size)).await;
+    let api: Api<DynamicObject> = Api::all_with(client(&sim, "admin").await, &triggers_resource());
+    let mut pages = 0;
+    let mut names = Vec::new();
+    let mut params = ListParams::default().limit(500);
+    loop {
+        let page = api.list(&params).await.unwrap();
+        pages += 1;
+        names.extend(page.items.iter().map(|t| {
+            (
+                t.metadata.namespace.clone().unwrap(),
+                t.metadata.name.clone().unwrap(),
+            )
+        }));
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(names.len(), 1200);
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "items come in namespace, then name order");
+    sorted.dedup();
+    assert_eq!(sorted.len(), 1200, "no item twice");
+}
+
+#[tokio::test]
+async fn a_bad_continue_token_gets_400() {
+    let sim = demo_sim().await;
+    let api: Api<DynamicObject> = Api::all_with(client(&sim, "admin").await, &triggers_resource());
+    let status = api_status(
+        api.list(&ListParams::default().limit(2).continue_token("not-a-token"))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status.code, 400);
+    assert_eq!(status.reason, "BadRequest");
+}
+
+#[tokio::test]
+async fn label_and_field_selectors_filter_lists() {
+    let sim = demo_sim().await;
+    let services =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("", "v1", "Service"), "services");
+    let api: Api<DynamicObject> = Api::all_with(client(&sim, "admin").await, &services);
+    let labelled = api
+        .list(&ListParams::default().labels("backstage.io/kubernetes-id=pager"))
+        .await
+        .unwrap();
+    assert_eq!(labelled.items.len(), 1);
+    let in_ops = api
+        .list(&ListParams::default().fields("metadata.namespace=ops"))
+        .await
+        .unwrap();
+    assert_eq!(in_ops.items.len(), 2);
+}
+
+#[tokio::test]
+async fn a_watch_sees_added_modified_and_deleted() {
+    let sim = demo_sim().await;
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        client(&sim, "admin").await,
+        "payments",
+        &triggers_resource(),
+    );
+    let version = api
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let mut events = api
+        .watch(&WatchParams::default().timeout(20), &version)
+        .await
+        .unwrap()
+        .boxed();
+    let trigger: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "eventing.knative.dev/v1", "kind": "Trigger",
+        "metadata": {"name": "new-one", "namespace": "payments"},
+        "spec": {"broker": "default", "subscriber": {"uri": "http://example.com"}}
+    }))
+    .unwrap();
+    let created = api.create(&PostParams::default(), &trigger).await.unwrap();
+    let mut changed = created.clone();
+    changed.data["spec"]["broker"] = json!("other");
+    api.replace("new-one", &PostParams::default(), &changed)
+        .await
+        .unwrap();
+    api.delete("new-one", &DeleteParams::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.try_next())
+            .await
+            .expect("an event in time")
+            .unwrap()
+            .unwrap();
+        seen.push(match event {
+            WatchEvent::Added(o) => ("ADDED", o.data["spec"]["broker"].clone()),
+            WatchEvent::Modified(o) => ("MODIFIED", o.data["spec"]["broker"].clone()),
+            WatchEvent::Deleted(o) => ("DELETED", o.data["spec"]["broker"].clone()),
+            other => panic!("unexpected {other:?}"),
+        });
+    }
+    assert_eq!(
+        seen,
+        [
+            ("ADDED", json!("default")),
+            ("MODIFIED", json!("other")),
+            ("DELETED", json!("other"))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_watch_from_a_version_too_old_gets_410() {
+    let sim = demo_sim().await;
+    // Push the oldest remembered version past 1 by overflowing the history.
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        client(&sim, "admin").await,
+        "payments",
+        &triggers_resource(),
+    );
+    {
+        let mut store = sim.state.store.write().unwrap();
+        for i in 0..20_100 {
+            let object = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("c{i}"), "namespace": "ops"}});
+            store.create("", "configmaps", "ops", object).unwrap();
+        }
+    }
+    let mut events = api
+        .watch(&WatchParams::default(), "2")
+        .await
+        .unwrap()
+        .boxed();
+    match events.try_next().await.unwrap().unwrap() {
+        WatchEvent::Error(e) => assert_eq!(e.code, 410),
+        other => panic!("expected an ERROR event, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn eventtypes_are_served_in_all_three_versions() {
+    let sim = demo_sim().await;
+    let client = client(&sim, "admin").await;
+    for version in ["v1beta1", "v1beta2", "v1beta3"] {
+        let resource = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("eventing.knative.dev", version, "EventType"),
+            "eventtypes",
+        );
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "payments", &resource);
+        let settled = api.get("payment-settled").await.unwrap();
+        let expected_type = if version == "v1beta3" {
+            settled.data["spec"]["attributes"][0]["value"].clone()
+        } else {
+            settled.data["spec"]["type"].clone()
+        };
+        assert_eq!(
+            expected_type,
+            json!("com.example.payment.settled"),
+            "{version}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_forbidden_list_is_a_403_worded_as_kube_apiserver_words_it() {
+    let sim = demo_sim().await;
+    let api: Api<DynamicObject> =
+        Api::all_with(client(&sim, "payments-only").await, &triggers_resource());
+    let status = api_status(api.list(&ListParams::default()).await.unwrap_err());
+    assert_eq!(status.code, 403);
+    assert_eq!(
+        status.message,
+        "triggers.eventing.knative.dev is forbidden: User \"system:serviceaccount:backstage:payments-only\" cannot list resource \"triggers\" in API group \"eventing.knative.dev\" at the cluster scope"
+    );
+    let namespaced: Api<DynamicObject> = Api::namespaced_with(
+        client(&sim, "payments-only").await,
+        "payments",
+        &triggers_resource(),
+    );
+    assert_eq!(
+        namespaced
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        8
+    );
+}
+
+async fn raw(
+    sim: &kn_mesh::sim::RunningSim,
+    token: Option<&str>,
+    request: Request<Vec<u8>>,
+) -> kube::core::Status {
+    let config = match token {
+        Some(token) => sim.client_config_with_token(token).await.unwrap(),
+        None => sim.client_config("admin").await.unwrap(),
+    };
+    let client = kube::Client::try_from(config).unwrap();
+    api_status(client.request_text(request).await.unwrap_err())
+}
+
+#[tokio::test]
+async fn bad_requests_get_a_status_and_never_a_panic() {
+    let sim = demo_sim().await;
+    let triggers = "/apis/eventing.knative.dev/v1/namespaces/payments/triggers";
+
+    let malformed = Request::post(triggers)
+        .header("content-type", "application/json")
+        .body(b"{\"apiVersion\": ".to_vec())
+        .unwrap();
+    assert_eq!(raw(&sim, None, malformed).await.code, 400);
+
+    let unknown = Request::get("/apis/eventing.knative.dev/v1/widgets")
+        .body(vec![])
+        .unwrap();
+    let status = raw(&sim, None, unknown).await;
+    assert_eq!((status.code, status.reason.as_str()), (404, "NotFound"));
+
+    let wrong_method = Request::put(triggers).body(b"{}".to_vec()).unwrap();
+    assert_eq!(raw(&sim, None, wrong_method).await.code, 405);
+
+    let oversized = Request::post(triggers)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 4 * 1024 * 1024])
+        .unwrap();
+    assert_eq!(raw(&sim, None, oversized).await.code, 413);
+
+    let garbage = Request::get(triggers).body(vec![]).unwrap();
+    let status = raw(&sim, Some("garbage"), garbage).await;
+    assert_eq!(
+        (status.code, status.message.as_str()),
+        (401, "Unauthorized")
+    );
+
+    // Signed by another key: a JWT the server did not issue.
+    let forged = kn_mesh::sim::auth::TokenAuthority::new().mint_legacy(
+        "backstage",
+        "docs-reader",
+        "uid",
+        "docs-reader-token",
+    );
+    let request = Request::get(triggers).body(vec![]).unwrap();
+    assert_eq!(raw(&sim, Some(&forged), request).await.code, 401);
+
+    // The server is still fine after all that.
+    let api: Api<DynamicObject> = Api::all_with(client(&sim, "admin").await, &triggers_resource());
+    assert_eq!(
+        api.list(&ListParams::default()).await.unwrap().items.len(),
+        10
+    );
+}
+
+#[tokio::test]
+async fn expired_and_wrong_audience_tokens_are_rejected() {
+    let sim = demo_sim().await;
+    let uid = sim.identity("mesh-viewer").unwrap().user.uid.clone();
+    let now = jiff::Timestamp::now().as_second();
+    let (expired, _) =
+        sim.state
+            .authority
+            .mint_bound("backstage", "mesh-viewer", &uid, &[], 600, now - 3600);
+    let (not_yet, _) =
+        sim.state
+            .authority
+            .mint_bound("backstage", "mesh-viewer", &uid, &[], 600, now + 3600);
+    let (vault, _) = sim.state.authority.mint_bound(
+        "backstage",
+        "mesh-viewer",
+        &uid,
+        &["vault".into()],
+        600,
+        now,
+    );
+    let (good, _) = sim
+        .state
+        .authority
+        .mint_bound("backstage", "mesh-viewer", &uid, &[], 600, now);
+    for (token, expected) in [(&expired, 401), (&not_yet, 401), (&vault, 401)] {
+        let request = Request::get("/api/v1/namespaces/payments/services")
+            .body(vec![])
+            .unwrap();
+        assert_eq!(raw(&sim, Some(token), request).await.code, expected);
+    }
+    let client =
+        kube::Client::try_from(sim.client_config_with_token(&good).await.unwrap()).unwrap();
+    let text = client
+        .request_text(
+            Request::get("/api/v1/namespaces/payments/services")
+                .body(vec![])
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(text.contains("order-processor"));
+}
+
+#[tokio::test]
+async fn the_request_log_counts_calls_for_admins_only() {
+    let sim = demo_sim().await;
+    let admin = client(&sim, "admin").await;
+    admin
+        .request_text(Request::delete("/debug/requests").body(vec![]).unwrap())
+        .await
+        .unwrap();
+    let api: Api<DynamicObject> = Api::all_with(admin.clone(), &triggers_resource());
+    api.list(&ListParams::default()).await.unwrap();
+    api.list(&ListParams::default()).await.unwrap();
+    let log: serde_json::Value = serde_json::from_str(
+        &admin
+            .request_text(Request::get("/debug/requests").body(vec![]).unwrap())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(log["total"], 2);
+    assert_eq!(
+        log["requests"][0]["path"],
+        "/apis/eventing.knative.dev/v1/triggers"
+    );
+    let viewer = client(&sim, "mesh-viewer").await;
+    let denied = api_status(
+        viewer
+            .request_text(Request::get("/debug/requests").body(vec![]).unwrap())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(denied.code, 403);
+}
+
+#[tokio::test]
+async fn injected_failures_follow_the_fail_rate() {
+    let mut config = kn_mesh::sim::SimConfig {
+        objects: kn_mesh::source::manifests::read_objects(&[common::demo_dir()]).unwrap(),
+        ..Default::default()
+    };
+    config.knobs.fail_rate = 1.0;
+    let sim = kn_mesh::sim::RunningSim::start(config).await.unwrap();
+    let api: Api<DynamicObject> = Api::all_with(client(&sim, "admin").await, &triggers_resource());
+    let status = api_status(api.list(&ListParams::default()).await.unwrap_err());
+    assert!(status.code == 500 || status.code == 503, "{}", status.code);
+}

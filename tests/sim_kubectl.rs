@@ -1,0 +1,199 @@
+//! Real kubectl against the simulated cluster, with the kubeconfig the sim writes. These run
+//! whenever kubectl is on PATH; `.ci/run` makes sure it is.
+
+mod common;
+use common::demo_sim;
+use std::process::Command;
+
+/// kubectl 1.26 or newer (`auth whoami` arrived in 1.26, `create token` in 1.24).
+fn kubectl_available() -> bool {
+    let Ok(output) = Command::new("kubectl")
+        .args(["version", "--client", "-o", "json"])
+        .output()
+    else {
+        return false;
+    };
+    let version: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let minor = version["clientVersion"]["minor"]
+        .as_str()
+        .unwrap_or("0")
+        .trim_end_matches('+')
+        .parse::<u32>()
+        .unwrap_or(0);
+    minor >= 26
+}
+
+/// Runs kubectl with the sim's kubeconfig; returns (exit code, stdout, stderr).
+async fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let kubeconfig = kubeconfig.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let output = Command::new("kubectl")
+            .env("KUBECONFIG", &kubeconfig)
+            .args(&args)
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn real_kubectl_works_against_the_sim() {
+    if !kubectl_available() {
+        eprintln!("kubectl 1.26 or newer is not on PATH: skipping (.ci/run installs it)");
+        return;
+    }
+    let sim = demo_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, sim.kubeconfig()).unwrap();
+
+    let (code, out, err) =
+        kubectl(&kubeconfig, &["get", "brokers,triggers,eventtypes", "-A"]).await;
+    assert_eq!(code, 0, "{err}");
+    for expected in [
+        "broker.eventing.knative.dev/default",
+        "trigger.eventing.knative.dev/order-created",
+        "eventtype.eventing.knative.dev/payment-settled",
+        "SubscriberResolvedFailed",
+    ] {
+        assert!(out.contains(expected), "missing {expected} in\n{out}");
+    }
+
+    let (code, out, err) = kubectl(
+        &kubeconfig,
+        &["get", "triggers", "-n", "payments", "-o", "yaml"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let list: serde_json::Value = serde_saphyr::from_str(&out).unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 8);
+    assert_eq!(list["items"][0]["kind"], "Trigger");
+
+    for (context, ops, payments) in [
+        ("admin", "yes", "yes"),
+        ("mesh-viewer", "yes", "yes"),
+        ("payments-only", "no", "yes"),
+        ("docs-reader", "yes", "yes"),
+    ] {
+        let (_, out, err) = kubectl(
+            &kubeconfig,
+            &[
+                "--context",
+                context,
+                "auth",
+                "can-i",
+                "list",
+                "triggers",
+                "-n",
+                "ops",
+            ],
+        )
+        .await;
+        assert_eq!(out.trim(), ops, "{context} in ops: {err}");
+        let (_, out, _) = kubectl(
+            &kubeconfig,
+            &[
+                "--context",
+                context,
+                "auth",
+                "can-i",
+                "list",
+                "triggers",
+                "-n",
+                "payments",
+            ],
+        )
+        .await;
+        assert_eq!(out.trim(), payments, "{context} in payments");
+    }
+    let (_, out, _) = kubectl(
+        &kubeconfig,
+        &[
+            "--context",
+            "docs-reader",
+            "auth",
+            "can-i",
+            "get",
+            "secrets",
+            "-n",
+            "payments",
+        ],
+    )
+    .await;
+    assert_eq!(out.trim(), "yes", "the docs role reads secrets");
+
+    let (code, out, err) = kubectl(
+        &kubeconfig,
+        &[
+            "--context",
+            "payments-only",
+            "auth",
+            "can-i",
+            "--list",
+            "-n",
+            "payments",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("triggers.eventing.knative.dev") && out.contains("[get list watch]"),
+        "{out}"
+    );
+
+    let (code, out, err) =
+        kubectl(&kubeconfig, &["--context", "mesh-viewer", "auth", "whoami"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("system:serviceaccount:backstage:mesh-viewer"),
+        "{out}"
+    );
+    assert!(out.contains("system:serviceaccounts:backstage"), "{out}");
+
+    let (code, out, err) = kubectl(
+        &kubeconfig,
+        &[
+            "create",
+            "token",
+            "mesh-viewer",
+            "-n",
+            "backstage",
+            "--duration",
+            "1h",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim().split('.').count(), 3, "a JWT");
+    // The new token works.
+    let client =
+        kube::Client::try_from(sim.client_config_with_token(out.trim()).await.unwrap()).unwrap();
+    let request = axum::http::Request::get("/apis/eventing.knative.dev/v1/brokers")
+        .body(vec![])
+        .unwrap();
+    assert!(
+        client
+            .request_text(request)
+            .await
+            .unwrap()
+            .contains("alerts")
+    );
+
+    let (code, _, err) = kubectl(
+        &kubeconfig,
+        &["--context", "payments-only", "get", "secrets", "-A"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.trim(),
+        "Error from server (Forbidden): secrets is forbidden: User \"system:serviceaccount:backstage:payments-only\" cannot list resource \"secrets\" in API group \"\" at the cluster scope"
+    );
+}
