@@ -7,6 +7,7 @@ pub mod eventmesh;
 pub mod filter;
 pub mod model;
 pub mod objects;
+mod resolve;
 pub mod snapshot;
 pub mod views;
 

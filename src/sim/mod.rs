@@ -4,9 +4,11 @@
 mod api;
 pub mod auth;
 pub mod cluster;
+mod patch;
 mod protobuf;
 pub mod rbac;
 pub mod resources;
+pub mod selectors;
 pub mod server;
 pub mod status;
 pub mod store;

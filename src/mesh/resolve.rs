@@ -1,0 +1,123 @@
+//! Resolving refs (subscribers, replies, sinks) to the objects they point at, and what we know
+//! when we could not see them: not found, forbidden, or failed.
+
+use super::model::{Resolution, SubscriberLink};
+use super::objects::{BACKSTAGE_ID_LABEL, Broker, Channel, Destination, GenericObject};
+use super::snapshot::Access;
+use std::collections::HashMap;
+
+/// Identifies an object across kinds: (group, kind, namespace, name).
+pub type RefKey<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+/// Looks up the objects that refs point at: subscribers, replies and sinks.
+pub struct Resolver<'a> {
+    labels: HashMap<RefKey<'a>, Option<&'a str>>,
+    denied: HashMap<(&'a str, &'a str, &'a str), &'a Access>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(
+        brokers: &'a [Broker],
+        channels: &'a [Channel],
+        subscribers: &'a [GenericObject],
+        access: &'a [crate::mesh::snapshot::AccessMarker],
+    ) -> Self {
+        let mut labels = HashMap::new();
+        for o in subscribers {
+            labels.insert(
+                (o.group(), o.kind.as_str(), o.namespace(), o.name()),
+                o.backstage_id(),
+            );
+        }
+        for o in brokers {
+            let id = o.metadata.label(BACKSTAGE_ID_LABEL);
+            labels.insert((o.group(), "Broker", o.namespace(), o.name()), id);
+        }
+        for o in channels {
+            let id = o.metadata.label(BACKSTAGE_ID_LABEL);
+            labels.insert((o.group(), o.kind.as_str(), o.namespace(), o.name()), id);
+        }
+        // Named markers say what happened when a subscriber was looked up one by one.
+        let denied = access
+            .iter()
+            .filter_map(|m| {
+                let name = m.request.name.as_deref()?;
+                let namespace = m.request.namespace.as_deref().unwrap_or("");
+                Some(((m.request.resource.as_str(), namespace, name), &m.access))
+            })
+            .collect();
+        Self { labels, denied }
+    }
+
+    pub fn link(&self, destination: Option<&Destination>, namespace: &str) -> SubscriberLink {
+        let Some(destination) = destination else {
+            return SubscriberLink {
+                reference: None,
+                uri: None,
+                resolution: Resolution::Missing,
+            };
+        };
+        let uri = destination.uri.clone();
+        let Some(reference) = &destination.reference else {
+            let resolution = if uri.is_some() {
+                Resolution::UriOnly
+            } else {
+                Resolution::Missing
+            };
+            return SubscriberLink {
+                reference: None,
+                uri,
+                resolution,
+            };
+        };
+        let mut reference = reference.clone();
+        if reference.namespace.is_empty() {
+            reference.namespace = namespace.to_string();
+        }
+        let key = (
+            reference.group(),
+            reference.kind.as_str(),
+            reference.namespace.as_str(),
+            reference.name.as_str(),
+        );
+        let resolution = match self.labels.get(&key) {
+            Some(id) => Resolution::Found {
+                backstage_id: id.map(str::to_string),
+            },
+            None => {
+                let resource = guess_resource(&reference.kind);
+                match self.denied.get(&(resource.as_str(), key.2, key.3)).copied() {
+                    Some(Access::Forbidden { message }) => Resolution::Forbidden {
+                        message: message.clone(),
+                    },
+                    Some(Access::Failed { message }) => Resolution::Failed {
+                        message: message.clone(),
+                    },
+                    _ => Resolution::NotFound,
+                }
+            }
+        };
+        SubscriberLink {
+            reference: Some(reference),
+            uri,
+            resolution,
+        }
+    }
+}
+
+/// The plural resource name kubectl and client-go guess from a kind (UnsafeGuessKindToResource).
+pub fn guess_resource(kind: &str) -> String {
+    let lower = kind.to_lowercase();
+    if lower.is_empty() {
+        return lower;
+    }
+    if lower.ends_with('s') {
+        return format!("{lower}es");
+    }
+    if let Some(stem) = lower.strip_suffix('y')
+        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
+    {
+        return format!("{stem}ies");
+    }
+    format!("{lower}s")
+}

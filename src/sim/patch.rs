@@ -1,0 +1,157 @@
+//! Patches as kube-apiserver applies them: JSON merge patch (RFC 7386; a strategic merge patch
+//! is read as one, since the sim knows no patch strategies) and JSON patch (RFC 6902).
+
+use super::status::{self, ApiError};
+use serde_json::{Value, json};
+
+/// RFC 7386.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = json!({});
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+/// RFC 6902: add, remove, replace, move, copy, test.
+pub fn json_patch(mut document: Value, patch: &Value) -> Result<Value, ApiError> {
+    let operations = patch
+        .as_array()
+        .ok_or_else(|| status::bad_request("a JSON patch must be a list of operations"))?;
+    for operation in operations {
+        let op = operation.get("op").and_then(Value::as_str).unwrap_or("");
+        let path = operation
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| status::bad_request("a JSON patch operation needs a path"))?;
+        let value = || {
+            operation
+                .get("value")
+                .cloned()
+                .ok_or_else(|| status::bad_request(format!("the {op} operation needs a value")))
+        };
+        match op {
+            "add" => pointer_insert(&mut document, path, value()?)?,
+            "remove" => {
+                pointer_remove(&mut document, path)?;
+            }
+            "replace" => {
+                pointer_remove(&mut document, path)?;
+                pointer_insert(&mut document, path, value()?)?;
+            }
+            "move" | "copy" => {
+                let from = operation
+                    .get("from")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| status::bad_request("move and copy need from"))?;
+                let moved = if op == "move" {
+                    pointer_remove(&mut document, from)?
+                } else {
+                    document
+                        .pointer(from)
+                        .cloned()
+                        .ok_or_else(|| status::bad_request(format!("no value at {from}")))?
+                };
+                pointer_insert(&mut document, path, moved)?;
+            }
+            "test" => {
+                if document.pointer(path) != Some(&value()?) {
+                    return Err(status::invalid(
+                        "JSONPatch",
+                        path,
+                        "the test operation failed",
+                    ));
+                }
+            }
+            other => {
+                return Err(status::bad_request(format!(
+                    "unknown JSON patch operation {other:?}"
+                )));
+            }
+        }
+    }
+    Ok(document)
+}
+
+fn split_pointer(path: &str) -> Result<(String, String), ApiError> {
+    let (parent, last) = path
+        .rsplit_once('/')
+        .ok_or_else(|| status::bad_request(format!("invalid JSON pointer {path:?}")))?;
+    Ok((
+        parent.to_string(),
+        last.replace("~1", "/").replace("~0", "~"),
+    ))
+}
+
+fn pointer_insert(document: &mut Value, path: &str, value: Value) -> Result<(), ApiError> {
+    let (parent, last) = split_pointer(path)?;
+    match document.pointer_mut(&parent) {
+        Some(Value::Object(map)) => {
+            map.insert(last, value);
+            Ok(())
+        }
+        Some(Value::Array(list)) => {
+            let index = if last == "-" {
+                list.len()
+            } else {
+                last.parse()
+                    .map_err(|_| status::bad_request(format!("invalid index in {path}")))?
+            };
+            if index > list.len() {
+                return Err(status::bad_request(format!("index out of range in {path}")));
+            }
+            list.insert(index, value);
+            Ok(())
+        }
+        _ => Err(status::bad_request(format!("no parent for {path}"))),
+    }
+}
+
+fn pointer_remove(document: &mut Value, path: &str) -> Result<Value, ApiError> {
+    let (parent, last) = split_pointer(path)?;
+    let missing = || status::bad_request(format!("no value at {path}"));
+    match document.pointer_mut(&parent) {
+        Some(Value::Object(map)) => map.remove(&last).ok_or_else(missing),
+        Some(Value::Array(list)) => {
+            let index: usize = last.parse().map_err(|_| missing())?;
+            (index < list.len())
+                .then(|| list.remove(index))
+                .ok_or_else(missing)
+        }
+        _ => Err(missing()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_and_json_patches() {
+        let mut doc = json!({"a": 1, "b": {"c": 2, "d": 3}});
+        merge_patch(&mut doc, &json!({"b": {"c": null, "e": 4}}));
+        assert_eq!(doc, json!({"a": 1, "b": {"d": 3, "e": 4}}));
+        let patched = json_patch(
+            json!({"l": [1, 2]}),
+            &json!([
+                {"op": "add", "path": "/l/-", "value": 3},
+                {"op": "replace", "path": "/l/0", "value": 0},
+                {"op": "test", "path": "/l/1", "value": 2}
+            ]),
+        )
+        .unwrap();
+        assert_eq!(patched, json!({"l": [0, 2, 3]}));
+        assert!(json_patch(json!({}), &json!([{"op": "remove", "path": "/x"}])).is_err());
+    }
+}
