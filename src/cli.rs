@@ -32,6 +32,65 @@ pub struct Cli {
     /// With `-o tree`: the views to print, comma-separated (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub view: Vec<View>,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// How to reach a live cluster, as kubectl spells it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectArgs {
+    /// The kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use (default: the current one).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+
+    /// The API server's URL, instead of a kubeconfig; pair it with a token.
+    #[arg(long, value_name = "URL", global = true)]
+    pub server: Option<String>,
+
+    /// Read the bearer token from a file. The safest way to give a token: it stays out of
+    /// the shell history and out of `ps`.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub token_file: Option<PathBuf>,
+
+    /// The bearer token itself. The least safe way: other users can read it in `ps`, and it
+    /// lands in the shell history. Prefer --token-file or KNATIVE_EVENT_MESH_TOKEN.
+    #[arg(long, value_name = "TOKEN", global = true, hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// A PEM file with the CA that signed the server's certificate.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub certificate_authority: Option<PathBuf>,
+
+    /// Do not verify the server's certificate (insecure: anyone on the path can read the token).
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
+
+    /// Read only this namespace; repeatable. The default is every namespace the token may read.
+    #[arg(short = 'n', long = "namespace", value_name = "NS", global = true)]
+    pub namespaces: Vec<String>,
+
+    /// Read every namespace (the default; given for kubectl habits).
+    #[arg(short = 'A', long, global = true, conflicts_with = "namespaces")]
+    pub all_namespaces: bool,
+}
+
+impl ConnectArgs {
+    pub fn options(&self) -> crate::source::connect::ConnectOptions {
+        crate::source::connect::ConnectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            server: self.server.clone(),
+            token_file: self.token_file.clone(),
+            token: self.token.clone(),
+            certificate_authority: self.certificate_authority.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,7 +17,20 @@ pub const TOKEN_REJECTED: u8 = 5;
 
 /// The exit code for an error, from the first typed error in its chain.
 pub fn code_for(report: &color_eyre::Report) -> u8 {
+    use crate::source::connect::ConnectError;
+    use crate::source::fetch::FetchError;
     for cause in report.chain() {
+        match cause.downcast_ref::<FetchError>() {
+            Some(FetchError::TokenRejected { .. }) => return TOKEN_REJECTED,
+            Some(FetchError::Unreachable { .. }) => return UNREACHABLE,
+            None => {}
+        }
+        if let Some(error) = cause.downcast_ref::<ConnectError>() {
+            return match error {
+                ConnectError::Client(_) => UNREACHABLE,
+                _ => BAD_INPUT,
+            };
+        }
         if cause.downcast_ref::<ManifestError>().is_some() {
             return BAD_INPUT;
         }

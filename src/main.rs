@@ -4,6 +4,7 @@ use kn_mesh::cli::{Cli, Command, SimCommand, SimServeArgs, UsageError};
 use kn_mesh::mesh::views::View;
 use kn_mesh::output::{self, Format};
 use kn_mesh::sim::{RunningSim, SimConfig, auth, server::Knobs};
+use kn_mesh::source::{connect, fetch};
 use kn_mesh::{exit, mesh, source};
 use std::io::Write;
 use std::process::ExitCode;
@@ -37,17 +38,33 @@ fn run(cli: Cli) -> color_eyre::Result<u8> {
     }
 }
 
-fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
-    if cli.filenames.is_empty() {
-        return Err(UsageError(
-            "no source given: read manifests with -f PATH (a live cluster, --demo and the \
-             interactive view are on their way)"
-                .into(),
-        )
-        .into());
+/// The Snapshot from the chosen source: manifests with -f, else the live cluster.
+fn snapshot(cli: &Cli) -> color_eyre::Result<mesh::Snapshot> {
+    if !cli.filenames.is_empty() {
+        if cli.connect.server.is_some() || cli.connect.context.is_some() {
+            return Err(UsageError(
+                "-f reads manifests: it does not go with --server or --context".into(),
+            )
+            .into());
+        }
+        return Ok(source::manifests::read_snapshot(&cli.filenames)?);
     }
-    let snapshot = source::manifests::read_snapshot(&cli.filenames)?;
-    let mesh = mesh::build(snapshot);
+    let runtime = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let (config, endpoint) = connect::config(&cli.connect.options()).await?;
+        let scope = fetch::Scope {
+            namespaces: (!cli.connect.namespaces.is_empty())
+                .then(|| cli.connect.namespaces.clone()),
+            default_namespace: Some(config.default_namespace.clone()),
+        };
+        let client = connect::client(config)?;
+        let snapshot = fetch::Fetcher::new(client, endpoint).fetch(&scope).await?;
+        Ok(snapshot)
+    })
+}
+
+fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
+    let mesh = mesh::build(snapshot(cli)?);
     // Without -o the TUI will open on a terminal; until it lands, the tree is printed there too.
     let format = cli.output.unwrap_or(Format::Tree);
     let views = if cli.view.is_empty() {

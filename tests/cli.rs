@@ -229,8 +229,16 @@ fn an_unknown_flag_is_a_usage_error() {
 }
 
 #[test]
-fn no_source_is_a_usage_error() {
-    let output = kn_mesh(&[]);
+fn no_source_and_no_cluster_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args(["-o", "tree"])
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KNATIVE_EVENT_MESH_TOKEN")
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no source given"));
+    assert!(stderr(&output).contains("no cluster to connect to"), "{}", stderr(&output));
 }

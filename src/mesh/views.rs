@@ -161,11 +161,22 @@ fn with_ready(text: String, status: &Status) -> (String, NodeStatus) {
     }
 }
 
+/// Resources that have no namespace: a list of them is never "in all namespaces".
+const CLUSTER_SCOPED: &[&str] = &[
+    "customresourcedefinitions",
+    "namespaces",
+    "clusterroles",
+    "clusterrolebindings",
+];
+
 /// A node for an access marker, e.g. "🔒 triggers in payments: forbidden (list triggers...)".
 fn access_node(index: usize, marker: &AccessMarker) -> Option<TreeNode> {
     let request = &marker.request;
     let scope = match &request.namespace {
         Some(namespace) => format!("in {namespace}"),
+        None if CLUSTER_SCOPED.contains(&request.resource.as_str()) => {
+            "at the cluster scope".into()
+        }
         None => "in all namespaces".into(),
     };
     let (status, verdict) = match &marker.access {

@@ -1,0 +1,225 @@
+//! Connecting to an API server the way kubectl users expect: a kubeconfig (`--kubeconfig`,
+//! `KUBECONFIG`, `~/.kube/config`) and `--context`; in-cluster config in a pod; or `--server`
+//! with a token. A token given explicitly replaces every credential the kubeconfig holds.
+//!
+//! Tokens never appear in output or errors: `redact` shows a short prefix at most.
+
+use std::path::{Path, PathBuf};
+
+/// The environment variable the Knative eventmesh backend's Backstage config uses.
+pub const TOKEN_ENV: &str = "KNATIVE_EVENT_MESH_TOKEN";
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub server: Option<String>,
+    pub token_file: Option<PathBuf>,
+    /// `--token`: the least safe way, since other users see it in `ps`.
+    pub token: Option<String>,
+    pub certificate_authority: Option<PathBuf>,
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// Where the data comes from, for the header and for error messages (never the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub server: String,
+    pub context: Option<String>,
+    /// The redacted token, when one was given explicitly.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.server)?;
+        if let Some(context) = &self.context {
+            write!(f, " (context {context})")?;
+        }
+        if let Some(token) = &self.token {
+            write!(f, " with token {token}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot read the token file {path}: {source}")]
+    TokenFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the token file {path} is empty")]
+    EmptyTokenFile { path: String },
+    #[error("give the token one way only: --token-file or --token")]
+    TwoTokens,
+    #[error("{0:?} is not a server URL (expected https://host:port)")]
+    BadServer(String),
+    #[error("cannot use the kubeconfig: {0}")]
+    Kubeconfig(String),
+    #[error(
+        "no cluster to connect to: no kubeconfig was found and this is not a pod. Use --kubeconfig, \
+         --server with --token-file, -f for manifests, or --demo"
+    )]
+    NoCluster,
+    #[error("cannot create the client: {0}")]
+    Client(String),
+}
+
+/// At most the first six characters of a token, so that a user can tell tokens apart without
+/// the output ever holding one.
+pub fn redact(token: &str) -> String {
+    let prefix: String = token.chars().take(6).collect();
+    format!("{prefix}…(redacted, {} chars)", token.chars().count())
+}
+
+fn read_token_file(path: &Path) -> Result<String, ConnectError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConnectError::TokenFile {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let token = text.trim().to_string();
+    if token.is_empty() {
+        return Err(ConnectError::EmptyTokenFile {
+            path: path.display().to_string(),
+        });
+    }
+    Ok(token)
+}
+
+/// The explicit token, if any: `--token-file`, then `--token`, then `KNATIVE_EVENT_MESH_TOKEN`.
+pub fn explicit_token(options: &ConnectOptions) -> Result<Option<String>, ConnectError> {
+    match (&options.token_file, &options.token) {
+        (Some(_), Some(_)) => Err(ConnectError::TwoTokens),
+        (Some(path), None) => read_token_file(path).map(Some),
+        (None, Some(token)) => Ok(Some(token.trim().to_string())),
+        (None, None) => Ok(std::env::var(TOKEN_ENV)
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())),
+    }
+}
+
+/// The kube-rs configuration for the options, and a description of the endpoint.
+pub async fn config(options: &ConnectOptions) -> Result<(kube::Config, Endpoint), ConnectError> {
+    let token = explicit_token(options)?;
+    let (mut config, context) = match &options.server {
+        Some(server) => {
+            let uri: axum::http::Uri = server
+                .parse()
+                .ok()
+                .filter(|u: &axum::http::Uri| u.scheme().is_some() && u.host().is_some())
+                .ok_or_else(|| ConnectError::BadServer(server.clone()))?;
+            (kube::Config::new(uri), None)
+        }
+        None => from_kubeconfig_or_cluster(options).await?,
+    };
+    if let Some(path) = &options.certificate_authority {
+        config.root_cert_file = Some(path.clone());
+    }
+    if options.insecure_skip_tls_verify {
+        config.accept_invalid_certs = true;
+    }
+    if let Some(token) = &token {
+        config.auth_info = kube::config::AuthInfo {
+            token: Some(token.clone().into()),
+            ..Default::default()
+        };
+    }
+    // A server that accepts the connection but never answers must not hang us forever.
+    config.connect_timeout = Some(std::time::Duration::from_secs(10));
+    config.read_timeout = Some(std::time::Duration::from_secs(60));
+    let endpoint = Endpoint {
+        server: config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string(),
+        context,
+        token: token.as_deref().map(redact),
+    };
+    Ok((config, endpoint))
+}
+
+async fn from_kubeconfig_or_cluster(
+    options: &ConnectOptions,
+) -> Result<(kube::Config, Option<String>), ConnectError> {
+    let kubeconfig_options = kube::config::KubeConfigOptions {
+        context: options.context.clone(),
+        ..Default::default()
+    };
+    let kubeconfig = match &options.kubeconfig {
+        Some(path) => Some(
+            kube::config::Kubeconfig::read_from(path)
+                .map_err(|e| ConnectError::Kubeconfig(format!("{}: {e}", path.display())))?,
+        ),
+        None => kube::config::Kubeconfig::read().ok(),
+    };
+    match kubeconfig {
+        Some(kubeconfig) => {
+            let context = options
+                .context
+                .clone()
+                .or_else(|| kubeconfig.current_context.clone());
+            let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kubeconfig_options)
+                .await
+                .map_err(|e| ConnectError::Kubeconfig(e.to_string()))?;
+            Ok((config, context))
+        }
+        None if options.context.is_some() => Err(ConnectError::Kubeconfig(
+            "--context was given but no kubeconfig was found".into(),
+        )),
+        None => kube::Config::incluster()
+            .map(|config| (config, Some("in-cluster".to_string())))
+            .map_err(|_| ConnectError::NoCluster),
+    }
+}
+
+pub fn client(config: kube::Config) -> Result<kube::Client, ConnectError> {
+    kube::Client::try_from(config).map_err(|e| ConnectError::Client(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_a_short_prefix_only() {
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+        let shown = redact(token);
+        assert_eq!(shown, format!("eyJhbG…(redacted, {} chars)", token.len()));
+        assert!(!shown.contains("eyJzdWIi"));
+    }
+
+    #[test]
+    fn a_token_file_is_trimmed_and_two_tokens_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "abc123\n").unwrap();
+        let options = ConnectOptions {
+            token_file: Some(path.clone()),
+            ..Default::default()
+        };
+        assert_eq!(explicit_token(&options).unwrap().as_deref(), Some("abc123"));
+        let both = ConnectOptions {
+            token_file: Some(path),
+            token: Some("x".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            explicit_token(&both),
+            Err(ConnectError::TwoTokens)
+        ));
+        std::fs::write(dir.path().join("empty"), "\n").unwrap();
+        let empty = ConnectOptions {
+            token_file: Some(dir.path().join("empty")),
+            ..Default::default()
+        };
+        assert!(matches!(
+            explicit_token(&empty),
+            Err(ConnectError::EmptyTokenFile { .. })
+        ));
+    }
+}

@@ -1,0 +1,550 @@
+//! The direct fetcher: everything the mesh needs, read from the API server with the caller's
+//! token, concurrently, page by page. A 403 is data (an access marker), never an error: a
+//! cluster-wide list that is forbidden is retried per namespace, and each namespace's outcome
+//! is kept. Only a rejected token (401) or an unreachable server stops the fetch.
+
+use crate::mesh::catalog::{builtin_crds, snapshot_from_objects};
+use crate::mesh::objects::Crd;
+use crate::mesh::snapshot::{Access, AccessMarker, ApiRequest, Snapshot};
+use crate::source::connect::Endpoint;
+use futures_util::stream::{self, StreamExt};
+use kube::api::{DynamicObject, GetParams, ListParams};
+use kube::core::{ApiResource, ObjectList, Resource};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+mod subscribers;
+
+/// Requests in flight at once.
+const CONCURRENCY: usize = 16;
+/// Page size, as `kubectl get` uses.
+const PAGE: u32 = 500;
+/// Tries for a request that failed on the network or with a 5xx.
+const TRIES: u32 = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(
+        "token rejected: {endpoint} answered 401 Unauthorized. The token is unknown to this \
+         server, expired, revoked, or meant for another audience"
+    )]
+    TokenRejected { endpoint: String },
+    #[error("cannot reach the API server {server}: {message}")]
+    Unreachable { server: String, message: String },
+}
+
+/// An error with its causes, "outer: inner: innermost", since kube-rs's own messages alone
+/// ("client error (Connect)") do not say what went wrong.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Which namespaces to read: all of them, or the listed ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub namespaces: Option<Vec<String>>,
+    /// A namespace known from the configuration (the kubeconfig's), used when a cluster-wide
+    /// list is forbidden.
+    pub default_namespace: Option<String>,
+}
+
+/// A resource to list: group, version, plural and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kind {
+    pub group: String,
+    pub version: String,
+    pub plural: String,
+    pub kind: String,
+}
+
+/// A list that succeeded: what live updates can watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub kind: Kind,
+    /// None: cluster-wide.
+    pub namespace: Option<String>,
+}
+
+impl Kind {
+    fn new(group: &str, version: &str, plural: &str, kind: &str) -> Self {
+        Self {
+            group: group.into(),
+            version: version.into(),
+            plural: plural.into(),
+            kind: kind.into(),
+        }
+    }
+
+    fn from_crd(crd: &Crd) -> Option<Self> {
+        Some(Self::new(
+            &crd.spec.group,
+            crd.served_version()?,
+            &crd.spec.names.plural,
+            &crd.spec.names.kind,
+        ))
+    }
+
+    pub fn api_resource(&self) -> ApiResource {
+        let api_version = if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        };
+        ApiResource {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            api_version,
+            kind: self.kind.clone(),
+            plural: self.plural.clone(),
+        }
+    }
+
+    fn url(&self, namespace: Option<&str>) -> String {
+        DynamicObject::url_path(&self.api_resource(), namespace)
+    }
+}
+
+/// Runs futures with at most CONCURRENCY in flight, keeping their order. The futures are made
+/// up front: built lazily inside a stream, they would borrow in a way `tokio::spawn` rejects.
+async fn bounded<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    stream::iter(futures).buffered(CONCURRENCY).collect().await
+}
+
+/// The outcome of listing a kind, per namespace (None: cluster-wide).
+type Scoped = Vec<(Option<String>, Outcome)>;
+
+/// What became of one list or get.
+enum Outcome {
+    Items(Vec<Value>),
+    Forbidden(String),
+    NotFound,
+    Failed(String),
+}
+
+/// Fatal for the whole fetch.
+enum Stop {
+    Rejected,
+    Unreachable(String),
+}
+
+pub struct Fetcher {
+    client: kube::Client,
+    endpoint: Endpoint,
+}
+
+fn marker(request: ApiRequest, outcome: &Outcome) -> AccessMarker {
+    let access = match outcome {
+        Outcome::Items(_) => Access::Allowed,
+        Outcome::Forbidden(message) => Access::Forbidden {
+            message: message.clone(),
+        },
+        Outcome::NotFound => Access::NotFound,
+        Outcome::Failed(message) => Access::Failed {
+            message: message.clone(),
+        },
+    };
+    AccessMarker { request, access }
+}
+
+fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+impl Fetcher {
+    pub fn new(client: kube::Client, endpoint: Endpoint) -> Self {
+        Self { client, endpoint }
+    }
+
+    fn stop(&self, stop: Stop) -> FetchError {
+        match stop {
+            Stop::Rejected => FetchError::TokenRejected {
+                endpoint: self.endpoint.to_string(),
+            },
+            Stop::Unreachable(message) => FetchError::Unreachable {
+                server: self.endpoint.server.clone(),
+                message,
+            },
+        }
+    }
+
+    /// Sends one request, retrying network errors and 5xx with backoff.
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: axum::http::Request<Vec<u8>>,
+    ) -> Result<Result<T, Outcome>, Stop> {
+        let mut delay = Duration::from_millis(100);
+        for attempt in 1..=TRIES {
+            let result = self.client.request::<T>(request.clone()).await;
+            let retry_message = match result {
+                Ok(value) => return Ok(Ok(value)),
+                Err(kube::Error::Api(status)) => match status.code {
+                    401 => return Err(Stop::Rejected),
+                    403 => return Ok(Err(Outcome::Forbidden(status.message.clone()))),
+                    404 => return Ok(Err(Outcome::NotFound)),
+                    code if code >= 500 => {
+                        format!("{} {}: {}", code, status.reason, status.message)
+                    }
+                    code => {
+                        return Ok(Err(Outcome::Failed(format!(
+                            "{code} {}: {}",
+                            status.reason, status.message
+                        ))));
+                    }
+                },
+                Err(other) => with_causes(&other),
+            };
+            if attempt == TRIES {
+                return Ok(Err(Outcome::Failed(format!(
+                    "after {TRIES} tries: {retry_message}"
+                ))));
+            }
+            tokio::time::sleep(delay).await;
+            delay *= 3;
+        }
+        unreachable!("the loop returns on its last try")
+    }
+
+    /// Lists every page of a resource in one namespace, or in all (None).
+    async fn list(
+        &self,
+        kind: &Kind,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+    ) -> Result<Outcome, Stop> {
+        let url = kind.url(namespace);
+        let mut params = ListParams::default().limit(PAGE);
+        if let Some(labels) = labels {
+            params = params.labels(labels);
+        }
+        let mut items = Vec::new();
+        loop {
+            let request = kube::core::Request::new(&url)
+                .list(&params)
+                .map_err(|e| Stop::Unreachable(e.to_string()))?;
+            let page: ObjectList<Value> = match self.send(request).await? {
+                Ok(page) => page,
+                Err(outcome) => return Ok(outcome),
+            };
+            let api_version = kind.api_resource().api_version;
+            items.extend(page.items.into_iter().map(|mut item| {
+                // Lists of built-in kinds leave each item's type out.
+                if let Some(object) = item.as_object_mut() {
+                    object
+                        .entry("apiVersion")
+                        .or_insert_with(|| Value::from(api_version.clone()));
+                    object
+                        .entry("kind")
+                        .or_insert_with(|| Value::from(kind.kind.clone()));
+                }
+                item
+            }));
+            match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                Some(token) => params = params.continue_token(&token),
+                None => return Ok(Outcome::Items(items)),
+            }
+        }
+    }
+
+    async fn get(&self, kind: &Kind, namespace: &str, name: &str) -> Result<Outcome, Stop> {
+        let request = kube::core::Request::new(kind.url(Some(namespace)))
+            .get(name, &GetParams::default())
+            .map_err(|e| Stop::Unreachable(e.to_string()))?;
+        Ok(match self.send::<Value>(request).await? {
+            Ok(object) => Outcome::Items(vec![object]),
+            Err(outcome) => outcome,
+        })
+    }
+
+    /// Lists a kind in the scope: cluster-wide, or in each listed namespace.
+    async fn list_in_scope(
+        &self,
+        kind: &Kind,
+        scope: &Scope,
+        labels: Option<&str>,
+    ) -> Result<Scoped, Stop> {
+        match &scope.namespaces {
+            None => Ok(vec![(None, self.list(kind, None, labels).await?)]),
+            Some(namespaces) => {
+                let outcomes: Vec<Result<(Option<String>, Outcome), Stop>> = bounded(
+                    namespaces
+                        .iter()
+                        .map(|ns| async move {
+                            Ok((Some(ns.clone()), self.list(kind, Some(ns), labels).await?))
+                        })
+                        .collect(),
+                )
+                .await;
+                outcomes.into_iter().collect()
+            }
+        }
+    }
+
+    /// Fetches everything the mesh needs.
+    pub async fn fetch(&self, scope: &Scope) -> Result<Snapshot, FetchError> {
+        Ok(self.fetch_listed(scope).await?.0)
+    }
+
+    /// Fetches everything, and says which lists succeeded (what live updates watch).
+    pub async fn fetch_listed(&self, scope: &Scope) -> Result<(Snapshot, Vec<Listed>), FetchError> {
+        self.fetch_inner(scope)
+            .await
+            .map_err(|stop| self.stop(stop))
+    }
+
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    async fn fetch_inner(&self, scope: &Scope) -> Result<(Snapshot, Vec<Listed>), Stop> {
+        let mut listed: Vec<Listed> = Vec::new();
+        // One cheap request first: a rejected token or an unreachable server is told apart
+        // from everything else before dozens of requests fail the same way.
+        match self.client.apiserver_version().await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 401 => return Err(Stop::Rejected),
+            Err(kube::Error::Api(_)) => {}
+            Err(other) => return Err(Stop::Unreachable(with_causes(&other))),
+        }
+        let mut markers: Vec<AccessMarker> = Vec::new();
+        let mut objects: Vec<Value> = Vec::new();
+        let mut notes: Vec<String> = Vec::new();
+
+        let brokers = Kind::new("eventing.knative.dev", "v1", "brokers", "Broker");
+        let triggers = Kind::new("eventing.knative.dev", "v1", "triggers", "Trigger");
+        let subscriptions = Kind::new(
+            "messaging.knative.dev",
+            "v1",
+            "subscriptions",
+            "Subscription",
+        );
+        let namespaces_kind = Kind::new("", "v1", "namespaces", "Namespace");
+        let crds_kind = Kind::new(
+            "apiextensions.k8s.io",
+            "v1",
+            "customresourcedefinitions",
+            "CustomResourceDefinition",
+        );
+
+        // Phase 1: the fixed kinds, event types (negotiating the version) and the CRDs that
+        // name the channel and source kinds, all at once.
+        let (fixed, event_types, crd_lists, namespace_list) = tokio::join!(
+            async {
+                let mut results = Vec::new();
+                for kind in [&brokers, &triggers, &subscriptions] {
+                    results.push((kind.clone(), self.list_in_scope(kind, scope, None)));
+                }
+                let mut out = Vec::new();
+                let lists = futures_util::future::join_all(
+                    results
+                        .into_iter()
+                        .map(|(kind, f)| async move { (kind, f.await) }),
+                )
+                .await;
+                for (kind, outcome) in lists {
+                    out.push((kind, outcome?));
+                }
+                Ok::<_, Stop>(out)
+            },
+            self.event_types(scope),
+            async {
+                let subscribable = self.list(
+                    &crds_kind,
+                    None,
+                    Some("messaging.knative.dev/subscribable=true"),
+                );
+                let sources = self.list(&crds_kind, None, Some("duck.knative.dev/source=true"));
+                let (a, b) = tokio::join!(subscribable, sources);
+                Ok::<_, Stop>((a?, b?))
+            },
+            async {
+                if scope.namespaces.is_some() {
+                    return Ok::<_, Stop>(None);
+                }
+                Ok(Some(self.list(&namespaces_kind, None, None).await?))
+            },
+        );
+        let mut per_kind: Vec<(Kind, Scoped)> = fixed?;
+        let (event_type_kind, event_type_outcomes) = event_types?;
+        per_kind.push((event_type_kind, event_type_outcomes));
+
+        // The channel and source kinds, from their CRDs, or the built-in ones when CRDs may not
+        // be listed (as `kn source list` falls back).
+        let (subscribable_crds, source_crds) = crd_lists?;
+        let mut crds: Vec<Crd> = Vec::new();
+        let mut fallback = false;
+        let crd_request =
+            ApiRequest::list("apiextensions.k8s.io", "customresourcedefinitions", None);
+        markers.push(marker(crd_request, &subscribable_crds));
+        for outcome in [subscribable_crds, source_crds] {
+            match outcome {
+                Outcome::Items(items) => {
+                    for item in items {
+                        if let Ok(crd) = serde_json::from_value::<Crd>(item.clone())
+                            && !crds.iter().any(|c| c.name() == crd.name())
+                        {
+                            crds.push(crd);
+                            objects.push(item);
+                        }
+                    }
+                }
+                _ => fallback = true,
+            }
+        }
+        if fallback {
+            notes.push("CustomResourceDefinitions could not be listed: channel and source kinds are the built-in Knative ones, and custom kinds may be missing".into());
+            markers.push(AccessMarker {
+                request: ApiRequest::list(
+                    "apiextensions.k8s.io",
+                    "customresourcedefinitions",
+                    None,
+                ),
+                access: Access::Fallback {
+                    message: "using the built-in Knative channel and source kinds".into(),
+                },
+            });
+            for crd in builtin_crds() {
+                if !crds.iter().any(|c| c.name() == crd.name()) {
+                    crds.push(crd.clone());
+                }
+            }
+        }
+        let dynamic_kinds: Vec<Kind> = crds
+            .iter()
+            .filter(|crd| crd.is_subscribable() || crd.is_source())
+            .filter_map(Kind::from_crd)
+            .collect();
+        let dynamic: Vec<Result<(Kind, Scoped), Stop>> = bounded(
+            dynamic_kinds
+                .iter()
+                .map(|kind| async move {
+                    Ok((kind.clone(), self.list_in_scope(kind, scope, None).await?))
+                })
+                .collect(),
+        )
+        .await;
+        for result in dynamic {
+            per_kind.push(result?);
+        }
+
+        // Namespaces we know of, for retrying forbidden cluster-wide lists one by one.
+        let mut known: BTreeSet<String> = scope.namespaces.iter().flatten().cloned().collect();
+        known.extend(scope.default_namespace.iter().cloned());
+        if let Some(outcome) = namespace_list? {
+            if let Outcome::Items(items) = &outcome {
+                known.extend(items.iter().map(|n| text(n, "/metadata/name").to_string()));
+                objects.extend(items.iter().cloned());
+            }
+            markers.push(marker(ApiRequest::list("", "namespaces", None), &outcome));
+        }
+        for (_, outcomes) in &per_kind {
+            for (_, outcome) in outcomes {
+                if let Outcome::Items(items) = outcome {
+                    known.extend(
+                        items
+                            .iter()
+                            .map(|o| text(o, "/metadata/namespace").to_string())
+                            .filter(|n| !n.is_empty()),
+                    );
+                }
+            }
+        }
+
+        // Phase 2: forbidden cluster-wide lists, namespace by namespace.
+        let mut retries = Vec::new();
+        for (kind, outcomes) in &per_kind {
+            for (namespace, outcome) in outcomes {
+                if namespace.is_none() && matches!(outcome, Outcome::Forbidden(_)) {
+                    for ns in &known {
+                        retries.push((kind.clone(), ns.clone()));
+                    }
+                }
+            }
+        }
+        let retried: Vec<Result<(Kind, String, Outcome), Stop>> = bounded(
+            retries
+                .into_iter()
+                .map(|(kind, ns)| async move {
+                    let outcome = self.list(&kind, Some(&ns), None).await?;
+                    Ok((kind, ns, outcome))
+                })
+                .collect(),
+        )
+        .await;
+        for result in retried {
+            let (kind, ns, outcome) = result?;
+            if let Some((_, outcomes)) = per_kind.iter_mut().find(|(k, _)| *k == kind) {
+                outcomes.push((Some(ns), outcome));
+            }
+        }
+        for (kind, outcomes) in per_kind {
+            for (namespace, outcome) in outcomes {
+                markers.push(marker(
+                    ApiRequest::list(&kind.group, &kind.plural, namespace.as_deref()),
+                    &outcome,
+                ));
+                if let Outcome::Items(items) = outcome {
+                    objects.extend(items);
+                    listed.push(Listed {
+                        kind: kind.clone(),
+                        namespace,
+                    });
+                }
+            }
+        }
+
+        // Phase 3: the objects subscribers, replies and sinks point at, for their labels.
+        let (subscribers, subscriber_markers) = self.subscribers(&objects, &crds).await?;
+        objects.extend(subscribers);
+        markers.extend(subscriber_markers);
+
+        // CRDs came only from the label-selected lists; the built-in ones fill in the rest.
+        let mut snapshot = snapshot_from_objects(objects).unwrap_or_else(|error| {
+            notes.push(format!(
+                "an object could not be read: {} {}: {}",
+                error.object, error.path, error.message
+            ));
+            Snapshot::default()
+        });
+        snapshot.namespaces.extend(known);
+        snapshot.namespaces.sort();
+        snapshot.namespaces.dedup();
+        snapshot.access = markers;
+        snapshot.notes.extend(notes);
+        Ok((snapshot, listed))
+    }
+
+    /// Event types at the first served version: v1beta2, then v1beta3, then v1beta1.
+    async fn event_types(&self, scope: &Scope) -> Result<(Kind, Scoped), Stop> {
+        let mut last = None;
+        for version in ["v1beta2", "v1beta3", "v1beta1"] {
+            let kind = Kind::new("eventing.knative.dev", version, "eventtypes", "EventType");
+            let outcomes = self.list_in_scope(&kind, scope, None).await?;
+            if outcomes
+                .iter()
+                .any(|(_, o)| !matches!(o, Outcome::NotFound))
+            {
+                return Ok((kind, outcomes));
+            }
+            last = Some((kind, outcomes));
+        }
+        Ok(last.expect("three versions were tried"))
+    }
+}

@@ -1,0 +1,121 @@
+//! Subscribers, replies and sinks: the objects refs point at, looked up for their labels (the
+//! Backstage id) and to tell "not found" from "forbidden".
+
+use super::{Fetcher, Kind, Outcome, Stop, bounded, marker, text};
+use crate::mesh::objects::{Crd, group_of};
+use crate::mesh::snapshot::{AccessMarker, ApiRequest};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Objects found, and what each lookup was allowed.
+type Found = (Vec<Value>, Vec<AccessMarker>);
+
+impl Fetcher {
+    /// Looks up every object a ref points at that is not already in hand: one list per
+    /// (kind, namespace) where that is allowed, else one get per name. The number of requests
+    /// grows with the kinds and namespaces in use, not with the number of triggers.
+    pub(super) async fn subscribers(&self, objects: &[Value], crds: &[Crd]) -> Result<Found, Stop> {
+        let known_kinds: BTreeSet<(String, String)> = crds
+            .iter()
+            .map(|c| (c.spec.group.clone(), c.spec.names.kind.clone()))
+            .chain([("eventing.knative.dev".to_string(), "Broker".to_string())])
+            .collect();
+        // (apiVersion, kind, namespace) -> names
+        let mut wanted: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+        for object in objects {
+            let namespace = text(object, "/metadata/namespace");
+            for pointer in ["/spec/subscriber/ref", "/spec/reply/ref", "/spec/sink/ref"] {
+                let Some(reference) = object.pointer(pointer) else {
+                    continue;
+                };
+                let api_version = text(reference, "/apiVersion");
+                let kind = text(reference, "/kind");
+                let name = text(reference, "/name");
+                if api_version.is_empty()
+                    || kind.is_empty()
+                    || name.is_empty()
+                    || known_kinds.contains(&(group_of(api_version).to_string(), kind.to_string()))
+                {
+                    continue;
+                }
+                let ref_namespace = match text(reference, "/namespace") {
+                    "" => namespace,
+                    other => other,
+                };
+                wanted
+                    .entry((
+                        api_version.to_string(),
+                        kind.to_string(),
+                        ref_namespace.to_string(),
+                    ))
+                    .or_default()
+                    .insert(name.to_string());
+            }
+        }
+        let lookups: Vec<Result<Found, Stop>> = bounded(
+            wanted
+                .into_iter()
+                .map(|((api_version, kind, namespace), names)| async move {
+                    let (group, version) = match api_version.split_once('/') {
+                        Some((g, v)) => (g.to_string(), v.to_string()),
+                        None => (String::new(), api_version.clone()),
+                    };
+                    let plural = crate::mesh::build::guess_resource(&kind);
+                    let target = Kind::new(&group, &version, &plural, &kind);
+                    let listed = self.list(&target, Some(&namespace), None).await?;
+                    let mut markers = vec![marker(
+                        ApiRequest::list(&group, &plural, Some(&namespace)),
+                        &listed,
+                    )];
+                    match listed {
+                        Outcome::Items(items) => Ok((
+                            items
+                                .into_iter()
+                                .filter(|o| names.contains(text(o, "/metadata/name")))
+                                .collect(),
+                            markers,
+                        )),
+                        _ => {
+                            // Not allowed to list: ask for each object by name, a few at a time.
+                            let target = &target;
+                            let namespace_ref = &namespace;
+                            let gets: Vec<Result<(String, Outcome), Stop>> = bounded(
+                                names
+                                    .iter()
+                                    .map(|name| async move {
+                                        Ok((
+                                            name.clone(),
+                                            self.get(target, namespace_ref, name).await?,
+                                        ))
+                                    })
+                                    .collect(),
+                            )
+                            .await;
+                            let mut found = Vec::new();
+                            for get in gets {
+                                let (name, outcome) = get?;
+                                markers.push(marker(
+                                    ApiRequest::get(&group, &plural, &namespace, &name),
+                                    &outcome,
+                                ));
+                                if let Outcome::Items(items) = outcome {
+                                    found.extend(items);
+                                }
+                            }
+                            Ok((found, markers))
+                        }
+                    }
+                })
+                .collect(),
+        )
+        .await;
+        let mut found = Vec::new();
+        let mut markers = Vec::new();
+        for lookup in lookups {
+            let (objects, lookup_markers) = lookup?;
+            found.extend(objects);
+            markers.extend(lookup_markers);
+        }
+        Ok((found, markers))
+    }
+}

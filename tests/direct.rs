@@ -1,0 +1,321 @@
+//! The direct data path against the in-process simulated cluster, through kube-rs over HTTPS,
+//! exactly as against a real cluster.
+
+mod common;
+use common::{demo_dir, demo_sim, start_sim};
+use kn_mesh::mesh::snapshot::{Access, Snapshot};
+use kn_mesh::mesh::{self, eventmesh};
+use kn_mesh::sim::RunningSim;
+use kn_mesh::sim::synthetic::{self, Size};
+use kn_mesh::source::connect::Endpoint;
+use kn_mesh::source::fetch::{FetchError, Fetcher, Scope};
+use kn_mesh::source::{live, manifests};
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn fetcher(sim: &RunningSim, context: &str) -> Fetcher {
+    let client = kube::Client::try_from(sim.client_config(context).await.unwrap()).unwrap();
+    Fetcher::new(
+        client,
+        Endpoint {
+            server: sim.url.clone(),
+            context: Some(context.into()),
+            token: None,
+        },
+    )
+}
+
+async fn fetch(sim: &RunningSim, context: &str) -> Snapshot {
+    fetcher(sim, context)
+        .await
+        .fetch(&Scope::default())
+        .await
+        .unwrap()
+}
+
+fn denied(snapshot: &Snapshot) -> Vec<(String, Option<String>)> {
+    snapshot
+        .access
+        .iter()
+        .filter(|m| matches!(m.access, Access::Forbidden { .. }))
+        .map(|m| (m.request.resource.clone(), m.request.namespace.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn as_mesh_viewer_the_full_mesh_appears_and_nothing_is_forbidden() {
+    let sim = demo_sim().await;
+    let snapshot = fetch(&sim, "mesh-viewer").await;
+    assert_eq!(denied(&snapshot), []);
+    let live = mesh::build(snapshot);
+    let offline = mesh::build(manifests::read_snapshot(&[demo_dir()]).unwrap());
+    assert_eq!(live.brokers.len(), offline.brokers.len());
+    assert_eq!(live.triggers.len(), offline.triggers.len());
+    assert_eq!(live.event_types.len(), offline.event_types.len());
+    assert_eq!(live.sources.len(), offline.sources.len());
+    assert_eq!(live.channels.len(), offline.channels.len());
+    assert_eq!(live.subscriptions.len(), offline.subscriptions.len());
+    // Subscribers were looked up: Backstage ids are known.
+    let order = live
+        .trigger(&kn_mesh::mesh::objects::ObjectKey::new(
+            "payments",
+            "order-created",
+        ))
+        .unwrap();
+    assert!(
+        matches!(&order.subscriber.resolution, kn_mesh::mesh::model::Resolution::Found { backstage_id: Some(id) } if id == "order-processor")
+    );
+}
+
+#[tokio::test]
+async fn eventmesh_from_the_sim_matches_eventmesh_from_the_same_manifests() {
+    let sim = demo_sim().await;
+    let live = eventmesh::project(&mesh::build(fetch(&sim, "mesh-viewer").await));
+    let offline = eventmesh::project(&mesh::build(
+        manifests::read_snapshot(&[demo_dir()]).unwrap(),
+    ));
+    assert_eq!(
+        serde_json::to_value(&live).unwrap(),
+        serde_json::to_value(&offline).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn as_payments_only_payments_is_complete_and_every_other_namespace_is_marked_forbidden() {
+    let sim = demo_sim().await;
+    let snapshot = fetch(&sim, "payments-only").await;
+    let denied = denied(&snapshot);
+    // The cluster-wide lists were forbidden, and that did not abort the run.
+    for resource in ["brokers", "triggers", "eventtypes"] {
+        assert!(
+            denied.contains(&(resource.into(), None)),
+            "{resource} at the cluster scope"
+        );
+        for namespace in ["ops", "shipping"] {
+            assert!(
+                denied.contains(&(resource.into(), Some(namespace.into()))),
+                "{resource} in {namespace}"
+            );
+        }
+        assert!(
+            !denied.contains(&(resource.into(), Some("payments".into()))),
+            "{resource} in payments"
+        );
+    }
+    let forbidden = snapshot
+        .access
+        .iter()
+        .find(|m| m.request.resource == "triggers" && m.request.namespace.as_deref() == Some("ops"))
+        .unwrap();
+    assert_eq!(
+        forbidden.access,
+        Access::Forbidden {
+            message: "triggers.eventing.knative.dev is forbidden: User \"system:serviceaccount:backstage:payments-only\" cannot list resource \"triggers\" in API group \"eventing.knative.dev\" in the namespace \"ops\"".into()
+        }
+    );
+    let mesh = mesh::build(snapshot);
+    assert_eq!(mesh.brokers.len(), 1);
+    assert_eq!(mesh.triggers.len(), 8);
+    assert_eq!(mesh.event_types.len(), 5);
+    assert!(
+        mesh.triggers
+            .iter()
+            .all(|t| t.object.namespace() == "payments")
+    );
+}
+
+#[tokio::test]
+async fn a_legacy_token_with_the_docs_role_reads_brokers_but_not_subscriptions() {
+    let sim = demo_sim().await;
+    let snapshot = fetch(&sim, "docs-reader").await;
+    let denied = denied(&snapshot);
+    assert!(!denied.iter().any(|(r, _)| r == "triggers"));
+    assert!(denied.contains(&("subscriptions".into(), None)));
+    // CRDs may not be listed: the built-in kinds stand in, and that is marked.
+    assert!(
+        snapshot
+            .access
+            .iter()
+            .any(|m| matches!(m.access, Access::Fallback { .. }))
+    );
+    assert_eq!(mesh::build(snapshot).triggers.len(), 10);
+}
+
+#[tokio::test]
+async fn an_unknown_token_is_rejected_and_never_shown() {
+    let sim = demo_sim().await;
+    let token = "unknown-token-do-not-print-7f3a9c";
+    let client =
+        kube::Client::try_from(sim.client_config_with_token(token).await.unwrap()).unwrap();
+    let endpoint = Endpoint {
+        server: sim.url.clone(),
+        context: None,
+        token: Some(kn_mesh::source::connect::redact(token)),
+    };
+    let error = Fetcher::new(client, endpoint)
+        .fetch(&Scope::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, FetchError::TokenRejected { .. }));
+    let message = error.to_string();
+    assert!(message.starts_with("token rejected:"), "{message}");
+    assert!(!message.contains(token), "{message}");
+
+    // The same through the binary: the documented exit code, and the token nowhere.
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&token_file, token).unwrap();
+    std::fs::write(&ca_file, &sim.ca_pem).unwrap();
+    let url = sim.url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+            .args(["--server", &url, "-o", "json"])
+            .arg("--token-file")
+            .arg(&token_file)
+            .arg("--certificate-authority")
+            .arg(&ca_file)
+            .env_remove("KUBECONFIG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(kn_mesh::exit::TOKEN_REJECTED))
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("token rejected"), "{stderr}");
+    assert!(!stderr.contains(token) && !String::from_utf8_lossy(&output.stdout).contains(token));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_mesh_over_a_slow_link_takes_a_bounded_number_of_requests() {
+    let size = Size {
+        namespaces: 20,
+        brokers: 40,
+        triggers: 2000,
+        event_types: 200,
+    };
+    let mut config = kn_mesh::sim::SimConfig {
+        objects: synthetic::objects(size),
+        ..Default::default()
+    };
+    config.knobs.latency = Duration::from_millis(20);
+    let sim = RunningSim::start(config).await.unwrap();
+    let admin = kube::Client::try_from(sim.client_config("admin").await.unwrap()).unwrap();
+    admin
+        .request_text(
+            axum::http::Request::delete("/debug/requests")
+                .body(vec![])
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let snapshot = fetch(&sim, "admin").await;
+    let elapsed = started.elapsed();
+    assert_eq!(snapshot.triggers.len(), 2000);
+    // Exactly the objects the triggers point at were looked up.
+    let referenced: std::collections::BTreeSet<(String, String)> = snapshot
+        .triggers
+        .iter()
+        .map(|t| {
+            (
+                t.namespace().to_string(),
+                t.spec.subscriber.reference.as_ref().unwrap().name.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(snapshot.subscribers.len(), referenced.len());
+    let log: serde_json::Value = serde_json::from_str(
+        &admin
+            .request_text(
+                axum::http::Request::get("/debug/requests")
+                    .body(vec![])
+                    .unwrap(),
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let requests = log["total"].as_u64().unwrap();
+    // Fixed kinds (with pages), CRDs, event types, the built-in channel and source kinds, and
+    // one services list per namespace: about forty, however many triggers there are.
+    assert!(requests <= 60, "{requests} requests");
+    // One request per trigger at 20 ms each would take 40 s.
+    assert!(
+        elapsed < Duration::from_secs(8),
+        "took {elapsed:?} for {requests} requests"
+    );
+    eprintln!("2,000 triggers over 20 ms latency: {requests} requests in {elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_trigger_created_during_a_session_shows_up_in_the_next_update() {
+    let sim = demo_sim().await;
+    let fetcher = Arc::new(fetcher(&sim, "mesh-viewer").await);
+    let mut live = live::start(fetcher, Scope::default(), Duration::from_secs(300));
+    let first = next_update(&mut live).await;
+    assert_eq!(first.snapshot.triggers.len(), 10);
+    assert!(matches!(first.freshness, live::Freshness::Live));
+    let admin = kube::Client::try_from(sim.client_config("admin").await.unwrap()).unwrap();
+    let trigger = serde_json::json!({
+        "apiVersion": "eventing.knative.dev/v1", "kind": "Trigger",
+        "metadata": {"name": "late-arrival", "namespace": "ops"},
+        "spec": {"broker": "alerts", "subscriber": {"uri": "http://late.example.com"}}
+    });
+    let created = std::time::Instant::now();
+    let request =
+        axum::http::Request::post("/apis/eventing.knative.dev/v1/namespaces/ops/triggers")
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&trigger).unwrap())
+            .unwrap();
+    admin.request_text(request).await.unwrap();
+    let update = next_update(&mut live).await;
+    assert!(
+        update
+            .snapshot
+            .triggers
+            .iter()
+            .any(|t| t.name() == "late-arrival")
+    );
+    assert!(
+        created.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        created.elapsed()
+    );
+}
+
+async fn next_update(live: &mut live::Live) -> live::Update {
+    loop {
+        tokio::time::timeout(Duration::from_secs(10), live.events.changed())
+            .await
+            .expect("an update in time")
+            .unwrap();
+        let event = live.events.borrow_and_update().clone();
+        match event {
+            Some(live::Event::Updated(update)) => return update,
+            Some(live::Event::Failed(message)) => panic!("fetch failed: {message}"),
+            None => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn namespaces_given_with_n_limit_the_lists() {
+    let sim = demo_sim().await;
+    let scope = Scope {
+        namespaces: Some(vec!["ops".into()]),
+        default_namespace: None,
+    };
+    let snapshot = fetcher(&sim, "mesh-viewer")
+        .await
+        .fetch(&scope)
+        .await
+        .unwrap();
+    assert!(snapshot.triggers.iter().all(|t| t.namespace() == "ops"));
+    assert_eq!(snapshot.triggers.len(), 2);
+    let _ = start_sim;
+}
