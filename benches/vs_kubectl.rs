@@ -36,7 +36,12 @@ fn main() {
         return;
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let sim = runtime.block_on(RunningSim::start(SimConfig { objects: synthetic::objects(Size::LARGE), ..Default::default() })).unwrap();
+    let sim = runtime
+        .block_on(RunningSim::start(SimConfig {
+            objects: synthetic::objects(Size::LARGE),
+            ..Default::default()
+        }))
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     let token = dir.path().join("token");
@@ -47,25 +52,45 @@ fn main() {
 
     let kn_mesh = time(|| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kn-mesh"));
-        command.args(["--server", &sim.url, "-o", "json"]).arg("--token-file").arg(&token).arg("--certificate-authority").arg(&ca);
+        command
+            .args(["--server", &sim.url, "-o", "json"])
+            .arg("--token-file")
+            .arg(&token)
+            .arg("--certificate-authority")
+            .arg(&ca);
         command
     });
     let kubectl = time(|| {
         let mut command = Command::new("kubectl");
-        command.env("KUBECONFIG", &kubeconfig).args(["get", "brokers,triggers,eventtypes,subscriptions", "-A", "-o", "json"]);
+        command.env("KUBECONFIG", &kubeconfig).args([
+            "get",
+            "brokers,triggers,eventtypes,subscriptions",
+            "-A",
+            "-o",
+            "json",
+        ]);
         command
     });
     println!("10,000 triggers, 2,000 event types, 500 brokers; median of {RUNS} runs");
     match kn_mesh {
-        Some(t) => println!("kn-mesh --server ... -o json:                                 {:>8.1} ms", t.as_secs_f64() * 1e3),
+        Some(t) => println!(
+            "kn-mesh --server ... -o json:                                 {:>8.1} ms",
+            t.as_secs_f64() * 1e3
+        ),
         None => println!("kn-mesh failed"),
     }
     match kubectl {
-        Some(t) => println!("kubectl get brokers,triggers,eventtypes,subscriptions -A -o json: {:>8.1} ms", t.as_secs_f64() * 1e3),
+        Some(t) => println!(
+            "kubectl get brokers,triggers,eventtypes,subscriptions -A -o json: {:>8.1} ms",
+            t.as_secs_f64() * 1e3
+        ),
         None => println!("kubectl: not available"),
     }
     if let (Some(a), Some(b)) = (kn_mesh, kubectl) {
-        println!("kn-mesh is {:.1}x faster", b.as_secs_f64() / a.as_secs_f64());
+        println!(
+            "kn-mesh is {:.1}x faster",
+            b.as_secs_f64() / a.as_secs_f64()
+        );
     }
     drop(sim);
 }

@@ -33,6 +33,19 @@ pub struct Cli {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub view: Vec<View>,
 
+    /// Start the embedded simulated cluster with the demo mesh and RBAC, and look at it as a
+    /// namespace-bound identity (`i` switches identity).
+    #[arg(long, conflicts_with_all = ["filenames", "server", "context", "kubeconfig"])]
+    pub demo: bool,
+
+    /// Do not capture the mouse, so that text can be selected and copied.
+    #[arg(long)]
+    pub no_mouse: bool,
+
+    /// How often to re-read a live source that cannot be watched, e.g. 30s.
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    pub refresh: Duration,
+
     #[command(flatten)]
     pub connect: ConnectArgs,
 }

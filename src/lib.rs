@@ -4,8 +4,10 @@
 //! into a `Mesh`, and a face (`output`, later the TUI) shows it.
 
 pub mod cli;
+pub mod demo;
 pub mod exit;
 pub mod mesh;
 pub mod output;
 pub mod sim;
 pub mod source;
+pub mod tui;

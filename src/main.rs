@@ -5,8 +5,8 @@ use kn_mesh::mesh::views::View;
 use kn_mesh::output::{self, Format};
 use kn_mesh::sim::{RunningSim, SimConfig, auth, server::Knobs};
 use kn_mesh::source::{connect, fetch};
-use kn_mesh::{exit, mesh, source};
-use std::io::Write;
+use kn_mesh::{demo, exit, mesh, source, tui};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -38,42 +38,84 @@ fn run(cli: Cli) -> color_eyre::Result<u8> {
     }
 }
 
-/// The Snapshot from the chosen source: manifests with -f, else the live cluster.
-fn snapshot(cli: &Cli) -> color_eyre::Result<mesh::Snapshot> {
-    if !cli.filenames.is_empty() {
-        if cli.connect.server.is_some() || cli.connect.context.is_some() {
-            return Err(UsageError(
-                "-f reads manifests: it does not go with --server or --context".into(),
-            )
-            .into());
-        }
-        return Ok(source::manifests::read_snapshot(&cli.filenames)?);
+/// The face: the TUI on a terminal unless -o was given; printed output otherwise.
+fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
+    let interactive = cli.output.is_none() && std::io::stdout().is_terminal();
+    if !cli.filenames.is_empty() && (cli.connect.server.is_some() || cli.connect.context.is_some())
+    {
+        return Err(UsageError(
+            "-f reads manifests: it does not go with --server or --context".into(),
+        )
+        .into());
     }
     let runtime = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
     runtime.block_on(async {
+        let options = tui::Options {
+            mouse: !cli.no_mouse,
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            refresh: cli.refresh,
+        };
+        if cli.demo {
+            let sim = demo::start().await?;
+            if interactive {
+                tui::run(tui::Feed::Demo { sim, identity: 0 }, options).await?;
+                return Ok(exit::OK);
+            }
+            let config = sim.client_config(tui::DEMO_IDENTITIES[0]).await?;
+            let endpoint = connect::Endpoint {
+                server: sim.url.clone(),
+                context: Some(tui::DEMO_IDENTITIES[0].into()),
+                token: None,
+            };
+            let snapshot = fetch::Fetcher::new(kube::Client::try_from(config)?, endpoint)
+                .fetch(&fetch::Scope::default())
+                .await?;
+            return print(cli, mesh::build(snapshot));
+        }
+        if !cli.filenames.is_empty() {
+            let mesh = mesh::build(source::manifests::read_snapshot(&cli.filenames)?);
+            if interactive {
+                let label = format!(
+                    "files: {}",
+                    cli.filenames
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                tui::run(tui::Feed::Static { mesh, label }, options).await?;
+                return Ok(exit::OK);
+            }
+            return print(cli, mesh);
+        }
         let (config, endpoint) = connect::config(&cli.connect.options()).await?;
         let scope = fetch::Scope {
             namespaces: (!cli.connect.namespaces.is_empty())
                 .then(|| cli.connect.namespaces.clone()),
             default_namespace: Some(config.default_namespace.clone()),
         };
-        let client = connect::client(config)?;
-        let snapshot = fetch::Fetcher::new(client, endpoint).fetch(&scope).await?;
-        Ok(snapshot)
+        let fetcher = fetch::Fetcher::new(connect::client(config)?, endpoint.clone());
+        if interactive {
+            let feed = tui::Feed::Live {
+                fetcher: std::sync::Arc::new(fetcher),
+                scope,
+                label: endpoint.to_string(),
+            };
+            tui::run(feed, options).await?;
+            return Ok(exit::OK);
+        }
+        print(cli, mesh::build(fetcher.fetch(&scope).await?))
     })
 }
 
-fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
-    let mesh = mesh::build(snapshot(cli)?);
-    // Without -o the TUI will open on a terminal; until it lands, the tree is printed there too.
+fn print(cli: &Cli, mesh: mesh::Mesh) -> color_eyre::Result<u8> {
     let format = cli.output.unwrap_or(Format::Tree);
     let views = if cli.view.is_empty() {
         View::ALL.to_vec()
     } else {
         cli.view.clone()
     };
-    let text = output::render(&mesh, format, &views)?;
-    write_stdout(&text)?;
+    write_stdout(&output::render(&mesh, format, &views)?)?;
     Ok(exit::OK)
 }
 

@@ -240,5 +240,9 @@ fn no_source_and_no_cluster_is_a_usage_error() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no cluster to connect to"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no cluster to connect to"),
+        "{}",
+        stderr(&output)
+    );
 }

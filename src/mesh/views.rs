@@ -262,6 +262,38 @@ fn outcome_text(outcome: &filter::FilterOutcome) -> String {
     }
 }
 
+/// A namespace node. When everything in it was denied, the namespace itself is marked
+/// forbidden, so a screen of denied namespaces reads as a list of locks, not a wall of rows.
+fn namespace_node(namespace: &str, children: Vec<TreeNode>) -> TreeNode {
+    let all_denied = children
+        .iter()
+        .all(|c| c.kind == NodeKind::Access && c.status == NodeStatus::Forbidden);
+    let node = TreeNode::new(NodeKind::Namespace, namespace).children(children);
+    if all_denied {
+        node.status(NodeStatus::Forbidden)
+    } else {
+        node
+    }
+}
+
+/// Denials at the cluster scope, under one node when there are several.
+fn cluster_markers(markers: Vec<TreeNode>) -> Vec<TreeNode> {
+    if markers.len() < 2 {
+        return markers;
+    }
+    let status = if markers.iter().all(|m| m.status == NodeStatus::Forbidden) {
+        NodeStatus::Forbidden
+    } else {
+        NodeStatus::Failed
+    };
+    let text = format!("at the cluster scope: {} lists not allowed", markers.len());
+    vec![
+        TreeNode::new(NodeKind::Access, text)
+            .status(status)
+            .children(markers),
+    ]
+}
+
 /// Namespaces in order, each with the nodes `build` makes for it; empty ones are left out
 /// unless something was denied there.
 fn by_namespace(
@@ -269,12 +301,12 @@ fn by_namespace(
     view: View,
     mut build: impl FnMut(&str) -> Vec<TreeNode>,
 ) -> Vec<TreeNode> {
-    let mut roots = markers(mesh, view.resources(), None);
+    let mut roots = cluster_markers(markers(mesh, view.resources(), None));
     for namespace in &mesh.namespaces {
         let mut children = markers(mesh, view.resources(), Some(namespace));
         children.extend(build(namespace));
         if !children.is_empty() {
-            roots.push(TreeNode::new(NodeKind::Namespace, namespace.clone()).children(children));
+            roots.push(namespace_node(namespace, children));
         }
     }
     roots
@@ -430,7 +462,7 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
     };
     // Namespaces where brokers were denied get their marker from `by_namespace`; markers for
     // triggers and event types go inside each broker, or at the namespace if it has none.
-    let mut roots = markers(mesh, View::Brokers.resources(), None);
+    let mut roots = cluster_markers(markers(mesh, View::Brokers.resources(), None));
     for namespace in &mesh.namespaces {
         let has_brokers = mesh
             .brokers
@@ -444,7 +476,7 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
         let mut children = markers(mesh, resources, Some(namespace));
         children.extend(in_namespace(namespace));
         if !children.is_empty() {
-            roots.push(TreeNode::new(NodeKind::Namespace, namespace.clone()).children(children));
+            roots.push(namespace_node(namespace, children));
         }
     }
     roots

@@ -162,18 +162,25 @@ fn read_file(path: &Path, out: &mut Vec<Located>) -> Result<(), ManifestError> {
     if bytes.contains(&0) {
         return Err(ManifestError::Binary { path: name });
     }
-    let text: std::sync::Arc<str> = String::from_utf8(bytes)
-        .map_err(|_| ManifestError::Binary { path: name.clone() })?
-        .into();
+    let text =
+        String::from_utf8(bytes).map_err(|_| ManifestError::Binary { path: name.clone() })?;
+    read_text(&name, text.into(), out)
+}
+
+fn read_text(
+    name: &str,
+    text: std::sync::Arc<str>,
+    out: &mut Vec<Located>,
+) -> Result<(), ManifestError> {
     let trimmed = text.trim_start();
     let documents = if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        parse_json(&name, &text)?
+        parse_json(name, &text)?
     } else {
-        parse_yaml(&name, &text)?
+        parse_yaml(name, &text)?
     };
     for (document, (line, value)) in documents.into_iter().enumerate() {
         let origin = Origin {
-            path: name.clone(),
+            path: name.to_string(),
             line,
             text: text.clone(),
             document,
@@ -182,6 +189,19 @@ fn read_file(path: &Path, out: &mut Vec<Located>) -> Result<(), ManifestError> {
         push_object(value, origin, out)?;
     }
     Ok(())
+}
+
+/// Reads objects from texts already in memory (the demo's, compiled into the binary), each
+/// named for its messages.
+pub fn objects_from_texts(texts: &[(&str, &str)]) -> Result<Vec<Value>, ManifestError> {
+    let mut objects = Vec::new();
+    for (name, text) in texts {
+        read_text(name, (*text).into(), &mut objects)?;
+    }
+    let (values, origins): (Vec<Value>, Vec<Origin>) =
+        objects.into_iter().map(|o| (o.value, o.origin)).unzip();
+    catalog::snapshot_from_objects(values.clone()).map_err(|error| wrong_type(error, &origins))?;
+    Ok(values)
 }
 
 /// JSON: one value, or several concatenated, as `kubectl get -o json` and jq produce.

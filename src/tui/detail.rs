@@ -1,0 +1,397 @@
+//! What the detail pane and the YAML popup show for the selected node.
+
+use super::state::App;
+use crate::mesh::filter::{self, Outcome};
+use crate::mesh::model::{Resolution, SubscriberLink};
+use crate::mesh::objects::{Condition, LAST_APPLIED_ANNOTATION, ObjectMeta, Status};
+use crate::mesh::snapshot::{Access, ApiRequest};
+use crate::mesh::views::{Target, subscriber_text};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+
+fn field(label: &str, value: impl Into<String>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(
+            format!("{label}: "),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(value.into()),
+    ])
+}
+
+fn heading(text: &str) -> Line<'static> {
+    Line::from(Span::styled(
+        text.to_string(),
+        Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+    ))
+}
+
+fn conditions(status: &Status, out: &mut Vec<Line<'static>>) {
+    if status.conditions.is_empty() {
+        out.push(field("Conditions", "(no status reported)"));
+        return;
+    }
+    out.push(heading("Conditions"));
+    for Condition {
+        condition_type,
+        status,
+        reason,
+        message,
+        ..
+    } in &status.conditions
+    {
+        let mut text = format!("  {condition_type}: {status}");
+        if let Some(reason) = reason {
+            text.push_str(&format!(" ({reason})"));
+        }
+        if let Some(message) = message {
+            text.push_str(&format!(" {message}"));
+        }
+        out.push(Line::from(text));
+    }
+}
+
+fn labels_and_annotations(meta: &ObjectMeta, out: &mut Vec<Line<'static>>) {
+    for (title, map) in [("Labels", &meta.labels), ("Annotations", &meta.annotations)] {
+        let entries: Vec<_> = map
+            .iter()
+            .flatten()
+            .filter(|(k, _)| k.as_str() != LAST_APPLIED_ANNOTATION)
+            .collect();
+        if entries.is_empty() {
+            continue;
+        }
+        out.push(heading(title));
+        for (key, value) in entries {
+            out.push(Line::from(format!("  {key}={value}")));
+        }
+    }
+}
+
+fn link(label: &str, link: &SubscriberLink, out: &mut Vec<Line<'static>>) {
+    let (text, _) = subscriber_text(link);
+    out.push(field(label, text));
+    match &link.resolution {
+        Resolution::Forbidden { message } => out.push(field("  forbidden", message.clone())),
+        Resolution::Failed { message } => out.push(field("  failed", message.clone())),
+        _ => {}
+    }
+}
+
+/// The rule a Role (or ClusterRole, at the cluster scope) needs to allow a request.
+pub fn rbac_snippet(request: &ApiRequest, user: Option<&str>) -> String {
+    let kind = if request.namespace.is_some() {
+        "Role"
+    } else {
+        "ClusterRole"
+    };
+    let namespace = request
+        .namespace
+        .as_ref()
+        .map(|n| format!(", namespace: {n}"))
+        .unwrap_or_default();
+    let name = request
+        .name
+        .as_ref()
+        .map(|n| format!("\n    resourceNames: [{n}]"))
+        .unwrap_or_default();
+    let mut text = format!(
+        "# grants: {}\napiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: kn-mesh-{}-{}{namespace}}}\nrules:\n  - apiGroups: [\"{}\"]\n    resources: [{}]\n    verbs: [{}]{name}\n",
+        request.describe(),
+        request.verb,
+        request.resource,
+        request.group,
+        request.resource,
+        request.verb
+    );
+    if let Some(user) = user {
+        text.push_str(&format!("# bind it to {user} with a {kind}Binding\n"));
+    }
+    text
+}
+
+pub fn lines(app: &App) -> Vec<Line<'static>> {
+    let mesh = &app.mesh;
+    let mut out = Vec::new();
+    let Some(target) = app.selected_target() else {
+        if let Some(node) = app.current().selected_node() {
+            out.push(Line::from(node.text.clone()));
+        }
+        return out;
+    };
+    match target {
+        Target::Broker(key) => {
+            let Some(node) = mesh.broker(key) else {
+                return out;
+            };
+            let broker = &node.object;
+            out.push(heading(&format!("Broker {}/{}", key.namespace, key.name)));
+            out.push(field("Class", broker.class()));
+            if let Some(url) = broker.status.address.as_ref().and_then(|a| a.url.clone()) {
+                out.push(field("Address", url));
+            }
+            if let Some(delivery) = &broker.spec.delivery {
+                if let Some(sink) = delivery
+                    .dead_letter_sink
+                    .as_ref()
+                    .and_then(|d| d.reference.as_ref())
+                {
+                    out.push(field(
+                        "Dead letter sink",
+                        format!("{} {}", sink.kind, sink.name),
+                    ));
+                }
+                if let Some(retry) = delivery.retry {
+                    out.push(field(
+                        "Retry",
+                        format!(
+                            "{retry} ({})",
+                            delivery.backoff_policy.clone().unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+            out.push(field("Triggers", node.triggers.len().to_string()));
+            out.push(field("Event types", node.event_types.len().to_string()));
+            conditions(&broker.status, &mut out);
+            labels_and_annotations(&broker.metadata, &mut out);
+        }
+        Target::Trigger(key) => {
+            let Some(node) = mesh.trigger(key) else {
+                return out;
+            };
+            let trigger = &node.object;
+            out.push(heading(&format!("Trigger {}/{}", key.namespace, key.name)));
+            out.push(field(
+                "Broker",
+                format!(
+                    "{}{}",
+                    trigger.spec.broker,
+                    if node.broker_found {
+                        ""
+                    } else {
+                        " (not found)"
+                    }
+                ),
+            ));
+            out.push(heading("Filter"));
+            for line in filter::describe(&trigger.spec) {
+                out.push(Line::from(format!("  {line}")));
+            }
+            link("Subscriber", &node.subscriber, &mut out);
+            if let Some(uri) = &trigger.status.subscriber_uri {
+                out.push(field("Subscriber URI", uri.clone()));
+            }
+            if let Resolution::Found {
+                backstage_id: Some(id),
+            } = &node.subscriber.resolution
+            {
+                out.push(field("Backstage id", id.clone()));
+            }
+            if !node.event_types.is_empty() {
+                out.push(heading("Event types it receives"));
+                for matched in &node.event_types {
+                    let verdict = match matched.outcome.outcome {
+                        Outcome::Match => "match".to_string(),
+                        _ => format!("unknown: {}", matched.outcome.reason),
+                    };
+                    out.push(Line::from(format!("  {}  [{verdict}]", matched.key.name)));
+                }
+            }
+            conditions(&trigger.status, &mut out);
+            labels_and_annotations(&trigger.metadata, &mut out);
+        }
+        Target::EventType(key) => {
+            let Some(node) = mesh.event_type(key) else {
+                return out;
+            };
+            let et = &node.object;
+            out.push(heading(&format!(
+                "EventType {}/{}  ({})",
+                key.namespace, key.name, et.api_version
+            )));
+            out.push(field("Type", et.cloud_event_type()));
+            if let Some(source) = et.pinned_attribute("source") {
+                out.push(field("Source", source));
+            }
+            if let Some(schema) = &et.spec.schema {
+                out.push(field("Schema URL", schema.clone()));
+            }
+            if let Some(description) = &et.spec.description {
+                out.push(field("Description", description.clone()));
+            }
+            for attribute in &et.spec.attributes {
+                out.push(Line::from(format!(
+                    "  attribute {}{} = {}",
+                    attribute.name,
+                    if attribute.required {
+                        " (required)"
+                    } else {
+                        ""
+                    },
+                    attribute.value.clone().unwrap_or_else(|| "(open)".into())
+                )));
+            }
+            for producer in &node.producers {
+                out.push(field(
+                    "Produced by",
+                    format!("{} {}", producer.kind, producer.key),
+                ));
+            }
+            out.push(field("Consumers", node.consumers.len().to_string()));
+            if !node.backstage_consumers.is_empty() {
+                out.push(field(
+                    "Backstage consumedBy",
+                    node.backstage_consumers.join(", "),
+                ));
+            }
+            labels_and_annotations(&et.metadata, &mut out);
+        }
+        Target::Channel(key) => {
+            let Some(node) = mesh.channel(key) else {
+                return out;
+            };
+            out.push(heading(&format!(
+                "{} {}/{}",
+                node.object.kind, key.namespace, key.name
+            )));
+            if let Some(url) = node
+                .object
+                .status
+                .address
+                .as_ref()
+                .and_then(|a| a.url.clone())
+            {
+                out.push(field("Address", url));
+            }
+            if let Some(owner) = &node.owner {
+                out.push(field(
+                    "Owned by",
+                    format!("{} {} (internal)", owner.kind, owner.key.name),
+                ));
+            }
+            out.push(field("Subscriptions", node.subscriptions.len().to_string()));
+            conditions(&node.object.status, &mut out);
+            labels_and_annotations(&node.object.metadata, &mut out);
+        }
+        Target::Subscription(key) => {
+            let Some(node) = mesh.subscription(key) else {
+                return out;
+            };
+            let channel = &node.object.spec.channel;
+            out.push(heading(&format!(
+                "Subscription {}/{}",
+                key.namespace, key.name
+            )));
+            out.push(field(
+                "Channel",
+                format!("{} {}", channel.kind, channel.name),
+            ));
+            link("Subscriber", &node.subscriber, &mut out);
+            if let Some(reply) = &node.reply {
+                link("Reply", reply, &mut out);
+            }
+            conditions(&node.object.status, &mut out);
+        }
+        Target::Source(index) => {
+            let Some(node) = mesh.sources.get(*index) else {
+                return out;
+            };
+            let source = &node.object;
+            out.push(heading(&format!(
+                "{} {}/{}",
+                source.kind,
+                source.namespace(),
+                source.name()
+            )));
+            link("Sink", &node.sink, &mut out);
+            if let Some(uri) = &source.status.sink_uri {
+                out.push(field("Sink URI", uri.clone()));
+            }
+            if !node.provided_types.is_empty() {
+                out.push(field("Declares", node.provided_types.join(", ")));
+            }
+            for attributes in &source.status.ce_attributes {
+                out.push(field(
+                    "Emits",
+                    attributes.event_type.clone().unwrap_or_default(),
+                ));
+            }
+            conditions(&source.status, &mut out);
+            labels_and_annotations(&source.metadata, &mut out);
+        }
+        Target::Access(index) => {
+            let Some(marker) = mesh.access.get(*index) else {
+                return out;
+            };
+            let request = &marker.request;
+            let (verdict, message) = match &marker.access {
+                Access::Allowed => ("allowed", None),
+                Access::Forbidden { message } => ("forbidden", Some(message)),
+                Access::NotFound => ("not found", None),
+                Access::Failed { message } => ("failed", Some(message)),
+                Access::Fallback { message } => ("fallback", Some(message)),
+            };
+            out.push(heading(&format!("{} {}", request.resource, verdict)));
+            out.push(field("Verb", request.verb.clone()));
+            out.push(field("Resource", request.qualified_resource()));
+            out.push(field("Scope", request.scope()));
+            if let Some(name) = &request.name {
+                out.push(field("Name", name.clone()));
+            }
+            if let Some(message) = message {
+                out.push(field("Server said", message.clone()));
+            }
+            if matches!(marker.access, Access::Forbidden { .. }) {
+                out.push(Line::from(""));
+                out.push(heading("The rule that would grant it"));
+                for line in rbac_snippet(request, app.source.identity.as_deref()).lines() {
+                    out.push(Line::from(line.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The selected object as YAML: its title and text.
+pub fn yaml(app: &App) -> Option<(String, String)> {
+    let mesh = &app.mesh;
+    let (title, text) = match app.selected_target()? {
+        Target::Broker(key) => (
+            format!("Broker {key}"),
+            serde_saphyr::to_string(&mesh.broker(key)?.object).ok()?,
+        ),
+        Target::Trigger(key) => (
+            format!("Trigger {key}"),
+            serde_saphyr::to_string(&mesh.trigger(key)?.object).ok()?,
+        ),
+        Target::EventType(key) => (
+            format!("EventType {key}"),
+            serde_saphyr::to_string(&mesh.event_type(key)?.object).ok()?,
+        ),
+        Target::Channel(key) => (
+            format!("Channel {key}"),
+            serde_saphyr::to_string(&mesh.channel(key)?.object).ok()?,
+        ),
+        Target::Subscription(key) => (
+            format!("Subscription {key}"),
+            serde_saphyr::to_string(&mesh.subscription(key)?.object).ok()?,
+        ),
+        Target::Source(index) => {
+            let source = &mesh.sources.get(*index)?.object;
+            (
+                format!("{} {}", source.kind, source.key()),
+                serde_saphyr::to_string(source).ok()?,
+            )
+        }
+        Target::Access(index) => {
+            let marker = mesh.access.get(*index)?;
+            (
+                format!("RBAC for {}", marker.request.describe()),
+                rbac_snippet(&marker.request, app.source.identity.as_deref()),
+            )
+        }
+    };
+    Some((title, text))
+}

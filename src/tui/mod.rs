@@ -1,0 +1,333 @@
+//! The terminal UI. The event loop selects over terminal events, data from the source task,
+//! and a tick; the state is a plain struct; drawing reads it and never does I/O. Data arrives
+//! on a channel, so a slow or failing source never freezes the screen.
+
+pub mod detail;
+pub mod keys;
+pub mod state;
+pub mod tree;
+pub mod view;
+
+use crate::mesh::{self, Mesh};
+use crate::sim::RunningSim;
+use crate::source::connect::Endpoint;
+use crate::source::fetch::{Fetcher, Scope};
+use crate::source::live::{self, Freshness};
+use crossterm::event::{self, Event, EventStream, KeyEventKind, MouseEventKind};
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use state::{App, SourceInfo};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The demo's identities, in the order `i` cycles through them.
+pub const DEMO_IDENTITIES: [&str; 4] = ["payments-only", "mesh-viewer", "docs-reader", "admin"];
+
+pub struct Options {
+    pub mouse: bool,
+    pub no_color: bool,
+    pub refresh: Duration,
+}
+
+/// Where the TUI's data comes from.
+pub enum Feed {
+    /// Manifests: one mesh, never updated.
+    Static { mesh: Mesh, label: String },
+    /// A live cluster.
+    Live {
+        fetcher: Arc<Fetcher>,
+        scope: Scope,
+        label: String,
+    },
+    /// The embedded simulated cluster, as one of its identities.
+    Demo { sim: RunningSim, identity: usize },
+}
+
+/// What the data task tells the UI.
+enum Data {
+    Mesh { mesh: Arc<Mesh>, updated: String },
+    Failed(String),
+}
+
+/// Follows a live source, building each mesh off the UI task.
+fn spawn_pipeline(
+    fetcher: Arc<Fetcher>,
+    scope: Scope,
+    refresh: Duration,
+    sender: mpsc::UnboundedSender<Data>,
+) -> (live::Live, tokio::task::JoinHandle<()>) {
+    let live = live::start(fetcher, scope, refresh);
+    let mut events = live.events.clone();
+    let task = tokio::spawn(async move {
+        while events.changed().await.is_ok() {
+            let event = events.borrow_and_update().clone();
+            let data = match event {
+                Some(live::Event::Updated(update)) => {
+                    let snapshot = (*update.snapshot).clone();
+                    let Ok(mesh) = tokio::task::spawn_blocking(move || mesh::build(snapshot)).await
+                    else {
+                        continue;
+                    };
+                    let time = update.at.strftime("%H:%M:%S").to_string();
+                    let updated = match update.freshness {
+                        Freshness::Live => format!("{time} (watch)"),
+                        Freshness::Polled { every, reason } => {
+                            format!("{time} (polled every {}s: {reason})", every.as_secs())
+                        }
+                    };
+                    Data::Mesh {
+                        mesh: Arc::new(mesh),
+                        updated,
+                    }
+                }
+                Some(live::Event::Failed(message)) => Data::Failed(message.to_string()),
+                None => continue,
+            };
+            if sender.send(data).is_err() {
+                return;
+            }
+        }
+    });
+    (live, task)
+}
+
+async fn demo_fetcher(sim: &RunningSim, identity: &str) -> color_eyre::Result<Arc<Fetcher>> {
+    let config = sim.client_config(identity).await?;
+    let client = kube::Client::try_from(config)?;
+    let endpoint = Endpoint {
+        server: sim.url.clone(),
+        context: Some(identity.to_string()),
+        token: None,
+    };
+    Ok(Arc::new(Fetcher::new(client, endpoint)))
+}
+
+fn demo_identity_label(sim: &RunningSim, identity: &str) -> String {
+    match sim.identity(identity) {
+        Some(found) => format!(
+            "{identity} ({}, {} token)",
+            found.user.username, found.token_kind
+        ),
+        None => identity.to_string(),
+    }
+}
+
+/// Puts the terminal back as it was. Safe to call twice.
+pub fn restore_terminal() {
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        event::DisableMouseCapture,
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Restores the terminal when dropped: on return, on error, and while unwinding.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+pub async fn run(feed: Feed, options: Options) -> color_eyre::Result<()> {
+    // A panic restores the terminal first, then reports through the hook already installed.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+    crossterm::terminal::enable_raw_mode()?;
+    let _guard = TerminalGuard;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    if options.mouse {
+        crossterm::execute!(std::io::stdout(), event::EnableMouseCapture)?;
+    }
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+    run_loop(&mut terminal, feed, options).await
+}
+
+async fn run_loop(
+    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    feed: Feed,
+    options: Options,
+) -> color_eyre::Result<()> {
+    let (sender, mut data) = mpsc::unbounded_channel::<Data>();
+    let mut app;
+    // The running live source; replaced when the demo switches identity.
+    let mut live: Option<(live::Live, tokio::task::JoinHandle<()>)> = None;
+    let mut demo: Option<(RunningSim, usize)> = None;
+    match feed {
+        Feed::Static { mesh, label } => {
+            app = App::new(
+                Arc::new(mesh),
+                SourceInfo {
+                    label,
+                    ..Default::default()
+                },
+            );
+        }
+        Feed::Live {
+            fetcher,
+            scope,
+            label,
+        } => {
+            app = App::new(
+                Arc::new(Mesh::default()),
+                SourceInfo {
+                    label,
+                    loading: true,
+                    ..Default::default()
+                },
+            );
+            live = Some(spawn_pipeline(
+                fetcher,
+                scope,
+                options.refresh,
+                sender.clone(),
+            ));
+        }
+        Feed::Demo { sim, identity } => {
+            let name = DEMO_IDENTITIES[identity];
+            let label = format!("demo: simulated cluster {}", sim.url);
+            app = App::new(
+                Arc::new(Mesh::default()),
+                SourceInfo {
+                    label,
+                    identity: Some(demo_identity_label(&sim, name)),
+                    loading: true,
+                    ..Default::default()
+                },
+            );
+            app.can_switch_identity = true;
+            live = Some(spawn_pipeline(
+                demo_fetcher(&sim, name).await?,
+                Scope::default(),
+                options.refresh,
+                sender.clone(),
+            ));
+            demo = Some((sim, identity));
+        }
+    }
+    app.no_color = options.no_color;
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(120));
+    let mut dirty = true;
+    loop {
+        if dirty {
+            let size = terminal.size()?;
+            let areas = view::areas(
+                &app,
+                ratatui::layout::Rect::new(0, 0, size.width, size.height),
+            );
+            app.page = areas.tree.height as usize;
+            let page = app.page;
+            app.current_mut().scroll_into_view(page);
+            terminal.draw(|frame| view::draw(frame, &app))?;
+            dirty = false;
+        }
+        if app.quit {
+            break;
+        }
+        tokio::select! {
+            event = events.next() => {
+                let Some(Ok(event)) = event else { break };
+                dirty = true;
+                match event {
+                    Event::Key(key) if key.kind != KeyEventKind::Release => {
+                        match keys::handle(&mut app, key) {
+                            keys::Effect::None => {}
+                            keys::Effect::Refresh => {
+                                if let Some((live, _)) = &live {
+                                    live.refresh();
+                                    app.source.loading = true;
+                                }
+                            }
+                            keys::Effect::SwitchIdentity => {
+                                if let Some((sim, identity)) = &mut demo {
+                                    *identity = (*identity + 1) % DEMO_IDENTITIES.len();
+                                    let name = DEMO_IDENTITIES[*identity];
+                                    if let Some((_, task)) = live.take() {
+                                        task.abort();
+                                    }
+                                    app.source.identity = Some(demo_identity_label(sim, name));
+                                    app.source.loading = true;
+                                    live = Some(spawn_pipeline(demo_fetcher(sim, name).await?, Scope::default(), options.refresh, sender.clone()));
+                                }
+                            }
+                        }
+                    }
+                    Event::Mouse(mouse) => handle_mouse(&mut app, mouse, terminal.size()?),
+                    _ => {}
+                }
+            }
+            Some(update) = data.recv() => {
+                dirty = true;
+                app.source.loading = false;
+                match update {
+                    Data::Mesh { mesh, updated } => {
+                        app.source.problem = None;
+                        app.source.updated = Some(updated);
+                        app.set_mesh(mesh);
+                    }
+                    Data::Failed(message) => app.source.problem = Some(message),
+                }
+            }
+            _ = tick.tick() => {
+                if app.source.loading {
+                    app.tick += 1;
+                    dirty = true;
+                }
+            }
+        }
+    }
+    drop(live);
+    Ok(())
+}
+
+fn handle_mouse(app: &mut App, mouse: event::MouseEvent, size: ratatui::layout::Size) {
+    let areas = view::areas(
+        app,
+        ratatui::layout::Rect::new(0, 0, size.width, size.height),
+    );
+    let tree = areas.tree;
+    match mouse.kind {
+        MouseEventKind::ScrollDown => app.current_mut().move_by(3),
+        MouseEventKind::ScrollUp => app.current_mut().move_by(-3),
+        MouseEventKind::Down(event::MouseButton::Left) => {
+            if mouse.row >= tree.y
+                && mouse.row < tree.y + tree.height
+                && mouse.column < tree.x + tree.width
+            {
+                let offset = app.current().offset;
+                let index = offset + (mouse.row - tree.y) as usize;
+                if index < app.current().rows.len() {
+                    if app.current().selected == index {
+                        if app.current_mut().toggle() {
+                            app.reflow();
+                        }
+                    } else {
+                        app.current_mut().selected = index;
+                    }
+                }
+            } else if mouse.row == areas.tabs.y {
+                // Each tab label is " N Title " plus a space.
+                let mut x = 0u16;
+                for (index, tab) in state::TABS.iter().enumerate() {
+                    let width = tab.title().len() as u16 + 5;
+                    if mouse.column >= x && mouse.column < x + width {
+                        app.select_tab(index);
+                        break;
+                    }
+                    x += width;
+                }
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,215 @@
+//! The TUI's state: a plain struct that keys change and the renderer reads.
+
+use super::tree::TreeState;
+use crate::mesh::Mesh;
+use crate::mesh::views::{self, NodeKind, NodeStatus, Target, TreeNode, View};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// The tabs, in order; 1–5 select them.
+pub const TABS: [Tab; 5] = [
+    Tab::Mesh(View::Brokers),
+    Tab::Mesh(View::EventTypes),
+    Tab::Mesh(View::Sources),
+    Tab::Mesh(View::Channels),
+    Tab::Permissions,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Mesh(View),
+    Permissions,
+}
+
+impl Tab {
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Mesh(view) => view.title(),
+            Tab::Permissions => "Permissions",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Popup {
+    Help,
+    Yaml {
+        title: String,
+        text: String,
+        scroll: u16,
+    },
+    Namespaces {
+        cursor: usize,
+        chosen: BTreeSet<String>,
+    },
+}
+
+/// Where the data comes from and how fresh it is, for the header and status bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// "demo: simulated cluster", "files: demo/", "https://… (context x)", "backend …".
+    pub label: String,
+    pub identity: Option<String>,
+    /// "12:03:04 (watch)" or "12:03:04 (polled every 30s: watch is forbidden)".
+    pub updated: Option<String>,
+    /// Shown while the first data is on its way, or when the last fetch failed.
+    pub problem: Option<String>,
+    pub loading: bool,
+}
+
+pub struct App {
+    pub tab: usize,
+    pub trees: Vec<TreeState>,
+    pub mesh: Arc<Mesh>,
+    pub source: SourceInfo,
+    pub filter: String,
+    pub filtering: bool,
+    /// None: every namespace.
+    pub namespaces: Option<BTreeSet<String>>,
+    pub popup: Option<Popup>,
+    pub show_detail: bool,
+    pub no_color: bool,
+    /// The demo can switch identities; other sources cannot.
+    pub can_switch_identity: bool,
+    pub quit: bool,
+    /// Lines the tree area had at the last draw, for paging and scrolling.
+    pub page: usize,
+    /// A spinner frame, advanced by the tick while loading.
+    pub tick: usize,
+}
+
+impl App {
+    pub fn new(mesh: Arc<Mesh>, source: SourceInfo) -> Self {
+        let trees = TABS
+            .iter()
+            .map(|tab| TreeState::new(tree_of(&mesh, *tab)))
+            .collect();
+        let mut app = Self {
+            tab: 0,
+            trees,
+            mesh,
+            source,
+            filter: String::new(),
+            filtering: false,
+            namespaces: None,
+            popup: None,
+            show_detail: true,
+            no_color: false,
+            can_switch_identity: false,
+            quit: false,
+            page: 20,
+            tick: 0,
+        };
+        app.reflow_all();
+        app
+    }
+
+    pub fn current(&self) -> &TreeState {
+        &self.trees[self.tab]
+    }
+
+    pub fn current_mut(&mut self) -> &mut TreeState {
+        &mut self.trees[self.tab]
+    }
+
+    /// Recomputes the visible rows of the current view.
+    pub fn reflow(&mut self) {
+        let (filter, namespaces) = (self.filter.clone(), self.namespaces.clone());
+        self.trees[self.tab].flatten(&filter, namespaces.as_ref());
+    }
+
+    fn reflow_all(&mut self) {
+        let (filter, namespaces) = (self.filter.clone(), self.namespaces.clone());
+        for tree in &mut self.trees {
+            tree.flatten(&filter, namespaces.as_ref());
+        }
+    }
+
+    /// New data: every view is rebuilt, and keeps its expanded nodes and selection.
+    pub fn set_mesh(&mut self, mesh: Arc<Mesh>) {
+        for (tree, tab) in self.trees.iter_mut().zip(TABS) {
+            tree.set_roots(tree_of(&mesh, tab));
+        }
+        self.mesh = mesh;
+        self.reflow_all();
+    }
+
+    pub fn select_tab(&mut self, index: usize) {
+        if index < TABS.len() {
+            self.tab = index;
+            self.reflow();
+        }
+    }
+
+    pub fn selected_target(&self) -> Option<&Target> {
+        self.current()
+            .selected_node()
+            .and_then(|n| n.target.as_ref())
+    }
+
+    /// Nodes the token was denied, for the status bar.
+    pub fn denied(&self) -> usize {
+        self.mesh.denied_count()
+    }
+}
+
+/// The tree a tab shows.
+pub fn tree_of(mesh: &Mesh, tab: Tab) -> Vec<TreeNode> {
+    match tab {
+        Tab::Mesh(view) => views::tree(mesh, view),
+        Tab::Permissions => permissions_tree(mesh),
+    }
+}
+
+/// Until the token troubleshooting lands, the Permissions view lists what the last fetch was
+/// and was not allowed to read, denied first.
+fn permissions_tree(mesh: &Mesh) -> Vec<TreeNode> {
+    use crate::mesh::snapshot::Access;
+    let mut groups: Vec<(&str, NodeStatus, Vec<TreeNode>)> = vec![
+        ("Denied", NodeStatus::Forbidden, Vec::new()),
+        ("Not found", NodeStatus::NotFound, Vec::new()),
+        ("Failed or fallback", NodeStatus::Failed, Vec::new()),
+        ("Allowed", NodeStatus::Normal, Vec::new()),
+    ];
+    for (index, marker) in mesh.access.iter().enumerate() {
+        let group = match marker.access {
+            Access::Forbidden { .. } => 0,
+            Access::NotFound => 1,
+            Access::Failed { .. } | Access::Fallback { .. } => 2,
+            Access::Allowed => 3,
+        };
+        let status = groups[group].1;
+        groups[group].2.push(TreeNode {
+            text: marker.request.describe(),
+            kind: NodeKind::Access,
+            status,
+            target: Some(Target::Access(index)),
+            children: Vec::new(),
+        });
+    }
+    let mut roots: Vec<TreeNode> = groups
+        .into_iter()
+        .filter(|(_, _, children)| !children.is_empty())
+        .map(|(title, status, children)| TreeNode {
+            text: format!("{title} ({})", children.len()),
+            kind: NodeKind::Note,
+            status: if status == NodeStatus::Forbidden {
+                NodeStatus::Forbidden
+            } else {
+                NodeStatus::Normal
+            },
+            target: None,
+            children,
+        })
+        .collect();
+    if roots.is_empty() {
+        roots.push(TreeNode {
+            text: "No API requests: this data came from files".into(),
+            kind: NodeKind::Note,
+            status: NodeStatus::Normal,
+            target: None,
+            children: Vec::new(),
+        });
+    }
+    roots
+}

@@ -1,0 +1,441 @@
+//! Drawing: a pure function of the state. Only the rows on screen are drawn.
+
+use super::detail;
+use super::keys::BINDINGS;
+use super::state::{App, Popup, TABS};
+use super::tree::Row;
+use crate::mesh::views::{NodeKind, NodeStatus, TreeNode};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
+
+/// Styles, with a colourless variant for NO_COLOR: every state stays distinct through its
+/// glyph and modifiers alone.
+struct Theme {
+    color: bool,
+}
+
+impl Theme {
+    fn status(&self, status: NodeStatus) -> Style {
+        let base = Style::default();
+        match (status, self.color) {
+            (NodeStatus::Forbidden, true) => base.fg(Color::Red).add_modifier(Modifier::BOLD),
+            (NodeStatus::Forbidden, false) => {
+                base.add_modifier(Modifier::BOLD | Modifier::REVERSED)
+            }
+            (NodeStatus::NotFound, true) => base.fg(Color::Yellow).add_modifier(Modifier::ITALIC),
+            (NodeStatus::NotFound, false) => base.add_modifier(Modifier::ITALIC),
+            (NodeStatus::Failed, true) => {
+                base.fg(Color::Magenta).add_modifier(Modifier::UNDERLINED)
+            }
+            (NodeStatus::Failed, false) => base.add_modifier(Modifier::UNDERLINED),
+            (NodeStatus::Loading, _) => base.add_modifier(Modifier::DIM | Modifier::ITALIC),
+            (NodeStatus::NotReady, true) => base.fg(Color::LightRed),
+            (NodeStatus::NotReady, false) => base.add_modifier(Modifier::DIM),
+            _ => base,
+        }
+    }
+
+    fn kind(&self, kind: NodeKind) -> Style {
+        if !self.color {
+            return match kind {
+                NodeKind::Namespace | NodeKind::Broker => {
+                    Style::default().add_modifier(Modifier::BOLD)
+                }
+                _ => Style::default(),
+            };
+        }
+        match kind {
+            NodeKind::Namespace => Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+            NodeKind::Broker => Style::default()
+                .fg(Color::Blue)
+                .add_modifier(Modifier::BOLD),
+            NodeKind::EventType => Style::default().fg(Color::LightMagenta),
+            NodeKind::Source => Style::default().fg(Color::Green),
+            NodeKind::Channel => Style::default().fg(Color::LightBlue),
+            NodeKind::Filter | NodeKind::Consumer | NodeKind::Producer => {
+                Style::default().fg(Color::Gray)
+            }
+            _ => Style::default(),
+        }
+    }
+
+    fn selected(&self) -> Style {
+        if self.color {
+            Style::default()
+                .bg(Color::DarkGray)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
+        }
+    }
+
+    fn matched(&self) -> Style {
+        if self.color {
+            Style::default().bg(Color::Yellow).fg(Color::Black)
+        } else {
+            Style::default().add_modifier(Modifier::UNDERLINED)
+        }
+    }
+
+    fn dim(&self) -> Style {
+        Style::default().add_modifier(Modifier::DIM)
+    }
+
+    fn accent(&self) -> Style {
+        if self.color {
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::BOLD)
+        }
+    }
+}
+
+/// The screen's parts, computed the same way for drawing and for mouse clicks.
+pub struct Areas {
+    pub header: Rect,
+    pub tabs: Rect,
+    pub tree: Rect,
+    pub detail: Option<Rect>,
+    pub filter: Option<Rect>,
+    pub status: Rect,
+}
+
+pub fn areas(app: &App, area: Rect) -> Areas {
+    let show_filter = app.filtering || !app.filter.is_empty();
+    let [header, tabs, body, filter, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(u16::from(show_filter)),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let (tree, detail) = if !app.show_detail {
+        (body, None)
+    } else if area.width >= 100 {
+        let [tree, detail] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .areas(body);
+        (tree, Some(detail))
+    } else {
+        let [tree, detail] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+        (tree, Some(detail))
+    };
+    Areas {
+        header,
+        tabs,
+        tree,
+        detail,
+        filter: show_filter.then_some(filter),
+        status,
+    }
+}
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let theme = Theme {
+        color: !app.no_color,
+    };
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "kn-mesh needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}.\nEnlarge it, or press q to quit.",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let areas = areas(app, area);
+    draw_header(frame, app, &theme, areas.header);
+    draw_tabs(frame, app, &theme, areas.tabs);
+    draw_tree(frame, app, &theme, areas.tree);
+    if let Some(detail_area) = areas.detail {
+        let block = Block::default().borders(Borders::ALL).title(" Detail ");
+        let paragraph = Paragraph::new(detail::lines(app))
+            .block(block)
+            .wrap(Wrap { trim: false });
+        frame.render_widget(paragraph, detail_area);
+    }
+    if let Some(filter_area) = areas.filter {
+        let cursor = if app.filtering { "▏" } else { "" };
+        let matches = app
+            .current()
+            .rows
+            .iter()
+            .filter(|r| r.matched.is_some())
+            .count();
+        let line = Line::from(vec![
+            Span::styled("/", theme.accent()),
+            Span::raw(format!("{}{cursor}", app.filter)),
+            Span::styled(
+                format!("   {matches} matching  (Enter keeps it, Esc clears)"),
+                theme.dim(),
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line), filter_area);
+    }
+    draw_status(frame, app, &theme, areas.status);
+    if let Some(popup) = &app.popup {
+        draw_popup(frame, app, popup, area);
+    }
+}
+
+fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut spans = vec![
+        Span::styled(" kn-mesh ", theme.accent()),
+        Span::raw(format!("│ {} ", app.source.label)),
+    ];
+    if let Some(identity) = &app.source.identity {
+        spans.push(Span::raw(format!("│ as {identity} ")));
+    }
+    if app.mesh.reduced {
+        spans.push(Span::styled(
+            "│ reduced: backend data, no triggers ",
+            theme.status(NodeStatus::NotFound),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut spans = Vec::new();
+    for (index, tab) in TABS.iter().enumerate() {
+        let label = format!(" {} {} ", index + 1, tab.title());
+        let style = if index == app.tab {
+            if theme.color {
+                Style::default()
+                    .bg(Color::Blue)
+                    .fg(Color::White)
+                    .add_modifier(Modifier::BOLD)
+            } else {
+                Style::default().add_modifier(Modifier::REVERSED)
+            }
+        } else {
+            theme.dim()
+        };
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn guides(row: &Row) -> String {
+    let mut text = String::new();
+    // Ancestors below the root level draw a line while they have siblings to come.
+    for &last in row.last.iter().take(row.depth).skip(1) {
+        text.push_str(if last { "   " } else { "│  " });
+    }
+    if row.depth > 0 {
+        text.push_str(if *row.last.last().unwrap_or(&true) {
+            "└─ "
+        } else {
+            "├─ "
+        });
+    }
+    text
+}
+
+fn row_line(row: &Row, node: &TreeNode, theme: &Theme, selected: bool) -> Line<'static> {
+    let marker = match (row.has_children, row.expanded) {
+        (false, _) => "  ",
+        (true, true) => "▾ ",
+        (true, false) => "▸ ",
+    };
+    let status_style = theme.status(node.status);
+    let style = theme.kind(node.kind).patch(status_style);
+    let mut spans = vec![
+        Span::styled(guides(row), theme.dim()),
+        Span::raw(marker),
+        Span::styled(node.status.glyph(), style),
+    ];
+    match row.matched {
+        Some((start, end)) => {
+            spans.push(Span::styled(node.text[..start].to_string(), style));
+            spans.push(Span::styled(
+                node.text[start..end].to_string(),
+                style.patch(theme.matched()),
+            ));
+            spans.push(Span::styled(node.text[end..].to_string(), style));
+        }
+        None => spans.push(Span::styled(node.text.clone(), style)),
+    }
+    let line = Line::from(spans);
+    if selected {
+        line.patch_style(theme.selected())
+    } else {
+        line
+    }
+}
+
+fn draw_tree(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let tree = app.current();
+    let height = area.height as usize;
+    let mut lines = Vec::with_capacity(height);
+    if tree.rows.is_empty() {
+        let text = if app.source.loading {
+            format!("{} loading the mesh…", SPINNER[app.tick % SPINNER.len()])
+        } else if !app.filter.is_empty() {
+            format!("nothing matches {:?}", app.filter)
+        } else {
+            "(nothing here)".to_string()
+        };
+        lines.push(Line::styled(text, theme.status(NodeStatus::Loading)));
+    }
+    // The offset is kept by the event loop; clamp it here in case the rows shrank.
+    let offset = tree
+        .offset
+        .min(tree.rows.len().saturating_sub(height.max(1)))
+        .min(tree.selected);
+    let offset = if tree.selected >= offset + height {
+        tree.selected + 1 - height
+    } else {
+        offset
+    };
+    for (index, row) in tree.rows.iter().enumerate().skip(offset).take(height) {
+        if let Some(node) = tree.node(&row.path) {
+            lines.push(row_line(row, node, theme, index == tree.selected));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mesh = &app.mesh;
+    let mut spans = Vec::new();
+    if let Some(problem) = &app.source.problem {
+        spans.push(Span::styled(
+            format!(" ⚠ {problem} "),
+            theme.status(NodeStatus::Failed),
+        ));
+    } else if app.source.loading {
+        spans.push(Span::styled(
+            format!(" {} loading ", SPINNER[app.tick % SPINNER.len()]),
+            theme.dim(),
+        ));
+    }
+    spans.push(Span::raw(format!(
+        " {} brokers · {} triggers · {} event types · {} sources · {} channels ",
+        mesh.brokers.len(),
+        mesh.triggers.len(),
+        mesh.event_types.len(),
+        mesh.sources.len(),
+        mesh.channels.iter().filter(|c| c.owner.is_none()).count()
+    )));
+    let denied = app.denied();
+    if denied > 0 {
+        spans.push(Span::styled(
+            format!("│ 🔒 {denied} denied "),
+            theme.status(NodeStatus::Forbidden),
+        ));
+    }
+    if let Some(updated) = &app.source.updated {
+        spans.push(Span::styled(format!("│ updated {updated} "), theme.dim()));
+    }
+    spans.push(Span::styled("│ ? help  q quit", theme.dim()));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width.saturating_sub(2));
+    let height = height.min(area.height.saturating_sub(2));
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
+    let theme = Theme {
+        color: !app.no_color,
+    };
+    match popup {
+        Popup::Help => {
+            let mut lines: Vec<Line> = BINDINGS
+                .iter()
+                .filter(|b| app.can_switch_identity || b.keys != "i")
+                .map(|b| {
+                    Line::from(vec![
+                        Span::styled(format!("{:<18}", b.keys), theme.accent()),
+                        Span::raw(b.help),
+                    ])
+                })
+                .collect();
+            lines.push(Line::from(""));
+            lines.push(Line::styled(
+                "Mouse: click to select, wheel to scroll (--no-mouse lets you select text).",
+                theme.dim(),
+            ));
+            lines.push(Line::styled(
+                "🔒 forbidden  ∅ not found  ⚠ failed  … loading  ✗ not ready",
+                theme.dim(),
+            ));
+            let rect = centered(area, 84, lines.len() as u16 + 2);
+            frame.render_widget(Clear, rect);
+            frame.render_widget(
+                Paragraph::new(lines).block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .title(" Keys (any key closes) "),
+                ),
+                rect,
+            );
+        }
+        Popup::Yaml {
+            title,
+            text,
+            scroll,
+        } => {
+            let rect = centered(
+                area,
+                area.width.saturating_sub(8),
+                area.height.saturating_sub(4),
+            );
+            frame.render_widget(Clear, rect);
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {title} (j/k scroll, Esc closes) "));
+            frame.render_widget(
+                Paragraph::new(text.as_str())
+                    .block(block)
+                    .scroll((*scroll, 0)),
+                rect,
+            );
+        }
+        Popup::Namespaces { cursor, chosen } => {
+            let namespaces = &app.mesh.namespaces;
+            let lines: Vec<Line> = namespaces
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let mark = if chosen.contains(n) { "[x]" } else { "[ ]" };
+                    let line = Line::from(format!(" {mark} {n}"));
+                    if i == *cursor {
+                        line.patch_style(theme.selected())
+                    } else {
+                        line
+                    }
+                })
+                .collect();
+            let rect = centered(area, 44, lines.len() as u16 + 2);
+            frame.render_widget(Clear, rect);
+            let title = " Namespaces: Space picks, Enter shows (none = all), a = all ";
+            frame.render_widget(
+                Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+                rect,
+            );
+        }
+    }
+}
