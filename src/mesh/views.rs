@@ -281,12 +281,19 @@ fn cluster_markers(markers: Vec<TreeNode>) -> Vec<TreeNode> {
     if markers.len() < 2 {
         return markers;
     }
-    let status = if markers.iter().all(|m| m.status == NodeStatus::Forbidden) {
+    let denied = markers
+        .iter()
+        .filter(|m| m.status == NodeStatus::Forbidden)
+        .count();
+    let status = if denied > 0 {
         NodeStatus::Forbidden
     } else {
         NodeStatus::Failed
     };
-    let text = format!("at the cluster scope: {} lists not allowed", markers.len());
+    let text = match markers.len() - denied {
+        0 => format!("at the cluster scope: {denied} lists denied"),
+        other => format!("at the cluster scope: {denied} lists denied, {other} failed or fallback"),
+    };
     vec![
         TreeNode::new(NodeKind::Access, text)
             .status(status)

@@ -114,8 +114,22 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     let mesh = &app.mesh;
     let mut out = Vec::new();
     let Some(target) = app.selected_target() else {
+        // A namespace or a group: what is in it.
         if let Some(node) = app.current().selected_node() {
-            out.push(Line::from(node.text.clone()));
+            out.push(heading(&node.text));
+            for child in node.children.iter().take(40) {
+                out.push(Line::from(format!(
+                    "  {}{}",
+                    child.status.glyph(),
+                    child.text
+                )));
+            }
+            if node.children.len() > 40 {
+                out.push(Line::from(format!(
+                    "  … and {} more",
+                    node.children.len() - 40
+                )));
+            }
         }
         return out;
     };

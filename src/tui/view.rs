@@ -324,13 +324,32 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.dim(),
         ));
     }
+    let counts = [
+        (mesh.brokers.len(), "brokers", "b"),
+        (mesh.triggers.len(), "triggers", "t"),
+        (mesh.event_types.len(), "event types", "et"),
+        (mesh.sources.len(), "sources", "s"),
+        (
+            mesh.channels.iter().filter(|c| c.owner.is_none()).count(),
+            "channels",
+            "ch",
+        ),
+    ];
+    // Narrow terminals get the short form, so the denied count and the help hint still fit.
+    let wide = area.width >= 110;
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(n, long, short)| {
+            if wide {
+                format!("{n} {long}")
+            } else {
+                format!("{n}{short}")
+            }
+        })
+        .collect();
     spans.push(Span::raw(format!(
-        " {} brokers · {} triggers · {} event types · {} sources · {} channels ",
-        mesh.brokers.len(),
-        mesh.triggers.len(),
-        mesh.event_types.len(),
-        mesh.sources.len(),
-        mesh.channels.iter().filter(|c| c.owner.is_none()).count()
+        " {} ",
+        counts.join(if wide { " · " } else { " " })
     )));
     let denied = app.denied();
     if denied > 0 {
@@ -342,8 +361,21 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     if let Some(updated) = &app.source.updated {
         spans.push(Span::styled(format!("│ updated {updated} "), theme.dim()));
     }
-    spans.push(Span::styled("│ ? help  q quit", theme.dim()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    // The hint is drawn last, at the right edge, so it is never pushed off screen.
+    let hint = " ? help  q quit ";
+    let width = hint.chars().count() as u16;
+    if area.width > width {
+        let hint_area = Rect {
+            x: area.x + area.width - width,
+            width,
+            ..area
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(hint, theme.accent())),
+            hint_area,
+        );
+    }
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {

@@ -1,0 +1,381 @@
+//! The terminal UI rendered with ratatui's TestBackend: every view on the demo mesh at two
+//! sizes, the overlays, the style of a forbidden node, and key sequences driving the state.
+
+mod common;
+use common::{demo_dir, demo_sim};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kn_mesh::mesh::{self, Mesh};
+use kn_mesh::source::connect::Endpoint;
+use kn_mesh::source::fetch::{Fetcher, Scope};
+use kn_mesh::tui::keys;
+use kn_mesh::tui::state::{App, SourceInfo};
+use kn_mesh::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+use std::sync::Arc;
+
+/// The demo mesh as `payments-only` sees it, through the sim, as `--demo` shows it.
+async fn payments_only_mesh() -> Mesh {
+    let sim = demo_sim().await;
+    let client = kube::Client::try_from(sim.client_config("payments-only").await.unwrap()).unwrap();
+    let endpoint = Endpoint {
+        server: sim.url.clone(),
+        context: None,
+        token: None,
+    };
+    mesh::build(
+        Fetcher::new(client, endpoint)
+            .fetch(&Scope::default())
+            .await
+            .unwrap(),
+    )
+}
+
+fn offline_mesh() -> Mesh {
+    mesh::build(kn_mesh::source::manifests::read_snapshot(&[demo_dir()]).unwrap())
+}
+
+fn app(mesh: Mesh) -> App {
+    let source = SourceInfo {
+        label: "demo: simulated cluster".into(),
+        identity: Some(
+            "payments-only (system:serviceaccount:backstage:payments-only, bound token)".into(),
+        ),
+        updated: Some("12:00:00 (watch)".into()),
+        ..Default::default()
+    };
+    App::new(Arc::new(mesh), source)
+}
+
+fn render(app: &mut App, width: u16, height: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let areas = view::areas(app, ratatui::layout::Rect::new(0, 0, width, height));
+    app.page = areas.tree.height as usize;
+    let page = app.page;
+    app.current_mut().scroll_into_view(page);
+    terminal.draw(|frame| view::draw(frame, app)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The screen as text, one line per row, trailing spaces trimmed.
+fn text(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..buffer.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            line.push_str(symbol);
+            // A wide glyph takes two cells; the second holds nothing to print.
+            skip = unicode_width(symbol).saturating_sub(1);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn unicode_width(symbol: &str) -> usize {
+    symbol.chars().map(|c| if c == '🔒' { 2 } else { 1 }).sum()
+}
+
+fn press(app: &mut App, code: KeyCode) -> keys::Effect {
+    keys::handle(app, KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn selected_text(app: &App) -> String {
+    app.current()
+        .selected_node()
+        .map(|n| n.text.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_view_at_two_sizes() {
+    let mesh = payments_only_mesh().await;
+    for (width, height) in [(120, 40), (80, 24)] {
+        for tab in 0..5 {
+            let mut app = app(mesh.clone());
+            app.select_tab(tab);
+            app.show_detail = width >= 100;
+            let screen = text(&render(&mut app, width, height));
+            insta::assert_snapshot!(format!("view_{tab}_{width}x{height}"), screen);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_forbidden_node_is_red_and_shows_its_rule_in_the_detail_pane() {
+    let mut app = app(payments_only_mesh().await);
+    // The first row is the cluster-scope group; open it and select a denial.
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Down);
+    assert!(
+        selected_text(&app).starts_with("brokers in all namespaces: forbidden"),
+        "{}",
+        selected_text(&app)
+    );
+    let buffer = render(&mut app, 120, 40);
+    let screen = text(&buffer);
+    insta::assert_snapshot!("forbidden_node_selected", screen);
+    assert!(screen.contains("The rule that would grant it"));
+    assert!(screen.contains("kind: ClusterRole"));
+    // The lock and the text of an unselected forbidden row are drawn red and bold.
+    let lines: Vec<&str> = screen.lines().collect();
+    let row = lines
+        .iter()
+        .position(|l| l.contains("🔒 triggers in all namespaces"))
+        .unwrap() as u16;
+    let x = (0..buffer.area.width)
+        .find(|&x| buffer[(x, row)].symbol() == "t")
+        .unwrap();
+    let cell = &buffer[(x, row)];
+    assert_eq!(cell.fg, Color::Red);
+    assert!(cell.modifier.contains(ratatui::style::Modifier::BOLD));
+    // Without colour, the state still shows: reverse video.
+    app.no_color = true;
+    let plain = render(&mut app, 120, 40);
+    let cell = &plain[(x, row)];
+    assert_eq!(cell.fg, Color::Reset);
+    assert!(cell.modifier.contains(ratatui::style::Modifier::REVERSED));
+}
+
+fn text_of_row(buffer: &Buffer, y: u16) -> String {
+    (0..buffer.area.width)
+        .map(|x| buffer[(x, y)].symbol())
+        .collect()
+}
+
+#[test]
+fn the_help_overlay_lists_the_key_map() {
+    let mut app = app(offline_mesh());
+    press(&mut app, KeyCode::Char('?'));
+    let screen = text(&render(&mut app, 120, 40));
+    for binding in keys::BINDINGS.iter().filter(|b| b.keys != "i") {
+        assert!(
+            screen.contains(binding.help),
+            "help misses {:?}",
+            binding.help
+        );
+    }
+    insta::assert_snapshot!("help_overlay", screen);
+    press(&mut app, KeyCode::Esc);
+    assert!(app.popup.is_none());
+}
+
+#[test]
+fn the_detail_pane_of_a_trigger_at_80x24() {
+    let mut app = app(offline_mesh());
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "trigger fraud");
+    press(&mut app, KeyCode::Enter);
+    while !selected_text(&app).starts_with("trigger fraud-check") {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Char('d'));
+    assert!(!app.show_detail);
+    press(&mut app, KeyCode::Char('d'));
+    let screen = text(&render(&mut app, 80, 24));
+    insta::assert_snapshot!("detail_trigger_80x24", screen);
+    assert!(screen.contains("any(type = \"com.example.payment.authorized\""));
+}
+
+#[test]
+fn the_yaml_popup_shows_the_object() {
+    let mut app = app(offline_mesh());
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "broker alerts");
+    press(&mut app, KeyCode::Enter);
+    while !selected_text(&app).starts_with("broker alerts") {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Char('y'));
+    let screen = text(&render(&mut app, 120, 40));
+    insta::assert_snapshot!("yaml_popup", screen);
+    assert!(screen.contains("eventing.knative.dev/broker.class: Kafka"));
+}
+
+#[test]
+fn a_filter_in_progress_keeps_the_way_to_each_match_and_highlights_it() {
+    let mut app = app(offline_mesh());
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "heartbe");
+    assert!(app.filtering);
+    let buffer = render(&mut app, 120, 40);
+    let screen = text(&buffer);
+    insta::assert_snapshot!("filter_in_progress", screen);
+    // Ancestors of the match stay: the namespace and the broker.
+    let rows: Vec<String> = app
+        .current()
+        .rows
+        .iter()
+        .map(|r| app.current().node(&r.path).unwrap().text.clone())
+        .collect();
+    assert_eq!(rows[0], "ops");
+    assert!(rows[1].starts_with("broker alerts"));
+    assert!(rows.iter().all(|r| r == "ops"
+        || r.starts_with("broker alerts")
+        || r.to_lowercase().contains("heartbe")));
+    // The matching text is highlighted.
+    let row = (0..buffer.area.height)
+        .find(|&y| text_of_row(&buffer, y).contains("(heartbeat)"))
+        .unwrap();
+    let line = text_of_row(&buffer, row);
+    let x = line
+        .find("heartbe")
+        .map(|byte| line[..byte].chars().count() as u16)
+        .unwrap();
+    assert_eq!(buffer[(x, row)].bg, Color::Yellow);
+    press(&mut app, KeyCode::Esc);
+    assert!(app.filter.is_empty() && !app.filtering);
+}
+
+#[test]
+fn navigation_expand_and_collapse() {
+    let mut app = app(offline_mesh());
+    assert_eq!(selected_text(&app), "ops");
+    press(&mut app, KeyCode::Char('j'));
+    assert!(selected_text(&app).starts_with("broker alerts"));
+    let rows_open = app.current().rows.len();
+    press(&mut app, KeyCode::Left);
+    assert!(
+        app.current().rows.len() < rows_open,
+        "collapsing hides the triggers"
+    );
+    press(&mut app, KeyCode::Left);
+    assert_eq!(
+        selected_text(&app),
+        "ops",
+        "h on a closed node goes to the parent"
+    );
+    press(&mut app, KeyCode::Enter);
+    let ops = app.current().rows[app.current().selected].path[0];
+    assert!(
+        !app.current()
+            .rows
+            .iter()
+            .any(|r| r.depth > 0 && r.path[0] == ops),
+        "ops is closed"
+    );
+    press(&mut app, KeyCode::Char('E'));
+    let all = app.current().rows.len();
+    assert!(all > rows_open);
+    press(&mut app, KeyCode::Char('C'));
+    assert_eq!(
+        app.current().rows.len(),
+        app.current().rows.iter().filter(|r| r.depth == 0).count()
+    );
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.current().selected, app.current().rows.len() - 1);
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.current().selected, 0);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.tab, 1);
+    press(&mut app, KeyCode::BackTab);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.tab, 4);
+    press(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.tab, 2);
+    assert_eq!(press(&mut app, KeyCode::Char('r')), keys::Effect::Refresh);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn picking_namespaces_hides_the_others() {
+    let mut app = app(offline_mesh());
+    press(&mut app, KeyCode::Char('n'));
+    // Namespaces: backstage, ops, payments, shipping; pick ops and shipping.
+    let namespaces = app.mesh.namespaces.clone();
+    let ops = namespaces.iter().position(|n| n == "ops").unwrap();
+    for _ in 0..ops {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Char(' '));
+    let shipping = namespaces.iter().position(|n| n == "shipping").unwrap();
+    for _ in ops..shipping {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Char(' '));
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(
+        screen.contains("[x] ops")
+            && screen.contains("[x] shipping")
+            && screen.contains("[ ] payments"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Enter);
+    let roots: Vec<String> = app
+        .current()
+        .rows
+        .iter()
+        .filter(|r| r.depth == 0)
+        .map(|r| app.current().node(&r.path).unwrap().text.clone())
+        .collect();
+    assert_eq!(roots, ["ops"], "the brokers view has no shipping broker");
+    press(&mut app, KeyCode::Char('4'));
+    let roots: Vec<String> = app
+        .current()
+        .rows
+        .iter()
+        .filter(|r| r.depth == 0)
+        .map(|r| app.current().node(&r.path).unwrap().text.clone())
+        .collect();
+    assert_eq!(roots, ["shipping"]);
+}
+
+#[test]
+fn the_selection_stays_on_its_node_when_an_update_inserts_rows_above_it() {
+    let offline = offline_mesh();
+    let mut app = app(offline.clone());
+    while !selected_text(&app).starts_with("trigger order-created") {
+        press(&mut app, KeyCode::Down);
+    }
+    let before = app.current().selected;
+    // The same mesh plus a namespace that sorts first, with a broker and trigger in it.
+    let mut snapshot = kn_mesh::source::manifests::read_snapshot(&[demo_dir()]).unwrap();
+    let extra: Vec<serde_json::Value> = serde_saphyr::from_multiple(
+        "
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: first, namespace: aaa}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: early, namespace: aaa}
+spec: {broker: first, subscriber: {uri: 'http://x'}}
+",
+    )
+    .unwrap();
+    let added = kn_mesh::mesh::catalog::snapshot_from_objects(extra).unwrap();
+    snapshot.brokers.extend(added.brokers);
+    snapshot.triggers.extend(added.triggers);
+    app.set_mesh(Arc::new(mesh::build(snapshot)));
+    assert!(app.current().selected > before, "rows were inserted above");
+    assert!(selected_text(&app).starts_with("trigger order-created"));
+}
+
+#[test]
+fn a_terminal_too_small_says_so() {
+    let mut app = app(offline_mesh());
+    let screen = text(&render(&mut app, 50, 12));
+    assert!(screen.contains("kn-mesh needs at least 60×15"), "{screen}");
+    // At the smallest supported size the tree and status bar still draw.
+    let screen = text(&render(&mut app, 60, 15));
+    assert!(
+        screen.contains("broker alerts") && screen.contains("? help"),
+        "{screen}"
+    );
+}
