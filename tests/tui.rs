@@ -95,6 +95,23 @@ fn type_text(app: &mut App, text: &str) {
     }
 }
 
+/// The text of every visible row.
+fn row_texts(app: &App) -> Vec<String> {
+    let tree = app.current();
+    (0..tree.rows.len())
+        .map(|i| tree.node_of(i).unwrap().text.clone())
+        .collect()
+}
+
+/// The text of the visible top-level rows.
+fn root_texts(app: &App) -> Vec<String> {
+    let tree = app.current();
+    (0..tree.rows.len())
+        .filter(|&i| tree.rows[i].depth == 0)
+        .map(|i| tree.node_of(i).unwrap().text.clone())
+        .collect()
+}
+
 fn selected_text(app: &App) -> String {
     app.current()
         .selected_node()
@@ -217,12 +234,7 @@ fn a_filter_in_progress_keeps_the_way_to_each_match_and_highlights_it() {
     let screen = text(&buffer);
     insta::assert_snapshot!("filter_in_progress", screen);
     // Ancestors of the match stay: the namespace and the broker.
-    let rows: Vec<String> = app
-        .current()
-        .rows
-        .iter()
-        .map(|r| app.current().node(&r.path).unwrap().text.clone())
-        .collect();
+    let rows = row_texts(&app);
     assert_eq!(rows[0], "ops");
     assert!(rows[1].starts_with("broker alerts"));
     assert!(rows.iter().all(|r| r == "ops"
@@ -261,12 +273,10 @@ fn navigation_expand_and_collapse() {
         "h on a closed node goes to the parent"
     );
     press(&mut app, KeyCode::Enter);
-    let ops = app.current().rows[app.current().selected].path[0];
+    let tree = app.current();
+    let ops = tree.path(tree.selected)[0];
     assert!(
-        !app.current()
-            .rows
-            .iter()
-            .any(|r| r.depth > 0 && r.path[0] == ops),
+        !(0..tree.rows.len()).any(|i| tree.rows[i].depth > 0 && tree.path(i)[0] == ops),
         "ops is closed"
     );
     press(&mut app, KeyCode::Char('E'));
@@ -317,22 +327,10 @@ fn picking_namespaces_hides_the_others() {
         "{screen}"
     );
     press(&mut app, KeyCode::Enter);
-    let roots: Vec<String> = app
-        .current()
-        .rows
-        .iter()
-        .filter(|r| r.depth == 0)
-        .map(|r| app.current().node(&r.path).unwrap().text.clone())
-        .collect();
+    let roots = root_texts(&app);
     assert_eq!(roots, ["ops"], "the brokers view has no shipping broker");
     press(&mut app, KeyCode::Char('4'));
-    let roots: Vec<String> = app
-        .current()
-        .rows
-        .iter()
-        .filter(|r| r.depth == 0)
-        .map(|r| app.current().node(&r.path).unwrap().text.clone())
-        .collect();
+    let roots = root_texts(&app);
     assert_eq!(roots, ["shipping"]);
 }
 

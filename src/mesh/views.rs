@@ -43,7 +43,7 @@ impl View {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum NodeKind {
     Namespace,
     Broker,
@@ -89,7 +89,7 @@ impl NodeStatus {
 }
 
 /// What the detail pane shows for a node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub enum Target {
     Broker(ObjectKey),
     Trigger(ObjectKey),

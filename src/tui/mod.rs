@@ -147,8 +147,13 @@ pub async fn run(feed: Feed, options: Options) -> color_eyre::Result<()> {
     if options.mouse {
         crossterm::execute!(std::io::stdout(), event::EnableMouseCapture)?;
     }
+    // Cleared directly: ratatui's clear() asks the terminal where the cursor is, and a
+    // terminal that does not answer (a bare pty) would stall start-up.
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
-    terminal.clear()?;
     run_loop(&mut terminal, feed, options).await
 }
 
@@ -218,6 +223,9 @@ async fn run_loop(
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(120));
     let mut dirty = true;
+    // A benchmarking hook (README, Benchmarks): leave after the first frame ("any") or after
+    // the first frame with data ("data"), to time start-up from outside.
+    let exit_after_first_frame = std::env::var("KN_MESH_EXIT_AFTER_FIRST_FRAME").ok();
     loop {
         if dirty {
             let size = terminal.size()?;
@@ -230,6 +238,11 @@ async fn run_loop(
             app.current_mut().scroll_into_view(page);
             terminal.draw(|frame| view::draw(frame, &app))?;
             dirty = false;
+            match exit_after_first_frame.as_deref() {
+                Some("any") => break,
+                Some("data") if !app.source.loading => break,
+                _ => {}
+            }
         }
         if app.quit {
             break;

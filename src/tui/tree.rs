@@ -1,63 +1,67 @@
 //! A navigable tree over the mesh's view trees: which nodes are expanded, and the flattened
 //! list of visible rows. Rows are recomputed only when something changes what is visible
 //! (expand, collapse, filter, namespaces, new data), so drawing a frame touches only the rows
-//! on screen. Nodes are known by identity (a path of stable keys), so the selection and the
-//! expanded set survive live updates that insert rows above them.
+//! on screen. Nodes are known by identity, a hash of the path of stable keys from the root, so
+//! the selection and the expanded set survive live updates that insert rows above them.
+//!
+//! A row holds no heap data: its node path and tree guides are derived from its parent row on
+//! demand, for the few rows on screen. That keeps a filter keystroke on a 100,000-node tree
+//! within a frame or two.
 
 use crate::mesh::views::{NodeKind, NodeStatus, Target, TreeNode};
 use std::collections::{BTreeSet, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Nodes this shallow are expanded when first seen: namespaces and brokers open, so a new
 /// user sees brokers and their triggers at once.
 const OPEN_DEPTH: usize = 2;
 
-#[derive(Debug, Clone, PartialEq)]
+/// A node's identity: its key path from the root, hashed.
+pub type NodeId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Row {
-    pub id: String,
-    /// Child indices from the roots down to this node.
-    pub path: Vec<usize>,
-    pub depth: usize,
+    pub id: NodeId,
+    /// The parent's row, None for a root.
+    pub parent: Option<u32>,
+    /// The node's index among its parent's children (or among the roots).
+    pub index: u32,
+    pub depth: u16,
     pub has_children: bool,
     pub expanded: bool,
-    /// For each ancestor level, whether that ancestor was the last of its siblings (to draw
-    /// tree guides), this node included.
-    pub last: Vec<bool>,
+    /// Whether the node is the last of its visible siblings (for the tree guides).
+    pub last: bool,
     /// Byte range of the filter match in the node's text.
-    pub matched: Option<(usize, usize)>,
+    pub matched: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct TreeState {
     pub roots: Vec<TreeNode>,
-    pub expanded: HashSet<String>,
-    seen: HashSet<String>,
+    pub expanded: HashSet<NodeId>,
+    seen: HashSet<NodeId>,
+    /// Each node's text in ASCII lower case, in pre-order: made on the first filter after new
+    /// data, so a keystroke only searches. ASCII lower-casing keeps byte offsets.
+    lowered: Option<Vec<String>>,
     pub rows: Vec<Row>,
     pub selected: usize,
     /// First visible row.
     pub offset: usize,
 }
 
-/// A node's key among its siblings: what it shows, not where it sits.
-fn key(node: &TreeNode) -> String {
+/// A child's identity from its parent's: what the node shows, not where it sits.
+fn child_id(parent: NodeId, node: &TreeNode) -> NodeId {
+    let mut hasher = DefaultHasher::new();
+    parent.hash(&mut hasher);
+    node.kind.hash(&mut hasher);
     match &node.target {
-        Some(Target::Access(_)) | None => format!("{:?}:{}", node.kind, node.text),
-        Some(target) => format!("{:?}:{target:?}", node.kind),
+        Some(Target::Access(_)) | None => node.text.hash(&mut hasher),
+        Some(target) => target.hash(&mut hasher),
     }
+    hasher.finish()
 }
 
-/// Where a filter matches a text, ignoring ASCII case, without allocating.
-pub fn find_ignore_case(text: &str, needle: &str) -> Option<(usize, usize)> {
-    if needle.is_empty() {
-        return None;
-    }
-    let (hay, pin) = (text.as_bytes(), needle.as_bytes());
-    if pin.len() > hay.len() {
-        return None;
-    }
-    (0..=hay.len() - pin.len())
-        .find(|&i| text.is_char_boundary(i) && hay[i..i + pin.len()].eq_ignore_ascii_case(pin))
-        .map(|i| (i, i + pin.len()))
-}
+const ROOT: NodeId = 0;
 
 impl TreeState {
     pub fn new(roots: Vec<TreeNode>) -> Self {
@@ -69,20 +73,37 @@ impl TreeState {
     /// New data: keep what was expanded and selected, open new shallow nodes.
     pub fn set_roots(&mut self, roots: Vec<TreeNode>) {
         self.roots = roots;
-        let mut stack: Vec<(&TreeNode, String, usize)> =
-            self.roots.iter().rev().map(|n| (n, key(n), 0)).collect();
+        self.lowered = None;
+        let mut stack: Vec<(&TreeNode, NodeId, usize)> = self
+            .roots
+            .iter()
+            .rev()
+            .map(|n| (n, child_id(ROOT, n), 0))
+            .collect();
         while let Some((node, id, depth)) = stack.pop() {
             // Shallow nodes open when first seen, except wholly denied ones: their lock says it.
             let open = depth < OPEN_DEPTH
                 && !node.children.is_empty()
                 && node.status != NodeStatus::Forbidden;
-            if self.seen.insert(id.clone()) && open {
-                self.expanded.insert(id.clone());
+            if self.seen.insert(id) && open {
+                self.expanded.insert(id);
             }
             for child in node.children.iter().rev() {
-                stack.push((child, format!("{id}\u{1f}{}", key(child)), depth + 1));
+                stack.push((child, child_id(id, child), depth + 1));
             }
         }
+    }
+
+    /// The child indices from the root down to a row's node.
+    pub fn path(&self, row: usize) -> Vec<usize> {
+        let mut path = Vec::new();
+        let mut current = self.rows.get(row).copied();
+        while let Some(r) = current {
+            path.push(r.index as usize);
+            current = r.parent.map(|p| self.rows[p as usize]);
+        }
+        path.reverse();
+        path
     }
 
     pub fn node(&self, path: &[usize]) -> Option<&TreeNode> {
@@ -94,45 +115,90 @@ impl TreeState {
         Some(node)
     }
 
+    /// The node a row shows.
+    pub fn node_of(&self, row: usize) -> Option<&TreeNode> {
+        self.node(&self.path(row))
+    }
+
+    /// For each level of a row from the top, whether that ancestor (and last, the row itself)
+    /// was the last of its siblings.
+    pub fn lasts(&self, row: usize) -> Vec<bool> {
+        let mut lasts = Vec::new();
+        let mut current = self.rows.get(row).copied();
+        while let Some(r) = current {
+            lasts.push(r.last);
+            current = r.parent.map(|p| self.rows[p as usize]);
+        }
+        lasts.reverse();
+        lasts
+    }
+
     pub fn selected_row(&self) -> Option<&Row> {
         self.rows.get(self.selected)
     }
 
     pub fn selected_node(&self) -> Option<&TreeNode> {
-        self.selected_row().and_then(|row| self.node(&row.path))
+        self.node_of(self.selected)
     }
 
     /// Recomputes the visible rows. With a filter, a node shows when it or a descendant matches,
     /// and every node on the way to a match is open. `namespaces`, when given, hides the other
     /// namespace roots.
     pub fn flatten(&mut self, filter: &str, namespaces: Option<&BTreeSet<String>>) {
-        let selected_id = self.selected_row().map(|r| r.id.clone());
-        // With a filter, one pass marks which nodes stay (pre-order), then the walk below reads it.
-        let marks = (!filter.is_empty()).then(|| Marks::new(&self.roots, filter));
+        let selected_id = self.selected_row().map(|r| r.id);
+        // With a filter, one pass marks which nodes stay (pre-order), then the walk reads it.
+        if !filter.is_empty() && self.lowered.is_none() {
+            let mut lowered = Vec::new();
+            let mut stack: Vec<&TreeNode> = self.roots.iter().rev().collect();
+            while let Some(node) = stack.pop() {
+                lowered.push(node.text.to_ascii_lowercase());
+                stack.extend(node.children.iter().rev());
+            }
+            self.lowered = Some(lowered);
+        }
+        let needle = filter.to_ascii_lowercase();
+        let marks = match (&self.lowered, filter.is_empty()) {
+            (Some(lowered), false) => Some(Marks::new(&self.roots, lowered, &needle)),
+            _ => None,
+        };
         let mut walk = Walk {
-            filter,
             marks: marks.as_ref(),
             expanded: &self.expanded,
-            rows: Vec::new(),
+            rows: Vec::with_capacity(self.rows.len()),
         };
-        let count = self.roots.len();
-        let mut index_in_order = 0;
-        for (index, root) in self.roots.iter().enumerate() {
-            let here = index_in_order;
-            index_in_order += marks.as_ref().map_or(0, |m| m.size[here]);
-            if root.kind == NodeKind::Namespace
-                && namespaces.is_some_and(|n| !n.contains(&root.text))
-            {
-                continue;
+        let shown: Vec<(usize, usize)> = {
+            let mut order = 0;
+            let mut shown = Vec::new();
+            for (index, root) in self.roots.iter().enumerate() {
+                let here = order;
+                order += marks.as_ref().map_or(0, |m| m.size[here]);
+                let hidden = root.kind == NodeKind::Namespace
+                    && namespaces.is_some_and(|n| !n.contains(&root.text));
+                if !hidden && marks.as_ref().is_none_or(|m| m.keep[here]) {
+                    shown.push((index, here));
+                }
             }
-            walk.node(root, here, key(root), vec![index], vec![index + 1 == count]);
+            shown
+        };
+        let count = shown.len();
+        for (position, (index, order)) in shown.into_iter().enumerate() {
+            let root = &self.roots[index];
+            walk.node(
+                root,
+                order,
+                child_id(ROOT, root),
+                None,
+                index,
+                0,
+                position + 1 == count,
+            );
         }
         self.rows = walk.rows;
-        self.reselect(selected_id.as_deref());
+        self.reselect(selected_id);
     }
 
     /// Keeps the selection on the same node if it is still visible, else near where it was.
-    fn reselect(&mut self, id: Option<&str>) {
+    fn reselect(&mut self, id: Option<NodeId>) {
         if let Some(index) = id.and_then(|id| self.rows.iter().position(|r| r.id == id)) {
             self.selected = index;
         } else {
@@ -140,12 +206,8 @@ impl TreeState {
         }
     }
 
-    pub fn select_id(&mut self, id: &str) {
-        self.reselect(Some(id));
-    }
-
     pub fn toggle(&mut self) -> bool {
-        let Some(row) = self.selected_row().cloned() else {
+        let Some(row) = self.selected_row().copied() else {
             return false;
         };
         if !row.has_children {
@@ -159,7 +221,7 @@ impl TreeState {
 
     /// Opens the selected node; if it is open already, moves to its first child.
     pub fn expand(&mut self) -> bool {
-        let Some(row) = self.selected_row().cloned() else {
+        let Some(row) = self.selected_row().copied() else {
             return false;
         };
         if !row.has_children {
@@ -176,29 +238,29 @@ impl TreeState {
 
     /// Closes the selected node; if it is closed already, moves to its parent.
     pub fn collapse(&mut self) -> bool {
-        let Some(row) = self.selected_row().cloned() else {
+        let Some(row) = self.selected_row().copied() else {
             return false;
         };
         if row.expanded {
             self.expanded.remove(&row.id);
             return true;
         }
-        if let Some(parent) = (0..self.selected)
-            .rev()
-            .find(|&i| self.rows[i].depth < row.depth)
-        {
-            self.selected = parent;
+        if let Some(parent) = row.parent {
+            self.selected = parent as usize;
         }
         false
     }
 
     pub fn expand_all(&mut self) {
-        let mut stack: Vec<(&TreeNode, String)> = self.roots.iter().map(|n| (n, key(n))).collect();
+        let mut stack: Vec<(&TreeNode, NodeId)> =
+            self.roots.iter().map(|n| (n, child_id(ROOT, n))).collect();
         while let Some((node, id)) = stack.pop() {
             if !node.children.is_empty() {
-                for child in &node.children {
-                    stack.push((child, format!("{id}\u{1f}{}", key(child))));
-                }
+                stack.extend(
+                    node.children
+                        .iter()
+                        .map(|child| (child, child_id(id, child))),
+                );
                 self.expanded.insert(id);
             }
         }
@@ -243,27 +305,35 @@ struct Marks {
     keep: Vec<bool>,
     /// Nodes in each subtree, to step over one.
     size: Vec<usize>,
+    /// Where the filter matches the node's own text.
+    matched: Vec<Option<(u32, u32)>>,
 }
 
 impl Marks {
-    fn new(roots: &[TreeNode], filter: &str) -> Self {
+    fn new(roots: &[TreeNode], lowered: &[String], needle: &str) -> Self {
+        let count = lowered.len();
         let mut marks = Marks {
-            keep: Vec::new(),
-            size: Vec::new(),
+            keep: Vec::with_capacity(count),
+            size: Vec::with_capacity(count),
+            matched: Vec::with_capacity(count),
         };
         for root in roots {
-            marks.mark(root, filter);
+            marks.mark(root, lowered, needle);
         }
         marks
     }
 
-    fn mark(&mut self, node: &TreeNode, filter: &str) -> bool {
+    fn mark(&mut self, node: &TreeNode, lowered: &[String], needle: &str) -> bool {
         let index = self.keep.len();
+        let matched = lowered[index]
+            .find(needle)
+            .map(|at| (at as u32, (at + needle.len()) as u32));
         self.keep.push(false);
         self.size.push(0);
-        let mut keep = find_ignore_case(&node.text, filter).is_some();
+        self.matched.push(matched);
+        let mut keep = matched.is_some();
         for child in &node.children {
-            keep |= self.mark(child, filter);
+            keep |= self.mark(child, lowered, needle);
         }
         self.keep[index] = keep;
         self.size[index] = self.keep.len() - index;
@@ -272,70 +342,93 @@ impl Marks {
 }
 
 struct Walk<'a> {
-    filter: &'a str,
     marks: Option<&'a Marks>,
-    expanded: &'a HashSet<String>,
+    expanded: &'a HashSet<NodeId>,
     rows: Vec<Row>,
 }
 
 impl Walk<'_> {
-    /// `order` is the node's pre-order index (meaningful only while filtering).
+    /// `order` is the node's pre-order index (used only while filtering).
+    #[allow(clippy::too_many_arguments)]
     fn node(
         &mut self,
         node: &TreeNode,
         order: usize,
-        id: String,
-        path: Vec<usize>,
-        last: Vec<bool>,
+        id: NodeId,
+        parent: Option<u32>,
+        index: usize,
+        depth: u16,
+        last: bool,
     ) {
-        if self.marks.is_some_and(|m| !m.keep[order]) {
-            return;
-        }
         let has_children = !node.children.is_empty();
-        // Child pre-order indices, and which children stay.
-        let mut children = Vec::with_capacity(node.children.len());
-        if let Some(marks) = self.marks {
-            let mut next = order + 1;
-            for (i, _) in node.children.iter().enumerate() {
-                if marks.keep[next] {
-                    children.push((i, next));
-                }
-                next += marks.size[next];
-            }
-        } else {
-            children.extend((0..node.children.len()).map(|i| (i, 0)));
-        }
         // While filtering, a node is open when a descendant matches, so every match shows.
         let open = match self.marks {
-            Some(_) => !children.is_empty(),
+            Some(marks) => {
+                has_children && marks.keep[order] && marks.size[order] > 1 && {
+                    let mut next = order + 1;
+                    node.children.iter().any(|_| {
+                        let kept = marks.keep[next];
+                        next += marks.size[next];
+                        kept
+                    })
+                }
+            }
             None => has_children && self.expanded.contains(&id),
         };
+        let matched = self.marks.and_then(|m| m.matched[order]);
+        let row = self.rows.len() as u32;
         self.rows.push(Row {
-            id: id.clone(),
-            path: path.clone(),
-            depth: path.len() - 1,
+            id,
+            parent,
+            index: index as u32,
+            depth,
             has_children,
             expanded: open,
-            last: last.clone(),
-            matched: find_ignore_case(&node.text, self.filter),
+            last,
+            matched,
         });
         if !open {
             return;
         }
-        let count = children.len();
-        for (position, (index, child_order)) in children.into_iter().enumerate() {
-            let child = &node.children[index];
-            let mut child_path = path.clone();
-            child_path.push(index);
-            let mut child_last = last.clone();
-            child_last.push(position + 1 == count);
-            self.node(
-                child,
-                child_order,
-                format!("{id}\u{1f}{}", key(child)),
-                child_path,
-                child_last,
-            );
+        match self.marks {
+            None => {
+                let count = node.children.len();
+                for (i, child) in node.children.iter().enumerate() {
+                    self.node(
+                        child,
+                        0,
+                        child_id(id, child),
+                        Some(row),
+                        i,
+                        depth + 1,
+                        i + 1 == count,
+                    );
+                }
+            }
+            Some(marks) => {
+                // The kept children, found by stepping over each subtree.
+                let mut kept = Vec::new();
+                let mut next = order + 1;
+                for i in 0..node.children.len() {
+                    if marks.keep[next] {
+                        kept.push((i, next));
+                    }
+                    next += marks.size[next];
+                }
+                let count = kept.len();
+                for (position, (i, child_order)) in kept.into_iter().enumerate() {
+                    let child = &node.children[i];
+                    self.node(
+                        child,
+                        child_order,
+                        child_id(id, child),
+                        Some(row),
+                        i,
+                        depth + 1,
+                        position + 1 == count,
+                    );
+                }
+            }
         }
     }
 }

@@ -230,14 +230,16 @@ fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn guides(row: &Row) -> String {
+/// `lasts`: for each level from the root down to the row, whether it was the last sibling.
+fn guides(lasts: &[bool]) -> String {
     let mut text = String::new();
+    let depth = lasts.len().saturating_sub(1);
     // Ancestors below the root level draw a line while they have siblings to come.
-    for &last in row.last.iter().take(row.depth).skip(1) {
+    for &last in lasts.iter().take(depth).skip(1) {
         text.push_str(if last { "   " } else { "│  " });
     }
-    if row.depth > 0 {
-        text.push_str(if *row.last.last().unwrap_or(&true) {
+    if depth > 0 {
+        text.push_str(if *lasts.last().unwrap_or(&true) {
             "└─ "
         } else {
             "├─ "
@@ -246,7 +248,13 @@ fn guides(row: &Row) -> String {
     text
 }
 
-fn row_line(row: &Row, node: &TreeNode, theme: &Theme, selected: bool) -> Line<'static> {
+fn row_line(
+    row: &Row,
+    lasts: &[bool],
+    node: &TreeNode,
+    theme: &Theme,
+    selected: bool,
+) -> Line<'static> {
     let marker = match (row.has_children, row.expanded) {
         (false, _) => "  ",
         (true, true) => "▾ ",
@@ -255,11 +263,11 @@ fn row_line(row: &Row, node: &TreeNode, theme: &Theme, selected: bool) -> Line<'
     let status_style = theme.status(node.status);
     let style = theme.kind(node.kind).patch(status_style);
     let mut spans = vec![
-        Span::styled(guides(row), theme.dim()),
+        Span::styled(guides(lasts), theme.dim()),
         Span::raw(marker),
         Span::styled(node.status.glyph(), style),
     ];
-    match row.matched {
+    match row.matched.map(|(a, b)| (a as usize, b as usize)) {
         Some((start, end)) => {
             spans.push(Span::styled(node.text[..start].to_string(), style));
             spans.push(Span::styled(
@@ -303,8 +311,14 @@ fn draw_tree(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         offset
     };
     for (index, row) in tree.rows.iter().enumerate().skip(offset).take(height) {
-        if let Some(node) = tree.node(&row.path) {
-            lines.push(row_line(row, node, theme, index == tree.selected));
+        if let Some(node) = tree.node_of(index) {
+            lines.push(row_line(
+                row,
+                &tree.lasts(index),
+                node,
+                theme,
+                index == tree.selected,
+            ));
         }
     }
     frame.render_widget(Paragraph::new(lines), area);

@@ -1,0 +1,150 @@
+//! End to end: `kn-mesh --demo` in a real terminal (tmux), driven with keys and read back
+//! with capture-pane, as a person would use it. Runs whenever tmux is installed; `.ci/run`
+//! installs it.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    session: &'static str,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", self.session])
+    }
+
+    /// The screen with its colours, as escape sequences.
+    fn screen_with_styles(&self) -> String {
+        self.run(&["capture-pane", "-p", "-e", "-t", self.session])
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{text:?} never appeared; the screen was:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+#[test]
+fn the_demo_in_a_real_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping (.ci/run installs it)");
+        return;
+    }
+    let tmux = Tmux {
+        socket: format!("kn-mesh-e2e-{}", std::process::id()),
+        session: "e2e",
+    };
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "bash --norc --noprofile",
+    ]);
+    tmux.send(&[
+        &format!("{} --demo", env!("CARGO_BIN_EXE_kn-mesh")),
+        "Enter",
+    ]);
+    let screen = tmux.wait_for("trigger order-created");
+    for expected in [
+        "broker default",
+        "event type com.example.order.created",
+        "🔒 ops",
+        "as payments-only",
+        "denied",
+    ] {
+        assert!(
+            screen.contains(expected),
+            "missing {expected:?} in\n{screen}"
+        );
+    }
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim(),
+        "1"
+    );
+    // The forbidden namespace is drawn red (SGR 31, or palette colour 1 as tmux writes it),
+    // not only marked with its glyph.
+    let styled = tmux.screen_with_styles();
+    let line = styled
+        .lines()
+        .find(|l| l.contains("🔒") && l.contains("ops"))
+        .unwrap();
+    let red = ["\u{1b}[31m", ";31m", "38;5;1m"];
+    assert!(
+        red.iter().any(|code| line.contains(code)),
+        "not red: {line:?}"
+    );
+
+    // Keys: open the denied namespace, switch identity, filter.
+    tmux.send(&["/", "o", "p", "s", "Enter"]);
+    tmux.wait_for("/ops");
+    tmux.send(&["Escape", "i"]);
+    let screen = tmux.wait_for("as mesh-viewer");
+    tmux.wait_for("trigger pager");
+    assert!(!screen.contains("🔒 ops"), "mesh-viewer may read ops");
+
+    tmux.send(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux
+        .run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+        .trim()
+        != "0"
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the terminal stayed in the alternate screen"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The exit status, and whether canonical (cooked) mode is back: raw mode shows "-icanon".
+    tmux.send(&[
+        "echo \"exit=$?\" \"raw=$(stty -a | grep -c -- -icanon)\"",
+        "Enter",
+    ]);
+    // Wait for the output line, not the echoed command.
+    let screen = tmux.wait_for("\nexit=");
+    assert!(screen.contains("\nexit=0 raw=0"), "{screen}");
+}
