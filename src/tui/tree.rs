@@ -82,10 +82,11 @@ impl TreeState {
             .collect();
         while let Some((node, id, depth)) = stack.pop() {
             // Shallow nodes open when first seen, except wholly denied ones: their lock says it.
-            let open = depth < OPEN_DEPTH
-                && !node.children.is_empty()
-                && node.status != NodeStatus::Forbidden;
-            if self.seen.insert(id) && open {
+            // A denied node is not counted as seen, so it opens once it becomes readable (the
+            // demo switching to a stronger identity, say).
+            let denied = node.status == NodeStatus::Forbidden;
+            let open = depth < OPEN_DEPTH && !node.children.is_empty() && !denied;
+            if !denied && self.seen.insert(id) && open {
                 self.expanded.insert(id);
             }
             for child in node.children.iter().rev() {
