@@ -108,11 +108,58 @@ impl ConnectArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Token troubleshooting: who the token is, what kind of token, what it may read, whether
+    /// that is enough, and whether it may do too much. Exit 0 fit, 1 missing, 3 over-privileged.
+    Auth(AuthArgs),
+    /// Print least-privilege RBAC for reading the mesh (ServiceAccount, role, binding).
+    Rbac(RbacArgs),
     /// The simulated Kubernetes API server.
     Sim {
         #[command(subcommand)]
         command: SimCommand,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// `text` (readable sections) or `json`.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: ReportFormat,
+
+    /// Check one of the embedded demo's identities (payments-only, mesh-viewer, docs-reader,
+    /// admin) instead of a cluster.
+    #[arg(long, value_name = "NAME")]
+    pub demo_identity: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RbacArgs {
+    /// Whose needs: the Knative eventmesh backend's, or kn-mesh's (get, list and watch).
+    #[arg(long = "for", value_enum, default_value = "kn-mesh")]
+    pub purpose: crate::access::least_privilege::Purpose,
+
+    /// The ServiceAccount to create.
+    #[arg(long, default_value = "kn-mesh")]
+    pub service_account: String,
+
+    /// Its namespace.
+    #[arg(long, default_value = "default")]
+    pub sa_namespace: String,
+
+    /// Emit a Secret-based token (which never expires) instead of recommending a bound one.
+    #[arg(long)]
+    pub legacy_token_secret: bool,
+
+    /// Learn the channel, source and subscriber kinds in use from these manifests (else the
+    /// built-in Knative kinds and Services).
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,7 +169,7 @@ pub enum SimCommand {
     Serve(SimServeArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SimServeArgs {
     /// Manifests to load: files, directories or `-`. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]

@@ -3,6 +3,7 @@
 //! Data flows one way (DESIGN.md §1): a `source` produces a `Snapshot`, `mesh::build` turns it
 //! into a `Mesh`, and a face (`output`, later the TUI) shows it.
 
+pub mod access;
 pub mod cli;
 pub mod demo;
 pub mod exit;

@@ -1,11 +1,13 @@
 use clap::Parser;
 use color_eyre::eyre::WrapErr;
-use kn_mesh::cli::{Cli, Command, SimCommand, SimServeArgs, UsageError};
+use kn_mesh::cli::{
+    AuthArgs, Cli, Command, RbacArgs, ReportFormat, SimCommand, SimServeArgs, UsageError,
+};
 use kn_mesh::mesh::views::View;
 use kn_mesh::output::{self, Format};
 use kn_mesh::sim::{RunningSim, SimConfig, auth, server::Knobs};
 use kn_mesh::source::{connect, fetch};
-use kn_mesh::{demo, exit, mesh, source, tui};
+use kn_mesh::{access, demo, exit, mesh, source, tui};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -26,16 +28,90 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> color_eyre::Result<u8> {
-    match cli.command {
+    match &cli.command {
         Some(Command::Sim {
             command: SimCommand::Serve(args),
         }) => {
             let runtime =
                 tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
-            runtime.block_on(sim_serve(args))
+            runtime.block_on(sim_serve(args.clone()))
         }
+        Some(Command::Auth(args)) => {
+            let runtime =
+                tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+            runtime.block_on(auth(&cli, args))
+        }
+        Some(Command::Rbac(args)) => rbac(&cli, args),
         None => print_mesh(&cli),
     }
+}
+
+/// `kn-mesh auth`: the access report for the token the source flags give.
+async fn auth(cli: &Cli, args: &AuthArgs) -> color_eyre::Result<u8> {
+    use secrecy::ExposeSecret;
+    let mut _sim = None;
+    let (config, endpoint) = match &args.demo_identity {
+        Some(identity) => {
+            let sim = demo::start().await?;
+            if sim.identity(identity).is_none() {
+                return Err(UsageError(format!(
+                    "the demo has no identity {identity:?}: use {}",
+                    tui::DEMO_IDENTITIES.join(", ")
+                ))
+                .into());
+            }
+            let config = sim.client_config(identity).await?;
+            let endpoint = connect::Endpoint {
+                server: sim.url.clone(),
+                context: Some(identity.clone()),
+                token: None,
+            };
+            _sim = Some(sim);
+            (config, endpoint)
+        }
+        None => connect::config(&cli.connect.options()).await?,
+    };
+    let token = match (&config.auth_info.token, &config.auth_info.token_file) {
+        (Some(token), _) => Some(token.expose_secret().to_string()),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .ok()
+            .map(|t| t.trim().to_string()),
+        _ => None,
+    };
+    let scope = fetch::Scope {
+        namespaces: (!cli.connect.namespaces.is_empty()).then(|| cli.connect.namespaces.clone()),
+        default_namespace: Some(config.default_namespace.clone()),
+    };
+    let fetcher = fetch::Fetcher::new(connect::client(config)?, endpoint);
+    let report = access::check(&fetcher, &scope, token.as_deref()).await?;
+    let text = match args.output {
+        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Text => {
+            let color = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            access::render::text(&report, color, jiff::Timestamp::now().as_second())
+        }
+    };
+    write_stdout(&text)?;
+    Ok(report.exit_code())
+}
+
+/// `kn-mesh rbac`: least-privilege manifests for the kinds in use.
+fn rbac(cli: &Cli, args: &RbacArgs) -> color_eyre::Result<u8> {
+    let snapshot = if args.filenames.is_empty() {
+        mesh::Snapshot::default()
+    } else {
+        source::manifests::read_snapshot(&args.filenames)?
+    };
+    let options = access::least_privilege::Options {
+        purpose: args.purpose,
+        service_account: args.service_account.clone(),
+        namespace: args.sa_namespace.clone(),
+        namespaces: cli.connect.namespaces.clone(),
+        legacy_token_secret: args.legacy_token_secret,
+    };
+    write_stdout(&access::least_privilege::manifests(&options, &snapshot))?;
+    Ok(exit::OK)
 }
 
 /// The face: the TUI on a terminal unless -o was given; printed output otherwise.
@@ -104,7 +180,12 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
             tui::run(feed, options).await?;
             return Ok(exit::OK);
         }
-        print(cli, mesh::build(fetcher.fetch(&scope).await?))
+        let token = connect::explicit_token(&cli.connect.options())?;
+        let snapshot = fetcher
+            .fetch(&scope)
+            .await
+            .map_err(|e| access::explain_rejection(e, token.as_deref()))?;
+        print(cli, mesh::build(snapshot))
     })
 }
 

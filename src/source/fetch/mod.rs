@@ -25,14 +25,15 @@ const TRIES: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error(
-        "token rejected: {endpoint} answered 401 Unauthorized. The token is unknown to this \
-         server, expired, revoked, or meant for another audience"
-    )]
-    TokenRejected { endpoint: String },
+    #[error("token rejected: {endpoint} answered 401 Unauthorized. {hint}")]
+    TokenRejected { endpoint: String, hint: String },
     #[error("cannot reach the API server {server}: {message}")]
     Unreachable { server: String, message: String },
 }
+
+/// Why a server may reject a token, when nothing more is known about it.
+pub const REJECTED_HINT: &str =
+    "The token is unknown to this server, expired, revoked, or meant for another audience.";
 
 /// An error with its causes, "outer: inner: innermost", since kube-rs's own messages alone
 /// ("client error (Connect)") do not say what went wrong.
@@ -173,6 +174,7 @@ impl Fetcher {
         match stop {
             Stop::Rejected => FetchError::TokenRejected {
                 endpoint: self.endpoint.to_string(),
+                hint: REJECTED_HINT.into(),
             },
             Stop::Unreachable(message) => FetchError::Unreachable {
                 server: self.endpoint.server.clone(),

@@ -1,0 +1,766 @@
+//! Token troubleshooting: who the token is, what kind of token it is, what it may read, whether
+//! that is enough for the eventmesh backend and for kn-mesh, and whether it may do too much.
+//!
+//! The server's answers are the truth: every permission in the report is a
+//! SelfSubjectAccessReview. SelfSubjectRulesReview only explains (wildcard rules, extra rights).
+
+pub mod least_privilege;
+pub mod render;
+pub mod token;
+
+use crate::mesh::build::guess_resource;
+use crate::mesh::objects::group_of;
+use crate::mesh::snapshot::Snapshot;
+use crate::source::fetch::{FetchError, Fetcher, Scope};
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use token::TokenInfo;
+
+const CONCURRENCY: usize = 16;
+const VERBS: [&str; 3] = ["get", "list", "watch"];
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub severity: Severity,
+    pub title: String,
+    /// The server's answers (or rules) that show it.
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    pub username: String,
+    pub uid: String,
+    pub groups: Vec<String>,
+    pub extra: BTreeMap<String, Vec<String>>,
+}
+
+/// One row of the permission matrix: a resource at one scope.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatrixRow {
+    pub resource: String,
+    /// None: the cluster scope.
+    pub namespace: Option<String>,
+    pub get: bool,
+    pub list: bool,
+    pub watch: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fit {
+    pub purpose: String,
+    pub missing: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RulesReview {
+    pub namespace: String,
+    pub rules: Vec<String>,
+    pub incomplete: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessReport {
+    pub server: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_error: Option<String>,
+    pub warnings: Vec<String>,
+    pub matrix: Vec<MatrixRow>,
+    pub fit: Vec<Fit>,
+    pub findings: Vec<Finding>,
+    pub rules: Vec<RulesReview>,
+    /// SelfSubject reviews this report asked (the mesh fetch that found the kinds comes on top).
+    pub reviews: usize,
+}
+
+impl AccessReport {
+    /// 3 on a high finding, 1 when something needed is missing, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.findings.iter().any(|f| f.severity == Severity::High) {
+            crate::exit::OVER_PRIVILEGED
+        } else if self.fit.iter().any(|f| !f.missing.is_empty()) {
+            crate::exit::FAILURE
+        } else {
+            crate::exit::OK
+        }
+    }
+}
+
+/// A permission question.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Question {
+    verb: String,
+    group: String,
+    resource: String,
+    namespace: Option<String>,
+}
+
+impl Question {
+    fn new(verb: &str, group: &str, resource: &str, namespace: Option<&str>) -> Self {
+        Self {
+            verb: verb.into(),
+            group: group.into(),
+            resource: resource.into(),
+            namespace: namespace.map(str::to_string),
+        }
+    }
+
+    fn describe(&self) -> String {
+        crate::mesh::snapshot::ApiRequest {
+            verb: self.verb.clone(),
+            group: self.group.clone(),
+            resource: self.resource.clone(),
+            namespace: self.namespace.clone(),
+            name: None,
+        }
+        .describe()
+    }
+}
+
+/// Asks the server, concurrently, once per question.
+struct Reviews<'a> {
+    client: &'a kube::Client,
+    answers: Mutex<HashMap<Question, (bool, String)>>,
+    asked: AtomicUsize,
+}
+
+impl Reviews<'_> {
+    async fn post(&self, path: &str, body: Value) -> Result<Value, FetchError> {
+        self.asked.fetch_add(1, Ordering::Relaxed);
+        let request = axum::http::Request::post(path)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).unwrap_or_default())
+            .map_err(|e| FetchError::Unreachable {
+                server: String::new(),
+                message: e.to_string(),
+            })?;
+        match self.client.request::<Value>(request).await {
+            Ok(value) => Ok(value),
+            Err(kube::Error::Api(status)) if status.code == 401 => Err(FetchError::TokenRejected {
+                endpoint: String::new(),
+                hint: String::new(),
+            }),
+            Err(kube::Error::Api(status)) => {
+                Ok(json!({"error": {"code": status.code, "message": status.message}}))
+            }
+            Err(other) => Err(FetchError::Unreachable {
+                server: String::new(),
+                message: other.to_string(),
+            }),
+        }
+    }
+
+    async fn ask(&self, question: &Question) -> Result<(bool, String), FetchError> {
+        if let Some(answer) = self
+            .answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(question)
+        {
+            return Ok(answer.clone());
+        }
+        let mut attributes =
+            json!({"verb": question.verb, "group": question.group, "resource": question.resource});
+        if let Some(namespace) = &question.namespace {
+            attributes["namespace"] = json!(namespace);
+        }
+        let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": attributes}});
+        let answer = self
+            .post(
+                "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                body,
+            )
+            .await?;
+        let allowed = answer
+            .pointer("/status/allowed")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let reason = answer
+            .pointer("/status/reason")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        self.answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(question.clone(), (allowed, reason.clone()));
+        Ok((allowed, reason))
+    }
+
+    async fn ask_all(&self, questions: &BTreeSet<Question>) -> Result<(), FetchError> {
+        let results: Vec<Result<(bool, String), FetchError>> = stream::iter(questions.iter())
+            .map(|q| self.ask(q))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        results.into_iter().try_for_each(|r| r.map(|_| ()))
+    }
+
+    fn allowed(&self, question: &Question) -> bool {
+        self.answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(question)
+            .is_some_and(|(allowed, _)| *allowed)
+    }
+
+    fn reason(&self, question: &Question) -> String {
+        self.answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(question)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The kinds the mesh needs, learned from what the token could see (CRDs, subscriber refs).
+struct Kinds {
+    /// (group, plural) of brokers, triggers, event types, subscriptions, channels and sources.
+    mesh: Vec<(String, String)>,
+    /// (group, plural) of subscriber kinds, with the namespaces they are used in.
+    subscribers: BTreeMap<(String, String), BTreeSet<String>>,
+}
+
+fn kinds(snapshot: &Snapshot) -> Kinds {
+    let mut mesh: Vec<(String, String)> = [
+        ("eventing.knative.dev", "brokers"),
+        ("eventing.knative.dev", "triggers"),
+        ("eventing.knative.dev", "eventtypes"),
+        ("messaging.knative.dev", "subscriptions"),
+    ]
+    .iter()
+    .map(|(g, r)| (g.to_string(), r.to_string()))
+    .collect();
+    for crd in &snapshot.crds {
+        if crd.is_subscribable() || crd.is_source() {
+            mesh.push((crd.spec.group.clone(), crd.spec.names.plural.clone()));
+        }
+    }
+    let mut subscribers: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut add = |api_version: &str, kind: &str, namespace: &str| {
+        let key = (group_of(api_version).to_string(), guess_resource(kind));
+        if !kind.is_empty() && !mesh.contains(&key) {
+            subscribers
+                .entry(key)
+                .or_default()
+                .insert(namespace.to_string());
+        }
+    };
+    for trigger in &snapshot.triggers {
+        if let Some(r) = &trigger.spec.subscriber.reference {
+            add(&r.api_version, &r.kind, r.namespace_or(trigger.namespace()));
+        }
+    }
+    for subscription in &snapshot.subscriptions {
+        for destination in [&subscription.spec.subscriber, &subscription.spec.reply]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(r) = &destination.reference {
+                add(
+                    &r.api_version,
+                    &r.kind,
+                    r.namespace_or(subscription.namespace()),
+                );
+            }
+        }
+    }
+    for source in &snapshot.sources {
+        if let Some(r) = source.spec.sink.as_ref().and_then(|s| s.reference.as_ref()) {
+            add(&r.api_version, &r.kind, r.namespace_or(source.namespace()));
+        }
+    }
+    Kinds { mesh, subscribers }
+}
+
+fn qualified(group: &str, resource: &str) -> String {
+    if group.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}.{group}")
+    }
+}
+
+/// Builds the whole report for the token the fetcher's client carries. A rejected token is
+/// explained from its own claims (expired, a Backstage token, ...).
+pub async fn check(
+    fetcher: &Fetcher,
+    scope: &Scope,
+    token: Option<&str>,
+) -> Result<AccessReport, FetchError> {
+    check_token(fetcher, scope, token)
+        .await
+        .map_err(|error| explain_rejection(error, token))
+}
+
+/// Adds what the token says about itself to a 401, so "rejected" comes with a reason.
+pub fn explain_rejection(error: FetchError, token: Option<&str>) -> FetchError {
+    let FetchError::TokenRejected { endpoint, .. } = error else {
+        return error;
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let hint = match token.map(token::inspect) {
+        Some(Ok(info)) => {
+            let mut reasons = token::warnings(&info, now);
+            // The lesser warnings (never expires, static) do not explain a rejection.
+            reasons.retain(|w| !w.contains("never expires") && !w.contains("cannot rotate"));
+            if reasons.is_empty() {
+                format!(
+                    "It is a {}; {}",
+                    info.kind.map(|k| k.describe()).unwrap_or("token"),
+                    crate::source::fetch::REJECTED_HINT.to_lowercase()
+                )
+            } else {
+                format!(
+                    "The token is a {}: {}.",
+                    info.kind.map(|k| k.describe()).unwrap_or("token"),
+                    reasons.join("; ")
+                )
+            }
+        }
+        Some(Err(problem)) => format!("The token is malformed: {problem}."),
+        None => crate::source::fetch::REJECTED_HINT.into(),
+    };
+    FetchError::TokenRejected { endpoint, hint }
+}
+
+async fn check_token(
+    fetcher: &Fetcher,
+    scope: &Scope,
+    token: Option<&str>,
+) -> Result<AccessReport, FetchError> {
+    let server = fetcher.endpoint().server.clone();
+    let reviews = Reviews {
+        client: fetcher.client(),
+        answers: Mutex::new(HashMap::new()),
+        asked: AtomicUsize::new(0),
+    };
+    let now = jiff::Timestamp::now().as_second();
+
+    // The token itself.
+    let (token_info, token_error, mut warnings) = match token.map(token::inspect) {
+        Some(Ok(info)) => {
+            let warnings = token::warnings(&info, now);
+            (Some(info), None, warnings)
+        }
+        Some(Err(error)) => (None, Some(error.to_string()), Vec::new()),
+        None => (None, None, Vec::new()),
+    };
+
+    // Who the server says we are.
+    let mut identity_note = None;
+    let mut identity = None;
+    for version in ["v1", "v1beta1"] {
+        let body = json!({"apiVersion": format!("authentication.k8s.io/{version}"), "kind": "SelfSubjectReview"});
+        let answer = reviews
+            .post(
+                &format!("/apis/authentication.k8s.io/{version}/selfsubjectreviews"),
+                body,
+            )
+            .await
+            .map_err(|e| with_server(e, &fetcher.endpoint().to_string()))?;
+        if let Some(user) = answer.pointer("/status/userInfo") {
+            identity = Some(Identity {
+                username: user
+                    .get("username")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                uid: user
+                    .get("uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                groups: serde_json::from_value(user.get("groups").cloned().unwrap_or_default())
+                    .unwrap_or_default(),
+                extra: serde_json::from_value(user.get("extra").cloned().unwrap_or_default())
+                    .unwrap_or_default(),
+            });
+            break;
+        }
+    }
+    if identity.is_none() {
+        identity_note = Some(match &token_info {
+            Some(info) if info.subject.is_some() => format!("SelfSubjectReview is not available; the token says it is {}", info.subject.clone().unwrap_or_default()),
+            _ => "SelfSubjectReview is not available on this server, and the token does not say who it is".into(),
+        });
+    }
+
+    // What the mesh is made of, as far as this token can see.
+    let snapshot = fetcher.fetch(scope).await?;
+    let kinds = kinds(&snapshot);
+    let namespaces: Vec<String> = match &scope.namespaces {
+        Some(namespaces) => namespaces.clone(),
+        None => snapshot.namespaces.clone(),
+    };
+    let cluster_wide = scope.namespaces.is_none();
+
+    // The matrix: every needed resource and verb at the cluster scope, and per namespace where
+    // the cluster scope is not allowed.
+    let mut matrix_resources: Vec<(String, String, bool)> = kinds
+        .mesh
+        .iter()
+        .map(|(g, r)| (g.clone(), r.clone(), true))
+        .collect();
+    matrix_resources.push((
+        "apiextensions.k8s.io".into(),
+        "customresourcedefinitions".into(),
+        false,
+    ));
+    matrix_resources.push((String::new(), "namespaces".into(), false));
+    matrix_resources.extend(
+        kinds
+            .subscribers
+            .keys()
+            .map(|(g, r)| (g.clone(), r.clone(), true)),
+    );
+    let mut questions = BTreeSet::new();
+    for (group, resource, _) in &matrix_resources {
+        for verb in VERBS {
+            questions.insert(Question::new(verb, group, resource, None));
+        }
+    }
+    reviews
+        .ask_all(&questions)
+        .await
+        .map_err(|e| with_server(e, &server))?;
+    let mut questions = BTreeSet::new();
+    for (group, resource, namespaced) in &matrix_resources {
+        // Per namespace, only the verbs the cluster scope denied: an allowed one holds everywhere.
+        let denied: Vec<&str> = VERBS
+            .iter()
+            .copied()
+            .filter(|v| !reviews.allowed(&Question::new(v, group, resource, None)))
+            .collect();
+        if *namespaced {
+            for namespace in &namespaces {
+                for verb in &denied {
+                    questions.insert(Question::new(verb, group, resource, Some(namespace)));
+                }
+            }
+        }
+    }
+    reviews
+        .ask_all(&questions)
+        .await
+        .map_err(|e| with_server(e, &server))?;
+    let mut matrix = Vec::new();
+    for (group, resource, namespaced) in &matrix_resources {
+        let allowed = |verb: &str, namespace: Option<&str>| {
+            reviews.allowed(&Question::new(verb, group, resource, None))
+                || (namespace.is_some()
+                    && reviews.allowed(&Question::new(verb, group, resource, namespace)))
+        };
+        let row = |namespace: Option<&str>| MatrixRow {
+            resource: qualified(group, resource),
+            namespace: namespace.map(str::to_string),
+            get: allowed("get", namespace),
+            list: allowed("list", namespace),
+            watch: allowed("watch", namespace),
+        };
+        let cluster = row(None);
+        let everywhere = cluster.get && cluster.list && cluster.watch;
+        let same =
+            |r: &MatrixRow| (r.get, r.list, r.watch) == (cluster.get, cluster.list, cluster.watch);
+        // Only namespaces where the answer differs from the cluster-wide one are worth a row.
+        let differing: Vec<MatrixRow> = if *namespaced && !everywhere {
+            namespaces
+                .iter()
+                .map(|n| row(Some(n)))
+                .filter(|r| !same(r))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        matrix.push(cluster);
+        matrix.extend(differing);
+    }
+
+    // Fit for purpose: the backend lists cluster-wide and gets subscribers one by one; kn-mesh
+    // lists and watches in its scope and reads subscribers per namespace.
+    let mut backend_needs: Vec<Question> = kinds
+        .mesh
+        .iter()
+        .map(|(g, r)| Question::new("list", g, r, None))
+        .collect();
+    backend_needs.push(Question::new(
+        "list",
+        "apiextensions.k8s.io",
+        "customresourcedefinitions",
+        None,
+    ));
+    let mut kn_mesh_needs = Vec::new();
+    let scopes: Vec<Option<&str>> = if cluster_wide {
+        vec![None]
+    } else {
+        namespaces.iter().map(|n| Some(n.as_str())).collect()
+    };
+    for (group, resource) in &kinds.mesh {
+        for scope in &scopes {
+            kn_mesh_needs.push(Question::new("list", group, resource, *scope));
+            kn_mesh_needs.push(Question::new("watch", group, resource, *scope));
+        }
+    }
+    kn_mesh_needs.push(Question::new(
+        "list",
+        "apiextensions.k8s.io",
+        "customresourcedefinitions",
+        None,
+    ));
+    for ((group, resource), used_in) in &kinds.subscribers {
+        for namespace in used_in {
+            backend_needs.push(Question::new("get", group, resource, Some(namespace)));
+            kn_mesh_needs.push(Question::new("get", group, resource, Some(namespace)));
+        }
+    }
+    let all: BTreeSet<Question> = backend_needs
+        .iter()
+        .chain(&kn_mesh_needs)
+        .cloned()
+        .collect();
+    reviews
+        .ask_all(&all)
+        .await
+        .map_err(|e| with_server(e, &server))?;
+    let missing = |needs: &[Question]| -> Vec<String> {
+        let mut missing: Vec<String> = needs
+            .iter()
+            .filter(|q| !reviews.allowed(q))
+            .map(Question::describe)
+            .collect();
+        missing.dedup();
+        missing
+    };
+    let fit = vec![
+        Fit {
+            purpose: "the Knative eventmesh backend".into(),
+            missing: missing(&backend_needs),
+        },
+        Fit {
+            purpose: "kn-mesh (direct mode)".into(),
+            missing: missing(&kn_mesh_needs),
+        },
+    ];
+
+    // Over-privilege: cluster-wide first; a namespace is asked only where the cluster-wide
+    // answer was no, since a yes there already holds everywhere.
+    let writes = ["create", "update", "patch", "delete"];
+    let mut cluster_questions = BTreeSet::new();
+    for verb in VERBS {
+        cluster_questions.insert(Question::new(verb, "", "secrets", None));
+    }
+    for (group, resource) in kinds.mesh.iter().take(4) {
+        for verb in writes {
+            cluster_questions.insert(Question::new(verb, group, resource, None));
+        }
+    }
+    for resource in ["users", "groups", "serviceaccounts"] {
+        cluster_questions.insert(Question::new("impersonate", "", resource, None));
+    }
+    for verb in ["escalate", "bind"] {
+        for resource in ["roles", "clusterroles"] {
+            cluster_questions.insert(Question::new(
+                verb,
+                "rbac.authorization.k8s.io",
+                resource,
+                None,
+            ));
+        }
+    }
+    cluster_questions.insert(Question::new("*", "*", "*", None));
+    reviews
+        .ask_all(&cluster_questions)
+        .await
+        .map_err(|e| with_server(e, &server))?;
+    let mut findings_questions = cluster_questions.clone();
+    let namespaced: BTreeSet<Question> = cluster_questions
+        .iter()
+        .filter(|q| {
+            (q.resource == "secrets" || writes.contains(&q.verb.as_str())) && !reviews.allowed(q)
+        })
+        .flat_map(|q| {
+            namespaces.iter().map(move |n| Question {
+                namespace: Some(n.clone()),
+                ..q.clone()
+            })
+        })
+        .collect();
+    reviews
+        .ask_all(&namespaced)
+        .await
+        .map_err(|e| with_server(e, &server))?;
+    findings_questions.extend(namespaced);
+    let evidence = |filter: &dyn Fn(&Question) -> bool| -> Vec<String> {
+        findings_questions
+            .iter()
+            .filter(|q| filter(q) && reviews.allowed(q))
+            .map(|q| {
+                let reason = reviews.reason(q);
+                if reason.is_empty() {
+                    format!("allowed: {}", q.describe())
+                } else {
+                    format!("allowed: {} ({reason})", q.describe())
+                }
+            })
+            .collect()
+    };
+    let mut findings = Vec::new();
+    if reviews.allowed(&Question::new("*", "*", "*", None)) {
+        findings.push(Finding {
+            severity: Severity::High,
+            title: "cluster-admin-like: may do anything to anything".into(),
+            evidence: evidence(&|q| q.verb == "*"),
+        });
+    }
+    let secrets = evidence(&|q| q.resource == "secrets");
+    if !secrets.is_empty() {
+        findings.push(Finding {
+            severity: Severity::High,
+            title: "can read Secrets".into(),
+            evidence: secrets,
+        });
+    }
+    let escalation = evidence(&|q| matches!(q.verb.as_str(), "impersonate" | "escalate" | "bind"));
+    if !escalation.is_empty() {
+        findings.push(Finding {
+            severity: Severity::High,
+            title: "can impersonate, escalate or bind: a way to more rights".into(),
+            evidence: escalation,
+        });
+    }
+    let write = evidence(&|q| writes.contains(&q.verb.as_str()));
+    if !write.is_empty() {
+        findings.push(Finding {
+            severity: Severity::Medium,
+            title: "can change mesh resources (create, update, patch or delete)".into(),
+            evidence: write,
+        });
+    }
+
+    // The rules behind it all, per namespace of interest, for the why and the wildcards.
+    let mut rules = Vec::new();
+    let mut wildcards = Vec::new();
+    let rule_namespaces: Vec<String> = if namespaces.is_empty() {
+        vec!["default".into()]
+    } else {
+        namespaces.clone()
+    };
+    for namespace in &rule_namespaces {
+        let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": namespace}});
+        let answer = reviews
+            .post(
+                "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+                body,
+            )
+            .await
+            .map_err(|e| with_server(e, &server))?;
+        let mut texts = Vec::new();
+        for rule in answer
+            .pointer("/status/resourceRules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let list = |key: &str| -> Vec<String> {
+                serde_json::from_value(rule.get(key).cloned().unwrap_or_default())
+                    .unwrap_or_default()
+            };
+            let (verbs, groups, resources) = (list("verbs"), list("apiGroups"), list("resources"));
+            let text = format!(
+                "verbs [{}] on [{}] in groups [{}]",
+                verbs.join(", "),
+                resources.join(", "),
+                groups
+                    .iter()
+                    .map(|g| format!("{g:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if verbs.iter().chain(&resources).any(|v| v == "*") {
+                let evidence = format!("in {namespace}: {text}");
+                if !wildcards.contains(&evidence) {
+                    wildcards.push(evidence);
+                }
+            }
+            texts.push(text);
+        }
+        let incomplete = answer
+            .pointer("/status/incomplete")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if incomplete {
+            warnings.push(format!("the rules review for {namespace} is incomplete: the server could not list every rule (the matrix, from access reviews, stays accurate)"));
+        }
+        rules.push(RulesReview {
+            namespace: namespace.clone(),
+            rules: texts,
+            incomplete,
+        });
+    }
+    if !wildcards.is_empty() {
+        findings.push(Finding {
+            severity: Severity::Medium,
+            title: "wildcard verbs or resources".into(),
+            evidence: wildcards,
+        });
+    }
+    findings.sort_by(|a, b| a.severity.cmp(&b.severity));
+
+    Ok(AccessReport {
+        server,
+        identity,
+        identity_note,
+        token: token_info,
+        token_error,
+        warnings,
+        matrix,
+        fit,
+        findings,
+        rules,
+        reviews: reviews.asked.load(Ordering::Relaxed),
+    })
+}
+
+/// Fills in the endpoint on errors raised before it was known.
+fn with_server(error: FetchError, endpoint: &str) -> FetchError {
+    match error {
+        FetchError::TokenRejected { endpoint: e, hint } if e.is_empty() => {
+            FetchError::TokenRejected {
+                endpoint: endpoint.to_string(),
+                hint,
+            }
+        }
+        FetchError::Unreachable { server, message } if server.is_empty() => {
+            FetchError::Unreachable {
+                server: endpoint.to_string(),
+                message,
+            }
+        }
+        other => other,
+    }
+}

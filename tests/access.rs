@@ -1,0 +1,254 @@
+//! Token troubleshooting against the simulated cluster's demo identities.
+
+mod common;
+use common::{demo_dir, demo_sim};
+use kn_mesh::access::least_privilege::{self, Purpose};
+use kn_mesh::access::token::TokenKind;
+use kn_mesh::access::{self, AccessReport, Severity};
+use kn_mesh::sim::{RunningSim, SimConfig};
+use kn_mesh::source::connect::Endpoint;
+use kn_mesh::source::fetch::{FetchError, Fetcher, Scope};
+
+async fn report_for_token(sim: &RunningSim, token: &str) -> Result<AccessReport, FetchError> {
+    let client =
+        kube::Client::try_from(sim.client_config_with_token(token).await.unwrap()).unwrap();
+    let fetcher = Fetcher::new(
+        client,
+        Endpoint {
+            server: sim.url.clone(),
+            context: None,
+            token: None,
+        },
+    );
+    access::check(&fetcher, &Scope::default(), Some(token)).await
+}
+
+async fn report(sim: &RunningSim, identity: &str) -> AccessReport {
+    report_for_token(sim, sim.token(identity).unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn mesh_viewer_is_fit_with_no_findings_and_a_bound_token_that_expires() {
+    let sim = demo_sim().await;
+    let report = report(&sim, "mesh-viewer").await;
+    assert_eq!(report.exit_code(), 0, "{:#?}", report.fit);
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    let token = report.token.as_ref().unwrap();
+    assert_eq!(token.kind, Some(TokenKind::Bound));
+    assert!(token.expires_at.is_some());
+    assert_eq!(
+        report.identity.as_ref().unwrap().username,
+        "system:serviceaccount:backstage:mesh-viewer"
+    );
+    let text = access::render::text(&report, false, jiff::Timestamp::now().as_second());
+    assert!(text.contains("expires     20"), "{text}");
+    assert!(text.contains("✓ fit for purpose"));
+    assert!(
+        !text.contains(sim.token("mesh-viewer").unwrap()),
+        "the token is never printed"
+    );
+}
+
+#[tokio::test]
+async fn payments_only_lacks_exactly_the_cluster_wide_permissions() {
+    let sim = demo_sim().await;
+    let report = report(&sim, "payments-only").await;
+    assert_eq!(report.exit_code(), 1);
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    let backend = &report.fit[0];
+    // payments-only may not list CRDs, so the built-in channel and source kinds stand in.
+    let mut expected: Vec<String> = [
+        "brokers.eventing.knative.dev",
+        "triggers.eventing.knative.dev",
+        "eventtypes.eventing.knative.dev",
+        "subscriptions.messaging.knative.dev",
+        "apiserversources.sources.knative.dev",
+        "channels.messaging.knative.dev",
+        "containersources.sources.knative.dev",
+        "inmemorychannels.messaging.knative.dev",
+        "pingsources.sources.knative.dev",
+        "sinkbindings.sources.knative.dev",
+        "customresourcedefinitions.apiextensions.k8s.io",
+    ]
+    .iter()
+    .map(|r| format!("list {r} at the cluster scope"))
+    .collect();
+    let mut missing = backend.missing.clone();
+    expected.sort();
+    missing.sort();
+    assert_eq!(missing, expected);
+    // In payments itself everything is readable.
+    let payments = report
+        .matrix
+        .iter()
+        .find(|r| {
+            r.resource == "triggers.eventing.knative.dev"
+                && r.namespace.as_deref() == Some("payments")
+        })
+        .unwrap();
+    assert!(payments.get && payments.list && payments.watch);
+}
+
+#[tokio::test]
+async fn docs_reader_is_over_privileged_and_its_token_never_expires() {
+    let sim = demo_sim().await;
+    let report = report(&sim, "docs-reader").await;
+    assert_eq!(report.exit_code(), 3);
+    let secrets = report
+        .findings
+        .iter()
+        .find(|f| f.title == "can read Secrets")
+        .unwrap();
+    assert_eq!(secrets.severity, Severity::High);
+    assert!(secrets.evidence[0].starts_with("allowed: get secrets at the cluster scope (RBAC: allowed by ClusterRoleBinding \"eventmesh-backend-user\""), "{:?}", secrets.evidence);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.title == "wildcard verbs or resources")
+    );
+    assert_eq!(report.token.as_ref().unwrap().kind, Some(TokenKind::Legacy));
+    assert!(report.warnings.iter().any(|w| w.contains("never expires")));
+}
+
+#[tokio::test]
+async fn an_expired_bound_token_is_explained() {
+    let sim = demo_sim().await;
+    let uid = sim.identity("mesh-viewer").unwrap().user.uid.clone();
+    let now = jiff::Timestamp::now().as_second();
+    let (expired, expiry) =
+        sim.state
+            .authority
+            .mint_bound("backstage", "mesh-viewer", &uid, &[], 600, now - 7200);
+    let error = report_for_token(&sim, &expired).await.unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, FetchError::TokenRejected { .. }));
+    let when = kn_mesh::access::token::absolute(expiry);
+    assert!(message.contains(&format!("expired at {when}")), "{message}");
+    assert!(!message.contains(&expired));
+}
+
+#[tokio::test]
+async fn a_static_token_is_reported_as_static() {
+    let objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    let user = kn_mesh::sim::rbac::UserInfo {
+        username: "ops-bot".into(),
+        uid: "7".into(),
+        groups: vec!["system:authenticated".into()],
+        ..Default::default()
+    };
+    let sim = RunningSim::start(SimConfig {
+        objects,
+        static_tokens: vec![("static-0123456789abcdef".into(), user)],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let report = report_for_token(&sim, "static-0123456789abcdef")
+        .await
+        .unwrap();
+    assert_eq!(report.token.as_ref().unwrap().kind, Some(TokenKind::Opaque));
+    assert!(report.warnings.iter().any(|w| w.contains("static")));
+    assert_eq!(report.identity.as_ref().unwrap().username, "ops-bot");
+    let text = access::render::text(&report, false, 0);
+    assert!(
+        !text.contains("static-0123456789abcdef") && text.contains("static…(redacted, 23 chars)"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_backstage_identity_token_is_recognised_explained_and_not_printed() {
+    let sim = demo_sim().await;
+    use base64::Engine;
+    let encode = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let token = format!(
+        "{}.{}.c2lnbmF0dXJl",
+        encode(serde_json::json!({"alg": "ES256", "typ": "JWT"})),
+        encode(
+            serde_json::json!({"iss": "http://backstage.example.com/api/auth", "aud": "backstage", "sub": "user:default/jane", "ent": ["user:default/jane"], "exp": 4_000_000_000i64})
+        )
+    );
+    // Through the binary, as a user runs it.
+    let dir = tempfile::tempdir().unwrap();
+    let (token_file, ca_file) = (dir.path().join("token"), dir.path().join("ca.pem"));
+    std::fs::write(&token_file, &token).unwrap();
+    std::fs::write(&ca_file, &sim.ca_pem).unwrap();
+    let url = sim.url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+            .args(["auth", "--server", &url])
+            .arg("--token-file")
+            .arg(&token_file)
+            .arg("--certificate-authority")
+            .arg(&ca_file)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("Backstage user identity token"), "{stderr}");
+    assert!(stderr.contains("KNATIVE_EVENT_MESH_TOKEN"), "{stderr}");
+    assert!(!stderr.contains(&token) && !String::from_utf8_lossy(&output.stdout).contains(&token));
+}
+
+#[tokio::test]
+async fn the_least_privilege_role_round_trips_through_the_sim() {
+    // The manifests kn-mesh rbac prints for the demo's kinds...
+    let snapshot = kn_mesh::source::manifests::read_snapshot(&[demo_dir()]).unwrap();
+    let options = least_privilege::Options {
+        purpose: Purpose::KnMesh,
+        service_account: "kn-mesh".into(),
+        namespace: "backstage".into(),
+        namespaces: Vec::new(),
+        legacy_token_secret: false,
+    };
+    let manifests = least_privilege::manifests(&options, &snapshot);
+    assert!(
+        !manifests.contains("\"*\"") && !manifests.contains("secrets"),
+        "{manifests}"
+    );
+    let generated: Vec<serde_json::Value> = serde_saphyr::from_multiple(&manifests).unwrap();
+    // ...applied to the cluster at start-up...
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    objects.extend(generated);
+    let sim = RunningSim::start(SimConfig {
+        objects,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // ...give a ServiceAccount that passes its own check.
+    let report = report(&sim, "kn-mesh").await;
+    assert_eq!(report.exit_code(), 0, "{:#?}", report.fit);
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+
+    // The backend set and the legacy form differ as promised.
+    let backend = least_privilege::manifests(
+        &least_privilege::Options {
+            purpose: Purpose::Backend,
+            legacy_token_secret: true,
+            ..options.clone()
+        },
+        &snapshot,
+    );
+    assert!(
+        backend.contains("verbs: [list]")
+            && backend.contains("type: kubernetes.io/service-account-token")
+            && backend.contains("never expires")
+    );
+    let namespaced = least_privilege::manifests(
+        &least_privilege::Options {
+            namespaces: vec!["payments".into()],
+            ..options
+        },
+        &snapshot,
+    );
+    assert!(namespaced.contains("kind: Role\n") && namespaced.contains("namespace: payments"));
+}
