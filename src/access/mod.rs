@@ -4,23 +4,23 @@
 //! The server's answers are the truth: every permission in the report is a
 //! SelfSubjectAccessReview. SelfSubjectRulesReview only explains (wildcard rules, extra rights).
 
+mod kinds;
 pub mod least_privilege;
 pub mod render;
+mod reviews;
 pub mod token;
 
-use crate::mesh::build::guess_resource;
-use crate::mesh::objects::group_of;
-use crate::mesh::snapshot::Snapshot;
+use kinds::{Kinds, kinds};
+use reviews::{Question, Reviews};
+
 use crate::source::fetch::{FetchError, Fetcher, Scope};
-use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use token::TokenInfo;
 
-const CONCURRENCY: usize = 16;
 const VERBS: [&str; 3] = ["get", "list", "watch"];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -108,194 +108,6 @@ impl AccessReport {
             crate::exit::OK
         }
     }
-}
-
-/// A permission question.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Question {
-    verb: String,
-    group: String,
-    resource: String,
-    namespace: Option<String>,
-}
-
-impl Question {
-    fn new(verb: &str, group: &str, resource: &str, namespace: Option<&str>) -> Self {
-        Self {
-            verb: verb.into(),
-            group: group.into(),
-            resource: resource.into(),
-            namespace: namespace.map(str::to_string),
-        }
-    }
-
-    fn describe(&self) -> String {
-        crate::mesh::snapshot::ApiRequest {
-            verb: self.verb.clone(),
-            group: self.group.clone(),
-            resource: self.resource.clone(),
-            namespace: self.namespace.clone(),
-            name: None,
-        }
-        .describe()
-    }
-}
-
-/// Asks the server, concurrently, once per question.
-struct Reviews<'a> {
-    client: &'a kube::Client,
-    answers: Mutex<HashMap<Question, (bool, String)>>,
-    asked: AtomicUsize,
-}
-
-impl Reviews<'_> {
-    async fn post(&self, path: &str, body: Value) -> Result<Value, FetchError> {
-        self.asked.fetch_add(1, Ordering::Relaxed);
-        let request = axum::http::Request::post(path)
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&body).unwrap_or_default())
-            .map_err(|e| FetchError::Unreachable {
-                server: String::new(),
-                message: e.to_string(),
-            })?;
-        match self.client.request::<Value>(request).await {
-            Ok(value) => Ok(value),
-            Err(kube::Error::Api(status)) if status.code == 401 => Err(FetchError::TokenRejected {
-                endpoint: String::new(),
-                hint: String::new(),
-            }),
-            Err(kube::Error::Api(status)) => {
-                Ok(json!({"error": {"code": status.code, "message": status.message}}))
-            }
-            Err(other) => Err(FetchError::Unreachable {
-                server: String::new(),
-                message: other.to_string(),
-            }),
-        }
-    }
-
-    async fn ask(&self, question: &Question) -> Result<(bool, String), FetchError> {
-        if let Some(answer) = self
-            .answers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(question)
-        {
-            return Ok(answer.clone());
-        }
-        let mut attributes =
-            json!({"verb": question.verb, "group": question.group, "resource": question.resource});
-        if let Some(namespace) = &question.namespace {
-            attributes["namespace"] = json!(namespace);
-        }
-        let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": attributes}});
-        let answer = self
-            .post(
-                "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-                body,
-            )
-            .await?;
-        let allowed = answer
-            .pointer("/status/allowed")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let reason = answer
-            .pointer("/status/reason")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        self.answers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(question.clone(), (allowed, reason.clone()));
-        Ok((allowed, reason))
-    }
-
-    async fn ask_all(&self, questions: &BTreeSet<Question>) -> Result<(), FetchError> {
-        let results: Vec<Result<(bool, String), FetchError>> = stream::iter(questions.iter())
-            .map(|q| self.ask(q))
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        results.into_iter().try_for_each(|r| r.map(|_| ()))
-    }
-
-    fn allowed(&self, question: &Question) -> bool {
-        self.answers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(question)
-            .is_some_and(|(allowed, _)| *allowed)
-    }
-
-    fn reason(&self, question: &Question) -> String {
-        self.answers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(question)
-            .map(|(_, r)| r.clone())
-            .unwrap_or_default()
-    }
-}
-
-/// The kinds the mesh needs, learned from what the token could see (CRDs, subscriber refs).
-struct Kinds {
-    /// (group, plural) of brokers, triggers, event types, subscriptions, channels and sources.
-    mesh: Vec<(String, String)>,
-    /// (group, plural) of subscriber kinds, with the namespaces they are used in.
-    subscribers: BTreeMap<(String, String), BTreeSet<String>>,
-}
-
-fn kinds(snapshot: &Snapshot) -> Kinds {
-    let mut mesh: Vec<(String, String)> = [
-        ("eventing.knative.dev", "brokers"),
-        ("eventing.knative.dev", "triggers"),
-        ("eventing.knative.dev", "eventtypes"),
-        ("messaging.knative.dev", "subscriptions"),
-    ]
-    .iter()
-    .map(|(g, r)| (g.to_string(), r.to_string()))
-    .collect();
-    for crd in &snapshot.crds {
-        if crd.is_subscribable() || crd.is_source() {
-            mesh.push((crd.spec.group.clone(), crd.spec.names.plural.clone()));
-        }
-    }
-    let mut subscribers: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    let mut add = |api_version: &str, kind: &str, namespace: &str| {
-        let key = (group_of(api_version).to_string(), guess_resource(kind));
-        if !kind.is_empty() && !mesh.contains(&key) {
-            subscribers
-                .entry(key)
-                .or_default()
-                .insert(namespace.to_string());
-        }
-    };
-    for trigger in &snapshot.triggers {
-        if let Some(r) = &trigger.spec.subscriber.reference {
-            add(&r.api_version, &r.kind, r.namespace_or(trigger.namespace()));
-        }
-    }
-    for subscription in &snapshot.subscriptions {
-        for destination in [&subscription.spec.subscriber, &subscription.spec.reply]
-            .into_iter()
-            .flatten()
-        {
-            if let Some(r) = &destination.reference {
-                add(
-                    &r.api_version,
-                    &r.kind,
-                    r.namespace_or(subscription.namespace()),
-                );
-            }
-        }
-    }
-    for source in &snapshot.sources {
-        if let Some(r) = source.spec.sink.as_ref().and_then(|s| s.reference.as_ref()) {
-            add(&r.api_version, &r.kind, r.namespace_or(source.namespace()));
-        }
-    }
-    Kinds { mesh, subscribers }
 }
 
 fn qualified(group: &str, resource: &str) -> String {
@@ -742,7 +554,7 @@ async fn check_token(
         fit,
         findings,
         rules,
-        reviews: reviews.asked.load(Ordering::Relaxed),
+        reviews: reviews.count(),
     })
 }
 
