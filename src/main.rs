@@ -48,7 +48,6 @@ fn run(cli: Cli) -> color_eyre::Result<u8> {
 
 /// `kn-mesh auth`: the access report for the token the source flags give.
 async fn auth(cli: &Cli, args: &AuthArgs) -> color_eyre::Result<u8> {
-    use secrecy::ExposeSecret;
     let mut _sim = None;
     let (config, endpoint) = match &args.demo_identity {
         Some(identity) => {
@@ -71,13 +70,7 @@ async fn auth(cli: &Cli, args: &AuthArgs) -> color_eyre::Result<u8> {
         }
         None => connect::config(&cli.connect.options()).await?,
     };
-    let token = match (&config.auth_info.token, &config.auth_info.token_file) {
-        (Some(token), _) => Some(token.expose_secret().to_string()),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .ok()
-            .map(|t| t.trim().to_string()),
-        _ => None,
-    };
+    let token = bearer_token(&config);
     let scope = fetch::Scope {
         namespaces: (!cli.connect.namespaces.is_empty()).then(|| cli.connect.namespaces.clone()),
         default_namespace: Some(config.default_namespace.clone()),
@@ -94,6 +87,18 @@ async fn auth(cli: &Cli, args: &AuthArgs) -> color_eyre::Result<u8> {
     };
     write_stdout(&text)?;
     Ok(report.exit_code())
+}
+
+/// The bearer token the configuration will present, to inspect it (never to print it).
+fn bearer_token(config: &kube::Config) -> Option<String> {
+    use secrecy::ExposeSecret;
+    match (&config.auth_info.token, &config.auth_info.token_file) {
+        (Some(token), _) => Some(token.expose_secret().to_string()),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .ok()
+            .map(|t| t.trim().to_string()),
+        _ => None,
+    }
 }
 
 /// `kn-mesh rbac`: least-privilege manifests for the kinds in use.
@@ -170,12 +175,14 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
                 .then(|| cli.connect.namespaces.clone()),
             default_namespace: Some(config.default_namespace.clone()),
         };
+        let bearer = bearer_token(&config);
         let fetcher = fetch::Fetcher::new(connect::client(config)?, endpoint.clone());
         if interactive {
             let feed = tui::Feed::Live {
                 fetcher: std::sync::Arc::new(fetcher),
                 scope,
                 label: endpoint.to_string(),
+                token: bearer,
             };
             tui::run(feed, options).await?;
             return Ok(exit::OK);

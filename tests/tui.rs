@@ -377,3 +377,55 @@ fn a_terminal_too_small_says_so() {
         "{screen}"
     );
 }
+
+#[tokio::test]
+async fn the_permissions_view_shows_the_token_report_and_denied_nodes_link_to_it() {
+    let sim = demo_sim().await;
+    let client = kube::Client::try_from(sim.client_config("payments-only").await.unwrap()).unwrap();
+    let fetcher = Fetcher::new(
+        client,
+        Endpoint {
+            server: sim.url.clone(),
+            context: None,
+            token: None,
+        },
+    );
+    let snapshot = fetcher.fetch(&Scope::default()).await.unwrap();
+    let report = kn_mesh::access::check(&fetcher, &Scope::default(), sim.token("payments-only"))
+        .await
+        .unwrap();
+    let mut app = app(mesh::build(snapshot));
+    app.set_report(Some(Arc::new(report)), None);
+    press(&mut app, KeyCode::Char('5'));
+    let rows = row_texts(&app);
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("Identity: system:serviceaccount:backstage:payments-only")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r == "the Knative eventmesh backend: 11 missing"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r == "Findings: none, nothing over-privileged"),
+        "{rows:?}"
+    );
+    // From a denied node in the Brokers view, `p` selects its row in the Permissions view.
+    press(&mut app, KeyCode::Char('1'));
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Down);
+    let denied = selected_text(&app);
+    assert!(
+        denied.starts_with("brokers in all namespaces: forbidden"),
+        "{denied}"
+    );
+    press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.tab, 4);
+    assert_eq!(
+        selected_text(&app),
+        "list brokers.eventing.knative.dev at the cluster scope"
+    );
+}

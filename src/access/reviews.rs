@@ -111,8 +111,10 @@ impl Reviews<'_> {
     }
 
     pub async fn ask_all(&self, questions: &BTreeSet<Question>) -> Result<(), FetchError> {
-        let results: Vec<Result<(bool, String), FetchError>> = stream::iter(questions.iter())
-            .map(|q| self.ask(q))
+        // Made up front: futures built lazily inside the stream would borrow in a way that
+        // `tokio::spawn` (the TUI runs the report in a task) rejects.
+        let futures: Vec<_> = questions.iter().map(|q| self.ask(q)).collect();
+        let results: Vec<Result<(bool, String), FetchError>> = stream::iter(futures)
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;

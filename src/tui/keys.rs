@@ -28,6 +28,7 @@ pub enum Action {
     Yaml,
     Refresh,
     Identity,
+    Permissions,
     Help,
 }
 
@@ -158,6 +159,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('y') => Action::Yaml,
         KeyCode::Char('r') => Action::Refresh,
         KeyCode::Char('i') => Action::Identity,
+        KeyCode::Char('p') => Action::Permissions,
         KeyCode::Char('?') => Action::Help,
         _ => return None,
     })
@@ -325,6 +327,13 @@ pub fn apply(app: &mut App, action: Action) -> Effect {
                 return Effect::SwitchIdentity;
             }
         }
+        Action::Permissions => match app.selected_target() {
+            Some(crate::mesh::views::Target::Access(index)) => {
+                let index = *index;
+                app.jump_to_access(index);
+            }
+            _ => app.select_tab(TABS.len() - 1),
+        },
         Action::Help => app.popup = Some(Popup::Help),
     }
     Effect::None

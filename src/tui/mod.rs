@@ -4,6 +4,7 @@
 
 pub mod detail;
 pub mod keys;
+mod report_tree;
 pub mod state;
 pub mod tree;
 pub mod view;
@@ -35,21 +36,41 @@ pub struct Options {
 pub enum Feed {
     /// Manifests: one mesh, never updated.
     Static { mesh: Mesh, label: String },
-    /// A live cluster.
+    /// A live cluster. The token, when there is one, is inspected for the Permissions view.
     Live {
         fetcher: Arc<Fetcher>,
         scope: Scope,
         label: String,
+        token: Option<String>,
     },
     /// The embedded simulated cluster, as one of its identities.
     Demo { sim: RunningSim, identity: usize },
 }
 
-/// What the data task tells the UI.
+/// What the data tasks tell the UI.
 enum Data {
     Mesh { mesh: Arc<Mesh>, updated: String },
     Failed(String),
+    Report(Result<Arc<crate::access::AccessReport>, String>),
 }
+
+/// Runs the token report in the background; it takes a few hundred access reviews.
+fn spawn_report(
+    fetcher: Arc<Fetcher>,
+    scope: Scope,
+    token: Option<String>,
+    sender: mpsc::UnboundedSender<Data>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let result = crate::access::check(&fetcher, &scope, token.as_deref())
+            .await
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
+        let _ = sender.send(Data::Report(result));
+    })
+}
+
+const CHECKING: &str = "checking the token… (the report appears here in a moment)";
 
 /// Follows a live source, building each mesh off the UI task.
 fn spawn_pipeline(
@@ -167,6 +188,14 @@ async fn run_loop(
     // The running live source; replaced when the demo switches identity.
     let mut live: Option<(live::Live, tokio::task::JoinHandle<()>)> = None;
     let mut demo: Option<(RunningSim, usize)> = None;
+    // The running report task, and what it needs to run again.
+    type ReportJob = (
+        tokio::task::JoinHandle<()>,
+        Arc<Fetcher>,
+        Scope,
+        Option<String>,
+    );
+    let mut report: Option<ReportJob> = None;
     match feed {
         Feed::Static { mesh, label } => {
             app = App::new(
@@ -181,6 +210,7 @@ async fn run_loop(
             fetcher,
             scope,
             label,
+            token,
         } => {
             app = App::new(
                 Arc::new(Mesh::default()),
@@ -190,6 +220,18 @@ async fn run_loop(
                     ..Default::default()
                 },
             );
+            app.set_report(None, Some(CHECKING.into()));
+            report = Some((
+                spawn_report(
+                    fetcher.clone(),
+                    scope.clone(),
+                    token.clone(),
+                    sender.clone(),
+                ),
+                fetcher.clone(),
+                scope.clone(),
+                token,
+            ));
             live = Some(spawn_pipeline(
                 fetcher,
                 scope,
@@ -200,18 +242,30 @@ async fn run_loop(
         Feed::Demo { sim, identity } => {
             let name = DEMO_IDENTITIES[identity];
             let label = format!("demo: simulated cluster {}", sim.url);
-            app = App::new(
-                Arc::new(Mesh::default()),
-                SourceInfo {
-                    label,
-                    identity: Some(demo_identity_label(&sim, name)),
-                    loading: true,
-                    ..Default::default()
-                },
-            );
+            let source = SourceInfo {
+                label,
+                identity: Some(demo_identity_label(&sim, name)),
+                loading: true,
+                ..Default::default()
+            };
+            app = App::new(Arc::new(Mesh::default()), source);
             app.can_switch_identity = true;
+            let fetcher = demo_fetcher(&sim, name).await?;
+            let token = sim.token(name).map(str::to_string);
+            app.set_report(None, Some(CHECKING.into()));
+            report = Some((
+                spawn_report(
+                    fetcher.clone(),
+                    Scope::default(),
+                    token.clone(),
+                    sender.clone(),
+                ),
+                fetcher.clone(),
+                Scope::default(),
+                token,
+            ));
             live = Some(spawn_pipeline(
-                demo_fetcher(&sim, name).await?,
+                fetcher,
                 Scope::default(),
                 options.refresh,
                 sender.clone(),
@@ -260,6 +314,11 @@ async fn run_loop(
                                     live.refresh();
                                     app.source.loading = true;
                                 }
+                                if let Some((task, fetcher, scope, token)) = report.take() {
+                                    task.abort();
+                                    app.set_report(None, Some(CHECKING.into()));
+                                    report = Some((spawn_report(fetcher.clone(), scope.clone(), token.clone(), sender.clone()), fetcher, scope, token));
+                                }
                             }
                             keys::Effect::SwitchIdentity => {
                                 if let Some((sim, identity)) = &mut demo {
@@ -270,7 +329,14 @@ async fn run_loop(
                                     }
                                     app.source.identity = Some(demo_identity_label(sim, name));
                                     app.source.loading = true;
-                                    live = Some(spawn_pipeline(demo_fetcher(sim, name).await?, Scope::default(), options.refresh, sender.clone()));
+                                    let fetcher = demo_fetcher(sim, name).await?;
+                                    let token = sim.token(name).map(str::to_string);
+                                    if let Some((task, ..)) = report.take() {
+                                        task.abort();
+                                    }
+                                    app.set_report(None, Some(CHECKING.into()));
+                                    report = Some((spawn_report(fetcher.clone(), Scope::default(), token.clone(), sender.clone()), fetcher.clone(), Scope::default(), token));
+                                    live = Some(spawn_pipeline(fetcher, Scope::default(), options.refresh, sender.clone()));
                                 }
                             }
                         }
@@ -281,7 +347,9 @@ async fn run_loop(
             }
             Some(update) = data.recv() => {
                 dirty = true;
-                app.source.loading = false;
+                if !matches!(update, Data::Report(_)) {
+                    app.source.loading = false;
+                }
                 match update {
                     Data::Mesh { mesh, updated } => {
                         app.source.problem = None;
@@ -289,6 +357,8 @@ async fn run_loop(
                         app.set_mesh(mesh);
                     }
                     Data::Failed(message) => app.source.problem = Some(message),
+                    Data::Report(Ok(result)) => app.set_report(Some(result), None),
+                    Data::Report(Err(message)) => app.set_report(None, Some(format!("the token check failed: {message}"))),
                 }
             }
             _ = tick.tick() => {

@@ -1,6 +1,7 @@
 //! The TUI's state: a plain struct that keys change and the renderer reads.
 
 use super::tree::TreeState;
+use crate::access::AccessReport;
 use crate::mesh::Mesh;
 use crate::mesh::views::{self, NodeKind, NodeStatus, Target, TreeNode, View};
 use std::collections::BTreeSet;
@@ -76,13 +77,17 @@ pub struct App {
     pub page: usize,
     /// A spinner frame, advanced by the tick while loading.
     pub tick: usize,
+    /// The token troubleshooting report, once it has run for the current identity.
+    pub report: Option<Arc<AccessReport>>,
+    /// Why there is no report yet ("checking the token…", or what went wrong).
+    pub report_status: Option<String>,
 }
 
 impl App {
     pub fn new(mesh: Arc<Mesh>, source: SourceInfo) -> Self {
         let trees = TABS
             .iter()
-            .map(|tab| TreeState::new(tree_of(&mesh, *tab)))
+            .map(|tab| TreeState::new(tree_of(&mesh, None, None, *tab)))
             .collect();
         let mut app = Self {
             tab: 0,
@@ -99,6 +104,8 @@ impl App {
             quit: false,
             page: 20,
             tick: 0,
+            report: None,
+            report_status: None,
         };
         app.reflow_all();
         app
@@ -127,11 +134,42 @@ impl App {
 
     /// New data: every view is rebuilt, and keeps its expanded nodes and selection.
     pub fn set_mesh(&mut self, mesh: Arc<Mesh>) {
-        for (tree, tab) in self.trees.iter_mut().zip(TABS) {
-            tree.set_roots(tree_of(&mesh, tab));
-        }
         self.mesh = mesh;
+        self.rebuild_trees();
+    }
+
+    /// The token report arrived (or went away with a change of identity).
+    pub fn set_report(&mut self, report: Option<Arc<AccessReport>>, status: Option<String>) {
+        self.report = report;
+        self.report_status = status;
+        self.rebuild_trees();
+    }
+
+    fn rebuild_trees(&mut self) {
+        for (tree, tab) in self.trees.iter_mut().zip(TABS) {
+            tree.set_roots(tree_of(
+                &self.mesh,
+                self.report.as_deref(),
+                self.report_status.as_deref(),
+                tab,
+            ));
+        }
         self.reflow_all();
+    }
+
+    /// Shows an access marker's row in the Permissions view.
+    pub fn jump_to_access(&mut self, index: usize) {
+        let permissions = TABS.len() - 1;
+        self.select_tab(permissions);
+        let tree = &mut self.trees[permissions];
+        tree.open_path_to(&Target::Access(index));
+        self.reflow();
+        let tree = &mut self.trees[permissions];
+        if let Some(row) = (0..tree.rows.len()).find(|&i| {
+            tree.node_of(i).and_then(|n| n.target.as_ref()) == Some(&Target::Access(index))
+        }) {
+            tree.selected = row;
+        }
     }
 
     pub fn select_tab(&mut self, index: usize) {
@@ -154,10 +192,52 @@ impl App {
 }
 
 /// The tree a tab shows.
-pub fn tree_of(mesh: &Mesh, tab: Tab) -> Vec<TreeNode> {
+pub fn tree_of(
+    mesh: &Mesh,
+    report: Option<&AccessReport>,
+    report_status: Option<&str>,
+    tab: Tab,
+) -> Vec<TreeNode> {
     match tab {
         Tab::Mesh(view) => views::tree(mesh, view),
-        Tab::Permissions => permissions_tree(mesh),
+        Tab::Permissions => {
+            let mut roots = match report {
+                Some(report) => super::report_tree::tree(report),
+                None => report_status
+                    .map(|status| {
+                        vec![leaf(
+                            NodeKind::Note,
+                            status.to_string(),
+                            NodeStatus::Loading,
+                        )]
+                    })
+                    .unwrap_or_default(),
+            };
+            let markers = permissions_tree(mesh);
+            let count = mesh.access.len();
+            if count > 0 {
+                roots.push(TreeNode {
+                    text: format!("Requests of the last fetch ({count})"),
+                    kind: NodeKind::Note,
+                    status: NodeStatus::Normal,
+                    target: None,
+                    children: markers,
+                });
+            } else {
+                roots.extend(markers);
+            }
+            roots
+        }
+    }
+}
+
+pub fn leaf(kind: NodeKind, text: String, status: NodeStatus) -> TreeNode {
+    TreeNode {
+        text,
+        kind,
+        status,
+        target: None,
+        children: Vec::new(),
     }
 }
 

@@ -267,6 +267,33 @@ impl TreeState {
         }
     }
 
+    /// Expands every ancestor of the first node with this target, so it will be visible.
+    pub fn open_path_to(&mut self, target: &Target) {
+        fn find(
+            nodes: &[TreeNode],
+            parent: NodeId,
+            target: &Target,
+            path: &mut Vec<NodeId>,
+        ) -> bool {
+            for node in nodes {
+                let id = child_id(parent, node);
+                if node.target.as_ref() == Some(target) {
+                    return true;
+                }
+                path.push(id);
+                if find(&node.children, id, target, path) {
+                    return true;
+                }
+                path.pop();
+            }
+            false
+        }
+        let mut path = Vec::new();
+        if find(&self.roots, ROOT, target, &mut path) {
+            self.expanded.extend(path);
+        }
+    }
+
     pub fn collapse_all(&mut self) {
         self.expanded.clear();
     }
