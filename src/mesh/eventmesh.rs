@@ -20,14 +20,44 @@ pub struct EventMesh {
     pub sources: Vec<EmSource>,
 }
 
+/// The fields every object in the body starts with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EmBroker {
+pub struct EmMeta {
     pub namespace: String,
     pub name: String,
     pub uid: String,
     pub labels: Option<StringMap>,
     pub annotations: Option<StringMap>,
+}
+
+impl EmMeta {
+    /// As the backend fills them: annotations filtered, labels as they are.
+    fn of(meta: &ObjectMeta) -> Self {
+        Self {
+            namespace: meta.namespace.clone(),
+            name: meta.name.clone(),
+            uid: meta.uid.clone(),
+            labels: meta.labels.clone(),
+            annotations: filter_annotations(&meta.annotations),
+        }
+    }
+
+    fn to_object_meta(&self) -> ObjectMeta {
+        meta(
+            &self.namespace,
+            &self.name,
+            &self.uid,
+            &self.labels,
+            &self.annotations,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmBroker {
+    #[serde(flatten)]
+    pub meta: EmMeta,
     pub provided_event_types: Vec<String>,
 }
 
@@ -63,11 +93,8 @@ pub struct EmReference {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EmSubscribable {
-    pub namespace: String,
-    pub name: String,
-    pub uid: String,
-    pub labels: Option<StringMap>,
-    pub annotations: Option<StringMap>,
+    #[serde(flatten)]
+    pub meta: EmMeta,
     pub group: String,
     pub kind: String,
     pub provided_event_types: Vec<String>,
@@ -76,11 +103,8 @@ pub struct EmSubscribable {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EmSource {
-    pub namespace: String,
-    pub name: String,
-    pub uid: String,
-    pub labels: Option<StringMap>,
-    pub annotations: Option<StringMap>,
+    #[serde(flatten)]
+    pub meta: EmMeta,
     pub group: String,
     pub kind: String,
     pub provided_event_type_types: Vec<String>,
@@ -134,11 +158,7 @@ pub fn project(mesh: &Mesh) -> EventMesh {
         .brokers
         .iter()
         .map(|node| EmBroker {
-            namespace: node.object.namespace().to_string(),
-            name: node.object.name().to_string(),
-            uid: node.object.metadata.uid.clone(),
-            labels: node.object.metadata.labels.clone(),
-            annotations: filter_annotations(&node.object.metadata.annotations),
+            meta: EmMeta::of(&node.object.metadata),
             provided_event_types: node
                 .event_types
                 .iter()
@@ -151,11 +171,7 @@ pub fn project(mesh: &Mesh) -> EventMesh {
         .channels
         .iter()
         .map(|node| EmSubscribable {
-            namespace: node.object.namespace().to_string(),
-            name: node.object.name().to_string(),
-            uid: node.object.metadata.uid.clone(),
-            labels: node.object.metadata.labels.clone(),
-            annotations: filter_annotations(&node.object.metadata.annotations),
+            meta: EmMeta::of(&node.object.metadata),
             group: node.group.clone(),
             kind: node.object.kind.clone(),
             provided_event_types: node.event_types.iter().map(ToString::to_string).collect(),
@@ -165,11 +181,7 @@ pub fn project(mesh: &Mesh) -> EventMesh {
         .sources
         .iter()
         .map(|node| EmSource {
-            namespace: node.object.namespace().to_string(),
-            name: node.object.name().to_string(),
-            uid: node.object.metadata.uid.clone(),
-            labels: node.object.metadata.labels.clone(),
-            annotations: filter_annotations(&node.object.metadata.annotations),
+            meta: EmMeta::of(&node.object.metadata),
             group: node.group.clone(),
             kind: node.object.kind.clone(),
             provided_event_type_types: node.provided_types.clone(),
@@ -268,13 +280,7 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
             object: Broker {
                 api_version: "eventing.knative.dev/v1".into(),
                 kind: "Broker".into(),
-                metadata: meta(
-                    &broker.namespace,
-                    &broker.name,
-                    &broker.uid,
-                    &broker.labels,
-                    &broker.annotations,
-                ),
+                metadata: broker.meta.to_object_meta(),
                 ..Broker::default()
             },
             triggers: Vec::new(),
@@ -294,13 +300,7 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
             object: Channel {
                 api_version: format!("{}/v1", channel.group),
                 kind: channel.kind.clone(),
-                metadata: meta(
-                    &channel.namespace,
-                    &channel.name,
-                    &channel.uid,
-                    &channel.labels,
-                    &channel.annotations,
-                ),
+                metadata: channel.meta.to_object_meta(),
                 ..Channel::default()
             },
             group: channel.group.clone(),
@@ -330,13 +330,7 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
             object: Source {
                 api_version: format!("{}/v1", source.group),
                 kind: source.kind.clone(),
-                metadata: meta(
-                    &source.namespace,
-                    &source.name,
-                    &source.uid,
-                    &source.labels,
-                    &source.annotations,
-                ),
+                metadata: source.meta.to_object_meta(),
                 spec: SourceSpec {
                     sink: sink_ref.clone().map(|r| Destination {
                         reference: Some(r),
