@@ -38,13 +38,23 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["filenames", "server", "context", "kubeconfig"])]
     pub demo: bool,
 
+    /// Read the mesh through a Knative eventmesh backend at this base URL (as Backstage's
+    /// app-config holds it), with the token from --token-file, KNATIVE_EVENT_MESH_TOKEN or --token.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["filenames", "demo"])]
+    pub backend: Option<String>,
+
+    /// How long to wait for a backend's answer, e.g. 30s.
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    pub timeout: Duration,
+
     /// Do not capture the mouse, so that text can be selected and copied.
     #[arg(long)]
     pub no_mouse: bool,
 
-    /// How often to re-read a live source that cannot be watched, e.g. 30s.
-    #[arg(long, value_parser = parse_duration, default_value = "30s")]
-    pub refresh: Duration,
+    /// How often to re-read a source that cannot be watched: a cluster where watch is forbidden
+    /// (default 30s) or a backend (default 60s, as the Backstage plugin's schedule).
+    #[arg(long, value_parser = parse_duration)]
+    pub refresh: Option<Duration>,
 
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -113,6 +123,8 @@ pub enum Command {
     Auth(AuthArgs),
     /// Print least-privilege RBAC for reading the mesh (ServiceAccount, role, binding).
     Rbac(RbacArgs),
+    /// A drop-in Knative eventmesh backend: GET /v1/getEventMesh with the caller's token.
+    Serve(ServeArgs),
     /// The simulated Kubernetes API server.
     Sim {
         #[command(subcommand)]
@@ -160,6 +172,22 @@ pub struct RbacArgs {
     /// built-in Knative kinds and Services).
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Answer 200 with the partial mesh and a `denied` list when some lists are forbidden,
+    /// instead of the Go backend's 500 (a partial mesh makes Backstage delete entities).
+    #[arg(long)]
+    pub partial: bool,
+
+    /// How long one request may take.
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    pub request_timeout: Duration,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,6 +20,13 @@ pub fn code_for(report: &color_eyre::Report) -> u8 {
     use crate::source::connect::ConnectError;
     use crate::source::fetch::FetchError;
     for cause in report.chain() {
+        if let Some(error) = cause.downcast_ref::<crate::source::backend::BackendError>() {
+            return match error {
+                crate::source::backend::BackendError::Unauthorized { .. } => TOKEN_REJECTED,
+                crate::source::backend::BackendError::BadUrl(_) => BAD_INPUT,
+                _ => UNREACHABLE,
+            };
+        }
         match cause.downcast_ref::<FetchError>() {
             Some(FetchError::TokenRejected { .. }) => return TOKEN_REJECTED,
             Some(FetchError::Unreachable { .. }) => return UNREACHABLE,

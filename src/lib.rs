@@ -9,6 +9,7 @@ pub mod demo;
 pub mod exit;
 pub mod mesh;
 pub mod output;
+pub mod serve;
 pub mod sim;
 pub mod source;
 pub mod tui;

@@ -1,7 +1,7 @@
 use clap::Parser;
 use color_eyre::eyre::WrapErr;
 use kn_mesh::cli::{
-    AuthArgs, Cli, Command, RbacArgs, ReportFormat, SimCommand, SimServeArgs, UsageError,
+    AuthArgs, Cli, Command, RbacArgs, ReportFormat, ServeArgs, SimCommand, SimServeArgs, UsageError,
 };
 use kn_mesh::mesh::views::View;
 use kn_mesh::output::{self, Format};
@@ -10,6 +10,7 @@ use kn_mesh::source::{connect, fetch};
 use kn_mesh::{access, demo, exit, mesh, source, tui};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     // Installed first so that a panic anywhere, later inside the TUI too, is reported properly.
@@ -42,6 +43,11 @@ fn run(cli: Cli) -> color_eyre::Result<u8> {
             runtime.block_on(auth(&cli, args))
         }
         Some(Command::Rbac(args)) => rbac(&cli, args),
+        Some(Command::Serve(args)) => {
+            let runtime =
+                tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+            runtime.block_on(serve(&cli, args))
+        }
         None => print_mesh(&cli),
     }
 }
@@ -89,6 +95,40 @@ async fn auth(cli: &Cli, args: &AuthArgs) -> color_eyre::Result<u8> {
     Ok(report.exit_code())
 }
 
+/// `kn-mesh serve`: the eventmesh backend, with no credentials of its own.
+async fn serve(cli: &Cli, args: &ServeArgs) -> color_eyre::Result<u8> {
+    let options = cli.connect.options();
+    if options.token.is_some() || options.token_file.is_some() {
+        return Err(UsageError(
+            "serve uses each caller's token, never its own: drop --token and --token-file".into(),
+        )
+        .into());
+    }
+    let (mut base, endpoint) = connect::config(&options).await?;
+    // As the Go backend: the server's own credentials are never used.
+    base.auth_info = kube::config::AuthInfo::default();
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .wrap_err_with(|| format!("cannot listen on {}", args.addr))?;
+    write_stdout(&format!("http://{}\n", listener.local_addr()?))?;
+    eprintln!(
+        "serving GET /v1/getEventMesh for {} (callers' tokens only){}",
+        endpoint.server,
+        if args.partial {
+            ", partial meshes allowed"
+        } else {
+            ""
+        }
+    );
+    let state = kn_mesh::serve::ServeState {
+        base,
+        partial: args.partial,
+        request_timeout: args.request_timeout,
+    };
+    kn_mesh::serve::serve_on(listener, state, shutdown_signal()).await?;
+    Ok(exit::OK)
+}
+
 /// The bearer token the configuration will present, to inspect it (never to print it).
 fn bearer_token(config: &kube::Config) -> Option<String> {
     use secrecy::ExposeSecret;
@@ -134,8 +174,24 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
         let options = tui::Options {
             mouse: !cli.no_mouse,
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-            refresh: cli.refresh,
+            refresh: cli
+                .refresh
+                .unwrap_or(Duration::from_secs(if cli.backend.is_some() {
+                    60
+                } else {
+                    30
+                })),
         };
+        if let Some(url) = &cli.backend {
+            let token = connect::explicit_token(&cli.connect.options())?;
+            let backend =
+                source::backend::Backend::new(url, token, &cli.connect.options(), cli.timeout)?;
+            if interactive {
+                tui::run(tui::Feed::Backend { backend }, options).await?;
+                return Ok(exit::OK);
+            }
+            return print(cli, backend.mesh().await?);
+        }
         if cli.demo {
             let sim = demo::start().await?;
             if interactive {

@@ -43,6 +43,10 @@ pub enum Feed {
         label: String,
         token: Option<String>,
     },
+    /// A Knative eventmesh backend, polled every refresh interval.
+    Backend {
+        backend: crate::source::backend::Backend,
+    },
     /// The embedded simulated cluster, as one of its identities.
     Demo { sim: RunningSim, identity: usize },
 }
@@ -68,6 +72,38 @@ fn spawn_report(
             .map_err(|e| e.to_string());
         let _ = sender.send(Data::Report(result));
     })
+}
+
+/// Polls a backend: now, then every refresh interval or when asked.
+fn spawn_backend_poller(
+    backend: crate::source::backend::Backend,
+    every: Duration,
+    sender: mpsc::UnboundedSender<Data>,
+) -> (tokio::task::JoinHandle<()>, mpsc::UnboundedSender<()>) {
+    let (poll_now, mut requests) = mpsc::unbounded_channel::<()>();
+    let task = tokio::spawn(async move {
+        loop {
+            let data = match backend.mesh().await {
+                Ok(mesh) => Data::Mesh {
+                    mesh: Arc::new(mesh),
+                    updated: format!(
+                        "{} (polled every {}s)",
+                        jiff::Timestamp::now().strftime("%H:%M:%S"),
+                        every.as_secs()
+                    ),
+                },
+                Err(error) => Data::Failed(error.to_string()),
+            };
+            if sender.send(data).is_err() {
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                request = requests.recv() => if request.is_none() { return },
+            }
+        }
+    });
+    (task, poll_now)
 }
 
 const CHECKING: &str = "checking the token… (the report appears here in a moment)";
@@ -196,6 +232,8 @@ async fn run_loop(
         Option<String>,
     );
     let mut report: Option<ReportJob> = None;
+    // A backend is polled: the poller's task, and its "poll now" signal.
+    let mut poller: Option<(tokio::task::JoinHandle<()>, mpsc::UnboundedSender<()>)> = None;
     match feed {
         Feed::Static { mesh, label } => {
             app = App::new(
@@ -235,6 +273,29 @@ async fn run_loop(
             live = Some(spawn_pipeline(
                 fetcher,
                 scope,
+                options.refresh,
+                sender.clone(),
+            ));
+        }
+        Feed::Backend { backend } => {
+            let label = format!(
+                "backend {} (reduced: no triggers)",
+                crate::source::backend::endpoint_url(&backend.base_url)
+            );
+            app = App::new(
+                Arc::new(Mesh::default()),
+                SourceInfo {
+                    label,
+                    loading: true,
+                    ..Default::default()
+                },
+            );
+            app.set_report(
+                None,
+                Some("the token report needs the API server: run kn-mesh auth --server …".into()),
+            );
+            poller = Some(spawn_backend_poller(
+                backend,
                 options.refresh,
                 sender.clone(),
             ));
@@ -314,6 +375,10 @@ async fn run_loop(
                                     live.refresh();
                                     app.source.loading = true;
                                 }
+                                if let Some((_, poll_now)) = &poller {
+                                    let _ = poll_now.send(());
+                                    app.source.loading = true;
+                                }
                                 if let Some((task, fetcher, scope, token)) = report.take() {
                                     task.abort();
                                     app.set_report(None, Some(CHECKING.into()));
@@ -370,6 +435,9 @@ async fn run_loop(
         }
     }
     drop(live);
+    if let Some((task, _)) = poller {
+        task.abort();
+    }
     Ok(())
 }
 

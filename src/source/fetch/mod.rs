@@ -37,7 +37,7 @@ pub const REJECTED_HINT: &str =
 
 /// An error with its causes, "outer: inner: innermost", since kube-rs's own messages alone
 /// ("client error (Connect)") do not say what went wrong.
-fn with_causes(error: &dyn std::error::Error) -> String {
+pub fn with_causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
