@@ -43,6 +43,15 @@ pub struct Cli {
     #[arg(long, value_name = "URL", conflicts_with_all = ["filenames", "demo"])]
     pub backend: Option<String>,
 
+    /// Read the backend's URL, token and refresh from Backstage's app-config (repeatable: later
+    /// files override earlier ones, as Backstage merges them).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["filenames", "demo", "backend"])]
+    pub backstage_config: Vec<PathBuf>,
+
+    /// With several Knative event mesh providers in the app-config, the one to use.
+    #[arg(long, value_name = "ID")]
+    pub provider: Option<String>,
+
     /// How long to wait for a backend's answer, e.g. 30s.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     pub timeout: Duration,

@@ -38,6 +38,12 @@ pub fn code_for(report: &color_eyre::Report) -> u8 {
                 _ => BAD_INPUT,
             };
         }
+        if cause
+            .downcast_ref::<crate::source::backstage::AppConfigError>()
+            .is_some()
+        {
+            return BAD_INPUT;
+        }
         if cause.downcast_ref::<ManifestError>().is_some() {
             return BAD_INPUT;
         }

@@ -182,12 +182,35 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
                     30
                 })),
         };
-        if let Some(url) = &cli.backend {
-            let token = connect::explicit_token(&cli.connect.options())?;
+        // The backend, from --backend or from Backstage's app-config.
+        let backend_source = match (&cli.backend, cli.backstage_config.is_empty()) {
+            (Some(url), _) => Some((
+                url.clone(),
+                connect::explicit_token(&cli.connect.options())?,
+                None,
+            )),
+            (None, false) => {
+                let env = |name: &str| std::env::var(name).ok();
+                let provider = source::backstage::provider(
+                    &cli.backstage_config,
+                    cli.provider.as_deref(),
+                    &env,
+                )?;
+                let token = connect::explicit_token(&cli.connect.options())?.or(provider.token);
+                Some((provider.base_url, token, provider.frequency))
+            }
+            (None, true) => None,
+        };
+        if let Some((url, token, frequency)) = backend_source {
             let backend =
-                source::backend::Backend::new(url, token, &cli.connect.options(), cli.timeout)?;
+                source::backend::Backend::new(&url, token, &cli.connect.options(), cli.timeout)?;
             if interactive {
-                tui::run(tui::Feed::Backend { backend }, options).await?;
+                let refresh = cli.refresh.or(frequency).unwrap_or(Duration::from_secs(60));
+                tui::run(
+                    tui::Feed::Backend { backend },
+                    tui::Options { refresh, ..options },
+                )
+                .await?;
                 return Ok(exit::OK);
             }
             return print(cli, backend.mesh().await?);
