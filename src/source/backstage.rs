@@ -345,7 +345,7 @@ catalog:
             "broken.yaml",
             "catalog:\n  providers:\n    knativeEventMesh:\n      dev: {baseUrl: http://dev\n",
         );
-        let message = provider(&[broken.clone()], None, &env)
+        let message = provider(std::slice::from_ref(&broken), None, &env)
             .unwrap_err()
             .to_string();
         assert!(
