@@ -288,7 +288,7 @@ async fn backstage_app_config_drives_the_backend_source() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("app-config.yaml");
     let local = dir.path().join("app-config.local.yaml");
-    std::fs::write(&config, format!("catalog:\n  providers:\n    knativeEventMesh:\n      dev:\n        token: '${{KNATIVE_EVENT_MESH_TOKEN}}'\n        baseUrl: \"http://eventmesh-backend.knative-eventing.svc:8080\"\n        schedule:\n          frequency: {{ minutes: 1 }}\n          timeout: {{ minutes: 1 }}\n")).unwrap();
+    std::fs::write(&config, "catalog:\n  providers:\n    knativeEventMesh:\n      dev:\n        token: '${KNATIVE_EVENT_MESH_TOKEN}'\n        baseUrl: \"http://eventmesh-backend.knative-eventing.svc:8080\"\n        schedule:\n          frequency: { minutes: 1 }\n          timeout: { minutes: 1 }\n").unwrap();
     std::fs::write(
         &local,
         format!(
