@@ -189,6 +189,23 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
                 connect::explicit_token(&cli.connect.options())?,
                 None,
             )),
+            (None, false)
+                if interactive
+                    && cli.provider.is_none()
+                    && source::backstage::provider_ids(&cli.backstage_config)?.len() > 1 =>
+            {
+                // Several providers and none chosen: the TUI asks.
+                let choice = tui::ProviderChoice {
+                    paths: cli.backstage_config.clone(),
+                    ids: source::backstage::provider_ids(&cli.backstage_config)?,
+                    tls: cli.connect.options(),
+                    token: connect::explicit_token(&cli.connect.options())?,
+                    timeout: cli.timeout,
+                    refresh: cli.refresh,
+                };
+                tui::run(tui::Feed::PickProvider { choice }, options).await?;
+                return Ok(exit::OK);
+            }
             (None, false) => {
                 let env = |name: &str| std::env::var(name).ok();
                 let provider = source::backstage::provider(

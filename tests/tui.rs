@@ -429,3 +429,23 @@ async fn the_permissions_view_shows_the_token_report_and_denied_nodes_link_to_it
         "list brokers.eventing.knative.dev at the cluster scope"
     );
 }
+
+#[test]
+fn with_several_app_config_providers_the_user_picks_one() {
+    let mut app = app(Mesh::default());
+    app.popup = Some(kn_mesh::tui::state::Popup::Providers {
+        ids: vec!["dev".into(), "prod".into()],
+        cursor: 0,
+    });
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(
+        screen.contains("Knative event mesh providers")
+            && screen.contains(" dev")
+            && screen.contains(" prod"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.chosen_provider.as_deref(), Some("prod"));
+    assert!(app.popup.is_none());
+}

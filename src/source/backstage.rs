@@ -131,12 +131,18 @@ fn duration(value: &Value) -> Option<Duration> {
     }
 }
 
-/// Reads and merges the files, and picks the provider.
-pub fn provider(
-    paths: &[PathBuf],
-    wanted: Option<&str>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Provider, AppConfigError> {
+/// The ids of the Knative event mesh providers the files define, in order.
+pub fn provider_ids(paths: &[PathBuf]) -> Result<Vec<String>, AppConfigError> {
+    let merged = read_merged(paths)?;
+    Ok(merged
+        .pointer("/catalog/providers/knativeEventMesh")
+        .and_then(Value::as_object)
+        .map(|providers| providers.keys().cloned().collect())
+        .unwrap_or_default())
+}
+
+/// The files, merged as Backstage merges them.
+fn read_merged(paths: &[PathBuf]) -> Result<Value, AppConfigError> {
     let mut merged = Value::Object(Default::default());
     for path in paths {
         let name = path.display().to_string();
@@ -161,6 +167,16 @@ pub fn provider(
             merge(&mut merged, value);
         }
     }
+    Ok(merged)
+}
+
+/// Reads and merges the files, and picks the provider.
+pub fn provider(
+    paths: &[PathBuf],
+    wanted: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Provider, AppConfigError> {
+    let merged = read_merged(paths)?;
     let providers = merged
         .pointer("/catalog/providers/knativeEventMesh")
         .and_then(Value::as_object)

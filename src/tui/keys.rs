@@ -211,6 +211,24 @@ fn filter_key(app: &mut App, key: KeyEvent) {
 fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> Option<Popup> {
     match popup {
         Popup::Help => None,
+        Popup::Providers { ids, mut cursor } => {
+            match key.code {
+                KeyCode::Down | KeyCode::Char('j') => {
+                    cursor = (cursor + 1).min(ids.len().saturating_sub(1))
+                }
+                KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
+                KeyCode::Enter => {
+                    app.chosen_provider = ids.get(cursor).cloned();
+                    return None;
+                }
+                KeyCode::Char('q') | KeyCode::Esc => {
+                    app.quit = true;
+                    return None;
+                }
+                _ => {}
+            }
+            Some(Popup::Providers { ids, cursor })
+        }
         Popup::Yaml {
             title,
             text,

@@ -47,8 +47,47 @@ pub enum Feed {
     Backend {
         backend: crate::source::backend::Backend,
     },
+    /// Backstage app-configs with several providers: the user picks one first.
+    PickProvider { choice: ProviderChoice },
     /// The embedded simulated cluster, as one of its identities.
     Demo { sim: RunningSim, identity: usize },
+}
+
+/// What it takes to connect to whichever app-config provider the user picks.
+pub struct ProviderChoice {
+    pub paths: Vec<std::path::PathBuf>,
+    pub ids: Vec<String>,
+    pub tls: crate::source::connect::ConnectOptions,
+    /// A token given on the command line, which wins over the app-config's.
+    pub token: Option<String>,
+    pub timeout: Duration,
+    /// --refresh, which wins over the provider's schedule.
+    pub refresh: Option<Duration>,
+}
+
+/// Connects to the picked provider.
+fn pick_provider(
+    choice: &ProviderChoice,
+    id: &str,
+) -> Result<(crate::source::backend::Backend, Duration), String> {
+    let env = |name: &str| std::env::var(name).ok();
+    let provider = crate::source::backstage::provider(&choice.paths, Some(id), &env)
+        .map_err(|e| e.to_string())?;
+    let token = choice.token.clone().or(provider.token);
+    let backend = crate::source::backend::Backend::new(
+        &provider.base_url,
+        token,
+        &choice.tls,
+        choice.timeout,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((
+        backend,
+        choice
+            .refresh
+            .or(provider.frequency)
+            .unwrap_or(Duration::from_secs(60)),
+    ))
 }
 
 /// What the data tasks tell the UI.
@@ -234,6 +273,7 @@ async fn run_loop(
     let mut report: Option<ReportJob> = None;
     // A backend is polled: the poller's task, and its "poll now" signal.
     let mut poller: Option<(tokio::task::JoinHandle<()>, mpsc::UnboundedSender<()>)> = None;
+    let mut providers: Option<ProviderChoice> = None;
     match feed {
         Feed::Static { mesh, label } => {
             app = App::new(
@@ -299,6 +339,18 @@ async fn run_loop(
                 options.refresh,
                 sender.clone(),
             ));
+        }
+        Feed::PickProvider { choice } => {
+            let source = SourceInfo {
+                label: "Backstage app-config: pick a provider".into(),
+                ..Default::default()
+            };
+            app = App::new(Arc::new(Mesh::default()), source);
+            app.popup = Some(state::Popup::Providers {
+                ids: choice.ids.clone(),
+                cursor: 0,
+            });
+            providers = Some(choice);
         }
         Feed::Demo { sim, identity } => {
             let name = DEMO_IDENTITIES[identity];
@@ -409,6 +461,24 @@ async fn run_loop(
                     Event::Mouse(mouse) => handle_mouse(&mut app, mouse, terminal.size()?),
                     _ => {}
                 }
+            }
+            _ = std::future::ready(()), if app.chosen_provider.is_some() => {
+                let id = app.chosen_provider.take().unwrap_or_default();
+                if let Some(choice) = &providers {
+                    match pick_provider(choice, &id) {
+                        Ok((backend, every)) => {
+                            app.source.label = format!("backend {} (provider {id}; reduced: no triggers)", crate::source::backend::endpoint_url(&backend.base_url));
+                            app.source.loading = true;
+                            app.set_report(None, Some("the token report needs the API server: run kn-mesh auth --server …".into()));
+                            if let Some((task, _)) = poller.take() {
+                                task.abort();
+                            }
+                            poller = Some(spawn_backend_poller(backend, every, sender.clone()));
+                        }
+                        Err(message) => app.source.problem = Some(message),
+                    }
+                }
+                dirty = true;
             }
             Some(update) = data.recv() => {
                 dirty = true;

@@ -43,6 +43,11 @@ pub enum Popup {
         cursor: usize,
         chosen: BTreeSet<String>,
     },
+    /// Several Knative event mesh providers in the app-config: which one to show.
+    Providers {
+        ids: Vec<String>,
+        cursor: usize,
+    },
 }
 
 /// Where the data comes from and how fresh it is, for the header and status bar.
@@ -81,6 +86,8 @@ pub struct App {
     pub report: Option<Arc<AccessReport>>,
     /// Why there is no report yet ("checking the token…", or what went wrong).
     pub report_status: Option<String>,
+    /// The app-config provider the user picked, for the event loop to connect to.
+    pub chosen_provider: Option<String>,
 }
 
 impl App {
@@ -106,6 +113,7 @@ impl App {
             tick: 0,
             report: None,
             report_status: None,
+            chosen_provider: None,
         };
         app.reflow_all();
         app

@@ -460,6 +460,27 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
                 rect,
             );
         }
+        Popup::Providers { ids, cursor } => {
+            let lines: Vec<Line> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    let line = Line::from(format!(" {id}"));
+                    if i == *cursor {
+                        line.patch_style(theme.selected())
+                    } else {
+                        line
+                    }
+                })
+                .collect();
+            let rect = centered(area, 56, lines.len() as u16 + 2);
+            frame.render_widget(Clear, rect);
+            let title = " Knative event mesh providers: Enter picks, q quits ";
+            frame.render_widget(
+                Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+                rect,
+            );
+        }
         Popup::Namespaces { cursor, chosen } => {
             let namespaces = &app.mesh.namespaces;
             let lines: Vec<Line> = namespaces
