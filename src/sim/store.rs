@@ -49,6 +49,18 @@ pub fn now_rfc3339() -> String {
         .to_string()
 }
 
+/// An object's metadata as a map to edit, made if absent.
+fn metadata_of(object: &mut Value) -> Result<&mut Map<String, Value>, ApiError> {
+    object
+        .as_object_mut()
+        .and_then(|o| {
+            o.entry("metadata")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+        })
+        .ok_or_else(|| status::bad_request("metadata must be an object"))
+}
+
 fn meta<'a>(object: &'a Value, field: &str) -> &'a str {
     object
         .pointer(&format!("/metadata/{field}"))
@@ -194,14 +206,7 @@ impl Store {
         if !object.is_object() {
             return Err(status::bad_request("the body must be a JSON object"));
         }
-        let metadata = object
-            .as_object_mut()
-            .and_then(|o| {
-                o.entry("metadata")
-                    .or_insert_with(|| json!({}))
-                    .as_object_mut()
-            })
-            .ok_or_else(|| status::bad_request("metadata must be an object"))?;
+        let metadata = metadata_of(&mut object)?;
         if metadata
             .get("name")
             .and_then(Value::as_str)
@@ -329,14 +334,7 @@ impl Store {
             return Err(status::conflict(group, plural, name));
         }
         self.resource_version += 1;
-        let metadata = object
-            .as_object_mut()
-            .and_then(|o| {
-                o.entry("metadata")
-                    .or_insert_with(|| json!({}))
-                    .as_object_mut()
-            })
-            .ok_or_else(|| status::bad_request("metadata must be an object"))?;
+        let metadata = metadata_of(&mut object)?;
         for field in ["uid", "creationTimestamp", "namespace", "name"] {
             if let Some(value) = current.pointer(&format!("/metadata/{field}")) {
                 metadata.insert(field.into(), value.clone());

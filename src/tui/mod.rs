@@ -145,6 +145,43 @@ fn spawn_backend_poller(
     (task, poll_now)
 }
 
+/// The running report task, and what it needs to run again.
+type ReportJob = (
+    tokio::task::JoinHandle<()>,
+    Arc<Fetcher>,
+    Scope,
+    Option<String>,
+);
+/// The running live source: its handle, and the task that builds meshes from it.
+type LiveJob = (live::Live, tokio::task::JoinHandle<()>);
+
+/// Follows a live source: the mesh pipeline and the token report, both started now.
+fn follow(
+    app: &mut App,
+    fetcher: Arc<Fetcher>,
+    scope: Scope,
+    token: Option<String>,
+    refresh: Duration,
+    sender: &mpsc::UnboundedSender<Data>,
+) -> (LiveJob, ReportJob) {
+    app.set_report(None, Some(CHECKING.into()));
+    let report = (
+        spawn_report(
+            fetcher.clone(),
+            scope.clone(),
+            token.clone(),
+            sender.clone(),
+        ),
+        fetcher.clone(),
+        scope.clone(),
+        token,
+    );
+    (
+        spawn_pipeline(fetcher, scope, refresh, sender.clone()),
+        report,
+    )
+}
+
 const CHECKING: &str = "checking the token… (the report appears here in a moment)";
 
 /// Follows a live source, building each mesh off the UI task.
@@ -298,24 +335,10 @@ async fn run_loop(
                     ..Default::default()
                 },
             );
-            app.set_report(None, Some(CHECKING.into()));
-            report = Some((
-                spawn_report(
-                    fetcher.clone(),
-                    scope.clone(),
-                    token.clone(),
-                    sender.clone(),
-                ),
-                fetcher.clone(),
-                scope.clone(),
-                token,
-            ));
-            live = Some(spawn_pipeline(
-                fetcher,
-                scope,
-                options.refresh,
-                sender.clone(),
-            ));
+            let (following, job) =
+                follow(&mut app, fetcher, scope, token, options.refresh, &sender);
+            report = Some(job);
+            live = Some(following);
         }
         Feed::Backend { backend } => {
             let label = format!(
@@ -365,24 +388,16 @@ async fn run_loop(
             app.can_switch_identity = true;
             let fetcher = demo_fetcher(&sim, name).await?;
             let token = sim.token(name).map(str::to_string);
-            app.set_report(None, Some(CHECKING.into()));
-            report = Some((
-                spawn_report(
-                    fetcher.clone(),
-                    Scope::default(),
-                    token.clone(),
-                    sender.clone(),
-                ),
-                fetcher.clone(),
-                Scope::default(),
-                token,
-            ));
-            live = Some(spawn_pipeline(
+            let (following, job) = follow(
+                &mut app,
                 fetcher,
                 Scope::default(),
+                token,
                 options.refresh,
-                sender.clone(),
-            ));
+                &sender,
+            );
+            report = Some(job);
+            live = Some(following);
             demo = Some((sim, identity));
         }
     }
@@ -451,9 +466,9 @@ async fn run_loop(
                                     if let Some((task, ..)) = report.take() {
                                         task.abort();
                                     }
-                                    app.set_report(None, Some(CHECKING.into()));
-                                    report = Some((spawn_report(fetcher.clone(), Scope::default(), token.clone(), sender.clone()), fetcher.clone(), Scope::default(), token));
-                                    live = Some(spawn_pipeline(fetcher, Scope::default(), options.refresh, sender.clone()));
+                                    let (following, job) = follow(&mut app, fetcher, Scope::default(), token, options.refresh, &sender);
+            report = Some(job);
+            live = Some(following);
                                 }
                             }
                         }
