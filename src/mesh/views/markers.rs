@@ -1,0 +1,105 @@
+//! Denied, missing and failed data as nodes, placed where the data would have been.
+
+use super::{NodeKind, NodeStatus, Target, TreeNode};
+use crate::mesh::model::Mesh;
+use crate::mesh::snapshot::{Access, AccessMarker};
+
+/// Resources that have no namespace: a list of them is never "in all namespaces".
+const CLUSTER_SCOPED: &[&str] = &[
+    "customresourcedefinitions",
+    "namespaces",
+    "clusterroles",
+    "clusterrolebindings",
+];
+
+/// A node for an access marker, e.g. "🔒 triggers in payments: forbidden (list triggers...)".
+fn access_node(index: usize, marker: &AccessMarker) -> Option<TreeNode> {
+    let request = &marker.request;
+    let scope = match &request.namespace {
+        Some(namespace) => format!("in {namespace}"),
+        None if CLUSTER_SCOPED.contains(&request.resource.as_str()) => {
+            "at the cluster scope".into()
+        }
+        None => "in all namespaces".into(),
+    };
+    let (status, verdict) = match &marker.access {
+        Access::Allowed => return None,
+        Access::Forbidden { .. } => (NodeStatus::Forbidden, "forbidden"),
+        Access::NotFound => (NodeStatus::NotFound, "not found"),
+        Access::Failed { .. } => (NodeStatus::Failed, "failed"),
+        Access::Fallback { .. } => (NodeStatus::Failed, "fallback"),
+    };
+    let text = format!(
+        "{} {scope}: {verdict} ({} {})",
+        request.resource,
+        request.verb,
+        request.qualified_resource()
+    );
+    Some(
+        TreeNode::new(NodeKind::Access, text)
+            .status(status)
+            .target(Target::Access(index)),
+    )
+}
+
+fn resource_in(resource: &str, patterns: &[&str]) -> bool {
+    patterns
+        .iter()
+        .any(|pattern| match pattern.strip_prefix('*') {
+            Some(suffix) => resource.ends_with(suffix),
+            None => resource == *pattern,
+        })
+}
+
+/// Markers for the given resources in the given namespace (None: the cluster scope).
+pub(super) fn markers(mesh: &Mesh, resources: &[&str], namespace: Option<&str>) -> Vec<TreeNode> {
+    mesh.access
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            m.request.name.is_none()
+                && m.request.namespace.as_deref() == namespace
+                && resource_in(&m.request.resource, resources)
+        })
+        .filter_map(|(i, m)| access_node(i, m))
+        .collect()
+}
+
+/// A namespace node. When everything in it was denied, the namespace itself is marked
+/// forbidden, so a screen of denied namespaces reads as a list of locks, not a wall of rows.
+pub(super) fn namespace_node(namespace: &str, children: Vec<TreeNode>) -> TreeNode {
+    let all_denied = children
+        .iter()
+        .all(|c| c.kind == NodeKind::Access && c.status == NodeStatus::Forbidden);
+    let node = TreeNode::new(NodeKind::Namespace, namespace).children(children);
+    if all_denied {
+        node.status(NodeStatus::Forbidden)
+    } else {
+        node
+    }
+}
+
+/// Denials at the cluster scope, under one node when there are several.
+pub(super) fn cluster_markers(markers: Vec<TreeNode>) -> Vec<TreeNode> {
+    if markers.len() < 2 {
+        return markers;
+    }
+    let denied = markers
+        .iter()
+        .filter(|m| m.status == NodeStatus::Forbidden)
+        .count();
+    let status = if denied > 0 {
+        NodeStatus::Forbidden
+    } else {
+        NodeStatus::Failed
+    };
+    let text = match markers.len() - denied {
+        0 => format!("at the cluster scope: {denied} lists denied"),
+        other => format!("at the cluster scope: {denied} lists denied, {other} failed or fallback"),
+    };
+    vec![
+        TreeNode::new(NodeKind::Access, text)
+            .status(status)
+            .children(markers),
+    ]
+}
