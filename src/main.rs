@@ -183,40 +183,41 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
                 })),
         };
         // The backend, from --backend or from Backstage's app-config.
-        let backend_source = match (&cli.backend, cli.backstage_config.is_empty()) {
-            (Some(url), _) => Some((
+        let backend_source = if let Some(url) = &cli.backend {
+            Some((
                 url.clone(),
                 connect::explicit_token(&cli.connect.options())?,
                 None,
-            )),
-            (None, false)
-                if interactive
-                    && cli.provider.is_none()
-                    && source::backstage::provider_ids(&cli.backstage_config)?.len() > 1 =>
+            ))
+        } else if !cli.backstage_config.is_empty() {
+            let explicit = connect::explicit_token(&cli.connect.options())?;
+            let env = |name: &str| std::env::var(name).ok();
+            match source::backstage::provider(&cli.backstage_config, cli.provider.as_deref(), &env)
             {
-                // Several providers and none chosen: the TUI asks.
-                let choice = tui::ProviderChoice {
-                    paths: cli.backstage_config.clone(),
-                    ids: source::backstage::provider_ids(&cli.backstage_config)?,
-                    tls: cli.connect.options(),
-                    token: connect::explicit_token(&cli.connect.options())?,
-                    timeout: cli.timeout,
-                    refresh: cli.refresh,
-                };
-                tui::run(tui::Feed::PickProvider { choice }, options).await?;
-                return Ok(exit::OK);
+                // Several providers and none chosen: on a terminal, the TUI asks.
+                Err(source::backstage::AppConfigError::Ambiguous(ids)) if interactive => {
+                    let choice = tui::ProviderChoice {
+                        paths: cli.backstage_config.clone(),
+                        ids,
+                        tls: cli.connect.options(),
+                        token: explicit,
+                        timeout: cli.timeout,
+                        refresh: cli.refresh,
+                    };
+                    tui::run(tui::Feed::PickProvider { choice }, options).await?;
+                    return Ok(exit::OK);
+                }
+                result => {
+                    let provider = result?;
+                    Some((
+                        provider.base_url,
+                        explicit.or(provider.token),
+                        provider.frequency,
+                    ))
+                }
             }
-            (None, false) => {
-                let env = |name: &str| std::env::var(name).ok();
-                let provider = source::backstage::provider(
-                    &cli.backstage_config,
-                    cli.provider.as_deref(),
-                    &env,
-                )?;
-                let token = connect::explicit_token(&cli.connect.options())?.or(provider.token);
-                Some((provider.base_url, token, provider.frequency))
-            }
-            (None, true) => None,
+        } else {
+            None
         };
         if let Some((url, token, frequency)) = backend_source {
             let backend =
@@ -283,11 +284,10 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
             tui::run(feed, options).await?;
             return Ok(exit::OK);
         }
-        let token = connect::explicit_token(&cli.connect.options())?;
         let snapshot = fetcher
             .fetch(&scope)
             .await
-            .map_err(|e| access::explain_rejection(e, token.as_deref()))?;
+            .map_err(|e| access::explain_rejection(e, bearer.as_deref()))?;
         print(cli, mesh::build(snapshot))
     })
 }

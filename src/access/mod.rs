@@ -13,6 +13,7 @@ pub mod token;
 use kinds::{Kinds, kinds};
 use reviews::{Question, Reviews};
 
+use crate::mesh::snapshot::Snapshot;
 use crate::source::fetch::{FetchError, Fetcher, Scope};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -125,7 +126,17 @@ pub async fn check(
     scope: &Scope,
     token: Option<&str>,
 ) -> Result<AccessReport, FetchError> {
-    check_token(fetcher, scope, token)
+    check_with(fetcher, scope, token, None).await
+}
+
+/// The same, with the mesh already fetched (the TUI has one in hand): only the reviews are asked.
+pub async fn check_with(
+    fetcher: &Fetcher,
+    scope: &Scope,
+    token: Option<&str>,
+    snapshot: Option<Snapshot>,
+) -> Result<AccessReport, FetchError> {
+    check_token(fetcher, scope, token, snapshot)
         .await
         .map_err(|error| explain_rejection(error, token))
 }
@@ -165,6 +176,7 @@ async fn check_token(
     fetcher: &Fetcher,
     scope: &Scope,
     token: Option<&str>,
+    snapshot: Option<Snapshot>,
 ) -> Result<AccessReport, FetchError> {
     let server = fetcher.endpoint().server.clone();
     let reviews = Reviews {
@@ -224,7 +236,10 @@ async fn check_token(
     }
 
     // What the mesh is made of, as far as this token can see.
-    let snapshot = fetcher.fetch(scope).await?;
+    let snapshot = match snapshot {
+        Some(snapshot) => snapshot,
+        None => fetcher.fetch(scope).await?,
+    };
     let kinds = kinds(&snapshot);
     let namespaces: Vec<String> = match &scope.namespaces {
         Some(namespaces) => namespaces.clone(),

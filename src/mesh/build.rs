@@ -149,6 +149,15 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         })
         .collect();
 
+    // Only a source's own namespace can produce into an event type.
+    let mut sources_by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (s, source) in sources.iter().enumerate() {
+        sources_by_namespace
+            .entry(source.namespace())
+            .or_default()
+            .push(s);
+    }
+
     // Event types and their producers.
     let mut et_nodes: Vec<EventTypeNode> = Vec::with_capacity(event_types.len());
     // Event types flowing into each broker, whichever way they get there.
@@ -222,9 +231,9 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         }
         // Sources in the same namespace that declare or report this type. (The backend's
         // `providedEventTypes` also crosses namespaces; that is kept separately below.)
-        for (s, source) in sources.iter().enumerate() {
-            if source.namespace() != namespace
-                || !types_by_source[s].contains(et.cloud_event_type())
+        for &s in sources_by_namespace.get(namespace).into_iter().flatten() {
+            let source = &sources[s];
+            if !types_by_source[s].contains(et.cloud_event_type())
                 || producers
                     .iter()
                     .any(|p| p.kind == source.kind && p.key.name == source.name())

@@ -224,11 +224,11 @@ impl Mesh {
     }
 
     pub fn subscription(&self, key: &ObjectKey) -> Option<&SubscriptionNode> {
-        self.subscriptions
-            .iter()
-            .find(|n| n.object.metadata.namespace == key.namespace && n.object.name() == key.name)
+        find(&self.subscriptions, key, |n| &n.object.metadata)
     }
 
+    /// Channels are ordered as the backend lists them (by CRD), not by key, so this one scans;
+    /// it is asked once per internal channel or selected node, never per consumer.
     pub fn channel(&self, key: &ObjectKey) -> Option<&ChannelNode> {
         self.channels
             .iter()
@@ -241,7 +241,7 @@ impl Mesh {
     }
 }
 
-/// Brokers, triggers and event types are kept sorted by namespace, then name, so a key finds
+/// Brokers, triggers, event types and subscriptions are kept sorted by namespace, then name, so a key finds
 /// its node by binary search.
 fn find<'a, T>(
     nodes: &'a [T],

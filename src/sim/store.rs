@@ -432,12 +432,20 @@ impl Store {
             }
             None => (self.resource_version, None),
         };
+        // Seek straight to where the page starts: after the continue key, or at the namespace.
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        let start = match (after, namespace) {
+            (Some(after), Some(wanted)) if after.0.as_str() >= wanted => Excluded(after),
+            (_, Some(wanted)) => Included((wanted.to_string(), String::new())),
+            (Some(after), None) => Excluded(after),
+            (None, None) => Unbounded,
+        };
         let mut matching = self
             .table(group, plural)
+            .map(|t| t.range((start, Unbounded)))
             .into_iter()
-            .flat_map(|t| t.iter())
-            .filter(|((ns, _), _)| namespace.is_none_or(|wanted| wanted == ns))
-            .filter(|(key, _)| after.as_ref().is_none_or(|after| *key > after))
+            .flatten()
+            .take_while(|((ns, _), _)| namespace.is_none_or(|wanted| wanted == ns))
             .filter(|(_, object)| selectors.matches(object));
         let mut items = Vec::new();
         let mut last_key = None;

@@ -20,8 +20,8 @@ pub enum AppConfigError {
         "no Knative event mesh provider in {files}: expected catalog.providers.knativeEventMesh.<id> with baseUrl and token"
     )]
     NoProvider { files: String },
-    #[error("several Knative event mesh providers ({0}): choose one with --provider")]
-    Ambiguous(String),
+    #[error("several Knative event mesh providers ({}): choose one with --provider", .0.join(", "))]
+    Ambiguous(Vec<String>),
     #[error("no provider {wanted:?}: the config has {available}")]
     UnknownProvider { wanted: String, available: String },
     #[error(
@@ -131,16 +131,6 @@ fn duration(value: &Value) -> Option<Duration> {
     }
 }
 
-/// The ids of the Knative event mesh providers the files define, in order.
-pub fn provider_ids(paths: &[PathBuf]) -> Result<Vec<String>, AppConfigError> {
-    let merged = read_merged(paths)?;
-    Ok(merged
-        .pointer("/catalog/providers/knativeEventMesh")
-        .and_then(Value::as_object)
-        .map(|providers| providers.keys().cloned().collect())
-        .unwrap_or_default())
-}
-
 /// The files, merged as Backstage merges them.
 fn read_merged(paths: &[PathBuf]) -> Result<Value, AppConfigError> {
     let mut merged = Value::Object(Default::default());
@@ -205,10 +195,7 @@ pub fn provider(
         None if ids.len() == 1 => ids[0].clone(),
         None => {
             return Err(AppConfigError::Ambiguous(
-                ids.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                ids.iter().map(|s| s.to_string()).collect(),
             ));
         }
     };

@@ -102,10 +102,21 @@ fn spawn_report(
     fetcher: Arc<Fetcher>,
     scope: Scope,
     token: Option<String>,
+    mut events: LiveEvents,
     sender: mpsc::UnboundedSender<Data>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let result = crate::access::check(&fetcher, &scope, token.as_deref())
+        // The live source's latest snapshot, so the mesh is not fetched a second time.
+        let snapshot = loop {
+            let latest = events.borrow_and_update().clone();
+            if let Some(live::Event::Updated(update)) = latest {
+                break Some((*update.snapshot).clone());
+            }
+            if events.changed().await.is_err() {
+                break None;
+            }
+        };
+        let result = crate::access::check_with(&fetcher, &scope, token.as_deref(), snapshot)
             .await
             .map(Arc::new)
             .map_err(|e| e.to_string());
@@ -151,7 +162,10 @@ type ReportJob = (
     Arc<Fetcher>,
     Scope,
     Option<String>,
+    LiveEvents,
 );
+/// What the live source has fetched, for the report to reuse instead of fetching again.
+type LiveEvents = tokio::sync::watch::Receiver<Option<live::Event>>;
 /// The running live source: its handle, and the task that builds meshes from it.
 type LiveJob = (live::Live, tokio::task::JoinHandle<()>);
 
@@ -165,22 +179,20 @@ fn follow(
     sender: &mpsc::UnboundedSender<Data>,
 ) -> (LiveJob, ReportJob) {
     app.set_report(None, Some(CHECKING.into()));
-    let report = (
-        spawn_report(
-            fetcher.clone(),
-            scope.clone(),
-            token.clone(),
-            sender.clone(),
-        ),
+    let following = spawn_pipeline(fetcher.clone(), scope.clone(), refresh, sender.clone());
+    let events = following.0.events.clone();
+    let task = spawn_report(
         fetcher.clone(),
         scope.clone(),
-        token,
+        token.clone(),
+        events.clone(),
+        sender.clone(),
     );
-    (
-        spawn_pipeline(fetcher, scope, refresh, sender.clone()),
-        report,
-    )
+    (following, (task, fetcher, scope, token, events))
 }
+
+/// A backend gives no token to inspect against the API server.
+const NO_REPORT: &str = "the token report needs the API server: run kn-mesh auth --server …";
 
 const CHECKING: &str = "checking the token… (the report appears here in a moment)";
 
@@ -300,13 +312,6 @@ async fn run_loop(
     // The running live source; replaced when the demo switches identity.
     let mut live: Option<(live::Live, tokio::task::JoinHandle<()>)> = None;
     let mut demo: Option<(RunningSim, usize)> = None;
-    // The running report task, and what it needs to run again.
-    type ReportJob = (
-        tokio::task::JoinHandle<()>,
-        Arc<Fetcher>,
-        Scope,
-        Option<String>,
-    );
     let mut report: Option<ReportJob> = None;
     // A backend is polled: the poller's task, and its "poll now" signal.
     let mut poller: Option<(tokio::task::JoinHandle<()>, mpsc::UnboundedSender<()>)> = None;
@@ -327,14 +332,7 @@ async fn run_loop(
             label,
             token,
         } => {
-            app = App::new(
-                Arc::new(Mesh::default()),
-                SourceInfo {
-                    label,
-                    loading: true,
-                    ..Default::default()
-                },
-            );
+            app = App::new(Arc::new(Mesh::default()), SourceInfo::loading(label));
             let (following, job) =
                 follow(&mut app, fetcher, scope, token, options.refresh, &sender);
             report = Some(job);
@@ -345,18 +343,8 @@ async fn run_loop(
                 "backend {} (reduced: no triggers)",
                 crate::source::backend::endpoint_url(&backend.base_url)
             );
-            app = App::new(
-                Arc::new(Mesh::default()),
-                SourceInfo {
-                    label,
-                    loading: true,
-                    ..Default::default()
-                },
-            );
-            app.set_report(
-                None,
-                Some("the token report needs the API server: run kn-mesh auth --server …".into()),
-            );
+            app = App::new(Arc::new(Mesh::default()), SourceInfo::loading(label));
+            app.set_report(None, Some(NO_REPORT.into()));
             poller = Some(spawn_backend_poller(
                 backend,
                 options.refresh,
@@ -446,10 +434,11 @@ async fn run_loop(
                                     let _ = poll_now.send(());
                                     app.source.loading = true;
                                 }
-                                if let Some((task, fetcher, scope, token)) = report.take() {
+                                if let Some((task, fetcher, scope, token, events)) = report.take() {
                                     task.abort();
                                     app.set_report(None, Some(CHECKING.into()));
-                                    report = Some((spawn_report(fetcher.clone(), scope.clone(), token.clone(), sender.clone()), fetcher, scope, token));
+                                    let task = spawn_report(fetcher.clone(), scope.clone(), token.clone(), events.clone(), sender.clone());
+                                    report = Some((task, fetcher, scope, token, events));
                                 }
                             }
                             keys::Effect::SwitchIdentity => {
@@ -484,7 +473,7 @@ async fn run_loop(
                         Ok((backend, every)) => {
                             app.source.label = format!("backend {} (provider {id}; reduced: no triggers)", crate::source::backend::endpoint_url(&backend.base_url));
                             app.source.loading = true;
-                            app.set_report(None, Some("the token report needs the API server: run kn-mesh auth --server …".into()));
+                            app.set_report(None, Some(NO_REPORT.into()));
                             if let Some((task, _)) = poller.take() {
                                 task.abort();
                             }

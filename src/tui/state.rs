@@ -63,6 +63,17 @@ pub struct SourceInfo {
     pub loading: bool,
 }
 
+impl SourceInfo {
+    /// A source whose first data is on its way.
+    pub fn loading(label: String) -> Self {
+        Self {
+            label,
+            loading: true,
+            ..Self::default()
+        }
+    }
+}
+
 pub struct App {
     pub tab: usize,
     pub trees: Vec<TreeState>,
