@@ -28,7 +28,7 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 fn snapshot() -> mesh::Snapshot {
-    catalog::snapshot_from_objects(synthetic::objects(Size::LARGE)).unwrap()
+    catalog::snapshot_from_objects(synthetic::objects(Size::LARGE))
 }
 
 fn report_memory() {

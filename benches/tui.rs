@@ -20,7 +20,7 @@ fn big_app() -> App {
         triggers: 20_000,
         event_types: 2_000,
     };
-    let mesh = mesh::build(catalog::snapshot_from_objects(synthetic::objects(size)).unwrap());
+    let mesh = mesh::build(catalog::snapshot_from_objects(synthetic::objects(size)));
     let nodes: usize = views::tree(&mesh, views::View::Brokers)
         .iter()
         .map(|n| n.count())

@@ -12,8 +12,9 @@ use std::time::Duration;
     name = "kn-mesh",
     version,
     about = "See a Knative Eventing mesh as trees, and what a token may and may not read",
-    after_help = "Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 over-privileged token (auth), \
-                  4 server unreachable or erroring, 5 token rejected (401)."
+    after_help = "Exit codes: 0 ok (denied data is shown in place), 1 failure, 2 bad input or usage, \
+                  3 over-privileged token (auth), 4 incomplete: the server was unreachable, data failed \
+                  or did not decode, or (-o eventmesh) was denied, 5 token rejected (401)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -28,6 +29,11 @@ pub struct Cli {
     /// a terminal.
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<Format>,
+
+    /// With `-o eventmesh`: print the mesh even when some lists were forbidden or failed, with
+    /// `denied` and `failed` lists (the backend's answer would be a 500).
+    #[arg(long)]
+    pub partial: bool,
 
     /// With `-o tree`: the views to print, comma-separated (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]

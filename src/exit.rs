@@ -10,8 +10,12 @@ pub const FAILURE: u8 = 1;
 pub const BAD_INPUT: u8 = 2;
 /// `kn-mesh auth`: the token is over-privileged.
 pub const OVER_PRIVILEGED: u8 = 3;
-/// The server or backend could not be reached, or answered with an error or a body we cannot read.
+/// Incomplete: the server or backend could not be reached, answered with an error or a body we
+/// cannot read, some data failed or did not decode, or (`-o eventmesh`, `auth`) the answer
+/// could not be given whole.
 pub const UNREACHABLE: u8 = 4;
+/// The same code, named for what the faces mean by it.
+pub const INCOMPLETE: u8 = UNREACHABLE;
 /// The server or backend rejected the token (401).
 pub const TOKEN_REJECTED: u8 = 5;
 
@@ -43,6 +47,12 @@ pub fn code_for(report: &color_eyre::Report) -> u8 {
             .is_some()
         {
             return BAD_INPUT;
+        }
+        if cause
+            .downcast_ref::<crate::mesh::snapshot::Incomplete>()
+            .is_some()
+        {
+            return INCOMPLETE;
         }
         if cause.downcast_ref::<ManifestError>().is_some() {
             return BAD_INPUT;

@@ -143,10 +143,15 @@ fn bearer_token(config: &kube::Config) -> Option<String> {
 
 /// `kn-mesh rbac`: least-privilege manifests for the kinds in use.
 fn rbac(cli: &Cli, args: &RbacArgs) -> color_eyre::Result<u8> {
+    // Least privilege from part of the manifests would be wrong: any problem fails.
     let snapshot = if args.filenames.is_empty() {
         mesh::Snapshot::default()
     } else {
-        source::manifests::read_snapshot(&args.filenames)?
+        let read = source::manifests::read_snapshot(&args.filenames, None)?;
+        if !read.problems.is_empty() {
+            return Err(source::manifests::ManifestError::Several(read.problems).into());
+        }
+        read.snapshot
     };
     let options = access::least_privilege::Options {
         purpose: args.purpose,
@@ -251,20 +256,16 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
             return print(cli, mesh::build(snapshot));
         }
         if !cli.filenames.is_empty() {
-            let mesh = mesh::build(source::manifests::read_snapshot(&cli.filenames)?);
+            let namespace = cli.connect.namespaces.first().cloned();
             if interactive {
-                let label = format!(
-                    "files: {}",
-                    cli.filenames
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                tui::run(tui::Feed::Static { mesh, label }, options).await?;
+                let feed = tui::Feed::Files {
+                    paths: cli.filenames.clone(),
+                    namespace,
+                };
+                tui::run(feed, options).await?;
                 return Ok(exit::OK);
             }
-            return print(cli, mesh);
+            return print_files(cli, namespace.as_deref());
         }
         let (config, endpoint) = connect::config(&cli.connect.options()).await?;
         let scope = fetch::Scope {
@@ -292,6 +293,29 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
     })
 }
 
+/// Prints the mesh read from files. Each bad file or object is reported with its file and line,
+/// the rest is printed, and the exit code is 2.
+fn print_files(cli: &Cli, namespace: Option<&str>) -> color_eyre::Result<u8> {
+    let read = source::manifests::read_snapshot(&cli.filenames, namespace)?;
+    for warning in &read.warnings {
+        eprintln!("kn-mesh: warning: {}", output::escape(warning));
+    }
+    for problem in &read.problems {
+        eprintln!("kn-mesh: {}", output::escape_lines(&problem.to_string()));
+    }
+    let printed = print(cli, mesh::build(read.snapshot));
+    if read.problems.is_empty() {
+        return printed;
+    }
+    // The problems are the user's to fix, and were reported above; what else went wrong too.
+    if let Err(report) = printed {
+        eprintln!("kn-mesh: {}", output::escape_lines(&report.to_string()));
+    }
+    Ok(exit::BAD_INPUT)
+}
+
+/// Prints the mesh with its markers. Denied data is data (exit 0); anything that failed or did
+/// not decode makes the exit code 4. `-o eventmesh` fails closed, as the backend does.
 fn print(cli: &Cli, mesh: mesh::Mesh) -> color_eyre::Result<u8> {
     let format = cli.output.unwrap_or(Format::Tree);
     let views = if cli.view.is_empty() {
@@ -299,8 +323,24 @@ fn print(cli: &Cli, mesh: mesh::Mesh) -> color_eyre::Result<u8> {
     } else {
         cli.view.clone()
     };
-    write_stdout(&output::render(&mesh, format, &views)?)?;
-    Ok(exit::OK)
+    let completeness = mesh.completeness();
+    if format == Format::Eventmesh {
+        let body = mesh::eventmesh::answer(&mesh, cli.partial)?;
+        write_stdout(&format!("{}\n", serde_json::to_string_pretty(&body)?))?;
+    } else {
+        write_stdout(&output::render(&mesh, format, &views)?)?;
+    }
+    if completeness.failed.is_empty() {
+        return Ok(exit::OK);
+    }
+    eprintln!(
+        "kn-mesh: incomplete: {} request(s) failed or object(s) could not be decoded; they are marked in place",
+        completeness.failed.len()
+    );
+    for cause in &completeness.failed {
+        eprintln!("  {}", output::escape(cause));
+    }
+    Ok(exit::INCOMPLETE)
 }
 
 async fn sim_serve(args: SimServeArgs) -> color_eyre::Result<u8> {

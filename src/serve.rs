@@ -3,14 +3,17 @@
 //! credentials are stripped, as the Go backend does), builds the mesh with the direct path and
 //! answers the eventmesh JSON.
 //!
-//! Compatible by default: when any list is forbidden it answers 500, since Backstage replaces its
-//! whole catalog with what it gets, and a partial mesh would delete entities. `--partial` opts in
-//! to 200 with the partial mesh and a `denied` list.
+//! Fails closed (DESIGN.md §1): 200 only when the mesh is whole, since Backstage replaces its
+//! whole catalog with every 200, and a partial mesh would delete entities. A forbidden list gets
+//! 500 as from the Go backend; a failed request or an undecodable object gets 502. The body names
+//! every cause, the reason phrase the first. `--partial` opts in to 200 with the partial mesh and
+//! `denied` and `failed` lists.
 
-use crate::mesh::snapshot::Access;
+use crate::mesh::snapshot::{Completeness, Incomplete};
 use crate::mesh::{self, eventmesh};
 use crate::source::connect::{Endpoint, redact};
 use crate::source::fetch::{FetchError, Fetcher, Scope};
+use crate::text::scrub;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -106,7 +109,7 @@ async fn build(state: &ServeState, token: &str) -> Response {
         Err(e) => {
             return error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("cannot create a client: {e}"),
+                scrub(&format!("cannot create a client: {e}"), Some(token)),
             );
         }
     };
@@ -121,43 +124,124 @@ async fn build(state: &ServeState, token: &str) -> Response {
                 "the API server rejected the token",
             );
         }
-        Err(other) => return error(StatusCode::BAD_GATEWAY, other.to_string()),
+        Err(other) => {
+            let message = scrub(&other.to_string(), Some(token));
+            return failure(StatusCode::BAD_GATEWAY, &message, json!({"error": message}));
+        }
     };
-    // The Go backend lists cluster-wide and fails on the first forbidden list; the lists that
-    // matter are those, not the per-namespace retries or single subscriber lookups.
-    let denied: Vec<String> = snapshot
-        .access
+    let mesh = mesh::build(snapshot);
+    match eventmesh::answer(&mesh, state.partial) {
+        Ok(answer) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::to_string(&answer).unwrap_or_default(),
+        )
+            .into_response(),
+        Err(Incomplete(completeness)) => incomplete(&completeness, token),
+    }
+}
+
+/// The answer for a mesh that is not whole: 500 when only RBAC denied something (as the Go
+/// backend answers), 502 when the API server failed or sent what cannot be decoded. The body
+/// names every cause; the reason phrase names the first, since the Backstage provider logs only
+/// the status text.
+fn incomplete(completeness: &Completeness, token: &str) -> Response {
+    let failed: Vec<String> = completeness
+        .failed
         .iter()
-        .filter(|m| {
-            m.request.namespace.is_none()
-                && m.request.name.is_none()
-                && matches!(m.access, Access::Forbidden { .. })
-        })
-        .map(|m| m.request.describe())
+        .map(|cause| scrub(cause, Some(token)))
         .collect();
-    if !denied.is_empty() && !state.partial {
-        return error(
+    let (code, error) = if failed.is_empty() {
+        // As the Go backend words it, naming the cluster-wide lists first: the per-namespace
+        // retries behind them are in `denied`.
+        let mut denied: Vec<&String> = completeness
+            .denied
+            .iter()
+            .filter(|d| d.ends_with("at the cluster scope"))
+            .collect();
+        if denied.is_empty() {
+            denied = completeness.denied.iter().take(5).collect();
+        }
+        let more = completeness.denied.len() - denied.len();
+        (
             StatusCode::INTERNAL_SERVER_ERROR,
             format!(
-                "forbidden: {} (the caller's token may not read the whole mesh; kn-mesh auth shows what it lacks)",
-                denied.join(", ")
+                "forbidden: {}{} (the caller's token may not read the whole mesh; kn-mesh auth shows what it lacks)",
+                denied
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             ),
-        );
-    }
-    let mesh = mesh::build(snapshot);
-    let mut body = match serde_json::to_value(eventmesh::project(&mesh)) {
-        Ok(body) => body,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        )
+    } else {
+        let more = failed.len().saturating_sub(3);
+        (
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "failed: {}{} (the API server did not give the whole mesh)",
+                failed
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ),
+        )
     };
-    if state.partial {
-        body["denied"] = json!(denied);
-    }
-    (
-        StatusCode::OK,
+    let first = scrub(&completeness.first_cause().unwrap_or_default(), Some(token));
+    let body = json!({
+        "error": error,
+        "denied": completeness.denied,
+        "failed": failed,
+    });
+    failure(code, &first, body)
+}
+
+/// An error response whose HTTP/1 reason phrase carries the cause.
+fn failure(code: StatusCode, cause: &str, body: serde_json::Value) -> Response {
+    let mut response = (
+        code,
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
-        .into_response()
+        .into_response();
+    let phrase = reason_phrase(code, cause);
+    if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(phrase.into_bytes()) {
+        response.extensions_mut().insert(phrase);
+    }
+    response
+}
+
+/// "Bad Gateway: failed: list triggers…", cut to a length proxies keep, printable ASCII only.
+fn reason_phrase(code: StatusCode, cause: &str) -> String {
+    const MAX: usize = 200;
+    let canonical = code.canonical_reason().unwrap_or("Error");
+    let mut phrase: String = format!("{canonical}: {cause}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if phrase.len() > MAX {
+        phrase.truncate(MAX - 3);
+        phrase.push_str("...");
+    }
+    phrase
 }
 
 /// Serves until the shutdown future completes, then finishes the requests in flight.
@@ -175,7 +259,16 @@ pub async fn serve_on(
     state: ServeState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(Arc::new(state)))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Requests in flight finish before the process exits, each within its own timeout.
+    let grace = state.request_timeout + Duration::from_secs(1);
+    crate::net::serve(
+        listener,
+        crate::net::Plain,
+        router(Arc::new(state)),
+        crate::net::Limits::default(),
+        shutdown,
+        grace,
+    )
+    .await;
+    Ok(())
 }

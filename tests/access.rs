@@ -88,7 +88,10 @@ async fn payments_only_lacks_exactly_the_cluster_wide_permissions() {
                 && r.namespace.as_deref() == Some("payments")
         })
         .unwrap();
-    assert!(payments.get && payments.list && payments.watch);
+    assert_eq!(
+        (payments.get, payments.list, payments.watch),
+        (Some(true), Some(true), Some(true))
+    );
 }
 
 #[tokio::test]
@@ -201,7 +204,9 @@ async fn a_backstage_identity_token_is_recognised_explained_and_not_printed() {
 #[tokio::test]
 async fn the_least_privilege_role_round_trips_through_the_sim() {
     // The manifests kn-mesh rbac prints for the demo's kinds...
-    let snapshot = kn_mesh::source::manifests::read_snapshot(&[demo_dir()]).unwrap();
+    let snapshot = kn_mesh::source::manifests::read_snapshot(&[demo_dir()], None)
+        .unwrap()
+        .snapshot;
     let options = least_privilege::Options {
         purpose: Purpose::KnMesh,
         service_account: "kn-mesh".into(),

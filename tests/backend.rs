@@ -68,7 +68,9 @@ async fn the_chain_sim_serve_backend_gives_the_same_eventmesh_as_the_direct_path
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let through_backend: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let direct = eventmesh::project(&mesh::build(
-        kn_mesh::source::manifests::read_snapshot(&[demo_dir()]).unwrap(),
+        kn_mesh::source::manifests::read_snapshot(&[demo_dir()], None)
+            .unwrap()
+            .snapshot,
     ));
     assert_eq!(through_backend, serde_json::to_value(direct).unwrap());
 }

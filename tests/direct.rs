@@ -48,7 +48,11 @@ async fn as_mesh_viewer_the_full_mesh_appears_and_nothing_is_forbidden() {
     let snapshot = fetch(&sim, "mesh-viewer").await;
     assert_eq!(denied(&snapshot), []);
     let live = mesh::build(snapshot);
-    let offline = mesh::build(manifests::read_snapshot(&[demo_dir()]).unwrap());
+    let offline = mesh::build(
+        manifests::read_snapshot(&[demo_dir()], None)
+            .unwrap()
+            .snapshot,
+    );
     assert_eq!(live.brokers.len(), offline.brokers.len());
     assert_eq!(live.triggers.len(), offline.triggers.len());
     assert_eq!(live.event_types.len(), offline.event_types.len());
@@ -72,7 +76,9 @@ async fn eventmesh_from_the_sim_matches_eventmesh_from_the_same_manifests() {
     let sim = demo_sim().await;
     let live = eventmesh::project(&mesh::build(fetch(&sim, "mesh-viewer").await));
     let offline = eventmesh::project(&mesh::build(
-        manifests::read_snapshot(&[demo_dir()]).unwrap(),
+        manifests::read_snapshot(&[demo_dir()], None)
+            .unwrap()
+            .snapshot,
     ));
     assert_eq!(
         serde_json::to_value(&live).unwrap(),

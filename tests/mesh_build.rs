@@ -11,7 +11,7 @@ use kn_mesh::mesh::{self};
 use kn_mesh::source::manifests::read_snapshot;
 
 fn demo() -> kn_mesh::mesh::Mesh {
-    mesh::build(read_snapshot(&[demo_dir()]).unwrap())
+    mesh::build(read_snapshot(&[demo_dir()], None).unwrap().snapshot)
 }
 
 fn texts(nodes: &[TreeNode]) -> Vec<String> {
@@ -156,7 +156,7 @@ kind: Service
 metadata: {name: here, namespace: a, labels: {backstage.io/kubernetes-id: here-id}}
 ";
     let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(yaml).unwrap();
-    let mut snapshot = mesh::catalog::snapshot_from_objects(objects).unwrap();
+    let mut snapshot = mesh::catalog::snapshot_from_objects(objects);
     snapshot.access.push(AccessMarker {
         request: ApiRequest::get("", "services", "a", "secret"),
         access: Access::Forbidden {
@@ -191,7 +191,7 @@ metadata: {name: here, namespace: a, labels: {backstage.io/kubernetes-id: here-i
 
 #[test]
 fn a_forbidden_list_appears_in_place_as_a_denied_node() {
-    let mut snapshot = read_snapshot(&[demo_dir()]).unwrap();
+    let mut snapshot = read_snapshot(&[demo_dir()], None).unwrap().snapshot;
     snapshot.triggers.retain(|t| t.namespace() != "ops");
     snapshot.access.push(AccessMarker {
         request: ApiRequest::list("eventing.knative.dev", "triggers", Some("ops")),

@@ -8,7 +8,7 @@ use kn_mesh::output::{self, Format};
 use kn_mesh::source::manifests::read_snapshot;
 
 fn demo() -> Mesh {
-    mesh::build(read_snapshot(&[demo_dir()]).unwrap())
+    mesh::build(read_snapshot(&[demo_dir()], None).unwrap().snapshot)
 }
 
 #[test]

@@ -34,7 +34,11 @@ async fn payments_only_mesh() -> Mesh {
 }
 
 fn offline_mesh() -> Mesh {
-    mesh::build(kn_mesh::source::manifests::read_snapshot(&[demo_dir()]).unwrap())
+    mesh::build(
+        kn_mesh::source::manifests::read_snapshot(&[demo_dir()], None)
+            .unwrap()
+            .snapshot,
+    )
 }
 
 fn app(mesh: Mesh) -> App {
@@ -343,7 +347,9 @@ fn the_selection_stays_on_its_node_when_an_update_inserts_rows_above_it() {
     }
     let before = app.current().selected;
     // The same mesh plus a namespace that sorts first, with a broker and trigger in it.
-    let mut snapshot = kn_mesh::source::manifests::read_snapshot(&[demo_dir()]).unwrap();
+    let mut snapshot = kn_mesh::source::manifests::read_snapshot(&[demo_dir()], None)
+        .unwrap()
+        .snapshot;
     let extra: Vec<serde_json::Value> = serde_saphyr::from_multiple(
         "
 apiVersion: eventing.knative.dev/v1
@@ -357,7 +363,7 @@ spec: {broker: first, subscriber: {uri: 'http://x'}}
 ",
     )
     .unwrap();
-    let added = kn_mesh::mesh::catalog::snapshot_from_objects(extra).unwrap();
+    let added = kn_mesh::mesh::catalog::snapshot_from_objects(extra);
     snapshot.brokers.extend(added.brokers);
     snapshot.triggers.extend(added.triggers);
     app.set_mesh(Arc::new(mesh::build(snapshot)));

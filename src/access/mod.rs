@@ -11,7 +11,7 @@ mod reviews;
 pub mod token;
 
 use kinds::{Kinds, kinds};
-use reviews::{Question, Reviews};
+use reviews::{PostError, Question, Reviews};
 
 use crate::mesh::snapshot::Snapshot;
 use crate::source::fetch::{FetchError, Fetcher, Scope};
@@ -57,9 +57,10 @@ pub struct MatrixRow {
     pub resource: String,
     /// None: the cluster scope.
     pub namespace: Option<String>,
-    pub get: bool,
-    pub list: bool,
-    pub watch: bool,
+    /// Each verb: true, false, or null when the review failed (unknown, never a guess).
+    pub get: Option<bool>,
+    pub list: Option<bool>,
+    pub watch: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +68,9 @@ pub struct MatrixRow {
 pub struct Fit {
     pub purpose: String,
     pub missing: Vec<String>,
+    /// Needs whose review failed: neither missing nor there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,12 +100,19 @@ pub struct AccessReport {
     pub rules: Vec<RulesReview>,
     /// SelfSubject reviews this report asked (the mesh fetch that found the kinds comes on top).
     pub reviews: usize,
+    /// What could not be found out: reviews that failed after retries, a mesh that could not be
+    /// read whole. Any of it makes the verdict unknown (exit 4), never "missing".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
 }
 
 impl AccessReport {
-    /// 3 on a high finding, 1 when something needed is missing, else 0.
+    /// 4 when anything is unknown, 3 on a high finding, 1 when something needed is missing,
+    /// else 0.
     pub fn exit_code(&self) -> u8 {
-        if self.findings.iter().any(|f| f.severity == Severity::High) {
+        if !self.unknown.is_empty() {
+            crate::exit::INCOMPLETE
+        } else if self.findings.iter().any(|f| f.severity == Severity::High) {
             crate::exit::OVER_PRIVILEGED
         } else if self.fit.iter().any(|f| !f.missing.is_empty()) {
             crate::exit::FAILURE
@@ -199,15 +210,25 @@ async fn check_token(
     // Who the server says we are.
     let mut identity_note = None;
     let mut identity = None;
+    let mut identity_failure = None;
     for version in ["v1", "v1beta1"] {
         let body = json!({"apiVersion": format!("authentication.k8s.io/{version}"), "kind": "SelfSubjectReview"});
-        let answer = reviews
+        let answer = match reviews
             .post(
                 &format!("/apis/authentication.k8s.io/{version}/selfsubjectreviews"),
                 body,
             )
             .await
-            .map_err(|e| with_server(e, &fetcher.endpoint().to_string()))?;
+        {
+            Ok(answer) => answer,
+            Err(PostError::Rejected(e)) => {
+                return Err(with_server(e, &fetcher.endpoint().to_string()));
+            }
+            Err(PostError::Failed(why)) => {
+                identity_failure = Some(why);
+                continue;
+            }
+        };
         if let Some(user) = answer.pointer("/status/userInfo") {
             identity = Some(Identity {
                 username: user
@@ -228,6 +249,9 @@ async fn check_token(
             break;
         }
     }
+    if let (None, Some(why)) = (&identity, &identity_failure) {
+        warnings.push(format!("SelfSubjectReview failed: {why}"));
+    }
     if identity.is_none() {
         identity_note = Some(match &token_info {
             Some(info) if info.subject.is_some() => format!("SelfSubjectReview is not available; the token says it is {}", info.subject.clone().unwrap_or_default()),
@@ -240,6 +264,7 @@ async fn check_token(
         Some(snapshot) => snapshot,
         None => fetcher.fetch(scope).await?,
     };
+    let mesh_failures = snapshot.completeness().failed;
     let kinds = kinds(&snapshot);
     let namespaces: Vec<String> = match &scope.namespaces {
         Some(namespaces) => namespaces.clone(),
@@ -298,10 +323,19 @@ async fn check_token(
         .map_err(|e| with_server(e, &server))?;
     let mut matrix = Vec::new();
     for (group, resource, namespaced) in &matrix_resources {
+        // Allowed cluster-wide holds everywhere; else the namespace's own answer decides.
         let allowed = |verb: &str, namespace: Option<&str>| {
-            reviews.allowed(&Question::new(verb, group, resource, None))
-                || (namespace.is_some()
-                    && reviews.allowed(&Question::new(verb, group, resource, namespace)))
+            let cluster = reviews.known(&Question::new(verb, group, resource, None));
+            match (cluster, namespace) {
+                (Some(true), _) | (_, None) => cluster,
+                (_, Some(_)) => {
+                    match reviews.known(&Question::new(verb, group, resource, namespace)) {
+                        Some(true) => Some(true),
+                        Some(false) if cluster == Some(false) => Some(false),
+                        _ => None,
+                    }
+                }
+            }
         };
         let row = |namespace: Option<&str>| MatrixRow {
             resource: qualified(group, resource),
@@ -311,7 +345,9 @@ async fn check_token(
             watch: allowed("watch", namespace),
         };
         let cluster = row(None);
-        let everywhere = cluster.get && cluster.list && cluster.watch;
+        let everywhere = [cluster.get, cluster.list, cluster.watch]
+            .iter()
+            .all(|v| *v == Some(true));
         let same =
             |r: &MatrixRow| (r.get, r.list, r.watch) == (cluster.get, cluster.list, cluster.watch);
         // Only namespaces where the answer differs from the cluster-wide one are worth a row.
@@ -374,23 +410,25 @@ async fn check_token(
         .ask_all(&all)
         .await
         .map_err(|e| with_server(e, &server))?;
-    let missing = |needs: &[Question]| -> Vec<String> {
-        let mut missing: Vec<String> = needs
+    let with = |needs: &[Question], verdict: Option<bool>| -> Vec<String> {
+        let mut found: Vec<String> = needs
             .iter()
-            .filter(|q| !reviews.allowed(q))
+            .filter(|q| reviews.known(q) == verdict)
             .map(Question::describe)
             .collect();
-        missing.dedup();
-        missing
+        found.dedup();
+        found
     };
     let fit = vec![
         Fit {
             purpose: "the Knative eventmesh backend".into(),
-            missing: missing(&backend_needs),
+            missing: with(&backend_needs, Some(false)),
+            unknown: with(&backend_needs, None),
         },
         Fit {
             purpose: "kn-mesh (direct mode)".into(),
-            missing: missing(&kn_mesh_needs),
+            missing: with(&kn_mesh_needs, Some(false)),
+            unknown: with(&kn_mesh_needs, None),
         },
     ];
 
@@ -499,13 +537,26 @@ async fn check_token(
     };
     for namespace in &rule_namespaces {
         let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": namespace}});
-        let answer = reviews
+        let answer = match reviews
             .post(
                 "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
                 body,
             )
             .await
-            .map_err(|e| with_server(e, &server))?;
+        {
+            Ok(answer) => answer,
+            Err(PostError::Rejected(e)) => return Err(with_server(e, &server)),
+            Err(PostError::Failed(why)) => {
+                // Rules only explain; the matrix comes from access reviews.
+                warnings.push(format!("the rules review for {namespace} failed: {why}"));
+                rules.push(RulesReview {
+                    namespace: namespace.clone(),
+                    rules: Vec::new(),
+                    incomplete: true,
+                });
+                continue;
+            }
+        };
         let mut texts = Vec::new();
         for rule in answer
             .pointer("/status/resourceRules")
@@ -557,6 +608,13 @@ async fn check_token(
         });
     }
     findings.sort_by(|a, b| a.severity.cmp(&b.severity));
+    let mut unknown = reviews.unknown();
+    if !mesh_failures.is_empty() {
+        unknown.push(format!(
+            "the mesh could not be read whole, so the kinds in use may be incomplete: {}",
+            mesh_failures.join("; ")
+        ));
+    }
 
     Ok(AccessReport {
         server,
@@ -570,6 +628,7 @@ async fn check_token(
         findings,
         rules,
         reviews: reviews.count(),
+        unknown,
     })
 }
 

@@ -22,8 +22,15 @@ impl Paint {
     fn no(&self) -> String {
         self.wrap("31", "✗")
     }
-    fn mark(&self, allowed: bool) -> String {
-        if allowed { self.yes() } else { self.no() }
+    fn unknown(&self) -> String {
+        self.wrap("33", "?")
+    }
+    fn mark(&self, allowed: Option<bool>) -> String {
+        match allowed {
+            Some(true) => self.yes(),
+            Some(false) => self.no(),
+            None => self.unknown(),
+        }
     }
     fn heading(&self, text: &str) -> String {
         self.wrap("1", text)
@@ -170,6 +177,28 @@ pub fn text(report: &AccessReport, color: bool, now: i64) -> String {
                 let _ = writeln!(out, "      {missing}");
             }
         }
+        if !fit.unknown.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {} {}: {} unknown (the reviews failed)",
+                paint.unknown(),
+                fit.purpose,
+                fit.unknown.len()
+            );
+            for unknown in &fit.unknown {
+                let _ = writeln!(out, "      {unknown}");
+            }
+        }
+    }
+
+    if !report.unknown.is_empty() {
+        let _ = writeln!(out, "\n{}", paint.heading("Unknown"));
+        for unknown in report.unknown.iter().take(20) {
+            let _ = writeln!(out, "  {} {unknown}", paint.unknown());
+        }
+        if report.unknown.len() > 20 {
+            let _ = writeln!(out, "  … and {} more", report.unknown.len() - 20);
+        }
     }
 
     let _ = writeln!(out, "\n{}", paint.heading("Findings"));
@@ -204,6 +233,10 @@ pub fn text(report: &AccessReport, color: bool, now: i64) -> String {
     let verdict = match report.exit_code() {
         0 => format!("{} fit for purpose, nothing over-privileged", paint.yes()),
         3 => format!("{} over-privileged (exit 3)", paint.no()),
+        4 => format!(
+            "{} unknown (exit 4): some reviews failed after retries; run again when the server is healthy",
+            paint.unknown()
+        ),
         _ => format!(
             "{} missing permissions (exit 1); `kn-mesh rbac` prints a least-privilege role",
             paint.no()

@@ -40,40 +40,83 @@ impl Question {
     }
 }
 
+/// The server's answer to one question. `Unknown` is a review that failed even after retries:
+/// it is never taken for a "no" (DESIGN.md §1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Verdict {
+    Allowed(String),
+    Denied(String),
+    Unknown(String),
+}
+
+impl Verdict {
+    /// Some(allowed), or None when unknown.
+    pub fn known(&self) -> Option<bool> {
+        match self {
+            Verdict::Allowed(_) => Some(true),
+            Verdict::Denied(_) => Some(false),
+            Verdict::Unknown(_) => None,
+        }
+    }
+}
+
+/// Tries for a review that failed on the network or with a 5xx.
+const TRIES: u32 = 4;
+
 /// Asks the server, concurrently, once per question.
 pub(super) struct Reviews<'a> {
     pub client: &'a kube::Client,
-    pub answers: Mutex<HashMap<Question, (bool, String)>>,
+    pub answers: Mutex<HashMap<Question, Verdict>>,
     pub asked: AtomicUsize,
 }
 
+/// Why a review got no answer.
+pub(super) enum PostError {
+    /// 401: fatal for the whole report.
+    Rejected(FetchError),
+    /// A network error, a 5xx after retries, or another error status: this answer is unknown.
+    Failed(String),
+}
+
 impl Reviews<'_> {
-    pub async fn post(&self, path: &str, body: Value) -> Result<Value, FetchError> {
-        self.asked.fetch_add(1, Ordering::Relaxed);
-        let request = axum::http::Request::post(path)
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&body).unwrap_or_default())
-            .map_err(|e| FetchError::Unreachable {
-                server: String::new(),
-                message: e.to_string(),
-            })?;
-        match self.client.request::<Value>(request).await {
-            Ok(value) => Ok(value),
-            Err(kube::Error::Api(status)) if status.code == 401 => Err(FetchError::TokenRejected {
-                endpoint: String::new(),
-                hint: String::new(),
-            }),
-            Err(kube::Error::Api(status)) => {
-                Ok(json!({"error": {"code": status.code, "message": status.message}}))
+    /// Posts a review, retrying network errors and 5xx with backoff.
+    pub async fn post(&self, path: &str, body: Value) -> Result<Value, PostError> {
+        let mut delay = std::time::Duration::from_millis(100);
+        for attempt in 1..=TRIES {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+            let request = axum::http::Request::post(path)
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&body).unwrap_or_default())
+                .map_err(|e| PostError::Failed(e.to_string()))?;
+            let failure = match self.client.request::<Value>(request).await {
+                Ok(value) => return Ok(value),
+                Err(kube::Error::Api(status)) if status.code == 401 => {
+                    return Err(PostError::Rejected(FetchError::TokenRejected {
+                        endpoint: String::new(),
+                        hint: String::new(),
+                    }));
+                }
+                Err(kube::Error::Api(status)) if status.code < 500 => {
+                    return Err(PostError::Failed(format!(
+                        "{} {}: {}",
+                        status.code, status.reason, status.message
+                    )));
+                }
+                Err(kube::Error::Api(status)) => {
+                    format!("{} {}: {}", status.code, status.reason, status.message)
+                }
+                Err(other) => crate::source::fetch::with_causes(&other),
+            };
+            if attempt == TRIES {
+                return Err(PostError::Failed(format!("after {TRIES} tries: {failure}")));
             }
-            Err(other) => Err(FetchError::Unreachable {
-                server: String::new(),
-                message: other.to_string(),
-            }),
+            tokio::time::sleep(delay).await;
+            delay *= 3;
         }
+        Err(PostError::Failed("no try was made".into()))
     }
 
-    pub async fn ask(&self, question: &Question) -> Result<(bool, String), FetchError> {
+    pub async fn ask(&self, question: &Question) -> Result<Verdict, FetchError> {
         if let Some(answer) = self
             .answers
             .lock()
@@ -88,54 +131,83 @@ impl Reviews<'_> {
             attributes["namespace"] = json!(namespace);
         }
         let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": attributes}});
-        let answer = self
+        let verdict = match self
             .post(
                 "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
                 body,
             )
-            .await?;
-        let allowed = answer
-            .pointer("/status/allowed")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let reason = answer
-            .pointer("/status/reason")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+            .await
+        {
+            Err(PostError::Rejected(error)) => return Err(error),
+            Err(PostError::Failed(message)) => Verdict::Unknown(message),
+            Ok(answer) => {
+                let reason = answer
+                    .pointer("/status/reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                match answer.pointer("/status/allowed").and_then(Value::as_bool) {
+                    Some(true) => Verdict::Allowed(reason),
+                    Some(false) => Verdict::Denied(reason),
+                    None => Verdict::Unknown("the review's answer has no status.allowed".into()),
+                }
+            }
+        };
         self.answers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(question.clone(), (allowed, reason.clone()));
-        Ok((allowed, reason))
+            .insert(question.clone(), verdict.clone());
+        Ok(verdict)
     }
 
     pub async fn ask_all(&self, questions: &BTreeSet<Question>) -> Result<(), FetchError> {
         // Made up front: futures built lazily inside the stream would borrow in a way that
         // `tokio::spawn` (the TUI runs the report in a task) rejects.
         let futures: Vec<_> = questions.iter().map(|q| self.ask(q)).collect();
-        let results: Vec<Result<(bool, String), FetchError>> = stream::iter(futures)
+        let results: Vec<Result<Verdict, FetchError>> = stream::iter(futures)
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
         results.into_iter().try_for_each(|r| r.map(|_| ()))
     }
 
-    pub fn allowed(&self, question: &Question) -> bool {
+    fn verdict(&self, question: &Question) -> Option<Verdict> {
         self.answers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(question)
-            .is_some_and(|(allowed, _)| *allowed)
+            .cloned()
+    }
+
+    /// Known to be allowed.
+    pub fn allowed(&self, question: &Question) -> bool {
+        self.known(question) == Some(true)
+    }
+
+    /// Some(allowed), or None when the review failed (or was never asked).
+    pub fn known(&self, question: &Question) -> Option<bool> {
+        self.verdict(question).and_then(|v| v.known())
     }
 
     pub fn reason(&self, question: &Question) -> String {
-        self.answers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(question)
-            .map(|(_, r)| r.clone())
-            .unwrap_or_default()
+        match self.verdict(question) {
+            Some(Verdict::Allowed(r) | Verdict::Denied(r) | Verdict::Unknown(r)) => r,
+            None => String::new(),
+        }
+    }
+
+    /// Every question whose review failed, described with why.
+    pub fn unknown(&self) -> Vec<String> {
+        let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut unknown: Vec<String> = answers
+            .iter()
+            .filter_map(|(q, v)| match v {
+                Verdict::Unknown(why) => Some(format!("{}: {why}", q.describe())),
+                _ => None,
+            })
+            .collect();
+        unknown.sort();
+        unknown
     }
 }
 

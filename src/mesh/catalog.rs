@@ -6,7 +6,7 @@
 //! come with the objects add to them or replace them by name.
 
 use super::objects::{Crd, GenericObject, group_of};
-use super::snapshot::Snapshot;
+use super::snapshot::{Access, AccessMarker, ApiRequest, Snapshot};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -41,8 +41,7 @@ pub struct ConvertError {
     /// The field path, such as `spec.broker`.
     pub path: String,
     pub message: String,
-    /// "Trigger payments/order-created", for the message.
-    pub object: String,
+    pub identity: Box<ObjectIdentity>,
 }
 
 /// Merges the built-in CRDs with the given ones (which win by name), sorted by name as an API
@@ -60,14 +59,27 @@ pub fn merge_crds(crds: Vec<Crd>) -> Vec<Crd> {
 
 /// Sorts objects into a Snapshot by kind. CRDs among the objects are merged with the built-in
 /// ones first, so that they can declare channel and source kinds used by earlier objects.
-pub fn snapshot_from_objects(objects: Vec<Value>) -> Result<Snapshot, ConvertError> {
+///
+/// An object that cannot be decoded as its kind costs only itself: it is left out and becomes
+/// an `Undecodable` marker in the Snapshot (DESIGN.md §1).
+pub fn snapshot_from_objects(objects: Vec<Value>) -> Snapshot {
+    sort_objects(objects).0
+}
+
+/// The same, also returning each object that could not be decoded, with its position in the
+/// input (the manifest reader turns that into a file and a line).
+pub fn sort_objects(objects: Vec<Value>) -> (Snapshot, Vec<ConvertError>) {
     let mut snapshot = Snapshot::default();
+    let mut errors = Vec::new();
     let mut crds = Vec::new();
     let mut rest = Vec::new();
     for (index, value) in objects.into_iter().enumerate() {
         let (group, kind) = kind_of(&value);
         if group == "apiextensions.k8s.io" && kind == "CustomResourceDefinition" {
-            crds.push(convert::<Crd>(index, value)?);
+            match convert::<Crd>(index, value) {
+                Ok(crd) => crds.push(crd),
+                Err(error) => errors.push(error),
+            }
         } else {
             rest.push((index, value));
         }
@@ -87,29 +99,124 @@ pub fn snapshot_from_objects(objects: Vec<Value>) -> Result<Snapshot, ConvertErr
     for (index, value) in rest {
         let (group, kind) = kind_of(&value);
         let group_kind = (group.to_string(), kind.to_string());
-        match (group, kind) {
-            ("eventing.knative.dev", "Broker") => snapshot.brokers.push(convert(index, value)?),
-            ("eventing.knative.dev", "Trigger") => snapshot.triggers.push(convert(index, value)?),
+        let sorted = match (group, kind) {
+            ("eventing.knative.dev", "Broker") => {
+                convert(index, value).map(|o| snapshot.brokers.push(o))
+            }
+            ("eventing.knative.dev", "Trigger") => {
+                convert(index, value).map(|o| snapshot.triggers.push(o))
+            }
             ("eventing.knative.dev", "EventType") => {
-                snapshot.event_types.push(convert(index, value)?)
+                convert(index, value).map(|o| snapshot.event_types.push(o))
             }
             ("messaging.knative.dev", "Subscription") => {
-                snapshot.subscriptions.push(convert(index, value)?)
+                convert(index, value).map(|o| snapshot.subscriptions.push(o))
             }
-            ("", "Namespace") => {
-                let namespace: GenericObject = convert(index, value)?;
-                snapshot.namespaces.push(namespace.metadata.name);
-            }
+            ("", "Namespace") => convert::<GenericObject>(index, value)
+                .map(|namespace| snapshot.namespaces.push(namespace.metadata.name)),
             _ if subscribable.contains(&group_kind) => {
-                snapshot.channels.push(convert(index, value)?)
+                convert(index, value).map(|o| snapshot.channels.push(o))
             }
-            _ if source.contains(&group_kind) => snapshot.sources.push(convert(index, value)?),
-            _ if NEVER_SUBSCRIBERS.contains(&(group, kind)) => {}
-            _ => snapshot.subscribers.push(convert(index, value)?),
+            _ if source.contains(&group_kind) => {
+                convert(index, value).map(|o| snapshot.sources.push(o))
+            }
+            _ if NEVER_SUBSCRIBERS.contains(&(group, kind)) => Ok(()),
+            _ => convert(index, value).map(|o| snapshot.subscribers.push(o)),
+        };
+        if let Err(error) = sorted {
+            errors.push(error);
         }
     }
+    snapshot
+        .access
+        .extend(errors.iter().map(|e| e.marker(&crds)));
     snapshot.crds = crds;
-    Ok(snapshot)
+    (snapshot, errors)
+}
+
+/// The plural resource name of a kind, from its CRD, else as Kubernetes names most kinds.
+pub fn plural_of(group: &str, kind: &str, crds: &[Crd]) -> String {
+    crds.iter()
+        .find(|crd| crd.spec.group == group && crd.spec.names.kind == kind)
+        .map(|crd| crd.spec.names.plural.clone())
+        .unwrap_or_else(|| format!("{}s", kind.to_lowercase()))
+}
+
+/// Kinds with no namespace, among those a manifest may hold next to the mesh. A CRD with
+/// `scope: Cluster` adds its own kind.
+const CLUSTER_SCOPED_KINDS: &[(&str, &str)] = &[
+    ("", "Namespace"),
+    ("", "Node"),
+    ("", "PersistentVolume"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+    ("apiregistration.k8s.io", "APIService"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "CSIDriver"),
+    ("networking.k8s.io", "IngressClass"),
+    ("node.k8s.io", "RuntimeClass"),
+    ("policy", "PodSecurityPolicy"),
+    ("certificates.k8s.io", "CertificateSigningRequest"),
+];
+
+/// Gives every namespaced object without `metadata.namespace` the namespace kubectl would:
+/// the one given with `-n`, else `default`. Cluster-scoped kinds are left alone.
+pub fn default_namespaces(objects: &mut [Value], namespace: &str) {
+    let crds: Vec<Crd> = objects
+        .iter()
+        .filter(|o| kind_of(o) == ("apiextensions.k8s.io", "CustomResourceDefinition"))
+        .filter_map(|o| serde_json::from_value(o.clone()).ok())
+        .collect();
+    let cluster_scoped = |group: &str, kind: &str| {
+        CLUSTER_SCOPED_KINDS.contains(&(group, kind))
+            || crds.iter().chain(builtin_crds()).any(|c| {
+                c.spec.group == group && c.spec.names.kind == kind && c.spec.scope == "Cluster"
+            })
+    };
+    for object in objects.iter_mut() {
+        let (group, kind) = kind_of(object);
+        if cluster_scoped(group, kind) {
+            continue;
+        }
+        let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let missing = metadata
+            .get("namespace")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty);
+        if missing {
+            metadata.insert("namespace".into(), Value::from(namespace));
+        }
+    }
+}
+
+/// Removes null values from every mapping, as the API server does: `spec:` or `filters:` left
+/// empty in YAML means "not set", not "the wrong type".
+pub fn prune_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(prune_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(prune_nulls),
+        _ => {}
+    }
 }
 
 /// (group, kind) of a JSON object.
@@ -122,34 +229,82 @@ pub fn kind_of(value: &Value) -> (&str, &str) {
     (group_of(api_version), kind)
 }
 
-fn describe_object(value: &Value) -> String {
-    let kind = value
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("object");
-    let metadata = value.get("metadata");
-    let field = |name| {
-        metadata
-            .and_then(|m| m.get(name))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    };
-    match (field("namespace"), field("name")) {
-        ("", "") => kind.to_string(),
-        ("", name) => format!("{kind} {name}"),
-        (namespace, name) => format!("{kind} {namespace}/{name}"),
-    }
-}
-
 /// Converts one object to its typed view, keeping the path of a field of the wrong type.
-pub fn convert<T: DeserializeOwned>(index: usize, value: Value) -> Result<T, ConvertError> {
-    let object = describe_object(&value);
+pub fn convert<T: DeserializeOwned>(index: usize, mut value: Value) -> Result<T, ConvertError> {
+    let identity = Box::new(ObjectIdentity::of(&value));
+    prune_nulls(&mut value);
     serde_path_to_error::deserialize(value).map_err(|error| ConvertError {
         index,
         path: error.path().to_string(),
         message: error.inner().to_string(),
-        object,
+        identity,
     })
+}
+
+/// Group, kind, namespace and name of a raw object, read leniently (an undecodable object
+/// still has to be named).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ObjectIdentity {
+    pub group: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectIdentity {
+    pub fn of(value: &Value) -> Self {
+        let (group, kind) = kind_of(value);
+        let field = |name: &str| {
+            value
+                .get("metadata")
+                .and_then(|m| m.get(name))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        Self {
+            group: group.to_string(),
+            kind: kind.to_string(),
+            namespace: field("namespace"),
+            name: field("name").unwrap_or_default(),
+        }
+    }
+}
+
+impl ConvertError {
+    /// "Trigger payments/order-created", for messages.
+    pub fn object(&self) -> String {
+        let identity = &self.identity;
+        let kind = if identity.kind.is_empty() {
+            "object"
+        } else {
+            &identity.kind
+        };
+        match (&identity.namespace, identity.name.as_str()) {
+            (_, "") => kind.to_string(),
+            (None, name) => format!("{kind} {name}"),
+            (Some(namespace), name) => format!("{kind} {namespace}/{name}"),
+        }
+    }
+
+    /// The marker that stands in the mesh where the object would have been.
+    pub fn marker(&self, crds: &[Crd]) -> AccessMarker {
+        let identity = &self.identity;
+        AccessMarker {
+            request: ApiRequest {
+                verb: "get".into(),
+                group: identity.group.clone(),
+                resource: plural_of(&identity.group, &identity.kind, crds),
+                namespace: identity.namespace.clone(),
+                name: Some(identity.name.clone()),
+            },
+            access: Access::Undecodable {
+                kind: identity.kind.clone(),
+                field: self.path.clone(),
+                message: self.message.clone(),
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -184,7 +339,7 @@ mod tests {
             serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r", "namespace": "a"}}),
             serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc", "namespace": "a"}}),
         ];
-        let snapshot = snapshot_from_objects(objects).unwrap();
+        let snapshot = snapshot_from_objects(objects);
         assert_eq!(snapshot.subscribers.len(), 1);
         assert_eq!(snapshot.subscribers[0].name(), "svc");
     }
@@ -195,13 +350,66 @@ mod tests {
             "apiVersion": "eventing.knative.dev/v1", "kind": "Trigger",
             "metadata": {"name": "t", "namespace": "a"}, "spec": {"broker": 5}
         })];
-        let error = snapshot_from_objects(objects).unwrap_err();
+        let (snapshot, errors) = sort_objects(objects);
+        let error = &errors[0];
         assert_eq!(error.path, "spec.broker");
-        assert_eq!(error.object, "Trigger a/t");
+        assert_eq!(error.object(), "Trigger a/t");
         assert!(
             error.message.contains("expected a string"),
             "{}",
             error.message
         );
+        assert!(snapshot.triggers.is_empty());
+        let marker = &snapshot.access[0];
+        assert_eq!(
+            marker.request.describe(),
+            "get triggers.eventing.knative.dev t in a"
+        );
+        assert!(
+            matches!(&marker.access, Access::Undecodable { field, .. } if field == "spec.broker")
+        );
+    }
+
+    #[test]
+    fn one_bad_object_costs_only_itself() {
+        let trigger = |name: &str, broker: Value| {
+            serde_json::json!({"apiVersion": "eventing.knative.dev/v1", "kind": "Trigger",
+                "metadata": {"name": name, "namespace": "a"}, "spec": {"broker": broker}})
+        };
+        let snapshot = snapshot_from_objects(vec![
+            trigger("good", "default".into()),
+            trigger("bad", 5.into()),
+            trigger("also-good", "default".into()),
+        ]);
+        assert_eq!(snapshot.triggers.len(), 2);
+        assert!(!snapshot.completeness().is_whole());
+        assert_eq!(snapshot.completeness().failed.len(), 1);
+    }
+
+    #[test]
+    fn nulls_mean_not_set() {
+        let snapshot = snapshot_from_objects(vec![serde_json::json!({
+            "apiVersion": "eventing.knative.dev/v1", "kind": "Trigger",
+            "metadata": {"name": "t", "namespace": "a", "labels": null},
+            "spec": {"broker": "default", "filters": null, "filter": null, "subscriber": {"uri": null}}
+        })]);
+        assert_eq!(snapshot.triggers.len(), 1);
+        assert!(snapshot.completeness().is_whole());
+    }
+
+    #[test]
+    fn namespaced_objects_without_a_namespace_get_the_default_one() {
+        let mut objects = vec![
+            serde_json::json!({"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "metadata": {"name": "b"}}),
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}),
+            serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}}),
+            serde_json::json!({"apiVersion": "eventing.knative.dev/v1", "kind": "Trigger", "metadata": {"name": "t", "namespace": "other"}}),
+        ];
+        default_namespaces(&mut objects, "team");
+        let namespace = |i: usize| objects[i].pointer("/metadata/namespace").cloned();
+        assert_eq!(namespace(0), Some("team".into()));
+        assert_eq!(namespace(1), None);
+        assert_eq!(namespace(2), None);
+        assert_eq!(namespace(3), Some("other".into()));
     }
 }

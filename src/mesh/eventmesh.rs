@@ -8,6 +8,7 @@
 
 use super::model::*;
 use super::objects::*;
+use super::snapshot::Incomplete;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -126,6 +127,33 @@ fn filter_annotations(annotations: &Option<StringMap>) -> Option<StringMap> {
 
 fn non_empty(value: &Option<String>) -> Option<String> {
     value.clone().filter(|v| !v.is_empty())
+}
+
+/// What the backend answers: the projection, with what is missing when a partial answer was
+/// asked for (extra top-level fields, which the Backstage provider ignores).
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    #[serde(flatten)]
+    pub mesh: EventMesh,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<Vec<String>>,
+}
+
+/// The projection when the mesh is whole. A mesh that is not whole fails (the Go backend
+/// answers 500 on any forbidden list), unless `partial` is asked for; then the answer carries
+/// `denied` and `failed` lists beside the projection.
+pub fn answer(mesh: &Mesh, partial: bool) -> Result<Answer, Incomplete> {
+    let completeness = mesh.completeness();
+    if !partial && !completeness.is_whole() {
+        return Err(Incomplete(completeness));
+    }
+    Ok(Answer {
+        mesh: project(mesh),
+        denied: partial.then(|| completeness.denied.clone()),
+        failed: partial.then_some(completeness.failed),
+    })
 }
 
 pub fn project(mesh: &Mesh) -> EventMesh {

@@ -235,6 +235,11 @@ impl Mesh {
             .find(|n| n.object.namespace() == key.namespace && n.object.name() == key.name)
     }
 
+    /// Whether the mesh is whole, and what is missing if not.
+    pub fn completeness(&self) -> super::snapshot::Completeness {
+        super::snapshot::Completeness::of(&self.access)
+    }
+
     /// How many places the token was denied.
     pub fn denied_count(&self) -> usize {
         self.access.iter().filter(|m| m.access.is_denied()).count()

@@ -88,6 +88,16 @@ impl ApiRequest {
         }
     }
 
+    /// "payments/order-created", or the name alone for a cluster-scoped object.
+    pub fn object_name(&self) -> String {
+        match (&self.namespace, &self.name) {
+            (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
+            (None, Some(name)) => name.clone(),
+            (Some(namespace), None) => format!("{namespace}/?"),
+            (None, None) => "?".into(),
+        }
+    }
+
     /// "list triggers.eventing.knative.dev in payments".
     pub fn describe(&self) -> String {
         let name = self
@@ -121,10 +131,104 @@ pub enum Access {
     Fallback {
         message: String,
     },
+    /// The object was read but could not be decoded as its kind: it is left out, and costs only
+    /// itself (never its list, never the mesh). The request names the object.
+    Undecodable {
+        kind: String,
+        /// The field path of the problem, such as `spec.delivery.retry`.
+        field: String,
+        message: String,
+    },
 }
 
 impl Access {
     pub fn is_denied(&self) -> bool {
         matches!(self, Access::Forbidden { .. })
+    }
+
+    /// Data that should be there and is not, for a reason other than RBAC.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Access::Failed { .. } | Access::Undecodable { .. })
+    }
+}
+
+/// What a source could not read, in words: whether a Snapshot or Mesh may be presented as whole
+/// (DESIGN.md §1, the trust contract). Denied data is data; failed data is not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Completeness {
+    /// Lists and lookups the token may not read ("list brokers.eventing.knative.dev at the
+    /// cluster scope: forbidden").
+    pub denied: Vec<String>,
+    /// Requests that failed after retries, and objects that could not be decoded.
+    pub failed: Vec<String>,
+}
+
+impl Completeness {
+    pub fn of(markers: &[AccessMarker]) -> Self {
+        let mut completeness = Self::default();
+        for marker in markers {
+            match &marker.access {
+                Access::Forbidden { .. } => completeness.denied.push(marker.request.describe()),
+                Access::Failed { message } => completeness
+                    .failed
+                    .push(format!("{}: {message}", marker.request.describe())),
+                Access::Undecodable {
+                    kind,
+                    field,
+                    message,
+                } => completeness.failed.push(format!(
+                    "{kind} {}: cannot decode{}: {message}",
+                    marker.request.object_name(),
+                    if field.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" field {field}")
+                    }
+                )),
+                Access::Allowed | Access::NotFound | Access::Fallback { .. } => {}
+            }
+        }
+        completeness
+    }
+
+    /// Every list allowed and every object decoded.
+    pub fn is_whole(&self) -> bool {
+        self.denied.is_empty() && self.failed.is_empty()
+    }
+
+    /// One line for a status text or a reason phrase: the first cause and how many more.
+    pub fn first_cause(&self) -> Option<String> {
+        let (first, kind) = match (self.failed.first(), self.denied.first()) {
+            (Some(failed), _) => (failed, "failed"),
+            (None, Some(denied)) => (denied, "forbidden"),
+            (None, None) => return None,
+        };
+        let more = self.failed.len() + self.denied.len() - 1;
+        Some(if more == 0 {
+            format!("{kind}: {first}")
+        } else {
+            format!("{kind}: {first} (and {more} more)")
+        })
+    }
+}
+
+/// A mesh that may not be presented as whole, where a face must fail closed (`-o eventmesh`,
+/// `serve`). Its text names every cause.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the mesh is not whole{}{}", list("forbidden", &.0.denied), list("failed", &.0.failed))]
+pub struct Incomplete(pub Completeness);
+
+fn list(title: &str, items: &[String]) -> String {
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!("\n  {title}:\n    {}", items.join("\n    "))
+    }
+}
+
+impl Snapshot {
+    pub fn completeness(&self) -> Completeness {
+        Completeness::of(&self.access)
     }
 }

@@ -7,7 +7,7 @@ use super::objects::{ObjectKey, Readiness, Status};
 use serde::Serialize;
 
 mod markers;
-use markers::{cluster_markers, markers, namespace_node};
+use markers::{cluster_markers, markers, namespace_node, undecodable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 pub enum View {
@@ -211,8 +211,10 @@ fn by_namespace(
     mut build: impl FnMut(&str) -> Vec<TreeNode>,
 ) -> Vec<TreeNode> {
     let mut roots = cluster_markers(markers(mesh, view.resources(), None));
+    roots.extend(undecodable(mesh, view.resources(), None));
     for namespace in &mesh.namespaces {
         let mut children = markers(mesh, view.resources(), Some(namespace));
+        children.extend(undecodable(mesh, view.resources(), Some(namespace)));
         children.extend(build(namespace));
         if !children.is_empty() {
             roots.push(namespace_node(namespace, children));
@@ -372,6 +374,7 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
     // Namespaces where brokers were denied get their marker from `by_namespace`; markers for
     // triggers and event types go inside each broker, or at the namespace if it has none.
     let mut roots = cluster_markers(markers(mesh, View::Brokers.resources(), None));
+    roots.extend(undecodable(mesh, View::Brokers.resources(), None));
     for namespace in &mesh.namespaces {
         let has_brokers = mesh
             .brokers
@@ -383,6 +386,11 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
             View::Brokers.resources()
         };
         let mut children = markers(mesh, resources, Some(namespace));
+        children.extend(undecodable(
+            mesh,
+            View::Brokers.resources(),
+            Some(namespace),
+        ));
         children.extend(in_namespace(namespace));
         if !children.is_empty() {
             roots.push(namespace_node(namespace, children));

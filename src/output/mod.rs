@@ -3,6 +3,8 @@
 pub mod graph;
 pub mod tree;
 
+pub use crate::text::{escape, escape_lines};
+
 use crate::mesh::eventmesh;
 use crate::mesh::model::Mesh;
 use crate::mesh::views::View;

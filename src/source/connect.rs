@@ -55,6 +55,11 @@ pub enum ConnectError {
     EmptyTokenFile { path: String },
     #[error("give the token one way only: --token-file or --token")]
     TwoTokens,
+    #[error("the token from {from} is unusable: {problem}")]
+    BadToken {
+        from: String,
+        problem: crate::text::TokenTextError,
+    },
     #[error("{0:?} is not a server URL (expected https://host:port)")]
     BadServer(String),
     #[error("cannot use the kubeconfig: {0}")]
@@ -68,25 +73,22 @@ pub enum ConnectError {
     Client(String),
 }
 
-/// At most the first six characters of a token, so that a user can tell tokens apart without
-/// the output ever holding one.
-pub fn redact(token: &str) -> String {
-    let prefix: String = token.chars().take(6).collect();
-    format!("{prefix}…(redacted, {} chars)", token.chars().count())
-}
+pub use crate::text::redact;
 
 fn read_token_file(path: &Path) -> Result<String, ConnectError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConnectError::TokenFile {
         path: path.display().to_string(),
         source,
     })?;
-    let token = text.trim().to_string();
-    if token.is_empty() {
-        return Err(ConnectError::EmptyTokenFile {
+    crate::text::clean_token(&text).map_err(|problem| match problem {
+        crate::text::TokenTextError::Empty => ConnectError::EmptyTokenFile {
             path: path.display().to_string(),
-        });
-    }
-    Ok(token)
+        },
+        problem => ConnectError::BadToken {
+            from: path.display().to_string(),
+            problem,
+        },
+    })
 }
 
 /// The explicit token, if any: `--token-file`, then `--token`, then `KNATIVE_EVENT_MESH_TOKEN`.
@@ -94,11 +96,21 @@ pub fn explicit_token(options: &ConnectOptions) -> Result<Option<String>, Connec
     match (&options.token_file, &options.token) {
         (Some(_), Some(_)) => Err(ConnectError::TwoTokens),
         (Some(path), None) => read_token_file(path).map(Some),
-        (None, Some(token)) => Ok(Some(token.trim().to_string())),
-        (None, None) => Ok(std::env::var(TOKEN_ENV)
-            .ok()
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())),
+        (None, Some(token)) => crate::text::clean_token(token)
+            .map(Some)
+            .map_err(|problem| ConnectError::BadToken {
+                from: "--token".into(),
+                problem,
+            }),
+        (None, None) => match std::env::var(TOKEN_ENV) {
+            Ok(value) if !value.trim().is_empty() => crate::text::clean_token(&value)
+                .map(Some)
+                .map_err(|problem| ConnectError::BadToken {
+                    from: TOKEN_ENV.into(),
+                    problem,
+                }),
+            _ => Ok(None),
+        },
     }
 }
 
@@ -190,6 +202,7 @@ mod tests {
         let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
         let shown = redact(token);
         assert_eq!(shown, format!("eyJhbG…(redacted, {} chars)", token.len()));
+        assert_eq!(redact("short"), "(redacted, 5 chars)");
         assert!(!shown.contains("eyJzdWIi"));
     }
 

@@ -14,6 +14,14 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Limits on what one file may hold, each named in the error past it. They are far above real
+/// manifests (`helm template` of a large chart is a few thousand documents) and keep a hostile
+/// file from taking the machine's memory.
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+pub const MAX_DOCUMENTS: usize = 200_000;
+const MAX_YAML_NODES: usize = 40_000_000;
+const MAX_YAML_DEPTH: usize = 128;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("{path}: cannot read: {source}")]
@@ -24,6 +32,12 @@ pub enum ManifestError {
     },
     #[error("{path}: not a text file (it holds binary data); expected YAML or JSON manifests")]
     Binary { path: String },
+    #[error("{path}: {size} bytes is more than the {limit} bytes one file may hold")]
+    TooLarge {
+        path: String,
+        size: usize,
+        limit: usize,
+    },
     #[error("{location}: {message}")]
     Syntax { location: String, message: String },
     #[error("{location}: {object}: field {field}: {message}")]
@@ -39,6 +53,25 @@ pub enum ManifestError {
     EmptyDirectory { path: String },
     #[error("no Kubernetes objects found in {inputs}{hint}")]
     NoObjects { inputs: String, hint: String },
+    #[error("{} problem(s) in the manifests:\n  {}", .0.len(), lines(.0))]
+    Several(Vec<ManifestError>),
+}
+
+fn lines(problems: &[ManifestError]) -> String {
+    problems
+        .iter()
+        .map(|p| crate::text::escape(&p.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n  ")
+}
+
+/// What reading manifests gave: the mesh of everything that could be read, the files or objects
+/// that could not (each with its file and line), and warnings such as duplicates.
+#[derive(Debug, Default)]
+pub struct Manifests {
+    pub snapshot: Snapshot,
+    pub problems: Vec<ManifestError>,
+    pub warnings: Vec<String>,
 }
 
 /// One object as read, with where it came from.
@@ -65,33 +98,111 @@ impl Origin {
     }
 }
 
-/// Reads every path (`-` is stdin) and sorts the objects into a Snapshot.
-pub fn read_snapshot(paths: &[PathBuf]) -> Result<Snapshot, ManifestError> {
-    let (values, origins) = read_located(paths)?;
-    catalog::snapshot_from_objects(values).map_err(|error| wrong_type(error, &origins))
+/// Reads every path (`-` is stdin) and sorts the objects into a Snapshot, as kubectl reads
+/// them: objects without a namespace go to `namespace` (`-n`, else `default`), a later object
+/// with the same group, kind, namespace and name replaces an earlier one. A bad file or object
+/// costs only itself: it is a problem in the answer, and the rest is read.
+pub fn read_snapshot(
+    paths: &[PathBuf],
+    namespace: Option<&str>,
+) -> Result<Manifests, ManifestError> {
+    let (objects, mut problems) = read_located(paths)?;
+    let (mut values, origins, warnings) = settle(objects, namespace.unwrap_or("default"));
+    let (mut snapshot, errors) = catalog::sort_objects(std::mem::take(&mut values));
+    problems.extend(locate(errors, &origins));
+    snapshot.notes.extend(warnings.iter().cloned());
+    Ok(Manifests {
+        snapshot,
+        problems,
+        warnings,
+    })
 }
 
 /// Reads every object as it is, RBAC and Secrets included (the simulated cluster loads them
-/// all), after checking the mesh kinds the same way `read_snapshot` does.
+/// all). Here any problem fails the whole read: a rehearsal on part of the manifests would
+/// answer for a cluster nobody has.
 pub fn read_objects(paths: &[PathBuf]) -> Result<Vec<Value>, ManifestError> {
-    let (values, origins) = read_located(paths)?;
-    catalog::snapshot_from_objects(values.clone()).map_err(|error| wrong_type(error, &origins))?;
+    let (objects, mut problems) = read_located(paths)?;
+    let (values, origins, _) = settle(objects, "default");
+    let (_, errors) = catalog::sort_objects(values.clone());
+    problems.extend(locate(errors, &origins));
+    strict(problems)?;
     Ok(values)
 }
 
-fn read_located(paths: &[PathBuf]) -> Result<(Vec<Value>, Vec<Origin>), ManifestError> {
+fn strict(mut problems: Vec<ManifestError>) -> Result<(), ManifestError> {
+    match problems.len() {
+        0 => Ok(()),
+        1 => Err(problems.remove(0)),
+        _ => Err(ManifestError::Several(problems)),
+    }
+}
+
+/// Namespaces defaulted, then duplicates resolved: the later object wins, with a warning that
+/// names both places.
+fn settle(objects: Vec<Located>, namespace: &str) -> (Vec<Value>, Vec<Origin>, Vec<String>) {
+    let (mut values, origins): (Vec<Value>, Vec<Origin>) =
+        objects.into_iter().map(|o| (o.value, o.origin)).unzip();
+    catalog::default_namespaces(&mut values, namespace);
+    let mut last: std::collections::HashMap<catalog::ObjectIdentity, usize> =
+        std::collections::HashMap::with_capacity(values.len());
+    let mut replaced = vec![false; values.len()];
+    let mut warnings = Vec::new();
+    for (index, value) in values.iter().enumerate() {
+        let identity = catalog::ObjectIdentity::of(value);
+        if identity.name.is_empty() {
+            continue;
+        }
+        if let Some(earlier) = last.insert(identity.clone(), index) {
+            replaced[earlier] = true;
+            warnings.push(format!(
+                "{} {}{} is defined twice: {} replaces {}",
+                identity.kind,
+                identity
+                    .namespace
+                    .as_deref()
+                    .map(|n| format!("{n}/"))
+                    .unwrap_or_default(),
+                identity.name,
+                origins[index].location(),
+                origins[earlier].location()
+            ));
+        }
+    }
+    let kept = values
+        .into_iter()
+        .zip(origins)
+        .zip(replaced)
+        .filter(|(_, replaced)| !replaced)
+        .map(|(pair, _)| pair)
+        .unzip();
+    (kept.0, kept.1, warnings)
+}
+
+/// Every object of every path, and every file that could not be read (each reported, none
+/// stopping the others). Fails only when nothing at all was found and nothing went wrong.
+fn read_located(paths: &[PathBuf]) -> Result<(Vec<Located>, Vec<ManifestError>), ManifestError> {
     let mut objects = Vec::new();
+    let mut problems = Vec::new();
     let mut empty_files = Vec::new();
     for path in paths {
-        for file in expand(path)? {
-            let before = objects.len();
-            read_file(&file, &mut objects)?;
-            if objects.len() == before {
-                empty_files.push(display(&file));
+        let files = match expand(path) {
+            Ok(files) => files,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        for file in files {
+            let mut read = Vec::new();
+            match read_file(&file, &mut read) {
+                Ok(()) if read.is_empty() => empty_files.push(display(&file)),
+                Ok(()) => objects.append(&mut read),
+                Err(problem) => problems.push(problem),
             }
         }
     }
-    if objects.is_empty() {
+    if objects.is_empty() && problems.is_empty() {
         let inputs = paths
             .iter()
             .map(|p| display(p))
@@ -104,14 +215,14 @@ fn read_located(paths: &[PathBuf]) -> Result<(Vec<Value>, Vec<Origin>), Manifest
         };
         return Err(ManifestError::NoObjects { inputs, hint });
     }
-    Ok(objects.into_iter().map(|o| (o.value, o.origin)).unzip())
+    Ok((objects, problems))
 }
 
 fn display(path: &Path) -> String {
     if path.as_os_str() == "-" {
         "<stdin>".into()
     } else {
-        path.display().to_string()
+        crate::text::escape(&path.display().to_string())
     }
 }
 
@@ -152,32 +263,65 @@ fn read_file(path: &Path, out: &mut Vec<Located>) -> Result<(), ManifestError> {
         source,
     };
     let mut bytes = Vec::new();
+    // One byte past the limit tells a file at the limit from one over it, without reading more.
+    let cap = MAX_FILE_BYTES as u64 + 1;
     if path.as_os_str() == "-" {
         std::io::stdin()
+            .take(cap)
             .read_to_end(&mut bytes)
             .map_err(unreadable)?;
     } else {
-        bytes = std::fs::read(path).map_err(unreadable)?;
+        std::fs::File::open(path)
+            .and_then(|file| file.take(cap).read_to_end(&mut bytes))
+            .map_err(unreadable)?;
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(ManifestError::TooLarge {
+            path: name,
+            size: bytes.len(),
+            limit: MAX_FILE_BYTES,
+        });
     }
     if bytes.contains(&0) {
         return Err(ManifestError::Binary { path: name });
     }
     let text =
         String::from_utf8(bytes).map_err(|_| ManifestError::Binary { path: name.clone() })?;
-    read_text(&name, text.into(), out)
+    let json = path.extension().is_some_and(|e| e == "json");
+    read_text(&name, text.into(), json, out)
 }
 
+/// A `.json` file is JSON. Anything else is YAML, except that text that opens like JSON is
+/// tried as a JSON stream first (`kubectl get -o json` piped in, several objects back to back,
+/// which is not YAML); if that fails it is YAML after all, as flow-style YAML opens the same way.
 fn read_text(
     name: &str,
     text: std::sync::Arc<str>,
+    json: bool,
     out: &mut Vec<Located>,
 ) -> Result<(), ManifestError> {
     let trimmed = text.trim_start();
-    let documents = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+    let looks_like_json = trimmed.starts_with('{') || trimmed.starts_with('[');
+    let documents = if json {
         parse_json(name, &text)?
+    } else if looks_like_json {
+        match parse_json(name, &text) {
+            Ok(documents) => documents,
+            Err(json_error) => parse_yaml(name, &text).map_err(|_| json_error)?,
+        }
     } else {
         parse_yaml(name, &text)?
     };
+    if documents.len() > MAX_DOCUMENTS {
+        return Err(ManifestError::Syntax {
+            location: name.to_string(),
+            message: format!(
+                "{} documents is more than the {MAX_DOCUMENTS} one file may hold",
+                documents.len()
+            ),
+        });
+    }
+    let mut local = Vec::new();
     for (document, (line, value)) in documents.into_iter().enumerate() {
         let origin = Origin {
             path: name.to_string(),
@@ -186,35 +330,42 @@ fn read_text(
             document,
             item: None,
         };
-        push_object(value, origin, out)?;
+        push_object(value, origin, &mut local)?;
     }
+    out.append(&mut local);
     Ok(())
 }
 
 /// Reads objects from texts already in memory (the demo's, compiled into the binary), each
-/// named for its messages.
+/// named for its messages. Any problem fails: the demo's manifests are ours.
 pub fn objects_from_texts(texts: &[(&str, &str)]) -> Result<Vec<Value>, ManifestError> {
     let mut objects = Vec::new();
     for (name, text) in texts {
-        read_text(name, (*text).into(), &mut objects)?;
+        read_text(name, (*text).into(), false, &mut objects)?;
     }
-    let (values, origins): (Vec<Value>, Vec<Origin>) =
-        objects.into_iter().map(|o| (o.value, o.origin)).unzip();
-    catalog::snapshot_from_objects(values.clone()).map_err(|error| wrong_type(error, &origins))?;
+    let (values, origins, _) = settle(objects, "default");
+    let (_, errors) = catalog::sort_objects(values.clone());
+    strict(locate(errors, &origins))?;
     Ok(values)
 }
 
-/// JSON: one value, or several concatenated, as `kubectl get -o json` and jq produce.
+/// JSON: one value, or several concatenated, as `kubectl get -o json` and jq produce. Lines
+/// are counted as the stream advances, so a long stream reads in linear time.
 fn parse_json(name: &str, text: &str) -> Result<Vec<(u64, Value)>, ManifestError> {
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     let mut documents = Vec::new();
+    let mut counted_to = 0;
+    let mut line = 1u64;
     loop {
         let offset = stream.byte_offset();
         match stream.next() {
             None => return Ok(documents),
             Some(Ok(value)) => {
-                let start = offset + text[offset..].len() - text[offset..].trim_start().len();
-                documents.push((line_at(text, start), value));
+                let rest = &text[offset..];
+                let start = offset + rest.len() - rest.trim_start().len();
+                line += text[counted_to..start].matches('\n').count() as u64;
+                counted_to = start;
+                documents.push((line, value));
             }
             Some(Err(error)) => {
                 let message = if error.is_eof() {
@@ -231,18 +382,28 @@ fn parse_json(name: &str, text: &str) -> Result<Vec<(u64, Value)>, ManifestError
     }
 }
 
-fn line_at(text: &str, byte_offset: usize) -> u64 {
-    1 + text[..byte_offset.min(text.len())].matches('\n').count() as u64
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_documents = MAX_DOCUMENTS;
+    budget.max_nodes = MAX_YAML_NODES;
+    budget.max_events = 2 * MAX_YAML_NODES;
+    budget.max_total_scalar_bytes = MAX_FILE_BYTES;
+    budget.max_depth = MAX_YAML_DEPTH;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 fn parse_yaml(name: &str, text: &str) -> Result<Vec<(u64, Value)>, ManifestError> {
     let documents: Vec<Spanned<Value>> =
-        serde_saphyr::from_multiple(text).map_err(|error| ManifestError::Syntax {
-            location: match error.location() {
-                Some(location) => format!("{name}:{}", location.line()),
-                None => name.to_string(),
-            },
-            message: first_line(&error.to_string()),
+        serde_saphyr::from_multiple_with_options(text, yaml_options()).map_err(|error| {
+            ManifestError::Syntax {
+                location: match error.location() {
+                    Some(location) => format!("{name}:{}", location.line()),
+                    None => name.to_string(),
+                },
+                message: first_line(&error.to_string()),
+            }
         })?;
     Ok(documents
         .into_iter()
@@ -253,7 +414,7 @@ fn parse_yaml(name: &str, text: &str) -> Result<Vec<(u64, Value)>, ManifestError
 
 /// serde-saphyr renders a code snippet under its message; the message line is what we want.
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_string()
+    crate::text::escape(message.lines().next().unwrap_or(message).trim())
 }
 
 fn push_object(value: Value, origin: Origin, out: &mut Vec<Located>) -> Result<(), ManifestError> {
@@ -277,7 +438,7 @@ fn push_object(value: Value, origin: Origin, out: &mut Vec<Located>) -> Result<(
         let Some(Value::Array(items)) = value.get("items").cloned() else {
             return Err(ManifestError::NotAnObject {
                 location: origin.location(),
-                reason: format!("{kind} without an items list"),
+                reason: format!("{} without an items list", crate::text::escape(kind)),
             });
         };
         for (index, item) in items.into_iter().enumerate() {
@@ -304,20 +465,53 @@ fn kind_name(value: &Value) -> &'static str {
     }
 }
 
-fn wrong_type(error: ConvertError, origins: &[Origin]) -> ManifestError {
-    let origin = &origins[error.index];
-    let line = field_line(origin, &error.path).unwrap_or(origin.line);
+/// Each object that could not be decoded, at the line of its bad field. A file is re-read with
+/// positions once, however many of its objects are bad.
+fn locate(errors: Vec<ConvertError>, origins: &[Origin]) -> Vec<ManifestError> {
+    let mut positioned: std::collections::HashMap<String, Option<Vec<Spanned<Positioned>>>> =
+        std::collections::HashMap::new();
+    errors
+        .into_iter()
+        .map(|error| {
+            let documents = origins.get(error.index).and_then(|origin| {
+                positioned
+                    .entry(origin.path.clone())
+                    .or_insert_with(|| {
+                        serde_saphyr::from_multiple_with_options(&origin.text, yaml_options()).ok()
+                    })
+                    .as_deref()
+            });
+            wrong_type(error, origins, documents)
+        })
+        .collect()
+}
+
+fn wrong_type(
+    error: ConvertError,
+    origins: &[Origin],
+    documents: Option<&[Spanned<Positioned>]>,
+) -> ManifestError {
+    let Some(origin) = origins.get(error.index) else {
+        return ManifestError::WrongType {
+            location: "?".into(),
+            object: crate::text::escape(&error.object()),
+            field: error.path,
+            message: error.message,
+        };
+    };
+    let line = documents
+        .and_then(|documents| field_line(documents, origin, &error.path))
+        .unwrap_or(origin.line);
     ManifestError::WrongType {
         location: format!("{}:{line}", origin.path),
-        object: error.object,
-        field: error.path,
-        message: error.message,
+        object: crate::text::escape(&error.object()),
+        field: crate::text::escape(&error.path),
+        message: crate::text::escape(&error.message),
     }
 }
 
 /// The line of a field, by re-reading the object's document with positions.
-fn field_line(origin: &Origin, path: &str) -> Option<u64> {
-    let documents: Vec<Spanned<Positioned>> = serde_saphyr::from_multiple(&origin.text).ok()?;
+fn field_line(documents: &[Spanned<Positioned>], origin: &Origin, path: &str) -> Option<u64> {
     let mut node = documents
         .iter()
         .filter(|d| !matches!(d.value, Positioned::Null))

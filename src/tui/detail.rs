@@ -345,6 +345,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
                 Access::NotFound => ("not found", None),
                 Access::Failed { message } => ("failed", Some(message)),
                 Access::Fallback { message } => ("fallback", Some(message)),
+                Access::Undecodable { message, .. } => ("cannot be decoded", Some(message)),
             };
             out.push(heading(&format!("{} {}", request.resource, verdict)));
             out.push(field("Verb", request.verb.clone()));
@@ -353,7 +354,14 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             if let Some(name) = &request.name {
                 out.push(field("Name", name.clone()));
             }
-            if let Some(message) = message {
+            if let Access::Undecodable {
+                kind, field: path, ..
+            } = &marker.access
+            {
+                out.push(field("Kind", kind.clone()));
+                out.push(field("Field", path.clone()));
+                out.push(field("Problem", message.cloned().unwrap_or_default()));
+            } else if let Some(message) = message {
                 out.push(field("Server said", message.clone()));
             }
             if matches!(marker.access, Access::Forbidden { .. }) {

@@ -35,7 +35,11 @@ pub struct Options {
 /// Where the TUI's data comes from.
 pub enum Feed {
     /// Manifests: one mesh, never updated.
-    Static { mesh: Mesh, label: String },
+    /// Manifests, read again on `r`.
+    Files {
+        paths: Vec<std::path::PathBuf>,
+        namespace: Option<String>,
+    },
     /// A live cluster. The token, when there is one, is inspected for the Permissions view.
     Live {
         fetcher: Arc<Fetcher>,
@@ -122,6 +126,35 @@ fn spawn_report(
             .map_err(|e| e.to_string());
         let _ = sender.send(Data::Report(result));
     })
+}
+
+/// Reads manifests off the UI task. Problems with some files or objects are shown as the
+/// source's problem, beside the mesh of everything else.
+fn spawn_file_read(
+    paths: Vec<std::path::PathBuf>,
+    namespace: Option<String>,
+    sender: mpsc::UnboundedSender<Data>,
+) {
+    tokio::task::spawn_blocking(move || {
+        let data = match crate::source::manifests::read_snapshot(&paths, namespace.as_deref()) {
+            Ok(read) => {
+                let problems: Vec<String> = read.problems.iter().map(|p| p.to_string()).collect();
+                let mesh = Arc::new(mesh::build(read.snapshot));
+                let updated = format!("read {}", jiff::Zoned::now().strftime("%H:%M:%S"));
+                let _ = sender.send(Data::Mesh { mesh, updated });
+                if problems.is_empty() {
+                    return;
+                }
+                Data::Failed(format!(
+                    "{} problem(s) in the files: {}",
+                    problems.len(),
+                    problems.join("; ")
+                ))
+            }
+            Err(error) => Data::Failed(error.to_string()),
+        };
+        let _ = sender.send(data);
+    });
 }
 
 /// Polls a backend: now, then every refresh interval or when asked.
@@ -316,15 +349,21 @@ async fn run_loop(
     // A backend is polled: the poller's task, and its "poll now" signal.
     let mut poller: Option<(tokio::task::JoinHandle<()>, mpsc::UnboundedSender<()>)> = None;
     let mut providers: Option<ProviderChoice> = None;
+    // Manifests: what to read again on `r`.
+    let mut files: Option<(Vec<std::path::PathBuf>, Option<String>)> = None;
     match feed {
-        Feed::Static { mesh, label } => {
-            app = App::new(
-                Arc::new(mesh),
-                SourceInfo {
-                    label,
-                    ..Default::default()
-                },
+        Feed::Files { paths, namespace } => {
+            let label = format!(
+                "files: {}",
+                paths
+                    .iter()
+                    .map(|p| crate::text::escape(&p.display().to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
+            app = App::new(Arc::new(Mesh::default()), SourceInfo::loading(label));
+            spawn_file_read(paths.clone(), namespace.clone(), sender.clone());
+            files = Some((paths, namespace));
         }
         Feed::Live {
             fetcher,
@@ -428,6 +467,10 @@ async fn run_loop(
                             keys::Effect::Refresh => {
                                 if let Some((live, _)) = &live {
                                     live.refresh();
+                                    app.source.loading = true;
+                                }
+                                if let Some((paths, namespace)) = &files {
+                                    spawn_file_read(paths.clone(), namespace.clone(), sender.clone());
                                     app.source.loading = true;
                                 }
                                 if let Some((_, poll_now)) = &poller {

@@ -154,7 +154,11 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
         },
         findings,
     ));
-    let mark = |allowed: bool| if allowed { "✓" } else { "✗" };
+    let mark = |allowed: Option<bool>| match allowed {
+        Some(true) => "✓",
+        Some(false) => "✗",
+        None => "?",
+    };
     let rows = report
         .matrix
         .iter()
@@ -164,10 +168,13 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
                 .as_deref()
                 .map(|n| format!("in {n}"))
                 .unwrap_or_else(|| "cluster-wide".into());
-            let status = if row.get && row.list && row.watch {
+            let verbs = [row.get, row.list, row.watch];
+            let status = if verbs.iter().all(|v| *v == Some(true)) {
                 NodeStatus::Normal
-            } else {
+            } else if verbs.contains(&Some(false)) {
                 NodeStatus::Forbidden
+            } else {
+                NodeStatus::Failed
             };
             leaf(
                 NodeKind::Access,

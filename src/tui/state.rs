@@ -267,14 +267,18 @@ fn permissions_tree(mesh: &Mesh) -> Vec<TreeNode> {
     let mut groups: Vec<(&str, NodeStatus, Vec<TreeNode>)> = vec![
         ("Denied", NodeStatus::Forbidden, Vec::new()),
         ("Not found", NodeStatus::NotFound, Vec::new()),
-        ("Failed or fallback", NodeStatus::Failed, Vec::new()),
+        (
+            "Failed, undecodable or fallback",
+            NodeStatus::Failed,
+            Vec::new(),
+        ),
         ("Allowed", NodeStatus::Normal, Vec::new()),
     ];
     for (index, marker) in mesh.access.iter().enumerate() {
         let group = match marker.access {
             Access::Forbidden { .. } => 0,
             Access::NotFound => 1,
-            Access::Failed { .. } | Access::Fallback { .. } => 2,
+            Access::Failed { .. } | Access::Fallback { .. } | Access::Undecodable { .. } => 2,
             Access::Allowed => 3,
         };
         let status = groups[group].1;

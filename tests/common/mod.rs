@@ -7,7 +7,7 @@ use serde_json::Value;
 /// Builds a mesh from inline multi-document YAML, the way `-f` does.
 pub fn mesh_of(yaml: &str) -> Mesh {
     let objects: Vec<Value> = serde_saphyr::from_multiple(yaml).expect("test YAML parses");
-    mesh::build(catalog::snapshot_from_objects(objects).expect("test objects convert"))
+    mesh::build(catalog::snapshot_from_objects(objects))
 }
 
 /// The eventmesh JSON for inline YAML, as a JSON value.

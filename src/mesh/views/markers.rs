@@ -28,6 +28,26 @@ fn access_node(index: usize, marker: &AccessMarker) -> Option<TreeNode> {
         Access::NotFound => (NodeStatus::NotFound, "not found"),
         Access::Failed { .. } => (NodeStatus::Failed, "failed"),
         Access::Fallback { .. } => (NodeStatus::Failed, "fallback"),
+        Access::Undecodable {
+            kind,
+            field,
+            message,
+        } => {
+            let field = if field.is_empty() {
+                String::new()
+            } else {
+                format!(" field {field}")
+            };
+            let text = format!(
+                "{kind} {}: cannot decode{field}: {message}",
+                request.name.as_deref().unwrap_or("?")
+            );
+            return Some(
+                TreeNode::new(NodeKind::Access, text)
+                    .status(NodeStatus::Failed)
+                    .target(Target::Access(index)),
+            );
+        }
     };
     let text = format!(
         "{} {scope}: {verdict} ({} {})",
@@ -58,6 +78,25 @@ pub(super) fn markers(mesh: &Mesh, resources: &[&str], namespace: Option<&str>) 
         .enumerate()
         .filter(|(_, m)| {
             m.request.name.is_none()
+                && m.request.namespace.as_deref() == namespace
+                && resource_in(&m.request.resource, resources)
+        })
+        .filter_map(|(i, m)| access_node(i, m))
+        .collect()
+}
+
+/// Objects of the given resources in a namespace that could not be decoded, each in place of
+/// the object.
+pub(super) fn undecodable(
+    mesh: &Mesh,
+    resources: &[&str],
+    namespace: Option<&str>,
+) -> Vec<TreeNode> {
+    mesh.access
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            matches!(m.access, Access::Undecodable { .. })
                 && m.request.namespace.as_deref() == namespace
                 && resource_in(&m.request.resource, resources)
         })

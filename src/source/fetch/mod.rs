@@ -517,14 +517,10 @@ impl Fetcher {
         objects.extend(subscribers);
         markers.extend(subscriber_markers);
 
-        // CRDs came only from the label-selected lists; the built-in ones fill in the rest.
-        let mut snapshot = snapshot_from_objects(objects).unwrap_or_else(|error| {
-            notes.push(format!(
-                "an object could not be read: {} {}: {}",
-                error.object, error.path, error.message
-            ));
-            Snapshot::default()
-        });
+        // CRDs came only from the label-selected lists; the built-in ones fill in the rest. An
+        // object that cannot be decoded becomes a marker of its own, costing only itself.
+        let mut snapshot = snapshot_from_objects(objects);
+        markers.append(&mut snapshot.access);
         snapshot.namespaces.extend(known);
         snapshot.namespaces.sort();
         snapshot.namespaces.dedup();
