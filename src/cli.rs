@@ -58,6 +58,10 @@ pub struct Cli {
     #[arg(long, value_name = "ID")]
     pub provider: Option<String>,
 
+    /// The largest body a backend may send, in bytes (suffixes Ki, Mi, Gi).
+    #[arg(long, value_parser = parse_size, default_value = "64Mi")]
+    pub max_body: usize,
+
     /// How long to wait for a backend's answer, e.g. 30s.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     pub timeout: Duration,
@@ -68,7 +72,7 @@ pub struct Cli {
 
     /// How often to re-read a source that cannot be watched: a cluster where watch is forbidden
     /// (default 30s) or a backend (default 60s, as the Backstage plugin's schedule).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_refresh)]
     pub refresh: Option<Duration>,
 
     #[command(flatten)]
@@ -256,7 +260,41 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => number * 60.0,
         _ => return Err(format!("unknown unit {unit:?}: use us, ms, s or m")),
     };
-    Ok(Duration::from_secs_f64(seconds))
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| *d <= MAX_DURATION)
+        .ok_or_else(|| format!("{text:?} is out of range (at most a year)"))
+}
+
+/// No timeout, interval or latency kn-mesh takes is longer.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A refresh interval: at least a second, so that polling never becomes a tight loop.
+pub fn parse_refresh(text: &str) -> Result<Duration, String> {
+    let every = parse_duration(text)?;
+    if every < Duration::from_secs(1) {
+        return Err(format!(
+            "{text:?} is too short: refresh at most once a second (1s)"
+        ));
+    }
+    Ok(every)
+}
+
+/// "65536", "512Ki", "64Mi", "1Gi".
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (number, factor) = match text {
+        t if t.ends_with("Ki") => (&t[..t.len() - 2], 1usize << 10),
+        t if t.ends_with("Mi") => (&t[..t.len() - 2], 1 << 20),
+        t if t.ends_with("Gi") => (&t[..t.len() - 2], 1 << 30),
+        t => (t, 1),
+    };
+    number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{text:?} is not a size: use bytes, or Ki, Mi, Gi (e.g. 64Mi)"))
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

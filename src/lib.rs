@@ -7,6 +7,7 @@ pub mod access;
 pub mod cli;
 pub mod demo;
 pub mod exit;
+pub mod k8s;
 pub mod mesh;
 pub mod net;
 pub mod output;

@@ -19,9 +19,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(report) => {
-            eprintln!("kn-mesh: {report}");
+            // Error texts carry names, paths and server messages: escaped before the terminal.
+            eprintln!("kn-mesh: {}", output::escape_lines(&report.to_string()));
             for cause in report.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", output::escape_lines(&cause.to_string()));
             }
             ExitCode::from(exit::code_for(&report))
         }
@@ -160,7 +161,9 @@ fn rbac(cli: &Cli, args: &RbacArgs) -> color_eyre::Result<u8> {
         namespaces: cli.connect.namespaces.clone(),
         legacy_token_secret: args.legacy_token_secret,
     };
-    write_stdout(&access::least_privilege::manifests(&options, &snapshot))?;
+    let manifests = access::least_privilege::manifests(&options, &snapshot)
+        .map_err(|e| UsageError(e.to_string()))?;
+    write_stdout(&manifests)?;
     Ok(exit::OK)
 }
 
@@ -207,6 +210,7 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
                         tls: cli.connect.options(),
                         token: explicit,
                         timeout: cli.timeout,
+                        max_body: cli.max_body,
                         refresh: cli.refresh,
                     };
                     tui::run(tui::Feed::PickProvider { choice }, options).await?;
@@ -226,7 +230,8 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
         };
         if let Some((url, token, frequency)) = backend_source {
             let backend =
-                source::backend::Backend::new(&url, token, &cli.connect.options(), cli.timeout)?;
+                source::backend::Backend::new(&url, token, &cli.connect.options(), cli.timeout)?
+                    .with_max_body(cli.max_body);
             if interactive {
                 let refresh = cli.refresh.or(frequency).unwrap_or(Duration::from_secs(60));
                 tui::run(
@@ -365,14 +370,8 @@ async fn sim_serve(args: SimServeArgs) -> color_eyre::Result<u8> {
     };
     let sim = RunningSim::start(config).await?;
     if let Some(path) = &args.kubeconfig_out {
-        std::fs::write(path, sim.kubeconfig())
+        write_private(path, &sim.kubeconfig())
             .wrap_err_with(|| format!("cannot write {}", path.display()))?;
-        // The kubeconfig holds tokens: keep it private.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-        }
         eprintln!(
             "kubeconfig: {} (contexts: {})",
             path.display(),
@@ -389,6 +388,25 @@ async fn sim_serve(args: SimServeArgs) -> color_eyre::Result<u8> {
     shutdown_signal().await;
     sim.stop().await;
     Ok(exit::OK)
+}
+
+/// Writes a file that holds tokens: created with mode 0600, so it is never readable by others,
+/// not even for a moment; an existing file is truncated and narrowed to 0600 too.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let mut file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.write_all(text.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        options.open(path)?.write_all(text.as_bytes())
+    }
 }
 
 /// Ctrl-C or SIGTERM.

@@ -3,8 +3,10 @@
 //! the Knative docs publish), and the binding.
 
 use super::{Kinds, kinds};
+use crate::k8s::{self, InvalidName};
 use crate::mesh::snapshot::Snapshot;
-use std::fmt::Write;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Purpose {
@@ -24,50 +26,94 @@ pub struct Options {
     pub legacy_token_secret: bool,
 }
 
-fn rule(out: &mut String, group: &str, resources: &[String], verbs: &[&str]) {
-    let _ = writeln!(out, "  - apiGroups: [\"{group}\"]");
-    let _ = writeln!(out, "    resources: [{}]", resources.join(", "));
-    let _ = writeln!(out, "    verbs: [{}]", verbs.join(", "));
+fn rule(group: &str, resources: &[String], verbs: &[&str]) -> Value {
+    json!({"apiGroups": [group], "resources": resources, "verbs": verbs})
 }
 
 /// The rules, grouped by API group, for the given kinds.
-fn rules(out: &mut String, kinds: &Kinds, purpose: Purpose, namespaced_only: bool) {
+fn rules(kinds: &Kinds, purpose: Purpose, namespaced_only: bool) -> Vec<Value> {
     let (mesh_verbs, subscriber_verbs): (&[&str], &[&str]) = match purpose {
         Purpose::Backend => (&["list"], &["get"]),
         Purpose::KnMesh => (&["get", "list", "watch"], &["get", "list", "watch"]),
     };
-    let mut by_group: std::collections::BTreeMap<&str, Vec<String>> =
-        std::collections::BTreeMap::new();
+    let mut out = Vec::new();
+    let mut by_group: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (group, plural) in &kinds.mesh {
         by_group.entry(group).or_default().push(plural.clone());
     }
     for (group, resources) in &by_group {
-        rule(out, group, resources, mesh_verbs);
+        out.push(rule(group, resources, mesh_verbs));
     }
-    let mut subscribers: std::collections::BTreeMap<&str, Vec<String>> =
-        std::collections::BTreeMap::new();
+    let mut subscribers: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (group, plural) in kinds.subscribers.keys() {
         subscribers.entry(group).or_default().push(plural.clone());
     }
     for (group, resources) in &subscribers {
-        rule(out, group, resources, subscriber_verbs);
+        out.push(rule(group, resources, subscriber_verbs));
     }
     if !namespaced_only {
-        rule(
-            out,
+        out.push(rule(
             "apiextensions.k8s.io",
             &["customresourcedefinitions".into()],
             mesh_verbs,
-        );
+        ));
         if purpose == Purpose::KnMesh {
-            rule(out, "", &["namespaces".into()], &["get", "list", "watch"]);
+            out.push(rule("", &["namespaces".into()], &["get", "list", "watch"]));
         }
     }
+    out
+}
+
+/// Every name that goes into the manifests must be one the API server accepts: the options',
+/// and the groups and resources learned from manifests (a crafted Trigger could otherwise
+/// smuggle a wildcard into a "least-privilege" role).
+fn check_names(options: &Options, kinds: &Kinds) -> Result<(), InvalidName> {
+    k8s::check_subdomain("the ServiceAccount", &options.service_account)?;
+    k8s::check_label("the namespace", &options.namespace)?;
+    for namespace in &options.namespaces {
+        k8s::check_label("the namespace", namespace)?;
+    }
+    for (group, resource) in kinds.mesh.iter().chain(kinds.subscribers.keys()) {
+        if !group.is_empty() {
+            k8s::check_subdomain("the API group", group)?;
+        }
+        k8s::check_label("the resource", resource)?;
+    }
+    Ok(())
+}
+
+fn binding(
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+    role: &str,
+    options: &Options,
+) -> Value {
+    let mut metadata = json!({"name": name});
+    if let Some(namespace) = namespace {
+        metadata["namespace"] = json!(namespace);
+    }
+    json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": metadata,
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind.trim_end_matches("Binding"), "name": role},
+        "subjects": [{"kind": "ServiceAccount", "name": options.service_account, "namespace": options.namespace}],
+    })
+}
+
+fn role(kind: &str, name: &str, namespace: Option<&str>, rules: Vec<Value>) -> Value {
+    let mut metadata = json!({"name": name});
+    if let Some(namespace) = namespace {
+        metadata["namespace"] = json!(namespace);
+    }
+    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": metadata, "rules": rules})
 }
 
 /// The manifests, as YAML with comments, for the kinds the snapshot uses (a snapshot from
 /// manifests or a live cluster; an empty one gives the built-in Knative kinds and Services).
-pub fn manifests(options: &Options, snapshot: &Snapshot) -> String {
+/// Every document comes from a serializer; names are checked first.
+pub fn manifests(options: &Options, snapshot: &Snapshot) -> Result<String, InvalidName> {
     let mut snapshot = snapshot.clone();
     if snapshot.crds.is_empty() {
         snapshot.crds = crate::mesh::catalog::builtin_crds().to_vec();
@@ -78,77 +124,82 @@ pub fn manifests(options: &Options, snapshot: &Snapshot) -> String {
             .subscribers
             .insert((String::new(), "services".into()), Default::default());
     }
+    check_names(options, &kinds)?;
     let name = match options.purpose {
         Purpose::Backend => "eventmesh-backend-reader",
         Purpose::KnMesh => "kn-mesh-reader",
     };
     let (sa, ns) = (&options.service_account, &options.namespace);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Least-privilege access for {} ({:?}): reads the mesh kinds in use and the",
-        sa, options.purpose
-    );
-    let _ = writeln!(
-        out,
-        "# subscriber kinds triggers point at; no Secrets, no writes, no wildcards."
-    );
-    let _ = writeln!(
-        out,
-        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {sa}\n  namespace: {ns}"
-    );
+    let binding_name = format!("{name}-{sa}");
+    let mut documents = vec![json!({
+        "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": ns}
+    })];
     if options.namespaces.is_empty() {
-        let _ = writeln!(
-            out,
-            "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {name}\nrules:"
-        );
-        rules(&mut out, &kinds, options.purpose, false);
-        let _ = writeln!(
-            out,
-            "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: {name}-{sa}\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: {name}\nsubjects:\n  - kind: ServiceAccount\n    name: {sa}\n    namespace: {ns}"
-        );
+        documents.push(role(
+            "ClusterRole",
+            name,
+            None,
+            rules(&kinds, options.purpose, false),
+        ));
+        documents.push(binding(
+            "ClusterRoleBinding",
+            &binding_name,
+            None,
+            name,
+            options,
+        ));
     } else {
         for namespace in &options.namespaces {
-            let _ = writeln!(
-                out,
-                "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: {name}\n  namespace: {namespace}\nrules:"
-            );
-            rules(&mut out, &kinds, options.purpose, true);
-            let _ = writeln!(
-                out,
-                "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: {name}-{sa}\n  namespace: {namespace}\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: {name}\nsubjects:\n  - kind: ServiceAccount\n    name: {sa}\n    namespace: {ns}"
-            );
+            let rules = rules(&kinds, options.purpose, true);
+            documents.push(role("Role", name, Some(namespace), rules));
+            documents.push(binding(
+                "RoleBinding",
+                &binding_name,
+                Some(namespace),
+                name,
+                options,
+            ));
         }
         // CRDs have no namespace: which channel and source kinds exist is a cluster-wide read.
-        let _ = writeln!(
-            out,
-            "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {name}-crds\nrules:"
-        );
-        rule(
-            &mut out,
+        let crds = format!("{name}-crds");
+        let crd_rule = rule(
             "apiextensions.k8s.io",
             &["customresourcedefinitions".into()],
             &["get", "list", "watch"],
         );
-        let _ = writeln!(
-            out,
-            "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: {name}-crds-{sa}\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: {name}-crds\nsubjects:\n  - kind: ServiceAccount\n    name: {sa}\n    namespace: {ns}"
-        );
+        documents.push(role("ClusterRole", &crds, None, vec![crd_rule]));
+        documents.push(binding(
+            "ClusterRoleBinding",
+            &format!("{crds}-{sa}"),
+            None,
+            &crds,
+            options,
+        ));
     }
+    let mut out = format!(
+        "# Least-privilege access for {sa} ({}): reads the mesh kinds in use and the\n\
+         # subscriber kinds triggers point at; no Secrets, no writes, no wildcards.\n",
+        match options.purpose {
+            Purpose::Backend => "the eventmesh backend",
+            Purpose::KnMesh => "kn-mesh",
+        }
+    );
+    let yaml = |document: &Value| serde_saphyr::to_string(document).unwrap_or_default();
+    out.push_str(&documents.iter().map(yaml).collect::<Vec<_>>().join("---\n"));
     if options.legacy_token_secret {
-        let _ = writeln!(
-            out,
-            "---\n# WARNING: a Secret-based token never expires and is not rotated. Prefer a bound token:\n#   kubectl create token {sa} -n {ns} --duration=24h"
-        );
-        let _ = writeln!(
-            out,
-            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {sa}-token\n  namespace: {ns}\n  annotations:\n    kubernetes.io/service-account.name: {sa}\ntype: kubernetes.io/service-account-token"
-        );
+        out.push_str(&format!(
+            "---\n# WARNING: a Secret-based token never expires and is not rotated. Prefer a bound token:\n#   kubectl create token {sa} -n {ns} --duration=24h\n"
+        ));
+        out.push_str(&yaml(&json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": format!("{sa}-token"), "namespace": ns,
+                "annotations": {"kubernetes.io/service-account.name": sa}},
+            "type": "kubernetes.io/service-account-token",
+        })));
     } else {
-        let _ = writeln!(
-            out,
-            "# Get a token that expires (recommended):\n#   kubectl create token {sa} -n {ns} --duration=24h > token && kn-mesh auth --token-file token"
-        );
+        out.push_str(&format!(
+            "# Get a token that expires (recommended):\n#   kubectl create token {sa} -n {ns} --duration=24h > token && kn-mesh auth --token-file token\n"
+        ));
     }
-    out
+    Ok(out)
 }

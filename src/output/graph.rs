@@ -38,9 +38,13 @@ struct Edge {
 struct Graph {
     nodes: BTreeMap<String, GraphNode>,
     edges: Vec<Edge>,
+    /// Each object's id: (kind, namespace, name) → id, and the ids given out.
+    ids: std::collections::HashMap<(String, String, String), String>,
+    taken: std::collections::HashSet<String>,
 }
 
-fn id(kind: &str, namespace: &str, name: &str) -> String {
+/// A readable id: kind, namespace and name with anything but letters and digits as `_`.
+fn readable_id(kind: &str, namespace: &str, name: &str) -> String {
     let raw = format!("{kind}_{namespace}_{name}");
     raw.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -48,8 +52,27 @@ fn id(kind: &str, namespace: &str, name: &str) -> String {
 }
 
 impl Graph {
+    /// The object's id, unique per object: readable ids that collide (`payments-eu/default`
+    /// and `payments/eu-default`) get a numbered suffix, in the order objects are met.
+    fn id(&mut self, kind: &str, namespace: &str, name: &str) -> String {
+        let key = (kind.to_string(), namespace.to_string(), name.to_string());
+        if let Some(id) = self.ids.get(&key) {
+            return id.clone();
+        }
+        let readable = readable_id(kind, namespace, name);
+        let mut id = readable.clone();
+        let mut suffix = 2;
+        while self.taken.contains(&id) {
+            id = format!("{readable}_{suffix}");
+            suffix += 1;
+        }
+        self.taken.insert(id.clone());
+        self.ids.insert(key, id.clone());
+        id
+    }
+
     fn node(&mut self, kind: &str, key: &ObjectKey, label: String, shape: Shape) -> String {
-        let node_id = id(kind, &key.namespace, &key.name);
+        let node_id = self.id(kind, &key.namespace, &key.name);
         self.nodes.entry(node_id.clone()).or_insert(GraphNode {
             id: node_id.clone(),
             label,
@@ -129,7 +152,7 @@ fn build(mesh: &Mesh) -> Graph {
         );
         if trigger.broker_found {
             let broker = ObjectKey::new(&key.namespace, &trigger.object.spec.broker);
-            let broker_id = id("broker", &broker.namespace, &broker.name);
+            let broker_id = graph.id("broker", &broker.namespace, &broker.name);
             graph.edge(&broker_id, &trigger_id, "", false);
         }
         if let Some(subscriber) = graph.target(&trigger.subscriber, &key.namespace) {
@@ -150,7 +173,7 @@ fn build(mesh: &Mesh) -> Graph {
             } else {
                 producer.kind.clone()
             };
-            let producer_id = id(&kind, &producer.key.namespace, &producer.key.name);
+            let producer_id = graph.id(&kind, &producer.key.namespace, &producer.key.name);
             graph.edge(&producer_id, &et_id, "produces", false);
         }
         for consumer in &et.consumers {
@@ -158,7 +181,7 @@ fn build(mesh: &Mesh) -> Graph {
                 crate::mesh::model::ConsumerKind::Trigger => "trigger",
                 crate::mesh::model::ConsumerKind::Subscription => "subscription",
             };
-            let consumer_id = id(kind, &consumer.key.namespace, &consumer.key.name);
+            let consumer_id = graph.id(kind, &consumer.key.namespace, &consumer.key.name);
             let unknown = consumer.outcome.outcome == Outcome::Unknown;
             graph.edge(
                 &et_id,
@@ -186,12 +209,8 @@ fn build(mesh: &Mesh) -> Graph {
         );
         let channel = &subscription.object.spec.channel;
         if subscription.channel_found {
-            graph.edge(
-                &id(&channel.kind, &key.namespace, &channel.name),
-                &sub_id,
-                "",
-                false,
-            );
+            let channel_id = graph.id(&channel.kind, &key.namespace, &channel.name);
+            graph.edge(&channel_id, &sub_id, "", false);
         }
         if let Some(subscriber) = graph.target(&subscription.subscriber, &key.namespace) {
             graph.edge(&sub_id, &subscriber, "subscriber", false);
@@ -236,8 +255,11 @@ fn by_namespace(graph: &Graph) -> BTreeMap<&str, Vec<&GraphNode>> {
     groups
 }
 
+/// A DOT string: quotes and backslashes escaped, and control characters as text.
 fn quote(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"")
+    crate::text::escape(text)
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
 }
 
 pub fn dot(mesh: &Mesh) -> String {
@@ -300,16 +322,30 @@ pub fn dot(mesh: &Mesh) -> String {
 pub fn mermaid(mesh: &Mesh) -> String {
     let graph = build(mesh);
     let mut out = String::from("flowchart LR\n");
-    let label = |text: &str| text.replace('"', "#quot;");
+    // Mermaid entity codes for what would end a label or a line; controls escaped as text.
+    let label = |text: &str| {
+        crate::text::escape(text)
+            .replace('"', "#quot;")
+            .replace('|', "#124;")
+            .replace('<', "#lt;")
+            .replace('>', "#gt;")
+    };
+    // Subgraph ids, unique as node ids are: `a-b` and `a_b` read alike.
+    let mut subgraphs = std::collections::HashSet::new();
     for (namespace, nodes) in by_namespace(&graph) {
         let indent = if namespace.is_empty() { "  " } else { "    " };
         if !namespace.is_empty() {
-            let _ = writeln!(
-                out,
-                "  subgraph ns_{}[\"{}\"]",
-                id("", "", namespace).trim_start_matches('_'),
-                label(namespace)
+            let readable = format!(
+                "ns_{}",
+                readable_id("", "", namespace).trim_start_matches('_')
             );
+            let mut subgraph = readable.clone();
+            let mut suffix = 2;
+            while !subgraphs.insert(subgraph.clone()) {
+                subgraph = format!("{readable}_{suffix}");
+                suffix += 1;
+            }
+            let _ = writeln!(out, "  subgraph {subgraph}[\"{}\"]", label(namespace));
         }
         for node in nodes {
             let text = label(&node.label);

@@ -26,7 +26,7 @@ pub fn render(mesh: &Mesh, views: &[View]) -> String {
         }
     }
     for note in &mesh.notes {
-        out.push_str(&format!("\nnote: {note}\n"));
+        out.push_str(&format!("\nnote: {}\n", crate::text::escape(note)));
     }
     out
 }
@@ -41,7 +41,8 @@ fn write_node(out: &mut String, node: &TreeNode, prefix: &str, last: Option<bool
     out.push_str(prefix);
     out.push_str(connector);
     out.push_str(node.status.glyph());
-    out.push_str(&node.text);
+    // Names, URLs and server messages in the text came from outside.
+    out.push_str(&crate::text::escape(&node.text));
     out.push('\n');
     let count = node.children.len();
     for (i, child) in node.children.iter().enumerate() {

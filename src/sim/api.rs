@@ -44,6 +44,12 @@ pub async fn serve_resource(
         } else {
             parse_body(bytes)?
         };
+        let kind = if is_token_request {
+            "TokenRequest"
+        } else {
+            def.kind.as_str()
+        };
+        check_review_shape(kind, &body)?;
         return if is_token_request {
             token_request(state, path, &body)
         } else {
@@ -230,6 +236,58 @@ pub async fn serve_resource(
 
 fn parse_body(bytes: Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(&bytes).map_err(|e| status::bad_request(format!("the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/json-patch+json ({e})")))
+}
+
+/// A review or TokenRequest body of the wrong JSON type gets 400, as kube-apiserver's decoder
+/// answers it ("json: cannot unmarshal array into Go value of type ..."), before any field is
+/// read: the answer is built by writing into the body, which must be an object.
+fn check_review_shape(kind: &str, body: &Value) -> Result<(), ApiError> {
+    let type_name = |value: &Value| match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let wrong = |what: &str, value: &Value, go_type: &str| {
+        Err(status::bad_request(format!(
+            "json: cannot unmarshal {} into Go {what} of type {go_type}",
+            type_name(value)
+        )))
+    };
+    if !body.is_object() {
+        return wrong("value", body, &format!("v1.{kind}"));
+    }
+    let spec = match body.get("spec") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(spec @ Value::Object(_)) => spec,
+        Some(other) => return wrong("struct field .spec", other, &format!("v1.{kind}Spec")),
+    };
+    let objects = ["resourceAttributes", "nonResourceAttributes"];
+    for (field, value) in spec.as_object().into_iter().flatten() {
+        let fits = match (field.as_str(), value) {
+            (_, Value::Null) => true,
+            ("expirationSeconds", Value::Number(n)) => n.is_i64(),
+            ("audiences", Value::Array(items)) => items.iter().all(Value::is_string),
+            ("namespace" | "user" | "uid", v) => v.is_string(),
+            ("groups", Value::Array(items)) => items.iter().all(Value::is_string),
+            (field, Value::Object(attributes)) if objects.contains(&field) => attributes
+                .values()
+                .all(|v| v.is_string() || v.is_null() || v.is_object()),
+            ("expirationSeconds" | "audiences" | "groups", _) => false,
+            (field, _) if objects.contains(&field) => false,
+            _ => true,
+        };
+        if !fits {
+            return wrong(
+                &format!("struct field .spec.{field}"),
+                value,
+                "the field's type",
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The body's kind, when given, must be the resource's.
@@ -525,6 +583,14 @@ fn token_request(
             "TokenRequest",
             name,
             "spec.expirationSeconds: Invalid value: may not specify a duration less than 10 minutes",
+        ));
+    }
+    // kube-apiserver's bound: 2^32 seconds.
+    if lifetime > 1 << 32 {
+        return Err(status::invalid(
+            "TokenRequest",
+            name,
+            "spec.expirationSeconds: Invalid value: may not specify a duration larger than 2^32 seconds",
         ));
     }
     let audiences: Vec<String> = body

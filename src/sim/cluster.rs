@@ -289,6 +289,18 @@ fn identities(
             identity.name = format!("{namespace}/{}", identity.name);
         }
     }
+    // Any name still taken (a static user called `admin`, two tokens of one user) gets a
+    // numbered suffix: kubectl refuses a kubeconfig with two users or contexts of one name.
+    // The built-in admin comes first and keeps its name.
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for identity in &mut identities {
+        let base = identity.name.clone();
+        let mut suffix = 2;
+        while !taken.insert(identity.name.clone()) {
+            identity.name = format!("{base}-{suffix}");
+            suffix += 1;
+        }
+    }
     identities
 }
 

@@ -24,11 +24,43 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// RFC 6902: add, remove, replace, move, copy, test.
+/// The largest object the sim stores: etcd's request limit (1.5 MiB), past which kube-apiserver
+/// refuses a write.
+pub const MAX_OBJECT_BYTES: usize = 3 << 19;
+
+fn encoded_len(value: &Value) -> usize {
+    serde_json::to_vec(value)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX)
+}
+
+/// 422 for an object that would be larger than etcd stores.
+pub fn too_big(size: usize) -> ApiError {
+    status::invalid(
+        "Object",
+        "",
+        format!(
+            "the object would be {size} bytes, more than the {MAX_OBJECT_BYTES} bytes etcd stores"
+        ),
+    )
+}
+
+/// RFC 6902: add, remove, replace, move, copy, test. The document's size is tracked as the
+/// operations grow it, so that a chain of `copy` operations (each doubling the document) is
+/// refused before it is built.
 pub fn json_patch(mut document: Value, patch: &Value) -> Result<Value, ApiError> {
     let operations = patch
         .as_array()
         .ok_or_else(|| status::bad_request("a JSON patch must be a list of operations"))?;
+    let mut size = encoded_len(&document);
+    let mut grow = |added: &Value| {
+        size = size.saturating_add(encoded_len(added));
+        if size > MAX_OBJECT_BYTES {
+            Err(too_big(size))
+        } else {
+            Ok(())
+        }
+    };
     for operation in operations {
         let op = operation.get("op").and_then(Value::as_str).unwrap_or("");
         let path = operation
@@ -42,13 +74,19 @@ pub fn json_patch(mut document: Value, patch: &Value) -> Result<Value, ApiError>
                 .ok_or_else(|| status::bad_request(format!("the {op} operation needs a value")))
         };
         match op {
-            "add" => pointer_insert(&mut document, path, value()?)?,
+            "add" => {
+                let value = value()?;
+                grow(&value)?;
+                pointer_insert(&mut document, path, value)?
+            }
             "remove" => {
                 pointer_remove(&mut document, path)?;
             }
             "replace" => {
+                let value = value()?;
+                grow(&value)?;
                 pointer_remove(&mut document, path)?;
-                pointer_insert(&mut document, path, value()?)?;
+                pointer_insert(&mut document, path, value)?;
             }
             "move" | "copy" => {
                 let from = operation
@@ -58,10 +96,11 @@ pub fn json_patch(mut document: Value, patch: &Value) -> Result<Value, ApiError>
                 let moved = if op == "move" {
                     pointer_remove(&mut document, from)?
                 } else {
-                    document
+                    let copied = document
                         .pointer(from)
-                        .cloned()
-                        .ok_or_else(|| status::bad_request(format!("no value at {from}")))?
+                        .ok_or_else(|| status::bad_request(format!("no value at {from}")))?;
+                    grow(copied)?;
+                    copied.clone()
                 };
                 pointer_insert(&mut document, path, moved)?;
             }

@@ -30,15 +30,26 @@ pub struct Knobs {
     pub fail_rate: f64,
 }
 
-/// One request as the request log keeps it.
+/// One request as the request log keeps it. The query string is not kept: a client may put a
+/// token there, and the log is served back.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestRecord {
     pub method: String,
     pub path: String,
-    pub query: String,
     pub user: String,
     pub code: u16,
 }
+
+/// The request log: an exact count, and the latest requests in a bounded ring, so that no
+/// client (authenticated or not) can grow the server's memory by sending requests.
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    pub total: u64,
+    pub latest: std::collections::VecDeque<RequestRecord>,
+}
+
+/// How many requests the log keeps.
+pub const REQUEST_LOG_CAPACITY: usize = 10_000;
 
 pub struct SimState {
     pub store: RwLock<Store>,
@@ -47,7 +58,7 @@ pub struct SimState {
     pub static_tokens: HashMap<String, UserInfo>,
     pub knobs: Knobs,
     pub address: String,
-    pub requests: Mutex<Vec<RequestRecord>>,
+    pub requests: Mutex<RequestLog>,
     random: AtomicU64,
 }
 
@@ -67,7 +78,7 @@ impl SimState {
             static_tokens,
             knobs,
             address,
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(RequestLog::default()),
             random: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
         }
     }
@@ -96,10 +107,12 @@ impl SimState {
     }
 
     fn log(&self, record: RequestRecord) {
-        self.requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(record);
+        let mut log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        log.total += 1;
+        if log.latest.len() == REQUEST_LOG_CAPACITY {
+            log.latest.pop_front();
+        }
+        log.latest.push_back(record);
     }
 }
 
@@ -173,7 +186,6 @@ async fn handle(
         state.log(RequestRecord {
             method: method.to_string(),
             path,
-            query,
             user: user_name,
             code: response.status().as_u16(),
         });
@@ -467,10 +479,10 @@ async fn serve(
             match *method {
                 Method::GET => Ok(json_response(
                     200,
-                    &json!({"total": requests.len(), "requests": *requests}),
+                    &json!({"total": requests.total, "requests": requests.latest}),
                 )),
                 Method::DELETE => {
-                    requests.clear();
+                    *requests = RequestLog::default();
                     Ok(json_response(200, &json!({"total": 0})))
                 }
                 _ => Err(status::method_not_allowed(method.as_str())),

@@ -382,6 +382,12 @@ impl Store {
             target
         };
         let mut patched = patched;
+        let size = serde_json::to_vec(&patched)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
+        if size > super::patch::MAX_OBJECT_BYTES {
+            return Err(super::patch::too_big(size));
+        }
         if let Some(metadata) = patched.get_mut("metadata").and_then(Value::as_object_mut) {
             metadata.remove("resourceVersion");
         }

@@ -6,6 +6,7 @@
 use super::connect::{ConnectOptions, redact};
 use crate::mesh::Mesh;
 use crate::mesh::eventmesh::{self, EventMesh};
+use crate::text::scrub;
 use http_body_util::BodyExt;
 use std::time::Duration;
 
@@ -50,6 +51,12 @@ pub enum BackendError {
         token: String,
         error: String,
     },
+    #[error("{url} ({token}) sent a body larger than {limit} bytes (raise it with --max-body)")]
+    TooLarge {
+        url: String,
+        token: String,
+        limit: usize,
+    },
     #[error("{url} ({token}) did not answer within {seconds}s")]
     Timeout {
         url: String,
@@ -75,8 +82,13 @@ pub struct Backend {
     pub base_url: String,
     pub token: Option<String>,
     pub timeout: Duration,
+    /// The largest body read; a larger one is an error, not a memory spike.
+    pub max_body: usize,
     client: kube::Client,
 }
+
+/// The default cap on a backend's body: far above any real mesh.
+pub const DEFAULT_MAX_BODY: usize = 64 << 20;
 
 /// `{base}/v1/getEventMesh`, from a base URL with or without a trailing slash.
 pub fn endpoint_url(base_url: &str) -> String {
@@ -114,8 +126,14 @@ impl Backend {
             base_url,
             token,
             timeout,
+            max_body: DEFAULT_MAX_BODY,
             client,
         })
+    }
+
+    pub fn with_max_body(mut self, max_body: usize) -> Self {
+        self.max_body = max_body;
+        self
     }
 
     fn token_text(&self) -> String {
@@ -153,13 +171,35 @@ impl Backend {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_string();
-            let body = response
-                .into_body()
+            if let Some(length) = response
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+                && length > self.max_body
+            {
+                return Err(BackendError::TooLarge {
+                    url: url.clone(),
+                    token: token.clone(),
+                    limit: self.max_body,
+                });
+            }
+            let body = http_body_util::Limited::new(response.into_body(), self.max_body)
                 .collect()
                 .await
-                .map_err(|e| BackendError::Unreachable {
-                    url: url.clone(),
-                    message: e.to_string(),
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        BackendError::TooLarge {
+                            url: url.clone(),
+                            token: token.clone(),
+                            limit: self.max_body,
+                        }
+                    } else {
+                        BackendError::Unreachable {
+                            url: url.clone(),
+                            message: e.to_string(),
+                        }
+                    }
                 })?
                 .to_bytes();
             Ok::<_, BackendError>((status, content_type, body))
@@ -171,35 +211,44 @@ impl Backend {
                 token: token.clone(),
                 seconds,
             })??;
-        let text = String::from_utf8_lossy(&body);
-        let snippet: String = text.trim().chars().take(200).collect();
-        // The backend writes errors as {"error": "..."}; show just the message when it does.
-        let detail = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
-            .unwrap_or_else(|| snippet.clone());
-        match status {
-            200 => {}
-            401 => return Err(BackendError::Unauthorized { url, token, detail }),
-            500..=599 => {
-                return Err(BackendError::ServerError {
+        // What the server said is shown to the user: scrubbed of the token first, since a proxy
+        // may echo the Authorization header.
+        let secret = self.token.as_deref();
+        let head = &body[..body.len().min(400)];
+        let snippet: String = String::from_utf8_lossy(head)
+            .trim()
+            .chars()
+            .take(200)
+            .collect();
+        let snippet = scrub(&snippet, secret);
+        if status != 200 {
+            // The backend writes errors as {"error": "..."}; show just the message when it does.
+            let detail = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+                .map(|d| scrub(&d, secret))
+                .unwrap_or_else(|| snippet.clone());
+            return Err(match status {
+                401 => BackendError::Unauthorized { url, token, detail },
+                500..=599 => BackendError::ServerError {
                     url,
                     token,
                     status,
                     body: detail,
-                });
-            }
-            _ => {
-                return Err(BackendError::Status {
+                },
+                _ => BackendError::Status {
                     url,
                     token,
                     status,
                     body: detail,
-                });
-            }
+                },
+            });
         }
-        let looks_like_json = content_type.contains("json") || text.trim_start().starts_with('{');
-        if !looks_like_json {
+        let starts_like_json = body
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{');
+        if !content_type.contains("json") && !starts_like_json {
             return Err(BackendError::NotJson {
                 url,
                 token,
@@ -211,10 +260,11 @@ impl Backend {
                 snippet,
             });
         }
+        // Parsed once, straight into the typed body.
         serde_json::from_slice::<EventMesh>(&body).map_err(|e| BackendError::BadJson {
             url,
             token,
-            error: e.to_string(),
+            error: scrub(&e.to_string(), secret),
         })
     }
 

@@ -96,39 +96,49 @@ fn substitute(
 }
 
 /// A Backstage duration: `{minutes: 1}` (any of years … milliseconds), an ISO 8601 duration
-/// (`PT1M`), or a number of milliseconds.
-fn duration(value: &Value) -> Option<Duration> {
-    match value {
-        Value::Number(n) => n.as_f64().map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+/// (`PT1M`), or a number of milliseconds. As a refresh interval it must be between a second
+/// (anything shorter would poll in a tight loop) and a year.
+fn duration(value: &Value) -> Result<Duration, String> {
+    let seconds: f64 = match value {
+        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN) / 1000.0,
         Value::Object(parts) => {
-            let seconds: f64 = parts
-                .iter()
-                .map(|(unit, amount)| {
-                    let amount = amount.as_f64().unwrap_or(0.0);
-                    amount
-                        * match unit.as_str() {
-                            "years" => 365.0 * 86_400.0,
-                            "months" => 30.0 * 86_400.0,
-                            "weeks" => 7.0 * 86_400.0,
-                            "days" => 86_400.0,
-                            "hours" => 3600.0,
-                            "minutes" => 60.0,
-                            "seconds" => 1.0,
-                            "milliseconds" => 0.001,
-                            _ => 0.0,
-                        }
-                })
-                .sum();
-            (seconds > 0.0).then(|| Duration::from_secs_f64(seconds))
+            let mut total = 0.0;
+            for (unit, amount) in parts {
+                let factor = match unit.as_str() {
+                    "years" => 365.0 * 86_400.0,
+                    "months" => 30.0 * 86_400.0,
+                    "weeks" => 7.0 * 86_400.0,
+                    "days" => 86_400.0,
+                    "hours" => 3600.0,
+                    "minutes" => 60.0,
+                    "seconds" => 1.0,
+                    "milliseconds" => 0.001,
+                    other => return Err(format!("unknown unit {other:?}")),
+                };
+                let amount = amount
+                    .as_f64()
+                    .ok_or_else(|| format!("{unit} must be a number, not {amount}"))?;
+                total += amount * factor;
+            }
+            total
         }
         Value::String(text) => text
             .parse::<jiff::Span>()
             .ok()
             .and_then(|span| span.total(jiff::Unit::Second).ok())
-            .filter(|s| *s > 0.0)
-            .map(Duration::from_secs_f64),
-        _ => None,
+            .ok_or_else(|| format!("{text:?} is not an ISO 8601 duration such as PT1M"))?,
+        other => {
+            return Err(format!(
+                "expected {{minutes: 1}}, PT1M or milliseconds, not {other}"
+            ));
+        }
+    };
+    if !seconds.is_finite() || !(1.0..=365.0 * 86_400.0).contains(&seconds) {
+        return Err(format!(
+            "{value} is out of range: a refresh interval is between 1 second and 1 year"
+        ));
     }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// The files, merged as Backstage merges them.
@@ -217,8 +227,26 @@ pub fn provider(
                 provider: id.clone(),
                 message: "baseUrl is missing".into(),
             })?;
-    let token = text("token")?.filter(|t| !t.is_empty());
-    let frequency = config.pointer("/schedule/frequency").and_then(duration);
+    // A block scalar (`token: |`) ends in a line break; any other control character is refused,
+    // with its position and never the token.
+    let token = match text("token")?.filter(|t| !t.trim().is_empty()) {
+        Some(raw) => {
+            Some(
+                crate::text::clean_token(&raw).map_err(|problem| AppConfigError::Invalid {
+                    provider: id.clone(),
+                    message: format!("token: {problem}"),
+                })?,
+            )
+        }
+        None => None,
+    };
+    let frequency = match config.pointer("/schedule/frequency") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(duration(value).map_err(|message| AppConfigError::Invalid {
+            provider: id.clone(),
+            message: format!("schedule.frequency: {message}"),
+        })?),
+    };
     Ok(Provider {
         id,
         base_url,

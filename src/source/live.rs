@@ -80,48 +80,64 @@ async fn run(
     let mut watchers: Vec<tokio::task::AbortHandle> = Vec::new();
     let mut watched: Vec<Listed> = Vec::new();
     let mut forbidden_watch: Option<String> = None;
+    // A lost watch connection is told at once; the next change or refresh fetches again.
+    let mut fetch = true;
     loop {
-        match fetcher.fetch_listed(&scope).await {
-            Ok((snapshot, listed)) => {
-                // Start watches for lists that became readable; the existing ones keep going.
-                for item in listed {
-                    if !watched.contains(&item) {
-                        watchers.push(spawn_watch(&fetcher, item.clone(), changed.clone()));
-                        watched.push(item);
+        if !fetch {
+            fetch = true;
+        } else {
+            match fetcher.fetch_listed(&scope).await {
+                Ok((snapshot, listed)) => {
+                    // Start watches for lists that became readable; the existing ones keep going.
+                    for item in listed {
+                        if !watched.contains(&item) {
+                            watchers.push(spawn_watch(&fetcher, item.clone(), changed.clone()));
+                            watched.push(item);
+                        }
+                    }
+                    let freshness = match &forbidden_watch {
+                        None => Freshness::Live,
+                        Some(reason) => Freshness::Polled {
+                            every: refresh,
+                            reason: reason.clone(),
+                        },
+                    };
+                    let update = Update {
+                        snapshot: Arc::new(snapshot),
+                        at: jiff::Timestamp::now(),
+                        freshness,
+                    };
+                    if sender.send(Some(Event::Updated(update))).is_err() {
+                        break;
                     }
                 }
-                let freshness = match &forbidden_watch {
-                    None => Freshness::Live,
-                    Some(reason) => Freshness::Polled {
-                        every: refresh,
-                        reason: reason.clone(),
-                    },
-                };
-                let update = Update {
-                    snapshot: Arc::new(snapshot),
-                    at: jiff::Timestamp::now(),
-                    freshness,
-                };
-                if sender.send(Some(Event::Updated(update))).is_err() {
-                    break;
-                }
-            }
-            Err(error) => {
-                let stop = matches!(error, FetchError::TokenRejected { .. });
-                if sender
-                    .send(Some(Event::Failed(Arc::new(error.to_string()))))
-                    .is_err()
-                    || stop
-                {
-                    break;
+                Err(error) => {
+                    let stop = matches!(error, FetchError::TokenRejected { .. });
+                    if sender
+                        .send(Some(Event::Failed(Arc::new(error.to_string()))))
+                        .is_err()
+                        || stop
+                    {
+                        break;
+                    }
                 }
             }
         }
         // Wait for a change, a request, or the refresh interval.
         tokio::select! {
             signal = changes.recv() => {
-                if let Some(WatchSignal::Forbidden(reason)) = signal {
-                    forbidden_watch = Some(reason);
+                match signal {
+                    Some(WatchSignal::Forbidden(reason)) => forbidden_watch = Some(reason),
+                    Some(WatchSignal::Lost(reason)) => {
+                        let message = format!("connection lost: {reason} (retrying)");
+                        if sender.send(Some(Event::Failed(Arc::new(message)))).is_err() {
+                            break;
+                        }
+                        // Not a change: wait for one, or for the watch to come back.
+                        fetch = false;
+                        continue;
+                    }
+                    _ => {}
                 }
                 // Let a burst of changes settle into one fetch.
                 tokio::time::sleep(COALESCE).await;
@@ -147,6 +163,8 @@ async fn run(
 enum WatchSignal {
     Changed,
     Forbidden(String),
+    /// The watch's connection failed; it retries by itself.
+    Lost(String),
 }
 
 fn spawn_watch(
@@ -162,9 +180,15 @@ fn spawn_watch(
     };
     tokio::spawn(async move {
         let mut initial_done = false;
+        let mut lost = false;
         let mut stream = watcher(api, watcher::Config::default()).boxed();
         while let Some(event) = stream.next().await {
             let signal = match event {
+                Ok(watcher::Event::InitDone) if lost => {
+                    // Back after a lost connection: fetch, since changes may have been missed.
+                    lost = false;
+                    WatchSignal::Changed
+                }
                 Ok(watcher::Event::InitDone) => {
                     initial_done = true;
                     continue;
@@ -190,8 +214,15 @@ fn spawn_watch(
                     )));
                     return;
                 }
-                // Other errors: the watcher retries by itself after a pause.
-                Err(_) => {
+                // Other errors: say so at once (a dead server must not look live), then the
+                // watcher retries by itself after a pause. A watch that comes back re-lists,
+                // and its first change fetches again.
+                Err(error) => {
+                    if !lost {
+                        lost = true;
+                        let _ = changed
+                            .send(WatchSignal::Lost(crate::source::fetch::with_causes(&error)));
+                    }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }

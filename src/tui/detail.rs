@@ -78,34 +78,44 @@ fn link(label: &str, link: &SubscriberLink, out: &mut Vec<Line<'static>>) {
     }
 }
 
-/// The rule a Role (or ClusterRole, at the cluster scope) needs to allow a request.
+/// The rule a Role (or ClusterRole, at the cluster scope) needs to allow a request, as YAML
+/// from a serializer: the request's names came from the server and the manifests.
 pub fn rbac_snippet(request: &ApiRequest, user: Option<&str>) -> String {
     let kind = if request.namespace.is_some() {
         "Role"
     } else {
         "ClusterRole"
     };
-    let namespace = request
-        .namespace
-        .as_ref()
-        .map(|n| format!(", namespace: {n}"))
-        .unwrap_or_default();
-    let name = request
-        .name
-        .as_ref()
-        .map(|n| format!("\n    resourceNames: [{n}]"))
-        .unwrap_or_default();
+    let mut metadata = serde_json::json!({
+        "name": format!("kn-mesh-{}-{}", request.verb, request.resource)
+    });
+    if let Some(namespace) = &request.namespace {
+        metadata["namespace"] = serde_json::json!(namespace);
+    }
+    let mut rule = serde_json::json!({
+        "apiGroups": [request.group],
+        "resources": [request.resource],
+        "verbs": [request.verb],
+    });
+    if let Some(name) = &request.name {
+        rule["resourceNames"] = serde_json::json!([name]);
+    }
+    let role = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": metadata,
+        "rules": [rule],
+    });
     let mut text = format!(
-        "# grants: {}\napiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: kn-mesh-{}-{}{namespace}}}\nrules:\n  - apiGroups: [\"{}\"]\n    resources: [{}]\n    verbs: [{}]{name}\n",
-        request.describe(),
-        request.verb,
-        request.resource,
-        request.group,
-        request.resource,
-        request.verb
+        "# grants: {}\n{}",
+        crate::text::escape(&request.describe()),
+        serde_saphyr::to_string(&role).unwrap_or_default()
     );
     if let Some(user) = user {
-        text.push_str(&format!("# bind it to {user} with a {kind}Binding\n"));
+        text.push_str(&format!(
+            "# bind it to {} with a {kind}Binding\n",
+            crate::text::escape(user)
+        ));
     }
     text
 }

@@ -175,6 +175,11 @@ pub enum Effect {
 
 /// Applies a key to the state.
 pub fn handle(app: &mut App, key: KeyEvent) -> Effect {
+    // Ctrl-C quits from any mode: a popup or the filter line never swallows it.
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        app.quit = true;
+        return Effect::None;
+    }
     if let Some(popup) = app.popup.take() {
         app.popup = popup_key(app, popup, key);
         return Effect::None;

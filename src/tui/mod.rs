@@ -65,6 +65,7 @@ pub struct ProviderChoice {
     /// A token given on the command line, which wins over the app-config's.
     pub token: Option<String>,
     pub timeout: Duration,
+    pub max_body: usize,
     /// --refresh, which wins over the provider's schedule.
     pub refresh: Option<Duration>,
 }
@@ -84,7 +85,8 @@ fn pick_provider(
         &choice.tls,
         choice.timeout,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .with_max_body(choice.max_body);
     Ok((
         backend,
         choice
@@ -292,6 +294,34 @@ fn demo_identity_label(sim: &RunningSim, identity: &str) -> String {
     }
 }
 
+/// Completes on SIGTERM, SIGHUP or SIGINT (a `kill`, a closed terminal, or Ctrl-C sent as a
+/// signal from outside, since raw mode turns the key into an event).
+fn termination_signal() -> tokio::sync::oneshot::Receiver<()> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = sender.send(());
+    });
+    receiver
+}
+
 /// Puts the terminal back as it was. Safe to call twice.
 pub fn restore_terminal() {
     let _ = crossterm::terminal::disable_raw_mode();
@@ -429,6 +459,7 @@ async fn run_loop(
         }
     }
     app.no_color = options.no_color;
+    let mut terminated = termination_signal();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(120));
     let mut dirty = true;
@@ -457,6 +488,8 @@ async fn run_loop(
             break;
         }
         tokio::select! {
+            // SIGTERM, SIGHUP or SIGINT: leave the loop, so the guard restores the terminal.
+            _ = &mut terminated => break,
             event = events.next() => {
                 let Some(Ok(event)) = event else { break };
                 dirty = true;

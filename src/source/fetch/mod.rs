@@ -158,6 +158,19 @@ fn marker(request: ApiRequest, outcome: &Outcome) -> AccessMarker {
     AccessMarker { request, access }
 }
 
+/// A URL path segment with everything but RFC 3986's unreserved characters %-encoded.
+pub fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
     object
         .pointer(pointer)
@@ -262,8 +275,10 @@ impl Fetcher {
     }
 
     async fn get(&self, kind: &Kind, namespace: &str, name: &str) -> Result<Outcome, Stop> {
-        let request = kube::core::Request::new(kind.url(Some(namespace)))
-            .get(name, &GetParams::default())
+        // Names come from references in objects, which anyone may write: `<sink-name>` is a
+        // name no object has, not a reason to stop. Each path segment is %-encoded.
+        let request = kube::core::Request::new(kind.url(Some(&encode_segment(namespace))))
+            .get(&encode_segment(name), &GetParams::default())
             .map_err(|e| Stop::Unreachable(e.to_string()))?;
         Ok(match self.send::<Value>(request).await? {
             Ok(object) => Outcome::Items(vec![object]),

@@ -1,0 +1,70 @@
+//! Kubernetes naming rules, as the API server validates them.
+
+/// An RFC 1123 label (namespaces, most resource plurals): at most 63 lower-case letters, digits
+/// and `-`, starting and ending with a letter or digit.
+pub fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// An RFC 1123 subdomain (most object names, API groups): dot-separated labels, at most 253.
+pub fn is_dns_subdomain(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 253 && name.split('.').all(is_dns_label)
+}
+
+/// A name that the API server would refuse, said as kubectl says it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {} is not a valid name: {rule}", crate::text::escape(&format!("{name:?}")))]
+pub struct InvalidName {
+    pub what: String,
+    pub name: String,
+    pub rule: &'static str,
+}
+
+const LABEL_RULE: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', start and end with an alphanumeric character, and be at most 63 characters";
+const SUBDOMAIN_RULE: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', must start and end with an alphanumeric character, and be at most 253 characters";
+
+pub fn check_label(what: &str, name: &str) -> Result<(), InvalidName> {
+    if is_dns_label(name) {
+        return Ok(());
+    }
+    Err(InvalidName {
+        what: what.into(),
+        name: name.into(),
+        rule: LABEL_RULE,
+    })
+}
+
+pub fn check_subdomain(what: &str, name: &str) -> Result<(), InvalidName> {
+    if is_dns_subdomain(name) {
+        return Ok(());
+    }
+    Err(InvalidName {
+        what: what.into(),
+        name: name.into(),
+        rule: SUBDOMAIN_RULE,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_rfc_1123() {
+        assert!(is_dns_label("payments-eu"));
+        assert!(!is_dns_label("Payments"));
+        assert!(!is_dns_label("-a"));
+        assert!(!is_dns_label("a\nb"));
+        assert!(!is_dns_label(&"a".repeat(64)));
+        assert!(is_dns_subdomain("eventing.knative.dev"));
+        assert!(!is_dns_subdomain("x\"]\n- apiGroups: [\"*\"]"));
+        assert!(!is_dns_subdomain("<sink-name>"));
+        assert!(check_label("namespace", "a b").is_err());
+    }
+}
