@@ -308,7 +308,8 @@ fn print_files(cli: &Cli, namespace: Option<&str>) -> color_eyre::Result<u8> {
     for problem in &read.problems {
         eprintln!("kn-mesh: {}", output::escape_lines(&problem.to_string()));
     }
-    let printed = print(cli, mesh::build(read.snapshot));
+    // Objects that did not decode are among the problems above, with their file and line.
+    let printed = print_with(cli, mesh::build(read.snapshot), read.problems.is_empty());
     if read.problems.is_empty() {
         return printed;
     }
@@ -322,6 +323,10 @@ fn print_files(cli: &Cli, namespace: Option<&str>) -> color_eyre::Result<u8> {
 /// Prints the mesh with its markers. Denied data is data (exit 0); anything that failed or did
 /// not decode makes the exit code 4. `-o eventmesh` fails closed, as the backend does.
 fn print(cli: &Cli, mesh: mesh::Mesh) -> color_eyre::Result<u8> {
+    print_with(cli, mesh, true)
+}
+
+fn print_with(cli: &Cli, mesh: mesh::Mesh, list_failures: bool) -> color_eyre::Result<u8> {
     let format = cli.output.unwrap_or(Format::Tree);
     let views = if cli.view.is_empty() {
         View::ALL.to_vec()
@@ -337,6 +342,9 @@ fn print(cli: &Cli, mesh: mesh::Mesh) -> color_eyre::Result<u8> {
     }
     if completeness.failed.is_empty() {
         return Ok(exit::OK);
+    }
+    if !list_failures {
+        return Ok(exit::INCOMPLETE);
     }
     eprintln!(
         "kn-mesh: incomplete: {} request(s) failed or object(s) could not be decoded; they are marked in place",
@@ -365,6 +373,7 @@ async fn sim_serve(args: SimServeArgs) -> color_eyre::Result<u8> {
         knobs: Knobs {
             latency: args.latency,
             fail_rate: args.fail_rate,
+            fail_path: None,
         },
         addr: Some(args.addr),
     };

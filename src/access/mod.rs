@@ -194,6 +194,7 @@ async fn check_token(
         client: fetcher.client(),
         answers: Mutex::new(HashMap::new()),
         asked: AtomicUsize::new(0),
+        failing: AtomicUsize::new(0),
     };
     let now = jiff::Timestamp::now().as_second();
 

@@ -62,12 +62,17 @@ impl Verdict {
 
 /// Tries for a review that failed on the network or with a 5xx.
 const TRIES: u32 = 4;
+/// After this many reviews in a row failed (each after its retries), the server is not asked
+/// the rest: they are unknown at once, instead of hundreds more failing requests.
+const GIVE_UP_AFTER: usize = 16;
 
 /// Asks the server, concurrently, once per question.
 pub(super) struct Reviews<'a> {
     pub client: &'a kube::Client,
     pub answers: Mutex<HashMap<Question, Verdict>>,
     pub asked: AtomicUsize,
+    /// Reviews that failed in a row; any answer resets it.
+    pub failing: AtomicUsize,
 }
 
 /// Why a review got no answer.
@@ -131,6 +136,14 @@ impl Reviews<'_> {
             attributes["namespace"] = json!(namespace);
         }
         let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": attributes}});
+        let failing = self.failing.load(Ordering::Relaxed);
+        if failing >= GIVE_UP_AFTER {
+            let verdict = Verdict::Unknown(format!(
+                "not asked: the last {failing} access reviews failed"
+            ));
+            self.remember(question, &verdict);
+            return Ok(verdict);
+        }
         let verdict = match self
             .post(
                 "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
@@ -139,8 +152,12 @@ impl Reviews<'_> {
             .await
         {
             Err(PostError::Rejected(error)) => return Err(error),
-            Err(PostError::Failed(message)) => Verdict::Unknown(message),
+            Err(PostError::Failed(message)) => {
+                self.failing.fetch_add(1, Ordering::Relaxed);
+                Verdict::Unknown(message)
+            }
             Ok(answer) => {
+                self.failing.store(0, Ordering::Relaxed);
                 let reason = answer
                     .pointer("/status/reason")
                     .and_then(Value::as_str)
@@ -153,11 +170,15 @@ impl Reviews<'_> {
                 }
             }
         };
+        self.remember(question, &verdict);
+        Ok(verdict)
+    }
+
+    fn remember(&self, question: &Question, verdict: &Verdict) {
         self.answers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(question.clone(), verdict.clone());
-        Ok(verdict)
     }
 
     pub async fn ask_all(&self, questions: &BTreeSet<Question>) -> Result<(), FetchError> {

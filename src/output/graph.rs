@@ -18,6 +18,9 @@ enum Shape {
     Subscription,
     Subscriber,
     Denied,
+    /// Data that failed to arrive or to decode: drawn, so that a picture is never silently
+    /// missing a part.
+    Failed,
 }
 
 struct GraphNode {
@@ -224,17 +227,30 @@ fn build(mesh: &Mesh) -> Graph {
         }
     }
     for (index, marker) in mesh.access.iter().enumerate() {
-        if !matches!(marker.access, Access::Forbidden { .. }) || marker.request.name.is_some() {
-            continue;
-        }
-        let namespace = marker.request.namespace.clone().unwrap_or_default();
-        let label = format!(
-            "🔒 {} {}: forbidden",
-            marker.request.resource,
-            marker.request.scope()
-        );
-        let key = ObjectKey::new(&namespace, &format!("denied{index}"));
-        graph.node("denied", &key, label, Shape::Denied);
+        let request = &marker.request;
+        let (label, shape) = match &marker.access {
+            Access::Forbidden { .. } if request.name.is_none() => (
+                format!("🔒 {} {}: forbidden", request.resource, request.scope()),
+                Shape::Denied,
+            ),
+            Access::Failed { .. } => (format!("⚠ {}: failed", request.describe()), Shape::Failed),
+            Access::Undecodable { kind, .. } => (
+                format!(
+                    "⚠ {kind} {}: cannot decode",
+                    request.name.as_deref().unwrap_or("?")
+                ),
+                Shape::Failed,
+            ),
+            _ => continue,
+        };
+        let namespace = request.namespace.clone().unwrap_or_default();
+        let kind = if shape == Shape::Denied {
+            "denied"
+        } else {
+            "failed"
+        };
+        let key = ObjectKey::new(&namespace, &format!("{kind}{index}"));
+        graph.node(kind, &key, label, shape);
     }
     // Edges to nodes we never saw (a producer that was filtered out) would draw phantom boxes.
     let known: std::collections::HashSet<String> = graph.nodes.keys().cloned().collect();
@@ -287,6 +303,9 @@ pub fn dot(mesh: &Mesh) -> String {
                 Shape::Subscriber => "shape=box, style=rounded",
                 Shape::Denied => {
                     "shape=octagon, style=filled, color=\"#b91c1c\", fillcolor=\"#fee2e2\""
+                }
+                Shape::Failed => {
+                    "shape=octagon, style=\"filled,dashed\", color=\"#b45309\", fillcolor=\"#fef3c7\""
                 }
             };
             let _ = writeln!(
@@ -356,7 +375,7 @@ pub fn mermaid(mesh: &Mesh) -> String {
                 Shape::Source => format!("([\"{text}\"])"),
                 Shape::Channel => format!("[(\"{text}\")]"),
                 Shape::Subscriber => format!("(\"{text}\")"),
-                Shape::Denied => format!("{{{{\"{text}\"}}}}"),
+                Shape::Denied | Shape::Failed => format!("{{{{\"{text}\"}}}}"),
             };
             let _ = writeln!(out, "{indent}{}{shape}", node.id);
         }
@@ -382,6 +401,18 @@ pub fn mermaid(mesh: &Mesh) -> String {
     if !denied.is_empty() {
         out.push_str("  classDef denied fill:#fee2e2,stroke:#b91c1c,color:#7f1d1d\n");
         let _ = writeln!(out, "  class {} denied", denied.join(","));
+    }
+    let failed: Vec<&str> = graph
+        .nodes
+        .values()
+        .filter(|n| n.shape == Shape::Failed)
+        .map(|n| n.id.as_str())
+        .collect();
+    if !failed.is_empty() {
+        out.push_str(
+            "  classDef failed fill:#fef3c7,stroke:#b45309,stroke-dasharray:4,color:#78350f\n",
+        );
+        let _ = writeln!(out, "  class {} failed", failed.join(","));
     }
     out
 }

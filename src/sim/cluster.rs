@@ -424,6 +424,11 @@ impl RunningSim {
         Ok(config)
     }
 
+    /// Turns the knobs (latency, failures) of the running sim.
+    pub fn set_knobs(&self, knobs: server::Knobs) {
+        *self.state.knobs.write().unwrap_or_else(|e| e.into_inner()) = knobs;
+    }
+
     /// Stops serving and waits for the server to finish.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {

@@ -21,13 +21,15 @@ use std::time::Duration;
 /// kube-apiserver's default limit on a request body is 3 MiB.
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
 
-/// Knobs for tests and benchmarks.
+/// Knobs for tests and benchmarks; they may be turned while the sim runs.
 #[derive(Debug, Clone, Default)]
 pub struct Knobs {
     /// Added to every request.
     pub latency: Duration,
     /// The share of requests answered 500 or 503.
     pub fail_rate: f64,
+    /// Only requests whose path starts with this fail (None: any request may).
+    pub fail_path: Option<String>,
 }
 
 /// One request as the request log keeps it. The query string is not kept: a client may put a
@@ -56,7 +58,7 @@ pub struct SimState {
     pub policy: RwLock<Arc<Policy>>,
     pub authority: TokenAuthority,
     pub static_tokens: HashMap<String, UserInfo>,
-    pub knobs: Knobs,
+    pub knobs: RwLock<Knobs>,
     pub address: String,
     pub requests: Mutex<RequestLog>,
     random: AtomicU64,
@@ -76,7 +78,7 @@ impl SimState {
             policy: RwLock::new(policy),
             authority,
             static_tokens,
-            knobs,
+            knobs: RwLock::new(knobs),
             address,
             requests: Mutex::new(RequestLog::default()),
             random: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
@@ -159,8 +161,13 @@ async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if !state.knobs.latency.is_zero() {
-        tokio::time::sleep(state.knobs.latency).await;
+    let knobs = state
+        .knobs
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if !knobs.latency.is_zero() {
+        tokio::time::sleep(knobs.latency).await;
     }
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or("").to_string();
@@ -169,9 +176,13 @@ async fn handle(
         .as_ref()
         .map(|u| u.username.clone())
         .unwrap_or_default();
-    let response = if state.knobs.fail_rate > 0.0
+    let response = if knobs.fail_rate > 0.0
         && !path.starts_with("/debug/")
-        && state.next_random() < state.knobs.fail_rate
+        && knobs
+            .fail_path
+            .as_ref()
+            .is_none_or(|p| path.starts_with(p.as_str()))
+        && state.next_random() < knobs.fail_rate
     {
         let code = if state.next_random() < 0.5 { 500 } else { 503 };
         status::injected(code).into_response()

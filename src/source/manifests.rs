@@ -70,6 +70,8 @@ fn lines(problems: &[ManifestError]) -> String {
 #[derive(Debug, Default)]
 pub struct Manifests {
     pub snapshot: Snapshot,
+    /// How many objects were read (after duplicates were resolved), decoded or not.
+    pub objects: usize,
     pub problems: Vec<ManifestError>,
     pub warnings: Vec<String>,
 }
@@ -108,11 +110,13 @@ pub fn read_snapshot(
 ) -> Result<Manifests, ManifestError> {
     let (objects, mut problems) = read_located(paths)?;
     let (mut values, origins, warnings) = settle(objects, namespace.unwrap_or("default"));
+    let count = values.len();
     let (mut snapshot, errors) = catalog::sort_objects(std::mem::take(&mut values));
     problems.extend(locate(errors, &origins));
     snapshot.notes.extend(warnings.iter().cloned());
     Ok(Manifests {
         snapshot,
+        objects: count,
         problems,
         warnings,
     })
