@@ -455,3 +455,22 @@ fn with_several_app_config_providers_the_user_picks_one() {
     assert_eq!(app.chosen_provider.as_deref(), Some("prod"));
     assert!(app.popup.is_none());
 }
+
+#[test]
+fn ctrl_c_quits_from_every_mode() {
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    // Typing a filter.
+    let mut filtering = app(offline_mesh());
+    press(&mut filtering, KeyCode::Char('/'));
+    assert!(filtering.filtering);
+    keys::handle(&mut filtering, ctrl_c);
+    assert!(filtering.quit, "Ctrl-C in the filter line");
+    // With the help overlay, and with the namespace picker open.
+    for opener in [KeyCode::Char('?'), KeyCode::Char('n')] {
+        let mut with_popup = app(offline_mesh());
+        press(&mut with_popup, opener);
+        assert!(with_popup.popup.is_some(), "{opener:?} opens a popup");
+        keys::handle(&mut with_popup, ctrl_c);
+        assert!(with_popup.quit, "Ctrl-C with a popup from {opener:?}");
+    }
+}
