@@ -62,14 +62,19 @@ impl Drop for Tmux {
     }
 }
 
-#[test]
-fn the_demo_in_a_real_terminal() {
+/// A tmux server of our own with one bash session, or None (skip) when tmux is missing
+/// outside CI. Under CI a missing tmux fails the test: it must never pass silently.
+fn tmux(name: &str) -> Option<Tmux> {
     if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is required under CI (.ci/run installs it)"
+        );
         eprintln!("tmux is not installed: skipping (.ci/run installs it)");
-        return;
+        return None;
     }
     let tmux = Tmux {
-        socket: format!("kn-mesh-e2e-{}", std::process::id()),
+        socket: format!("kn-mesh-{name}-{}", std::process::id()),
         session: "e2e",
     };
     tmux.run(&[
@@ -83,6 +88,44 @@ fn the_demo_in_a_real_terminal() {
         "40",
         "bash --norc --noprofile",
     ]);
+    Some(tmux)
+}
+
+impl Tmux {
+    fn alternate_screen(&self) -> String {
+        self.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim()
+            .to_string()
+    }
+
+    /// Waits for the program to leave the alternate screen, then checks that the terminal is
+    /// back in cooked mode and that the exit status is the expected one.
+    fn expect_restored(&self, exit: i32) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.alternate_screen() != "0" {
+            assert!(
+                Instant::now() < deadline,
+                "the terminal stayed in the alternate screen"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Mouse reporting is off again.
+        let mouse = self.run(&["display", "-p", "-t", "e2e", "#{mouse_any_flag}"]);
+        assert_eq!(mouse.trim(), "0", "mouse reporting left on");
+        // The exit status, and whether canonical (cooked) mode is back: raw mode shows "-icanon".
+        self.send(&[
+            "echo \"exit=$?\" \"raw=$(stty -a | grep -c -- -icanon)\"",
+            "Enter",
+        ]);
+        // Wait for the output line, not the echoed command.
+        let screen = self.wait_for("\nexit=");
+        assert!(screen.contains(&format!("\nexit={exit} raw=0")), "{screen}");
+    }
+}
+
+#[test]
+fn the_demo_in_a_real_terminal() {
+    let Some(tmux) = tmux("e2e") else { return };
     tmux.send(&[
         &format!("{} --demo", env!("CARGO_BIN_EXE_kn-mesh")),
         "Enter",
@@ -131,24 +174,38 @@ fn the_demo_in_a_real_terminal() {
     );
 
     tmux.send(&["q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tmux
-        .run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
-        .trim()
-        != "0"
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the terminal stayed in the alternate screen"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // The exit status, and whether canonical (cooked) mode is back: raw mode shows "-icanon".
+    tmux.expect_restored(0);
+}
+
+#[test]
+fn files_are_read_again_on_r_and_sigterm_restores_the_terminal() {
+    let Some(tmux) = tmux("files") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let broker = |name: &str| {
+        format!(
+            "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {{name: {name}, namespace: a}}\n"
+        )
+    };
+    std::fs::write(dir.path().join("1.yaml"), broker("first")).unwrap();
     tmux.send(&[
-        "echo \"exit=$?\" \"raw=$(stty -a | grep -c -- -icanon)\"",
+        &format!(
+            "{} -f {}",
+            env!("CARGO_BIN_EXE_kn-mesh"),
+            dir.path().display()
+        ),
         "Enter",
     ]);
-    // Wait for the output line, not the echoed command.
-    let screen = tmux.wait_for("\nexit=");
-    assert!(screen.contains("\nexit=0 raw=0"), "{screen}");
+    tmux.wait_for("broker first");
+    // A file added while it runs appears on `r`.
+    std::fs::write(dir.path().join("2.yaml"), broker("second")).unwrap();
+    tmux.send(&["r"]);
+    tmux.wait_for("broker second");
+    // The process is told to stop from outside, as a service manager or `kill` would.
+    let pane = tmux.run(&["display", "-p", "-t", "e2e", "#{pane_pid}"]);
+    let killed = Command::new("pkill")
+        .args(["-TERM", "-P", pane.trim()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    tmux.expect_restored(0);
 }

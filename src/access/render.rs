@@ -142,7 +142,7 @@ pub fn text(report: &AccessReport, color: bool, now: i64) -> String {
                         out,
                         "  {label:<11} {} ({})",
                         absolute(value),
-                        relative(value - now)
+                        relative(value.saturating_sub(now))
                     );
                 }
             }
@@ -152,7 +152,7 @@ pub fn text(report: &AccessReport, color: bool, now: i64) -> String {
                         out,
                         "  expires     {} ({})",
                         absolute(expires),
-                        relative(expires - now)
+                        relative(expires.saturating_sub(now))
                     );
                 }
                 None if matches!(

@@ -236,13 +236,13 @@ pub fn warnings(info: &TokenInfo, now: i64) -> Vec<String> {
             warnings.push(format!(
                 "expired at {} ({})",
                 absolute(expires),
-                relative(expires - now)
+                relative(expires.saturating_sub(now))
             ));
-        } else if expires - now < 24 * 3600 {
+        } else if expires.saturating_sub(now) < 24 * 3600 {
             warnings.push(format!(
                 "expires within 24h: at {} ({})",
                 absolute(expires),
-                relative(expires - now)
+                relative(expires.saturating_sub(now))
             ));
         }
     }
@@ -252,7 +252,7 @@ pub fn warnings(info: &TokenInfo, now: i64) -> Vec<String> {
         warnings.push(format!(
             "not valid yet: from {} ({})",
             absolute(nbf),
-            relative(nbf - now)
+            relative(nbf.saturating_sub(now))
         ));
     }
     let kubernetes_kind = matches!(info.kind, Some(TokenKind::Bound));

@@ -122,7 +122,7 @@ impl TokenAuthority {
         lifetime_seconds: i64,
         now: i64,
     ) -> (String, i64) {
-        let exp = now + lifetime_seconds;
+        let exp = now.saturating_add(lifetime_seconds);
         let audiences = if audiences.is_empty() {
             vec![API_AUDIENCE.to_string()]
         } else {

@@ -554,6 +554,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_request_log_keeps_an_exact_count_and_a_bounded_ring() {
+        let state = SimState::new(
+            Store::new(),
+            TokenAuthority::new(),
+            HashMap::new(),
+            Knobs::default(),
+            String::new(),
+        );
+        let record = |i: usize| RequestRecord {
+            method: "GET".into(),
+            path: format!("/unauthenticated/{i}"),
+            user: String::new(),
+            code: 401,
+        };
+        for i in 0..REQUEST_LOG_CAPACITY + 5 {
+            state.log(record(i));
+        }
+        let log = state.requests.lock().unwrap();
+        assert_eq!(log.total, (REQUEST_LOG_CAPACITY + 5) as u64);
+        assert_eq!(log.latest.len(), REQUEST_LOG_CAPACITY);
+        assert_eq!(log.latest.front().unwrap().path, "/unauthenticated/5");
+    }
+
+    #[test]
     fn paths_parse_as_the_apiserver_lays_them_out() {
         let store = Store::new();
         let Route::Resource(p) = route(

@@ -398,7 +398,36 @@ fn yaml_options() -> serde_saphyr::Options {
     options
 }
 
+/// The text as kubectl reads it: kubectl splits documents only at `---` lines and decodes the
+/// first YAML document of each piece, so what follows a `...` (document end, often pasted from
+/// docs to mean "more here") up to the next `---` is ignored. Those lines are blanked, which
+/// keeps every line number.
+fn as_kubectl_reads(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.lines().any(|line| line.trim_end() == "...") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut ignoring = false;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("---") {
+            ignoring = false;
+        }
+        if ignoring {
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+            continue;
+        }
+        if line.trim_end() == "..." {
+            ignoring = true;
+        }
+        out.push_str(line);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn parse_yaml(name: &str, text: &str) -> Result<Vec<(u64, Value)>, ManifestError> {
+    let text: &str = &as_kubectl_reads(text);
     let documents: Vec<Spanned<Value>> =
         serde_saphyr::from_multiple_with_options(text, yaml_options()).map_err(|error| {
             ManifestError::Syntax {
@@ -481,7 +510,8 @@ fn locate(errors: Vec<ConvertError>, origins: &[Origin]) -> Vec<ManifestError> {
                 positioned
                     .entry(origin.path.clone())
                     .or_insert_with(|| {
-                        serde_saphyr::from_multiple_with_options(&origin.text, yaml_options()).ok()
+                        let text = as_kubectl_reads(&origin.text);
+                        serde_saphyr::from_multiple_with_options(&text, yaml_options()).ok()
                     })
                     .as_deref()
             });

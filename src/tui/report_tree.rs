@@ -69,7 +69,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
             Some(at) => format!(
                 "expires {} ({})",
                 crate::access::token::absolute(at),
-                crate::access::token::relative(at - now)
+                crate::access::token::relative(at.saturating_sub(now))
             ),
             None => "never expires".into(),
         };

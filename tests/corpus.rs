@@ -1,0 +1,109 @@
+//! 316 real Knative manifests (../shared/conformance/real-world, with INDEX.json): read with no
+//! panic, and with no object lost that kubectl would keep. An object is lost when it is neither
+//! in the mesh nor marked: an object a real API server would reject (a string where an integer
+//! belongs) may be marked undecodable, but never silently dropped.
+
+use kn_mesh::mesh::snapshot::Access;
+use kn_mesh::source::manifests::{self, ManifestError};
+use std::path::PathBuf;
+
+fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/real-world")
+}
+
+struct Entry {
+    file: String,
+    objects: Option<u64>,
+    kubectl_parses: bool,
+    /// (kind, name) of the objects a real API server would reject on their schema or name.
+    rejected: Vec<(String, String)>,
+}
+
+fn index() -> Vec<Entry> {
+    let text = std::fs::read_to_string(corpus().join("INDEX.json"))
+        .expect("../shared/conformance/real-world/INDEX.json is readable");
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    entries
+        .into_iter()
+        .map(|entry| {
+            let yaml_ok = entry["yaml11_error"].is_null() && entry["objects"].is_u64();
+            Entry {
+                file: entry["file"].as_str().unwrap().to_string(),
+                objects: entry["objects"].as_u64(),
+                // Files without kubectl's verdict (the release and CRD files) are valid YAML.
+                kubectl_parses: entry["kubectl_client_parse_ok"]
+                    .as_bool()
+                    .unwrap_or(yaml_ok),
+                rejected: entry["real_apiserver_prediction"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| !p["rejects"].as_array().is_none_or(Vec::is_empty))
+                    .map(|p| {
+                        (
+                            p["kind"].as_str().unwrap_or("").to_string(),
+                            p["name"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_real_manifest_reads_without_losing_an_object() {
+    let entries = index();
+    assert_eq!(entries.len(), 316);
+    let (mut read, mut refused, mut marked) = (0, 0, 0);
+    for entry in &entries {
+        let path = corpus().join(&entry.file);
+        let result = std::panic::catch_unwind(|| manifests::read_snapshot(&[path], None));
+        let result = result.unwrap_or_else(|_| panic!("{}: the reader panicked", entry.file));
+        if !entry.kubectl_parses {
+            // kubectl cannot parse it either: a clear problem, never a panic or a silent pass.
+            let problems = match &result {
+                Ok(read) => read.problems.len(),
+                Err(_) => 1,
+            };
+            assert!(
+                problems > 0,
+                "{}: kubectl refuses it, kn-mesh read it",
+                entry.file
+            );
+            refused += 1;
+            continue;
+        }
+        let read_back = result.unwrap_or_else(|e| panic!("{}: {e}", entry.file));
+        for problem in &read_back.problems {
+            assert!(
+                matches!(problem, ManifestError::WrongType { .. }),
+                "{}: kubectl parses it, kn-mesh did not: {problem}",
+                entry.file
+            );
+        }
+        // INDEX counts objects with a YAML 1.1 parser; where that parser gives up (a `...`
+        // pasted into a snippet) kubectl still reads the first document, and so do we.
+        match entry.objects {
+            Some(objects) => assert_eq!(read_back.objects as u64, objects, "{}", entry.file),
+            None => assert!(read_back.objects > 0, "{}: nothing read", entry.file),
+        }
+        // Every undecodable object is one a real API server would reject too.
+        for marker in &read_back.snapshot.access {
+            if let Access::Undecodable { kind, .. } = &marker.access {
+                let name = marker.request.name.clone().unwrap_or_default();
+                assert!(
+                    entry.rejected.iter().any(|(k, n)| k == kind && *n == name),
+                    "{}: {kind} {name} is marked undecodable but a real API server keeps it",
+                    entry.file
+                );
+                marked += 1;
+            }
+        }
+        read += 1;
+    }
+    eprintln!(
+        "{read} files read, {refused} refused as kubectl refuses them, {marked} objects marked"
+    );
+    assert_eq!(read + refused, 316);
+}
