@@ -219,12 +219,31 @@ impl Completeness {
 #[error("the mesh is not whole{}{}", list("forbidden", &.0.denied), list("failed", &.0.failed))]
 pub struct Incomplete(pub Completeness);
 
+/// At most this many causes of each kind are listed in the message; `--partial` (or serve's
+/// body) gives them all.
+const LISTED: usize = 8;
+
 fn list(title: &str, items: &[String]) -> String {
     if items.is_empty() {
-        String::new()
-    } else {
-        format!("\n  {title}:\n    {}", items.join("\n    "))
+        return String::new();
     }
+    let mut text = format!(
+        "\n  {title} ({}):\n    {}",
+        items.len(),
+        items
+            .iter()
+            .take(LISTED)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n    ")
+    );
+    if items.len() > LISTED {
+        text.push_str(&format!(
+            "\n    … and {} more (--partial prints the mesh with every one)",
+            items.len() - LISTED
+        ));
+    }
+    text
 }
 
 impl Snapshot {
