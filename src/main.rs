@@ -308,12 +308,14 @@ fn print_files(cli: &Cli, namespace: Option<&str>) -> color_eyre::Result<u8> {
     for problem in &read.problems {
         eprintln!("kn-mesh: {}", output::escape_lines(&problem.to_string()));
     }
-    // Objects that did not decode are among the problems above, with their file and line.
+    // Every problem was just reported with its file and line; the output marks them in place.
+    // An object of the wrong type is data that did not decode (exit 4, as from a cluster); a
+    // file that could not be read is bad input (exit 2), and `-o eventmesh` prints nothing
+    // past it without --partial.
     let printed = print_with(cli, mesh::build(read.snapshot), read.problems.is_empty());
-    if read.problems.is_empty() {
+    if !read.problems.iter().any(|p| p.is_unreadable()) {
         return printed;
     }
-    // The problems are the user's to fix, and were reported above; what else went wrong too.
     if let Err(report) = printed {
         eprintln!("kn-mesh: {}", output::escape_lines(&report.to_string()));
     }

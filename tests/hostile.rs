@@ -526,7 +526,7 @@ fn errors_escape_what_came_from_the_file() {
         "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata: {name: \"t\\e[2J\", namespace: a}\nspec: {broker: 5}\n",
     );
     let output = kn_mesh(&["-f", &file, "-o", "tree"]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(4));
     assert!(!output.stderr.contains(&0x1b), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("t\\x1b[2J"));
 }
@@ -680,7 +680,7 @@ fn nulls_flow_style_and_json_streams_read_as_kubectl_reads_them() {
         "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"a\", \"namespace\": \"x\"}}\n\n{\"apiVersion\": \"eventing.knative.dev/v1\", \"kind\": \"Trigger\",\n \"metadata\": {\"name\": \"t\", \"namespace\": \"x\"}, \"spec\": {\"broker\": 5}}\n",
     );
     let output = kn_mesh(&["-f", &stream, "-o", "tree"]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(4));
     assert!(
         text(&output.stderr).contains("stream.json:3: Trigger x/t: field spec.broker"),
         "{}",
@@ -839,4 +839,69 @@ fn out_of_file_descriptors_the_server_backs_off_instead_of_spinning() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn eventmesh_prints_nothing_past_a_file_that_could_not_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.yaml", common::BROKER);
+    let bad = write(dir.path(), "bad.yaml", "apiVersion: v1\nkind: [\n");
+    let output = kn_mesh(&["-f", &good, "-f", &bad, "-o", "eventmesh"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "{}", text(&output.stdout));
+    // --partial prints the rest, and names the file that was not read.
+    let output = kn_mesh(&["-f", &good, "-f", &bad, "-o", "eventmesh", "--partial"]);
+    assert_eq!(output.status.code(), Some(2));
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["brokers"].as_array().unwrap().len(), 1);
+    assert!(body["failed"][0].as_str().unwrap().contains("bad.yaml"), "{body}");
+    // The tree marks the unread file in place too.
+    let tree = text(&kn_mesh(&["-f", &good, "-f", &bad, "-o", "json"]).stdout);
+    assert!(tree.contains("bad.yaml"), "{tree}");
+}
+
+#[test]
+fn a_bom_and_yaml_saved_as_json_read_as_kubectl_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom = write(dir.path(), "bom.yaml", &format!("\u{feff}{}", common::BROKER));
+    let yaml_as_json = write(dir.path(), "broker.json", common::BROKER);
+    for file in [bom, yaml_as_json] {
+        let output = kn_mesh(&["-f", &file, "-o", "tree"]);
+        assert_eq!(output.status.code(), Some(0), "{file}: {}", text(&output.stderr));
+        assert!(text(&output.stdout).contains("broker default"));
+    }
+}
+
+#[test]
+fn a_namespace_of_the_wrong_type_is_not_moved_to_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "ns.yaml",
+        "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {name: b, namespace: 123}\n",
+    );
+    let output = kn_mesh(&["-f", &file, "-o", "tree"]);
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    assert!(!text(&output.stdout).contains("broker b"));
+    assert!(text(&output.stderr).contains("metadata.namespace"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn a_json_file_past_the_value_limit_is_refused_before_it_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = kn_mesh::source::manifests::MAX_VALUES + 10;
+    let mut text = String::with_capacity(values * 2 + 2);
+    text.push('[');
+    for _ in 0..values {
+        text.push_str("1,");
+    }
+    text.push_str("1]");
+    let file = write(dir.path(), "flat.json", &text);
+    let output = kn_mesh(&["-f", &file, "-o", "json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text_of(&output.stderr).contains("JSON values is more than"));
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    text(bytes)
 }

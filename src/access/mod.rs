@@ -324,18 +324,13 @@ async fn check_token(
         .map_err(|e| with_server(e, &server))?;
     let mut matrix = Vec::new();
     for (group, resource, namespaced) in &matrix_resources {
-        // Allowed cluster-wide holds everywhere; else the namespace's own answer decides.
+        // Allowed cluster-wide holds everywhere. Else a namespace's own review decides: it
+        // weighs cluster bindings too, so its answer stands even when the cluster one failed.
         let allowed = |verb: &str, namespace: Option<&str>| {
             let cluster = reviews.known(&Question::new(verb, group, resource, None));
             match (cluster, namespace) {
                 (Some(true), _) | (_, None) => cluster,
-                (_, Some(_)) => {
-                    match reviews.known(&Question::new(verb, group, resource, namespace)) {
-                        Some(true) => Some(true),
-                        Some(false) if cluster == Some(false) => Some(false),
-                        _ => None,
-                    }
-                }
+                (_, Some(_)) => reviews.known(&Question::new(verb, group, resource, namespace)),
             }
         };
         let row = |namespace: Option<&str>| MatrixRow {

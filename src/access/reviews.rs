@@ -101,7 +101,8 @@ impl Reviews<'_> {
                         hint: String::new(),
                     }));
                 }
-                Err(kube::Error::Api(status)) if status.code < 500 => {
+                // 429 is throttling (API Priority and Fairness): worth another try, as a 5xx.
+                Err(kube::Error::Api(status)) if status.code < 500 && status.code != 429 => {
                     return Err(PostError::Failed(format!(
                         "{} {}: {}",
                         status.code, status.reason, status.message

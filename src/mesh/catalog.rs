@@ -134,12 +134,12 @@ pub fn sort_objects(objects: Vec<Value>) -> (Snapshot, Vec<ConvertError>) {
     (snapshot, errors)
 }
 
-/// The plural resource name of a kind, from its CRD, else as Kubernetes names most kinds.
+/// The plural resource name of a kind, from its CRD, else as kubectl guesses it.
 pub fn plural_of(group: &str, kind: &str, crds: &[Crd]) -> String {
     crds.iter()
         .find(|crd| crd.spec.group == group && crd.spec.names.kind == kind)
         .map(|crd| crd.spec.names.plural.clone())
-        .unwrap_or_else(|| format!("{}s", kind.to_lowercase()))
+        .unwrap_or_else(|| super::resolve::guess_resource(kind))
 }
 
 /// Kinds with no namespace, among those a manifest may hold next to the mesh. A CRD with
@@ -196,10 +196,13 @@ pub fn default_namespaces(objects: &mut [Value], namespace: &str) {
         let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
             continue;
         };
-        let missing = metadata
-            .get("namespace")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty);
+        // Absent, null or "": kubectl fills it in. Anything else (a number) is left for the
+        // decoder to refuse, never quietly moved.
+        let missing = match metadata.get("namespace") {
+            None | Some(Value::Null) => true,
+            Some(Value::String(namespace)) => namespace.is_empty(),
+            Some(_) => false,
+        };
         if missing {
             metadata.insert("namespace".into(), Value::from(namespace));
         }

@@ -8,7 +8,7 @@
 
 use super::model::*;
 use super::objects::*;
-use super::snapshot::Incomplete;
+use super::snapshot::{Access, AccessMarker, ApiRequest, Incomplete};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -19,6 +19,13 @@ pub struct EventMesh {
     pub subscribables: Vec<EmSubscribable>,
     #[serde(default)]
     pub sources: Vec<EmSource>,
+    /// Only in a partial answer (`--partial`): what the token may not read. The Backstage
+    /// provider ignores extra top-level fields; kn-mesh reads them back as markers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denied: Option<Vec<String>>,
+    /// Only in a partial answer: what failed or did not decode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<Vec<String>>,
 }
 
 /// The fields every object in the body starts with.
@@ -129,31 +136,20 @@ fn non_empty(value: &Option<String>) -> Option<String> {
     value.clone().filter(|v| !v.is_empty())
 }
 
-/// What the backend answers: the projection, with what is missing when a partial answer was
-/// asked for (extra top-level fields, which the Backstage provider ignores).
-#[derive(Debug, Clone, Serialize)]
-pub struct Answer {
-    #[serde(flatten)]
-    pub mesh: EventMesh,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub denied: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failed: Option<Vec<String>>,
-}
-
 /// The projection when the mesh is whole. A mesh that is not whole fails (the Go backend
 /// answers 500 on any forbidden list), unless `partial` is asked for; then the answer carries
 /// `denied` and `failed` lists beside the projection.
-pub fn answer(mesh: &Mesh, partial: bool) -> Result<Answer, Incomplete> {
+pub fn answer(mesh: &Mesh, partial: bool) -> Result<EventMesh, Incomplete> {
     let completeness = mesh.completeness();
     if !partial && !completeness.is_whole() {
         return Err(Incomplete(completeness));
     }
-    Ok(Answer {
-        mesh: project(mesh),
-        denied: partial.then(|| completeness.denied.clone()),
-        failed: partial.then_some(completeness.failed),
-    })
+    let mut body = project(mesh);
+    if partial {
+        body.denied = Some(completeness.denied);
+        body.failed = Some(completeness.failed);
+    }
+    Ok(body)
 }
 
 pub fn project(mesh: &Mesh) -> EventMesh {
@@ -227,6 +223,8 @@ pub fn project(mesh: &Mesh) -> EventMesh {
         brokers,
         subscribables,
         sources,
+        denied: None,
+        failed: None,
     }
 }
 
@@ -258,6 +256,27 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
         reduced: true,
         ..Mesh::default()
     };
+    // A partial answer says what is missing: it stays missing here, marked, never whole.
+    for denied in event_mesh.denied.iter().flatten() {
+        mesh.access.push(AccessMarker {
+            request: ApiRequest::from_description(denied),
+            access: Access::Forbidden {
+                message: "denied to the backend's caller".into(),
+            },
+        });
+    }
+    for failed in event_mesh.failed.iter().flatten() {
+        let (request, message) = match failed.split_once(": ") {
+            Some((described, message)) => (ApiRequest::from_description(described), message),
+            None => (ApiRequest::from_description(failed), failed.as_str()),
+        };
+        mesh.access.push(AccessMarker {
+            request,
+            access: Access::Failed {
+                message: message.to_string(),
+            },
+        });
+    }
     for et in &event_mesh.event_types {
         let reference = et.reference.as_ref().map(|r| KReference {
             // The backend keeps only the group; "group/v1" keeps `group_of` exact.

@@ -93,6 +93,10 @@ impl<'a> Resolver<'a> {
                     Some(Access::Failed { message }) => Resolution::Failed {
                         message: message.clone(),
                     },
+                    // It exists, but could not be read as its kind: not "not found".
+                    Some(Access::Undecodable { field, message, .. }) => Resolution::Failed {
+                        message: format!("cannot decode field {field}: {message}"),
+                    },
                     _ => Resolution::NotFound,
                 }
             }

@@ -88,6 +88,21 @@ impl ApiRequest {
         }
     }
 
+    /// Reading a manifest file (or stdin): not an API request, but data that may fail to arrive.
+    pub fn file(path: &str) -> Self {
+        Self {
+            verb: "read".into(),
+            group: String::new(),
+            resource: path.into(),
+            namespace: None,
+            name: None,
+        }
+    }
+
+    fn is_file(&self) -> bool {
+        self.verb == "read"
+    }
+
     /// "payments/order-created", or the name alone for a cluster-scoped object.
     pub fn object_name(&self) -> String {
         match (&self.namespace, &self.name) {
@@ -98,8 +113,38 @@ impl ApiRequest {
         }
     }
 
+    /// The request a `describe()` text names ("list brokers.eventing.knative.dev at the cluster
+    /// scope"), as a partial eventmesh answer carries them. Text of another shape becomes a
+    /// request for the text itself, so that nothing is dropped.
+    pub fn from_description(text: &str) -> Self {
+        let (rest, namespace) = match text.strip_suffix(" at the cluster scope") {
+            Some(rest) => (rest, None),
+            None => match text.rsplit_once(" in ") {
+                Some((rest, namespace)) => (rest, Some(namespace.to_string())),
+                None => (text, None),
+            },
+        };
+        let words: Vec<&str> = rest.split(' ').collect();
+        let (verb, qualified, name) = match words.as_slice() {
+            [verb, qualified] => (*verb, *qualified, None),
+            [verb, qualified, name] => (*verb, *qualified, Some(name.to_string())),
+            _ => return Self::file(text),
+        };
+        let (resource, group) = qualified.split_once('.').unwrap_or((qualified, ""));
+        Self {
+            verb: verb.into(),
+            group: group.into(),
+            resource: resource.into(),
+            namespace,
+            name,
+        }
+    }
+
     /// "list triggers.eventing.knative.dev in payments".
     pub fn describe(&self) -> String {
+        if self.is_file() {
+            return format!("read {}", self.resource);
+        }
         let name = self
             .name
             .as_ref()
@@ -244,6 +289,24 @@ fn list(title: &str, items: &[String]) -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_description_reads_back_as_its_request() {
+        for request in [
+            ApiRequest::list("eventing.knative.dev", "brokers", None),
+            ApiRequest::list("", "services", Some("payments")),
+            ApiRequest::get("serving.knative.dev", "services", "a", "svc"),
+        ] {
+            assert_eq!(ApiRequest::from_description(&request.describe()), request);
+        }
+        let odd = ApiRequest::from_description("Broker a/b: cannot decode");
+        assert_eq!(odd.describe(), "read Broker a/b: cannot decode");
+    }
 }
 
 impl Snapshot {

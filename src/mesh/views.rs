@@ -255,13 +255,24 @@ fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
         children.push(internal);
     }
     if !mesh.reduced && !node.broker_found {
-        children.push(
-            TreeNode::new(
-                NodeKind::Broker,
+        // A broker that exists but could not be decoded is not "not found".
+        let undecodable = mesh.access.iter().find(|m| {
+            matches!(m.access, crate::mesh::snapshot::Access::Undecodable { .. })
+                && m.request.resource == "brokers"
+                && m.request.namespace.as_deref() == Some(trigger.namespace())
+                && m.request.name.as_deref() == Some(trigger.spec.broker.as_str())
+        });
+        let (text, status) = match undecodable {
+            Some(_) => (
+                format!("broker {} (cannot be decoded)", trigger.spec.broker),
+                NodeStatus::Failed,
+            ),
+            None => (
                 format!("broker {} (not found)", trigger.spec.broker),
-            )
-            .status(NodeStatus::NotFound),
-        );
+                NodeStatus::NotFound,
+            ),
+        };
+        children.push(TreeNode::new(NodeKind::Broker, text).status(status));
     }
     TreeNode::new(NodeKind::Trigger, text)
         .status(status)

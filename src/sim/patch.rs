@@ -52,9 +52,12 @@ pub fn json_patch(mut document: Value, patch: &Value) -> Result<Value, ApiError>
     let operations = patch
         .as_array()
         .ok_or_else(|| status::bad_request("a JSON patch must be a list of operations"))?;
+    // The size as the operations change it: added values count, removed ones are taken off.
     let mut size = encoded_len(&document);
-    let mut grow = |added: &Value| {
-        size = size.saturating_add(encoded_len(added));
+    let mut grow = |added: &Value, removed: Option<&Value>| {
+        size = size
+            .saturating_add(encoded_len(added))
+            .saturating_sub(removed.map_or(0, encoded_len));
         if size > MAX_OBJECT_BYTES {
             Err(too_big(size))
         } else {
@@ -76,16 +79,18 @@ pub fn json_patch(mut document: Value, patch: &Value) -> Result<Value, ApiError>
         match op {
             "add" => {
                 let value = value()?;
-                grow(&value)?;
+                // An add into an array inserts: nothing leaves, so nothing is taken off.
+                grow(&value, None)?;
                 pointer_insert(&mut document, path, value)?
             }
             "remove" => {
-                pointer_remove(&mut document, path)?;
+                let removed = pointer_remove(&mut document, path)?;
+                grow(&Value::Null, Some(&removed))?;
             }
             "replace" => {
                 let value = value()?;
-                grow(&value)?;
-                pointer_remove(&mut document, path)?;
+                let removed = pointer_remove(&mut document, path)?;
+                grow(&value, Some(&removed))?;
                 pointer_insert(&mut document, path, value)?;
             }
             "move" | "copy" => {
@@ -99,7 +104,7 @@ pub fn json_patch(mut document: Value, patch: &Value) -> Result<Value, ApiError>
                     let copied = document
                         .pointer(from)
                         .ok_or_else(|| status::bad_request(format!("no value at {from}")))?;
-                    grow(copied)?;
+                    grow(copied, None)?;
                     copied.clone()
                 };
                 pointer_insert(&mut document, path, moved)?;

@@ -32,14 +32,51 @@ pub struct Knobs {
     pub fail_path: Option<String>,
 }
 
-/// One request as the request log keeps it. The query string is not kept: a client may put a
-/// token there, and the log is served back.
+/// One request as the request log keeps it. Of the query string only the parameters the API
+/// defines are kept: a client may put a token in another, and the log is served back.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestRecord {
     pub method: String,
     pub path: String,
+    pub query: String,
     pub user: String,
     pub code: u16,
+}
+
+/// Query parameters of the Kubernetes API, safe to keep.
+const LOGGED_PARAMETERS: &[&str] = &[
+    "labelSelector",
+    "fieldSelector",
+    "limit",
+    "continue",
+    "watch",
+    "resourceVersion",
+    "resourceVersionMatch",
+    "timeoutSeconds",
+    "allowWatchBookmarks",
+    "sendInitialEvents",
+    "dryRun",
+    "fieldManager",
+    "fieldValidation",
+    "propagationPolicy",
+    "force",
+];
+
+/// The query with every parameter not in the list replaced by `name=(not logged)`.
+fn loggable_query(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+            if LOGGED_PARAMETERS.contains(&name) {
+                pair.to_string()
+            } else {
+                format!("{name}=(not logged)")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The request log: an exact count, and the latest requests in a bounded ring, so that no
@@ -197,6 +234,7 @@ async fn handle(
         state.log(RequestRecord {
             method: method.to_string(),
             path,
+            query: loggable_query(&query),
             user: user_name,
             code: response.status().as_u16(),
         });
@@ -554,6 +592,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_the_apis_own_query_parameters_are_logged() {
+        assert_eq!(
+            loggable_query("labelSelector=a%3Db&access_token=s3cr3t&limit=500"),
+            "labelSelector=a%3Db&access_token=(not logged)&limit=500"
+        );
+    }
+
+    #[test]
     fn the_request_log_keeps_an_exact_count_and_a_bounded_ring() {
         let state = SimState::new(
             Store::new(),
@@ -565,6 +611,7 @@ mod tests {
         let record = |i: usize| RequestRecord {
             method: "GET".into(),
             path: format!("/unauthenticated/{i}"),
+            query: String::new(),
             user: String::new(),
             code: 401,
         };

@@ -214,13 +214,13 @@ impl Backend {
         // What the server said is shown to the user: scrubbed of the token first, since a proxy
         // may echo the Authorization header.
         let secret = self.token.as_deref();
-        let head = &body[..body.len().min(400)];
-        let snippet: String = String::from_utf8_lossy(head)
+        // Scrubbed before it is cut short, so a token across the cut is still caught.
+        let head = &body[..body.len().min(400 + secret.map_or(0, str::len))];
+        let snippet: String = scrub(&String::from_utf8_lossy(head), secret)
             .trim()
             .chars()
             .take(200)
             .collect();
-        let snippet = scrub(&snippet, secret);
         if status != 200 {
             // The backend writes errors as {"error": "..."}; show just the message when it does.
             let detail = serde_json::from_slice::<serde_json::Value>(&body)

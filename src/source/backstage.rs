@@ -95,10 +95,14 @@ fn substitute(
     Ok(out)
 }
 
-/// A Backstage duration: `{minutes: 1}` (any of years … milliseconds), an ISO 8601 duration
-/// (`PT1M`), or a number of milliseconds. As a refresh interval it must be between a second
-/// (anything shorter would poll in a tight loop) and a year.
-fn duration(value: &Value) -> Result<Duration, String> {
+/// A Backstage schedule's frequency: `{minutes: 1}` (any of years … milliseconds), an ISO 8601
+/// duration (`PT1M`), or a number of milliseconds. As a refresh interval it must be between a
+/// second (anything shorter would poll in a tight loop) and a year. A `{cron: …}` or
+/// `{trigger: manual}` schedule has no fixed interval: None, and the default applies.
+fn duration(value: &Value) -> Result<Option<Duration>, String> {
+    if value.get("cron").is_some() || value.get("trigger").is_some() {
+        return Ok(None);
+    }
     let seconds: f64 = match value {
         Value::Number(n) => n.as_f64().unwrap_or(f64::NAN) / 1000.0,
         Value::Object(parts) => {
@@ -138,7 +142,7 @@ fn duration(value: &Value) -> Result<Duration, String> {
             "{value} is out of range: a refresh interval is between 1 second and 1 year"
         ));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Ok(Some(Duration::from_secs_f64(seconds)))
 }
 
 /// The files, merged as Backstage merges them.
@@ -242,10 +246,10 @@ pub fn provider(
     };
     let frequency = match config.pointer("/schedule/frequency") {
         None | Some(Value::Null) => None,
-        Some(value) => Some(duration(value).map_err(|message| AppConfigError::Invalid {
+        Some(value) => duration(value).map_err(|message| AppConfigError::Invalid {
             provider: id.clone(),
             message: format!("schedule.frequency: {message}"),
-        })?),
+        })?,
     };
     Ok(Provider {
         id,
@@ -258,6 +262,23 @@ pub fn provider(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cron_and_manual_schedules_have_no_fixed_interval() {
+        assert_eq!(
+            duration(&serde_json::json!({"cron": "*/5 * * * *"})),
+            Ok(None)
+        );
+        assert_eq!(
+            duration(&serde_json::json!({"trigger": "manual"})),
+            Ok(None)
+        );
+        assert_eq!(
+            duration(&serde_json::json!({"minutes": 2})),
+            Ok(Some(Duration::from_secs(120)))
+        );
+        assert!(duration(&serde_json::json!({"days": 1e15})).is_err());
+    }
 
     fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
         let path = dir.path().join(name);

@@ -217,6 +217,17 @@ fn spawn_watch(
                 // Other errors: say so at once (a dead server must not look live), then the
                 // watcher retries by itself after a pause. A watch that comes back re-lists,
                 // and its first change fetches again.
+                // An answer from the server (410 Gone on an old resourceVersion, say) is the
+                // watcher's routine: it re-lists. Only a connection that fails is "lost".
+                Err(
+                    watcher::Error::WatchFailed(kube::Error::Api(_))
+                    | watcher::Error::WatchError(_)
+                    | watcher::Error::InitialListFailed(kube::Error::Api(_))
+                    | watcher::Error::WatchStartFailed(kube::Error::Api(_)),
+                ) => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
                 Err(error) => {
                     if !lost {
                         lost = true;

@@ -6,7 +6,7 @@
 //! positions only when such an error occurs, so the common path stays fast.
 
 use crate::mesh::catalog::{self, ConvertError};
-use crate::mesh::snapshot::Snapshot;
+use crate::mesh::snapshot::{Access, AccessMarker, ApiRequest, Snapshot};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_saphyr::Spanned;
@@ -19,7 +19,11 @@ use std::path::{Path, PathBuf};
 /// file from taking the machine's memory.
 pub const MAX_FILE_BYTES: usize = 64 << 20;
 pub const MAX_DOCUMENTS: usize = 200_000;
-const MAX_YAML_NODES: usize = 40_000_000;
+/// Values (YAML nodes, JSON values) one file may hold: 50 MB of real manifests is about 5
+/// million; a file of bare `[1,1,1,…]` would otherwise cost tens of bytes of memory per byte.
+pub const MAX_VALUES: usize = 12_000_000;
+/// All inputs together.
+pub const MAX_TOTAL_BYTES: usize = 256 << 20;
 const MAX_YAML_DEPTH: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +36,9 @@ pub enum ManifestError {
     },
     #[error("{path}: not a text file (it holds binary data); expected YAML or JSON manifests")]
     Binary { path: String },
-    #[error("{path}: {size} bytes is more than the {limit} bytes one file may hold")]
+    #[error(
+        "{path}: {size} bytes is more than the {limit} bytes kn-mesh reads (one file, or all inputs together)"
+    )]
     TooLarge {
         path: String,
         size: usize,
@@ -55,6 +61,34 @@ pub enum ManifestError {
     NoObjects { inputs: String, hint: String },
     #[error("{} problem(s) in the manifests:\n  {}", .0.len(), lines(.0))]
     Several(Vec<ManifestError>),
+}
+
+impl ManifestError {
+    /// The file the problem is in, as shown.
+    pub fn path(&self) -> String {
+        let location = match self {
+            ManifestError::Unreadable { path, .. }
+            | ManifestError::Binary { path }
+            | ManifestError::TooLarge { path, .. }
+            | ManifestError::EmptyDirectory { path } => return path.clone(),
+            ManifestError::Syntax { location, .. }
+            | ManifestError::WrongType { location, .. }
+            | ManifestError::NotAnObject { location, .. } => location,
+            ManifestError::NoObjects { inputs, .. } => return inputs.clone(),
+            ManifestError::Several(_) => return String::new(),
+        };
+        // "path:line": the path is everything before the last colon.
+        match location.rsplit_once(':') {
+            Some((path, line)) if line.bytes().all(|b| b.is_ascii_digit()) => path.to_string(),
+            _ => location.clone(),
+        }
+    }
+
+    /// A file that could not be read at all, or an object that is not one: bad input. (An
+    /// object of the wrong type is read, and marked undecodable.)
+    pub fn is_unreadable(&self) -> bool {
+        !matches!(self, ManifestError::WrongType { .. })
+    }
 }
 
 fn lines(problems: &[ManifestError]) -> String {
@@ -112,6 +146,15 @@ pub fn read_snapshot(
     let (mut values, origins, warnings) = settle(objects, namespace.unwrap_or("default"));
     let count = values.len();
     let (mut snapshot, errors) = catalog::sort_objects(std::mem::take(&mut values));
+    // A file that could not be read is data that failed to arrive: a marker, like a failed list.
+    snapshot
+        .access
+        .extend(problems.iter().map(|problem| AccessMarker {
+            request: ApiRequest::file(&problem.path()),
+            access: Access::Failed {
+                message: problem.to_string(),
+            },
+        }));
     problems.extend(locate(errors, &origins));
     snapshot.notes.extend(warnings.iter().cloned());
     Ok(Manifests {
@@ -189,6 +232,7 @@ fn read_located(paths: &[PathBuf]) -> Result<(Vec<Located>, Vec<ManifestError>),
     let mut objects = Vec::new();
     let mut problems = Vec::new();
     let mut empty_files = Vec::new();
+    let mut total = 0usize;
     for path in paths {
         let files = match expand(path) {
             Ok(files) => files,
@@ -198,6 +242,17 @@ fn read_located(paths: &[PathBuf]) -> Result<(Vec<Located>, Vec<ManifestError>),
             }
         };
         for file in files {
+            // Stdin has no size up front; it is capped at one file's limit as it is read.
+            let size = file_size(&file).unwrap_or(0) as usize;
+            if total.saturating_add(size) > MAX_TOTAL_BYTES {
+                problems.push(ManifestError::TooLarge {
+                    path: display(&file),
+                    size: total.saturating_add(size),
+                    limit: MAX_TOTAL_BYTES,
+                });
+                continue;
+            }
+            total += size;
             let mut read = Vec::new();
             match read_file(&file, &mut read) {
                 Ok(()) if read.is_empty() => empty_files.push(display(&file)),
@@ -220,6 +275,10 @@ fn read_located(paths: &[PathBuf]) -> Result<(Vec<Located>, Vec<ManifestError>),
         return Err(ManifestError::NoObjects { inputs, hint });
     }
     Ok((objects, problems))
+}
+
+fn file_size(path: &Path) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|m| m.len())
 }
 
 fn display(path: &Path) -> String {
@@ -289,15 +348,20 @@ fn read_file(path: &Path, out: &mut Vec<Located>) -> Result<(), ManifestError> {
     if bytes.contains(&0) {
         return Err(ManifestError::Binary { path: name });
     }
-    let text =
+    let mut text =
         String::from_utf8(bytes).map_err(|_| ManifestError::Binary { path: name.clone() })?;
+    // A byte-order mark, as some Windows editors write it, is not content.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
     let json = path.extension().is_some_and(|e| e == "json");
     read_text(&name, text.into(), json, out)
 }
 
-/// A `.json` file is JSON. Anything else is YAML, except that text that opens like JSON is
-/// tried as a JSON stream first (`kubectl get -o json` piped in, several objects back to back,
-/// which is not YAML); if that fails it is YAML after all, as flow-style YAML opens the same way.
+/// Text that opens like JSON, or a `.json` file, is tried as a JSON stream first (`kubectl get
+/// -o json` piped in: several objects back to back, which is not YAML); if that fails it is
+/// YAML after all, as kubectl reads it (flow-style YAML opens the same way, and YAML saved as
+/// `.json` happens). When it is neither, the JSON error is shown.
 fn read_text(
     name: &str,
     text: std::sync::Arc<str>,
@@ -306,9 +370,17 @@ fn read_text(
 ) -> Result<(), ManifestError> {
     let trimmed = text.trim_start();
     let looks_like_json = trimmed.starts_with('{') || trimmed.starts_with('[');
-    let documents = if json {
-        parse_json(name, &text)?
-    } else if looks_like_json {
+    let documents = if json || looks_like_json {
+        // A limit is not a question of syntax: checked before either parser builds anything.
+        let values = json_values(&text);
+        if values > MAX_VALUES {
+            return Err(ManifestError::Syntax {
+                location: name.to_string(),
+                message: format!(
+                    "{values} JSON values is more than the {MAX_VALUES} one file may hold"
+                ),
+            });
+        }
         match parse_json(name, &text) {
             Ok(documents) => documents,
             Err(json_error) => parse_yaml(name, &text).map_err(|_| json_error)?,
@@ -356,6 +428,15 @@ pub fn objects_from_texts(texts: &[(&str, &str)]) -> Result<Vec<Value>, Manifest
 /// JSON: one value, or several concatenated, as `kubectl get -o json` and jq produce. Lines
 /// are counted as the stream advances, so a long stream reads in linear time.
 fn parse_json(name: &str, text: &str) -> Result<Vec<(u64, Value)>, ManifestError> {
+    let values = json_values(text);
+    if values > MAX_VALUES {
+        return Err(ManifestError::Syntax {
+            location: name.to_string(),
+            message: format!(
+                "{values} JSON values is more than the {MAX_VALUES} one file may hold"
+            ),
+        });
+    }
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     let mut documents = Vec::new();
     let mut counted_to = 0;
@@ -364,6 +445,12 @@ fn parse_json(name: &str, text: &str) -> Result<Vec<(u64, Value)>, ManifestError
         let offset = stream.byte_offset();
         match stream.next() {
             None => return Ok(documents),
+            Some(Ok(_)) if documents.len() == MAX_DOCUMENTS => {
+                return Err(ManifestError::Syntax {
+                    location: name.to_string(),
+                    message: format!("more than the {MAX_DOCUMENTS} documents one file may hold"),
+                });
+            }
             Some(Ok(value)) => {
                 let rest = &text[offset..];
                 let start = offset + rest.len() - rest.trim_start().len();
@@ -386,11 +473,29 @@ fn parse_json(name: &str, text: &str) -> Result<Vec<(u64, Value)>, ManifestError
     }
 }
 
+/// About how many values a JSON text holds (its opening brackets and separators outside
+/// strings), counted in one pass before anything is allocated for them.
+fn json_values(text: &str) -> usize {
+    let (mut count, mut in_string, mut escaped) = (0, false, false);
+    for byte in text.bytes() {
+        match (in_string, escaped, byte) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'[' | b'{' | b',' | b':') => count += 1,
+            _ => {}
+        }
+    }
+    count
+}
+
 fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_documents = MAX_DOCUMENTS;
-    budget.max_nodes = MAX_YAML_NODES;
-    budget.max_events = 2 * MAX_YAML_NODES;
+    budget.max_nodes = MAX_VALUES;
+    budget.max_events = 2 * MAX_VALUES;
     budget.max_total_scalar_bytes = MAX_FILE_BYTES;
     budget.max_depth = MAX_YAML_DEPTH;
     let mut options = serde_saphyr::Options::default();

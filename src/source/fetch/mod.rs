@@ -210,7 +210,7 @@ impl Fetcher {
                     401 => return Err(Stop::Rejected),
                     403 => return Ok(Err(Outcome::Forbidden(status.message.clone()))),
                     404 => return Ok(Err(Outcome::NotFound)),
-                    code if code >= 500 => {
+                    code if code >= 500 || code == 429 => {
                         format!("{} {}: {}", code, status.reason, status.message)
                     }
                     code => {
@@ -409,16 +409,26 @@ impl Fetcher {
         let mut fallback = false;
         let crd_request =
             ApiRequest::list("apiextensions.k8s.io", "customresourcedefinitions", None);
-        markers.push(marker(crd_request, &subscribable_crds));
+        // One marker per distinct outcome of the two label-selected lists: a source list that
+        // failed must count even when the channel list was allowed.
+        for outcome in [&subscribable_crds, &source_crds] {
+            let marker = marker(crd_request.clone(), outcome);
+            if !markers.contains(&marker) {
+                markers.push(marker);
+            }
+        }
         for outcome in [subscribable_crds, source_crds] {
             match outcome {
                 Outcome::Items(items) => {
                     for item in items {
-                        if let Ok(crd) = serde_json::from_value::<Crd>(item.clone())
-                            && !crds.iter().any(|c| c.name() == crd.name())
-                        {
-                            crds.push(crd);
-                            objects.push(item);
+                        match crate::mesh::catalog::convert::<Crd>(0, item.clone()) {
+                            Ok(crd) if !crds.iter().any(|c| c.name() == crd.name()) => {
+                                crds.push(crd);
+                                objects.push(item);
+                            }
+                            Ok(_) => {}
+                            // Its kind's objects cannot be listed: say which CRD, and why.
+                            Err(error) => markers.push(error.marker(&[])),
                         }
                     }
                 }
@@ -469,7 +479,19 @@ impl Fetcher {
                 known.extend(items.iter().map(|n| text(n, "/metadata/name").to_string()));
                 objects.extend(items.iter().cloned());
             }
-            markers.push(marker(ApiRequest::list("", "namespaces", None), &outcome));
+            // Namespaces only guide the per-namespace retries: a mesh list denied cluster-wide
+            // is marked itself, so a namespace list that is not allowed hides nothing more.
+            let mut namespace_marker = marker(ApiRequest::list("", "namespaces", None), &outcome);
+            if let Access::Forbidden { message } | Access::Failed { message } =
+                &namespace_marker.access
+            {
+                namespace_marker.access = Access::Fallback {
+                    message: format!(
+                        "namespaces are learned from the objects, the kubeconfig and -n ({message})"
+                    ),
+                };
+            }
+            markers.push(namespace_marker);
         }
         for (_, outcomes) in &per_kind {
             for (_, outcome) in outcomes {

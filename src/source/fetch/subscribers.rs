@@ -3,7 +3,7 @@
 
 use super::{Fetcher, Kind, Outcome, Stop, bounded, marker, text};
 use crate::mesh::objects::{Crd, group_of};
-use crate::mesh::snapshot::{AccessMarker, ApiRequest};
+use crate::mesh::snapshot::{Access, AccessMarker, ApiRequest};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -75,8 +75,18 @@ impl Fetcher {
                                 .collect(),
                             markers,
                         )),
-                        _ => {
+                        other => {
                             // Not allowed to list: ask for each object by name, a few at a time.
+                            // The gets' own markers say what is missing; the list only tells
+                            // how they were looked up.
+                            let how = match other {
+                                Outcome::Forbidden(_) => "forbidden",
+                                Outcome::NotFound => "not served",
+                                _ => "failed",
+                            };
+                            markers[0].access = Access::Fallback {
+                                message: format!("the list was {how}: looked up one by one"),
+                            };
                             let target = &target;
                             let namespace_ref = &namespace;
                             let gets: Vec<Result<(String, Outcome), Stop>> = bounded(
