@@ -854,7 +854,10 @@ fn eventmesh_prints_nothing_past_a_file_that_could_not_be_read() {
     assert_eq!(output.status.code(), Some(2));
     let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(body["brokers"].as_array().unwrap().len(), 1);
-    assert!(body["failed"][0].as_str().unwrap().contains("bad.yaml"), "{body}");
+    assert!(
+        body["failed"][0].as_str().unwrap().contains("bad.yaml"),
+        "{body}"
+    );
     // The tree marks the unread file in place too.
     let tree = text(&kn_mesh(&["-f", &good, "-f", &bad, "-o", "json"]).stdout);
     assert!(tree.contains("bad.yaml"), "{tree}");
@@ -863,11 +866,20 @@ fn eventmesh_prints_nothing_past_a_file_that_could_not_be_read() {
 #[test]
 fn a_bom_and_yaml_saved_as_json_read_as_kubectl_reads_them() {
     let dir = tempfile::tempdir().unwrap();
-    let bom = write(dir.path(), "bom.yaml", &format!("\u{feff}{}", common::BROKER));
+    let bom = write(
+        dir.path(),
+        "bom.yaml",
+        &format!("\u{feff}{}", common::BROKER),
+    );
     let yaml_as_json = write(dir.path(), "broker.json", common::BROKER);
     for file in [bom, yaml_as_json] {
         let output = kn_mesh(&["-f", &file, "-o", "tree"]);
-        assert_eq!(output.status.code(), Some(0), "{file}: {}", text(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{file}: {}",
+            text(&output.stderr)
+        );
         assert!(text(&output.stdout).contains("broker default"));
     }
 }
@@ -883,7 +895,11 @@ fn a_namespace_of_the_wrong_type_is_not_moved_to_default() {
     let output = kn_mesh(&["-f", &file, "-o", "tree"]);
     assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
     assert!(!text(&output.stdout).contains("broker b"));
-    assert!(text(&output.stderr).contains("metadata.namespace"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("metadata.namespace"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[test]

@@ -291,6 +291,12 @@ fn list(title: &str, items: &[String]) -> String {
     text
 }
 
+impl Snapshot {
+    pub fn completeness(&self) -> Completeness {
+        Completeness::of(&self.access)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,11 +312,5 @@ mod tests {
         }
         let odd = ApiRequest::from_description("Broker a/b: cannot decode");
         assert_eq!(odd.describe(), "read Broker a/b: cannot decode");
-    }
-}
-
-impl Snapshot {
-    pub fn completeness(&self) -> Completeness {
-        Completeness::of(&self.access)
     }
 }
