@@ -7,6 +7,7 @@
 mod kinds;
 pub mod least_privilege;
 pub mod render;
+mod report;
 mod reviews;
 pub mod token;
 
@@ -15,112 +16,14 @@ use reviews::{PostError, Question, Reviews};
 
 use crate::mesh::snapshot::Snapshot;
 use crate::source::fetch::{FetchError, Fetcher, Scope};
-use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::AtomicUsize;
-use token::TokenInfo;
 
 const VERBS: [&str; 3] = ["get", "list", "watch"];
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Severity {
-    High,
-    Medium,
-    Low,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Finding {
-    pub severity: Severity,
-    pub title: String,
-    /// The server's answers (or rules) that show it.
-    pub evidence: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Identity {
-    pub username: String,
-    pub uid: String,
-    pub groups: Vec<String>,
-    pub extra: BTreeMap<String, Vec<String>>,
-}
-
-/// One row of the permission matrix: a resource at one scope.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MatrixRow {
-    pub resource: String,
-    /// None: the cluster scope.
-    pub namespace: Option<String>,
-    /// Each verb: true, false, or null when the review failed (unknown, never a guess).
-    pub get: Option<bool>,
-    pub list: Option<bool>,
-    pub watch: Option<bool>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Fit {
-    pub purpose: String,
-    pub missing: Vec<String>,
-    /// Needs whose review failed: neither missing nor there.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unknown: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RulesReview {
-    pub namespace: String,
-    pub rules: Vec<String>,
-    pub incomplete: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccessReport {
-    pub server: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity: Option<Identity>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity_note: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<TokenInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_error: Option<String>,
-    pub warnings: Vec<String>,
-    pub matrix: Vec<MatrixRow>,
-    pub fit: Vec<Fit>,
-    pub findings: Vec<Finding>,
-    pub rules: Vec<RulesReview>,
-    /// SelfSubject reviews this report asked (the mesh fetch that found the kinds comes on top).
-    pub reviews: usize,
-    /// What could not be found out: reviews that failed after retries, a mesh that could not be
-    /// read whole. Any of it makes the verdict unknown (exit 4), never "missing".
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unknown: Vec<String>,
-}
-
-impl AccessReport {
-    /// 4 when anything is unknown, 3 on a high finding, 1 when something needed is missing,
-    /// else 0.
-    pub fn exit_code(&self) -> u8 {
-        if !self.unknown.is_empty() {
-            crate::exit::INCOMPLETE
-        } else if self.findings.iter().any(|f| f.severity == Severity::High) {
-            crate::exit::OVER_PRIVILEGED
-        } else if self.fit.iter().any(|f| !f.missing.is_empty()) {
-            crate::exit::FAILURE
-        } else {
-            crate::exit::OK
-        }
-    }
-}
+pub use report::{AccessReport, Finding, Fit, Identity, MatrixRow, RulesReview, Severity};
 
 fn qualified(group: &str, resource: &str) -> String {
     if group.is_empty() {

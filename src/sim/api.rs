@@ -2,7 +2,7 @@
 //! watch, create, update, patch, delete; and the create-only kinds: access reviews, the
 //! SelfSubjectReview, and TokenRequest.
 
-use super::rbac::{Request as RbacRequest, UserInfo};
+use super::rbac::UserInfo;
 use super::resources::ResourceDef;
 use super::server::{ResourcePath, SimState, json_response, read_body};
 use super::status::{self, ApiError};
@@ -31,30 +31,8 @@ pub async fn serve_resource(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.contains("protobuf"));
-    let is_token_request = path.subresource == "token" && def.plural == "serviceaccounts";
-    if def.is_review() || is_token_request {
-        let bytes = read_body(body).await?;
-        let body = if protobuf {
-            let kind = if is_token_request {
-                "TokenRequest"
-            } else {
-                def.kind.as_str()
-            };
-            super::protobuf::decode(&bytes, kind).ok_or_else(status::unsupported_media_type)?
-        } else {
-            parse_body(bytes)?
-        };
-        let kind = if is_token_request {
-            "TokenRequest"
-        } else {
-            def.kind.as_str()
-        };
-        check_review_shape(kind, &body)?;
-        return if is_token_request {
-            token_request(state, path, &body)
-        } else {
-            review(state, def, &body, user)
-        };
+    if def.is_review() || super::reviews::is_token_request(def, path) {
+        return super::reviews::answer(state, def, path, protobuf, body, user).await;
     }
     if protobuf {
         return Err(status::unsupported_media_type());
@@ -234,60 +212,8 @@ pub async fn serve_resource(
     }
 }
 
-fn parse_body(bytes: Bytes) -> Result<Value, ApiError> {
+pub(super) fn parse_body(bytes: Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(&bytes).map_err(|e| status::bad_request(format!("the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/json-patch+json ({e})")))
-}
-
-/// A review or TokenRequest body of the wrong JSON type gets 400, as kube-apiserver's decoder
-/// answers it ("json: cannot unmarshal array into Go value of type ..."), before any field is
-/// read: the answer is built by writing into the body, which must be an object.
-fn check_review_shape(kind: &str, body: &Value) -> Result<(), ApiError> {
-    let type_name = |value: &Value| match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
-    let wrong = |what: &str, value: &Value, go_type: &str| {
-        Err(status::bad_request(format!(
-            "json: cannot unmarshal {} into Go {what} of type {go_type}",
-            type_name(value)
-        )))
-    };
-    if !body.is_object() {
-        return wrong("value", body, &format!("v1.{kind}"));
-    }
-    let spec = match body.get("spec") {
-        None | Some(Value::Null) => return Ok(()),
-        Some(spec @ Value::Object(_)) => spec,
-        Some(other) => return wrong("struct field .spec", other, &format!("v1.{kind}Spec")),
-    };
-    let objects = ["resourceAttributes", "nonResourceAttributes"];
-    for (field, value) in spec.as_object().into_iter().flatten() {
-        let fits = match (field.as_str(), value) {
-            (_, Value::Null) => true,
-            ("expirationSeconds", Value::Number(n)) => n.is_i64(),
-            ("audiences", Value::Array(items)) => items.iter().all(Value::is_string),
-            ("namespace" | "user" | "uid", v) => v.is_string(),
-            ("groups", Value::Array(items)) => items.iter().all(Value::is_string),
-            (field, Value::Object(attributes)) if objects.contains(&field) => attributes
-                .values()
-                .all(|v| v.is_string() || v.is_null() || v.is_object()),
-            ("expirationSeconds" | "audiences" | "groups", _) => false,
-            (field, _) if objects.contains(&field) => false,
-            _ => true,
-        };
-        if !fits {
-            return wrong(
-                &format!("struct field .spec.{field}"),
-                value,
-                "the field's type",
-            );
-        }
-    }
-    Ok(())
 }
 
 /// The body's kind, when given, must be the resource's.
@@ -475,152 +401,4 @@ fn line(value: Value) -> Bytes {
     let mut bytes = serde_json::to_vec(&value).unwrap_or_default();
     bytes.push(b'\n');
     Bytes::from(bytes)
-}
-
-fn review(
-    state: &SimState,
-    def: &ResourceDef,
-    body: &Value,
-    user: &UserInfo,
-) -> Result<Response, ApiError> {
-    let policy = state.policy();
-    let mut answer = body.clone();
-    answer["apiVersion"] = json!(def.api_version(&def.storage_version));
-    answer["kind"] = json!(def.kind);
-    answer["metadata"] = json!({"creationTimestamp": null});
-    let text = |pointer: &str| {
-        body.pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    match def.plural.as_str() {
-        "selfsubjectaccessreviews" => {
-            let request = if body.pointer("/spec/resourceAttributes").is_some() {
-                let namespace = text("/spec/resourceAttributes/namespace");
-                let name = text("/spec/resourceAttributes/name");
-                RbacRequest::Resource {
-                    verb: text("/spec/resourceAttributes/verb"),
-                    group: text("/spec/resourceAttributes/group"),
-                    resource: text("/spec/resourceAttributes/resource"),
-                    subresource: text("/spec/resourceAttributes/subresource"),
-                    namespace: (!namespace.is_empty()).then_some(namespace),
-                    name: (!name.is_empty()).then_some(name),
-                }
-            } else if body.pointer("/spec/nonResourceAttributes").is_some() {
-                RbacRequest::NonResource {
-                    verb: text("/spec/nonResourceAttributes/verb"),
-                    path: text("/spec/nonResourceAttributes/path"),
-                }
-            } else {
-                return Err(status::invalid(
-                    "SelfSubjectAccessReview",
-                    "",
-                    "spec.resourceAttributes: Invalid value: exactly one of nonResourceAttributes or resourceAttributes must be specified",
-                ));
-            };
-            let decision = policy.decide(user, &request);
-            let mut status_body = json!({"allowed": decision.allowed});
-            if !decision.reason.is_empty() {
-                status_body["reason"] = json!(decision.reason);
-            }
-            answer["status"] = status_body;
-        }
-        "selfsubjectrulesreviews" => {
-            let namespace = text("/spec/namespace");
-            if namespace.is_empty() {
-                return Err(status::invalid(
-                    "SelfSubjectRulesReview",
-                    "",
-                    "spec.namespace: Required value",
-                ));
-            }
-            let rules = policy.rules_for(user, &namespace);
-            let resource_rules: Vec<Value> = rules
-                .iter()
-                .filter(|r| r.non_resource_urls.is_empty())
-                .map(|r| json!({"verbs": r.verbs, "apiGroups": r.api_groups, "resources": r.resources, "resourceNames": r.resource_names}))
-                .collect();
-            let non_resource_rules: Vec<Value> = rules
-                .iter()
-                .filter(|r| !r.non_resource_urls.is_empty())
-                .map(|r| json!({"verbs": r.verbs, "nonResourceURLs": r.non_resource_urls}))
-                .collect();
-            answer["status"] = json!({"resourceRules": resource_rules, "nonResourceRules": non_resource_rules, "incomplete": false});
-        }
-        _ => {
-            answer["status"] = json!({"userInfo": user});
-        }
-    }
-    Ok(json_response(201, &answer))
-}
-
-/// TokenRequest: a bound token for a ServiceAccount, with the requested lifetime and audiences.
-fn token_request(
-    state: &SimState,
-    path: &ResourcePath,
-    body: &Value,
-) -> Result<Response, ApiError> {
-    let namespace = path.namespace.as_deref().unwrap_or("");
-    let name = path.name.as_deref().unwrap_or("");
-    let uid = {
-        let store = state.store.read().unwrap_or_else(|e| e.into_inner());
-        let account = store
-            .get("", "serviceaccounts", namespace, name)
-            .ok_or_else(|| status::not_found("", "serviceaccounts", name))?;
-        account
-            .pointer("/metadata/uid")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let lifetime = body
-        .pointer("/spec/expirationSeconds")
-        .and_then(Value::as_i64)
-        .unwrap_or(3600);
-    if lifetime < 600 {
-        return Err(status::invalid(
-            "TokenRequest",
-            name,
-            "spec.expirationSeconds: Invalid value: may not specify a duration less than 10 minutes",
-        ));
-    }
-    // kube-apiserver's bound: 2^32 seconds.
-    if lifetime > 1 << 32 {
-        return Err(status::invalid(
-            "TokenRequest",
-            name,
-            "spec.expirationSeconds: Invalid value: may not specify a duration larger than 2^32 seconds",
-        ));
-    }
-    let audiences: Vec<String> = body
-        .pointer("/spec/audiences")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    let now = jiff::Timestamp::now().as_second();
-    let (token, expires) = state
-        .authority
-        .mint_bound(namespace, name, &uid, &audiences, lifetime, now);
-    let expiration = jiff::Timestamp::from_second(expires)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default();
-    let mut answer = body.clone();
-    answer["apiVersion"] = json!("authentication.k8s.io/v1");
-    answer["kind"] = json!("TokenRequest");
-    answer["metadata"] =
-        json!({"name": name, "namespace": namespace, "creationTimestamp": store::now_rfc3339()});
-    answer["spec"]["expirationSeconds"] = json!(lifetime);
-    answer["spec"]["audiences"] = json!(if audiences.is_empty() {
-        vec![super::auth::API_AUDIENCE.to_string()]
-    } else {
-        audiences
-    });
-    answer["status"] = json!({"token": token, "expirationTimestamp": expiration});
-    Ok(json_response(201, &answer))
 }

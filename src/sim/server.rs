@@ -11,7 +11,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,63 +31,8 @@ pub struct Knobs {
     pub fail_path: Option<String>,
 }
 
-/// One request as the request log keeps it. Of the query string only the parameters the API
-/// defines are kept: a client may put a token in another, and the log is served back.
-#[derive(Debug, Clone, Serialize)]
-pub struct RequestRecord {
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub user: String,
-    pub code: u16,
-}
-
-/// Query parameters of the Kubernetes API, safe to keep.
-const LOGGED_PARAMETERS: &[&str] = &[
-    "labelSelector",
-    "fieldSelector",
-    "limit",
-    "continue",
-    "watch",
-    "resourceVersion",
-    "resourceVersionMatch",
-    "timeoutSeconds",
-    "allowWatchBookmarks",
-    "sendInitialEvents",
-    "dryRun",
-    "fieldManager",
-    "fieldValidation",
-    "propagationPolicy",
-    "force",
-];
-
-/// The query with every parameter not in the list replaced by `name=(not logged)`.
-fn loggable_query(query: &str) -> String {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
-            if LOGGED_PARAMETERS.contains(&name) {
-                pair.to_string()
-            } else {
-                format!("{name}=(not logged)")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The request log: an exact count, and the latest requests in a bounded ring, so that no
-/// client (authenticated or not) can grow the server's memory by sending requests.
-#[derive(Debug, Default)]
-pub struct RequestLog {
-    pub total: u64,
-    pub latest: std::collections::VecDeque<RequestRecord>,
-}
-
-/// How many requests the log keeps.
-pub const REQUEST_LOG_CAPACITY: usize = 10_000;
+use super::request_log::loggable_query;
+pub use super::request_log::{RequestLog, RequestRecord};
 
 pub struct SimState {
     pub store: RwLock<Store>,
@@ -146,12 +90,10 @@ impl SimState {
     }
 
     fn log(&self, record: RequestRecord) {
-        let mut log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        log.total += 1;
-        if log.latest.len() == REQUEST_LOG_CAPACITY {
-            log.latest.pop_front();
-        }
-        log.latest.push_back(record);
+        self.requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(record);
     }
 }
 
@@ -590,39 +532,6 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_the_apis_own_query_parameters_are_logged() {
-        assert_eq!(
-            loggable_query("labelSelector=a%3Db&access_token=s3cr3t&limit=500"),
-            "labelSelector=a%3Db&access_token=(not logged)&limit=500"
-        );
-    }
-
-    #[test]
-    fn the_request_log_keeps_an_exact_count_and_a_bounded_ring() {
-        let state = SimState::new(
-            Store::new(),
-            TokenAuthority::new(),
-            HashMap::new(),
-            Knobs::default(),
-            String::new(),
-        );
-        let record = |i: usize| RequestRecord {
-            method: "GET".into(),
-            path: format!("/unauthenticated/{i}"),
-            query: String::new(),
-            user: String::new(),
-            code: 401,
-        };
-        for i in 0..REQUEST_LOG_CAPACITY + 5 {
-            state.log(record(i));
-        }
-        let log = state.requests.lock().unwrap();
-        assert_eq!(log.total, (REQUEST_LOG_CAPACITY + 5) as u64);
-        assert_eq!(log.latest.len(), REQUEST_LOG_CAPACITY);
-        assert_eq!(log.latest.front().unwrap().path, "/unauthenticated/5");
-    }
 
     #[test]
     fn paths_parse_as_the_apiserver_lays_them_out() {

@@ -211,6 +211,19 @@ impl Backend {
                 token: token.clone(),
                 seconds,
             })??;
+        self.judge(url, token, status, &content_type, &body)
+    }
+
+    /// What the answer means: an event mesh, or an error that says what the backend said
+    /// (scrubbed of the token).
+    fn judge(
+        &self,
+        url: String,
+        token: String,
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<EventMesh, BackendError> {
         // What the server said is shown to the user: scrubbed of the token first, since a proxy
         // may echo the Authorization header.
         let secret = self.token.as_deref();
@@ -223,7 +236,7 @@ impl Backend {
             .collect();
         if status != 200 {
             // The backend writes errors as {"error": "..."}; show just the message when it does.
-            let detail = serde_json::from_slice::<serde_json::Value>(&body)
+            let detail = serde_json::from_slice::<serde_json::Value>(body)
                 .ok()
                 .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
                 .map(|d| scrub(&d, secret))
@@ -255,13 +268,13 @@ impl Backend {
                 content_type: if content_type.is_empty() {
                     "no content type".into()
                 } else {
-                    content_type
+                    content_type.to_string()
                 },
                 snippet,
             });
         }
         // Parsed once, straight into the typed body.
-        serde_json::from_slice::<EventMesh>(&body).map_err(|e| BackendError::BadJson {
+        serde_json::from_slice::<EventMesh>(body).map_err(|e| BackendError::BadJson {
             url,
             token,
             error: scrub(&e.to_string(), secret),

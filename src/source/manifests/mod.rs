@@ -5,12 +5,14 @@
 //! type (`spec.broker: 5`) the line of that field, found by re-reading the document with
 //! positions only when such an error occurs, so the common path stays fast.
 
-use crate::mesh::catalog::{self, ConvertError};
+mod locate;
+mod parse;
+
+use crate::mesh::catalog;
 use crate::mesh::snapshot::{Access, AccessMarker, ApiRequest, Snapshot};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use locate::locate;
+use parse::{json_values, parse_json, parse_yaml};
 use serde_json::Value;
-use serde_saphyr::Spanned;
-use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -24,7 +26,7 @@ pub const MAX_DOCUMENTS: usize = 200_000;
 pub const MAX_VALUES: usize = 12_000_000;
 /// All inputs together.
 pub const MAX_TOTAL_BYTES: usize = 256 << 20;
-const MAX_YAML_DEPTH: usize = 128;
+pub(super) const MAX_YAML_DEPTH: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
@@ -117,7 +119,7 @@ struct Located {
 }
 
 #[derive(Clone)]
-struct Origin {
+pub(super) struct Origin {
     path: String,
     /// 1-based line where the document (or the list item) starts.
     line: u64,
@@ -425,136 +427,6 @@ pub fn objects_from_texts(texts: &[(&str, &str)]) -> Result<Vec<Value>, Manifest
     Ok(values)
 }
 
-/// JSON: one value, or several concatenated, as `kubectl get -o json` and jq produce. Lines
-/// are counted as the stream advances, so a long stream reads in linear time.
-fn parse_json(name: &str, text: &str) -> Result<Vec<(u64, Value)>, ManifestError> {
-    let values = json_values(text);
-    if values > MAX_VALUES {
-        return Err(ManifestError::Syntax {
-            location: name.to_string(),
-            message: format!(
-                "{values} JSON values is more than the {MAX_VALUES} one file may hold"
-            ),
-        });
-    }
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
-    let mut documents = Vec::new();
-    let mut counted_to = 0;
-    let mut line = 1u64;
-    loop {
-        let offset = stream.byte_offset();
-        match stream.next() {
-            None => return Ok(documents),
-            Some(Ok(_)) if documents.len() == MAX_DOCUMENTS => {
-                return Err(ManifestError::Syntax {
-                    location: name.to_string(),
-                    message: format!("more than the {MAX_DOCUMENTS} documents one file may hold"),
-                });
-            }
-            Some(Ok(value)) => {
-                let rest = &text[offset..];
-                let start = offset + rest.len() - rest.trim_start().len();
-                line += text[counted_to..start].matches('\n').count() as u64;
-                counted_to = start;
-                documents.push((line, value));
-            }
-            Some(Err(error)) => {
-                let message = if error.is_eof() {
-                    format!("the JSON ends before it is complete ({error})")
-                } else {
-                    error.to_string()
-                };
-                return Err(ManifestError::Syntax {
-                    location: format!("{name}:{}", error.line()),
-                    message,
-                });
-            }
-        }
-    }
-}
-
-/// About how many values a JSON text holds (its opening brackets and separators outside
-/// strings), counted in one pass before anything is allocated for them.
-fn json_values(text: &str) -> usize {
-    let (mut count, mut in_string, mut escaped) = (0, false, false);
-    for byte in text.bytes() {
-        match (in_string, escaped, byte) {
-            (true, true, _) => escaped = false,
-            (true, false, b'\\') => escaped = true,
-            (true, false, b'"') => in_string = false,
-            (true, false, _) => {}
-            (false, _, b'"') => in_string = true,
-            (false, _, b'[' | b'{' | b',' | b':') => count += 1,
-            _ => {}
-        }
-    }
-    count
-}
-
-fn yaml_options() -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_documents = MAX_DOCUMENTS;
-    budget.max_nodes = MAX_VALUES;
-    budget.max_events = 2 * MAX_VALUES;
-    budget.max_total_scalar_bytes = MAX_FILE_BYTES;
-    budget.max_depth = MAX_YAML_DEPTH;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options
-}
-
-/// The text as kubectl reads it: kubectl splits documents only at `---` lines and decodes the
-/// first YAML document of each piece, so what follows a `...` (document end, often pasted from
-/// docs to mean "more here") up to the next `---` is ignored. Those lines are blanked, which
-/// keeps every line number.
-fn as_kubectl_reads(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.lines().any(|line| line.trim_end() == "...") {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut ignoring = false;
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        if line.starts_with("---") {
-            ignoring = false;
-        }
-        if ignoring {
-            if line.ends_with('\n') {
-                out.push('\n');
-            }
-            continue;
-        }
-        if line.trim_end() == "..." {
-            ignoring = true;
-        }
-        out.push_str(line);
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-fn parse_yaml(name: &str, text: &str) -> Result<Vec<(u64, Value)>, ManifestError> {
-    let text: &str = &as_kubectl_reads(text);
-    let documents: Vec<Spanned<Value>> =
-        serde_saphyr::from_multiple_with_options(text, yaml_options()).map_err(|error| {
-            ManifestError::Syntax {
-                location: match error.location() {
-                    Some(location) => format!("{name}:{}", location.line()),
-                    None => name.to_string(),
-                },
-                message: first_line(&error.to_string()),
-            }
-        })?;
-    Ok(documents
-        .into_iter()
-        .filter(|d| !d.value.is_null())
-        .map(|d| (d.referenced.line(), d.value))
-        .collect())
-}
-
-/// serde-saphyr renders a code snippet under its message; the message line is what we want.
-fn first_line(message: &str) -> String {
-    crate::text::escape(message.lines().next().unwrap_or(message).trim())
-}
-
 fn push_object(value: Value, origin: Origin, out: &mut Vec<Located>) -> Result<(), ManifestError> {
     let Some(object) = value.as_object() else {
         return Err(ManifestError::NotAnObject {
@@ -600,146 +472,5 @@ fn kind_name(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "a mapping",
-    }
-}
-
-/// Each object that could not be decoded, at the line of its bad field. A file is re-read with
-/// positions once, however many of its objects are bad.
-fn locate(errors: Vec<ConvertError>, origins: &[Origin]) -> Vec<ManifestError> {
-    let mut positioned: std::collections::HashMap<String, Option<Vec<Spanned<Positioned>>>> =
-        std::collections::HashMap::new();
-    errors
-        .into_iter()
-        .map(|error| {
-            let documents = origins.get(error.index).and_then(|origin| {
-                positioned
-                    .entry(origin.path.clone())
-                    .or_insert_with(|| {
-                        let text = as_kubectl_reads(&origin.text);
-                        serde_saphyr::from_multiple_with_options(&text, yaml_options()).ok()
-                    })
-                    .as_deref()
-            });
-            wrong_type(error, origins, documents)
-        })
-        .collect()
-}
-
-fn wrong_type(
-    error: ConvertError,
-    origins: &[Origin],
-    documents: Option<&[Spanned<Positioned>]>,
-) -> ManifestError {
-    let Some(origin) = origins.get(error.index) else {
-        return ManifestError::WrongType {
-            location: "?".into(),
-            object: crate::text::escape(&error.object()),
-            field: error.path,
-            message: error.message,
-        };
-    };
-    let line = documents
-        .and_then(|documents| field_line(documents, origin, &error.path))
-        .unwrap_or(origin.line);
-    ManifestError::WrongType {
-        location: format!("{}:{line}", origin.path),
-        object: crate::text::escape(&error.object()),
-        field: crate::text::escape(&error.path),
-        message: crate::text::escape(&error.message),
-    }
-}
-
-/// The line of a field, by re-reading the object's document with positions.
-fn field_line(documents: &[Spanned<Positioned>], origin: &Origin, path: &str) -> Option<u64> {
-    let mut node = documents
-        .iter()
-        .filter(|d| !matches!(d.value, Positioned::Null))
-        .nth(origin.document)?;
-    let item_path;
-    let mut segments: Vec<&str> = Vec::new();
-    if let Some(item) = origin.item {
-        item_path = item.to_string();
-        segments.push("items");
-        segments.push(&item_path);
-    }
-    segments.extend(path.split('.').filter(|s| !s.is_empty() && *s != "?"));
-    let mut line = node.referenced.line();
-    for segment in segments {
-        let next = match &node.value {
-            Positioned::Map(entries) => entries.iter().find(|(k, _)| k == segment).map(|(_, v)| v),
-            Positioned::Seq(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-            _ => None,
-        };
-        match next {
-            Some(child) => {
-                node = child;
-                line = child.referenced.line();
-            }
-            None => break,
-        }
-    }
-    Some(line)
-}
-
-/// A YAML tree that remembers where each node is; used only to locate errors.
-enum Positioned {
-    Map(Vec<(String, Spanned<Positioned>)>),
-    Seq(Vec<Spanned<Positioned>>),
-    Scalar,
-    Null,
-}
-
-impl<'de> de::Deserialize<'de> for Positioned {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PositionedVisitor;
-        impl<'de> Visitor<'de> for PositionedVisitor {
-            type Value = Positioned;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any YAML value")
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Positioned, E> {
-                Ok(Positioned::Scalar)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Positioned, E> {
-                Ok(Positioned::Scalar)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Positioned, E> {
-                Ok(Positioned::Scalar)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Positioned, E> {
-                Ok(Positioned::Scalar)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Positioned, E> {
-                Ok(Positioned::Scalar)
-            }
-            fn visit_unit<E>(self) -> Result<Positioned, E> {
-                Ok(Positioned::Null)
-            }
-            fn visit_none<E>(self) -> Result<Positioned, E> {
-                Ok(Positioned::Null)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Positioned, D::Error> {
-                de::Deserialize::deserialize(d)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Positioned, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(Positioned::Seq(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Positioned, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(key) = map.next_key::<Value>()? {
-                    let key = match key {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    entries.push((key, map.next_value()?));
-                }
-                Ok(Positioned::Map(entries))
-            }
-        }
-        deserializer.deserialize_any(PositionedVisitor)
     }
 }
