@@ -63,7 +63,7 @@ pub struct Cli {
     pub max_body: usize,
 
     /// How long to wait for a backend's answer, e.g. 30s.
-    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    #[arg(long, value_parser = parse_timeout, default_value = "30s")]
     pub timeout: Duration,
 
     /// Do not capture the mouse, so that text can be selected and copied.
@@ -199,13 +199,14 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
 
-    /// Answer 200 with the partial mesh and a `denied` list when some lists are forbidden,
-    /// instead of the Go backend's 500 (a partial mesh makes Backstage delete entities).
+    /// Answer 200 with the partial mesh and `denied` and `failed` lists when some lists are
+    /// forbidden or failed, instead of a 5xx (careful: Backstage replaces its catalog with
+    /// every 200, so a partial mesh deletes entities).
     #[arg(long)]
     pub partial: bool,
 
     /// How long one request may take.
-    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    #[arg(long, value_parser = parse_timeout, default_value = "60s")]
     pub request_timeout: Duration,
 }
 
@@ -268,6 +269,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// No timeout, interval or latency kn-mesh takes is longer.
 const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A timeout: more than nothing.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = parse_duration(text)?;
+    if timeout.is_zero() {
+        return Err(format!("{text:?}: a timeout must be longer than 0"));
+    }
+    Ok(timeout)
+}
 
 /// A refresh interval: at least a second, so that polling never becomes a tight loop.
 pub fn parse_refresh(text: &str) -> Result<Duration, String> {

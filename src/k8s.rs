@@ -12,9 +12,20 @@ pub fn is_dns_label(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-/// An RFC 1123 subdomain (most object names, API groups): dot-separated labels, at most 253.
+/// An RFC 1123 subdomain (most object names, API groups): lower-case letters, digits, `-` and
+/// `.`, starting and ending with a letter or digit, at most 253 characters (kube-apiserver's
+/// IsDNS1123Subdomain, which sets no limit per label).
 pub fn is_dns_subdomain(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 253 && name.split('.').all(is_dns_label)
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        })
 }
 
 /// A name that the API server would refuse, said as kubectl says it.
@@ -62,6 +73,10 @@ mod tests {
         assert!(!is_dns_label("-a"));
         assert!(!is_dns_label("a\nb"));
         assert!(!is_dns_label(&"a".repeat(64)));
+        assert!(
+            is_dns_subdomain(&"a".repeat(64)),
+            "no per-label limit in a subdomain"
+        );
         assert!(is_dns_subdomain("eventing.knative.dev"));
         assert!(!is_dns_subdomain("x\"]\n- apiGroups: [\"*\"]"));
         assert!(!is_dns_subdomain("<sink-name>"));

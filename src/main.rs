@@ -30,6 +30,11 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> color_eyre::Result<u8> {
+    // A namespace goes into request paths: one that is not a name is bad input, as in kubectl.
+    for namespace in &cli.connect.namespaces {
+        kn_mesh::k8s::check_label("the namespace", namespace)
+            .map_err(|e| UsageError(e.to_string()))?;
+    }
     match &cli.command {
         Some(Command::Sim {
             command: SimCommand::Serve(args),
@@ -82,7 +87,8 @@ async fn auth(cli: &Cli, args: &AuthArgs) -> color_eyre::Result<u8> {
         namespaces: (!cli.connect.namespaces.is_empty()).then(|| cli.connect.namespaces.clone()),
         default_namespace: Some(config.default_namespace.clone()),
     };
-    let fetcher = fetch::Fetcher::new(connect::client(config)?, endpoint);
+    let fetcher =
+        fetch::Fetcher::new(connect::client(config)?, endpoint).with_secret(token.as_deref());
     let report = access::check(&fetcher, &scope, token.as_deref()).await?;
     let text = match args.output {
         ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
@@ -261,7 +267,8 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
             return print(cli, mesh::build(snapshot));
         }
         if !cli.filenames.is_empty() {
-            let namespace = cli.connect.namespaces.first().cloned();
+            // As kubectl: the last -n is the namespace of objects that name none.
+            let namespace = cli.connect.namespaces.last().cloned();
             if interactive {
                 let feed = tui::Feed::Files {
                     paths: cli.filenames.clone(),
@@ -279,7 +286,8 @@ fn print_mesh(cli: &Cli) -> color_eyre::Result<u8> {
             default_namespace: Some(config.default_namespace.clone()),
         };
         let bearer = bearer_token(&config);
-        let fetcher = fetch::Fetcher::new(connect::client(config)?, endpoint.clone());
+        let fetcher = fetch::Fetcher::new(connect::client(config)?, endpoint.clone())
+            .with_secret(bearer.as_deref());
         if interactive {
             let feed = tui::Feed::Live {
                 fetcher: std::sync::Arc::new(fetcher),
@@ -388,7 +396,7 @@ async fn sim_serve(args: SimServeArgs) -> color_eyre::Result<u8> {
             path.display(),
             sim.identities
                 .iter()
-                .map(|i| format!("{} [{}]", i.name, i.token_kind))
+                .map(|i| format!("{} [{}]", output::escape(&i.name), i.token_kind))
                 .collect::<Vec<_>>()
                 .join(", ")
         );

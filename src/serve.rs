@@ -114,6 +114,7 @@ async fn build(state: &ServeState, token: &str) -> Response {
         }
     };
     let snapshot = match Fetcher::new(client, endpoint)
+        .with_secret(Some(token))
         .fetch(&Scope::default())
         .await
     {

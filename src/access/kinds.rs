@@ -1,6 +1,6 @@
 //! The kinds the mesh is made of in this cluster, as far as the token can see.
 
-use crate::mesh::build::guess_resource;
+use crate::mesh::catalog::{NEVER_SUBSCRIBERS, plural_of};
 use crate::mesh::objects::group_of;
 use crate::mesh::snapshot::Snapshot;
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,7 +30,14 @@ pub fn kinds(snapshot: &Snapshot) -> Kinds {
     }
     let mut subscribers: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut add = |api_version: &str, kind: &str, namespace: &str| {
-        let key = (group_of(api_version).to_string(), guess_resource(kind));
+        let group = group_of(api_version);
+        // A ref to a Secret, a ServiceAccount or an RBAC kind is never followed: granting it
+        // would let the "least-privilege" role read Secrets.
+        if NEVER_SUBSCRIBERS.contains(&(group, kind)) {
+            return;
+        }
+        // The CRD's plural where the snapshot has it (`octopi`), else client-go's guess.
+        let key = (group.to_string(), plural_of(group, kind, &snapshot.crds));
         if !kind.is_empty() && !mesh.contains(&key) {
             subscribers
                 .entry(key)

@@ -52,7 +52,15 @@ pub async fn check_with(
 ) -> Result<AccessReport, FetchError> {
     check_token(fetcher, scope, token, snapshot)
         .await
-        .map_err(|error| explain_rejection(error, token))
+        // The server's answers may echo the token (a proxy, a webhook authorizer's reason).
+        .map(|report| report.map_text(|text| crate::text::scrub(text, token)))
+        .map_err(|error| match error {
+            FetchError::Unreachable { server, message } => FetchError::Unreachable {
+                server,
+                message: crate::text::scrub(&message, token),
+            },
+            other => explain_rejection(other, token),
+        })
 }
 
 /// Adds what the token says about itself to a 401, so "rejected" comes with a reason.
@@ -93,6 +101,7 @@ async fn check_token(
     snapshot: Option<Snapshot>,
 ) -> Result<AccessReport, FetchError> {
     let server = fetcher.endpoint().server.clone();
+    fetcher.probe().await?;
     let reviews = Reviews {
         client: fetcher.client(),
         answers: Mutex::new(HashMap::new()),

@@ -40,57 +40,11 @@ impl Paint {
     }
 }
 
-/// The report with every string that came from the token, the server or the cluster escaped,
-/// so that a claim or a reason holding terminal controls prints as text (DESIGN.md §1). The
-/// colours this renderer adds are its own.
-fn escaped(report: &AccessReport) -> AccessReport {
-    use crate::text::escape;
-    let all = |items: &[String]| items.iter().map(|i| escape(i)).collect::<Vec<_>>();
-    let opt = |item: &Option<String>| item.as_deref().map(escape);
-    let mut report = report.clone();
-    report.server = escape(&report.server);
-    if let Some(identity) = &mut report.identity {
-        identity.username = escape(&identity.username);
-        identity.uid = escape(&identity.uid);
-        identity.groups = all(&identity.groups);
-        identity.extra = identity
-            .extra
-            .iter()
-            .map(|(k, v)| (escape(k), all(v)))
-            .collect();
-    }
-    report.identity_note = opt(&report.identity_note);
-    if let Some(token) = &mut report.token {
-        token.issuer = opt(&token.issuer);
-        token.subject = opt(&token.subject);
-        token.audiences = all(&token.audiences);
-        token.namespace = opt(&token.namespace);
-        token.service_account = opt(&token.service_account);
-        token.bound_to = opt(&token.bound_to);
-    }
-    report.token_error = opt(&report.token_error);
-    report.warnings = all(&report.warnings);
-    for row in &mut report.matrix {
-        row.resource = escape(&row.resource);
-        row.namespace = opt(&row.namespace);
-    }
-    for fit in &mut report.fit {
-        fit.missing = all(&fit.missing);
-        fit.unknown = all(&fit.unknown);
-    }
-    for finding in &mut report.findings {
-        finding.evidence = all(&finding.evidence);
-    }
-    for rules in &mut report.rules {
-        rules.namespace = escape(&rules.namespace);
-        rules.rules = all(&rules.rules);
-    }
-    report.unknown = all(&report.unknown);
-    report
-}
-
 pub fn text(report: &AccessReport, color: bool, now: i64) -> String {
-    let report = &escaped(report);
+    // Every string that came from the token, the server or the cluster is escaped, so that a
+    // claim or a reason holding terminal controls prints as text (DESIGN.md §1). The colours
+    // this renderer adds are its own.
+    let report = &report.map_text(crate::text::escape);
     let paint = Paint { color };
     let mut out = String::new();
     let _ = writeln!(out, "{}  {}", paint.heading("Server"), report.server);
@@ -208,14 +162,14 @@ pub fn text(report: &AccessReport, color: bool, now: i64) -> String {
 
     let _ = writeln!(out, "\n{}", paint.heading("Fit for purpose"));
     for fit in &report.fit {
-        if fit.missing.is_empty() {
+        if fit.missing.is_empty() && fit.unknown.is_empty() {
             let _ = writeln!(
                 out,
                 "  {} {}: everything it needs",
                 paint.yes(),
                 fit.purpose
             );
-        } else {
+        } else if !fit.missing.is_empty() {
             let _ = writeln!(
                 out,
                 "  {} {}: missing {}",

@@ -102,3 +102,49 @@ impl AccessReport {
         }
     }
 }
+
+impl AccessReport {
+    /// The report with `f` applied to every string that came from outside (the token's
+    /// claims, the server's answers, names): to escape them for a terminal, or to scrub the
+    /// token out of them.
+    pub fn map_text(&self, f: impl Fn(&str) -> String) -> AccessReport {
+        let all = |items: &[String]| items.iter().map(|i| f(i)).collect::<Vec<_>>();
+        let opt = |item: &Option<String>| item.as_deref().map(&f);
+        let mut report = self.clone();
+        report.server = f(&report.server);
+        if let Some(identity) = &mut report.identity {
+            identity.username = f(&identity.username);
+            identity.uid = f(&identity.uid);
+            identity.groups = all(&identity.groups);
+            identity.extra = identity.extra.iter().map(|(k, v)| (f(k), all(v))).collect();
+        }
+        report.identity_note = opt(&report.identity_note);
+        if let Some(token) = &mut report.token {
+            token.issuer = opt(&token.issuer);
+            token.subject = opt(&token.subject);
+            token.audiences = all(&token.audiences);
+            token.namespace = opt(&token.namespace);
+            token.service_account = opt(&token.service_account);
+            token.bound_to = opt(&token.bound_to);
+        }
+        report.token_error = opt(&report.token_error);
+        report.warnings = all(&report.warnings);
+        for row in &mut report.matrix {
+            row.resource = f(&row.resource);
+            row.namespace = opt(&row.namespace);
+        }
+        for fit in &mut report.fit {
+            fit.missing = all(&fit.missing);
+            fit.unknown = all(&fit.unknown);
+        }
+        for finding in &mut report.findings {
+            finding.evidence = all(&finding.evidence);
+        }
+        for rules in &mut report.rules {
+            rules.namespace = f(&rules.namespace);
+            rules.rules = all(&rules.rules);
+        }
+        report.unknown = all(&report.unknown);
+        report
+    }
+}

@@ -23,7 +23,7 @@ pub fn builtin_crds() -> &'static [Crd] {
 }
 
 /// Kinds that carry secrets or access rules, and are never subscribers: they are not kept.
-const NEVER_SUBSCRIBERS: &[(&str, &str)] = &[
+pub const NEVER_SUBSCRIBERS: &[(&str, &str)] = &[
     ("", "Secret"),
     ("", "ServiceAccount"),
     ("", "ConfigMap"),

@@ -37,13 +37,15 @@ impl<'a> Resolver<'a> {
             let id = o.metadata.label(BACKSTAGE_ID_LABEL);
             labels.insert((o.group(), o.kind.as_str(), o.namespace(), o.name()), id);
         }
-        // Named markers say what happened when a subscriber was looked up one by one.
+        // Named markers say what happened when a subscriber was looked up one by one. They are
+        // matched by group, not by plural: the fetcher learns plurals from discovery, which a
+        // guess from the kind would miss (`octopi`).
         let denied = access
             .iter()
             .filter_map(|m| {
                 let name = m.request.name.as_deref()?;
                 let namespace = m.request.namespace.as_deref().unwrap_or("");
-                Some(((m.request.resource.as_str(), namespace, name), &m.access))
+                Some(((m.request.group.as_str(), namespace, name), &m.access))
             })
             .collect();
         Self { labels, denied }
@@ -85,12 +87,14 @@ impl<'a> Resolver<'a> {
                 backstage_id: id.map(str::to_string),
             },
             None => {
-                let resource = guess_resource(&reference.kind);
-                match self.denied.get(&(resource.as_str(), key.2, key.3)).copied() {
+                match self.denied.get(&(key.0, key.2, key.3)).copied() {
                     Some(Access::Forbidden { message }) => Resolution::Forbidden {
                         message: message.clone(),
                     },
                     Some(Access::Failed { message }) => Resolution::Failed {
+                        message: message.clone(),
+                    },
+                    Some(Access::Fallback { message }) => Resolution::Failed {
                         message: message.clone(),
                     },
                     // It exists, but could not be read as its kind: not "not found".

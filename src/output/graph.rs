@@ -344,6 +344,7 @@ pub fn mermaid(mesh: &Mesh) -> String {
     // Mermaid entity codes for what would end a label or a line; controls escaped as text.
     let label = |text: &str| {
         crate::text::escape(text)
+            .replace('#', "#35;")
             .replace('"', "#quot;")
             .replace('|', "#124;")
             .replace('<', "#lt;")

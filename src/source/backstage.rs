@@ -100,7 +100,7 @@ fn substitute(
 /// second (anything shorter would poll in a tight loop) and a year. A `{cron: …}` or
 /// `{trigger: manual}` schedule has no fixed interval: None, and the default applies.
 fn duration(value: &Value) -> Result<Option<Duration>, String> {
-    if value.get("cron").is_some() || value.get("trigger").is_some() {
+    if value.get("cron").is_some() || value.get("trigger").is_some() || value == "manual" {
         return Ok(None);
     }
     let seconds: f64 = match value {

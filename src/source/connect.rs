@@ -55,6 +55,12 @@ pub enum ConnectError {
     EmptyTokenFile { path: String },
     #[error("give the token one way only: --token-file or --token")]
     TwoTokens,
+    #[error("cannot read the certificate authority {path}: {source}")]
+    CertificateAuthority {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the token from {from} is unusable: {problem}")]
     BadToken {
         from: String,
@@ -139,6 +145,27 @@ pub async fn config(options: &ConnectOptions) -> Result<(kube::Config, Endpoint)
             token: Some(token.clone().into()),
             ..Default::default()
         };
+    } else if let Some(kubeconfig_token) = &config.auth_info.token {
+        // The kubeconfig's token goes through the same check as any other: a line break from a
+        // YAML block scalar is trimmed, any other control character refused (it would not make
+        // a valid header).
+        use secrecy::ExposeSecret;
+        let cleaned =
+            crate::text::clean_token(kubeconfig_token.expose_secret()).map_err(|problem| {
+                ConnectError::BadToken {
+                    from: "the kubeconfig".into(),
+                    problem,
+                }
+            })?;
+        config.auth_info.token = Some(cleaned.into());
+    }
+    if let Some(path) = &options.certificate_authority {
+        // Checked here, so that a typo is bad input (exit 2) and `serve` does not start and
+        // fail every request.
+        std::fs::metadata(path).map_err(|source| ConnectError::CertificateAuthority {
+            path: crate::text::escape(&path.display().to_string()),
+            source,
+        })?;
     }
     // A server that accepts the connection but never answers must not hang us forever.
     config.connect_timeout = Some(std::time::Duration::from_secs(10));

@@ -142,6 +142,8 @@ enum Stop {
 pub struct Fetcher {
     client: kube::Client,
     endpoint: Endpoint,
+    /// The bearer token the client presents, kept only to scrub it from what the server says.
+    secret: Option<secrecy::SecretString>,
 }
 
 fn marker(request: ApiRequest, outcome: &Outcome) -> AccessMarker {
@@ -180,7 +182,24 @@ fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
 
 impl Fetcher {
     pub fn new(client: kube::Client, endpoint: Endpoint) -> Self {
-        Self { client, endpoint }
+        Self {
+            client,
+            endpoint,
+            secret: None,
+        }
+    }
+
+    /// The token the client presents: any text from the server is scrubbed of it before it is
+    /// kept in a marker or an error, since a server or proxy may echo it back.
+    pub fn with_secret(mut self, token: Option<&str>) -> Self {
+        self.secret = token.map(|t| t.to_string().into());
+        self
+    }
+
+    /// Text from the server, without the token in it.
+    pub fn scrub(&self, text: &str) -> String {
+        use secrecy::ExposeSecret;
+        crate::text::scrub(text, self.secret.as_ref().map(|s| s.expose_secret()))
     }
 
     fn stop(&self, stop: Stop) -> FetchError {
@@ -191,7 +210,7 @@ impl Fetcher {
             },
             Stop::Unreachable(message) => FetchError::Unreachable {
                 server: self.endpoint.server.clone(),
-                message,
+                message: self.scrub(&message),
             },
         }
     }
@@ -208,19 +227,18 @@ impl Fetcher {
                 Ok(value) => return Ok(Ok(value)),
                 Err(kube::Error::Api(status)) => match status.code {
                     401 => return Err(Stop::Rejected),
-                    403 => return Ok(Err(Outcome::Forbidden(status.message.clone()))),
+                    403 => return Ok(Err(Outcome::Forbidden(self.scrub(&status.message)))),
                     404 => return Ok(Err(Outcome::NotFound)),
                     code if code >= 500 || code == 429 => {
-                        format!("{} {}: {}", code, status.reason, status.message)
+                        self.scrub(&format!("{} {}: {}", code, status.reason, status.message))
                     }
                     code => {
-                        return Ok(Err(Outcome::Failed(format!(
-                            "{code} {}: {}",
-                            status.reason, status.message
-                        ))));
+                        return Ok(Err(Outcome::Failed(
+                            self.scrub(&format!("{code} {}: {}", status.reason, status.message)),
+                        )));
                     }
                 },
-                Err(other) => with_causes(&other),
+                Err(other) => self.scrub(&with_causes(&other)),
             };
             if attempt == TRIES {
                 return Ok(Err(Outcome::Failed(format!(
@@ -322,6 +340,21 @@ impl Fetcher {
             .map_err(|stop| self.stop(stop))
     }
 
+    /// One cheap request first: a rejected token or an unreachable (or stalled) server is told
+    /// apart from everything else before dozens of requests fail the same way.
+    pub async fn probe(&self) -> Result<(), FetchError> {
+        self.check_reachable().await.map_err(|stop| self.stop(stop))
+    }
+
+    async fn check_reachable(&self) -> Result<(), Stop> {
+        match self.client.apiserver_version().await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 401 => Err(Stop::Rejected),
+            Err(kube::Error::Api(_)) => Ok(()),
+            Err(other) => Err(Stop::Unreachable(with_causes(&other))),
+        }
+    }
+
     pub fn client(&self) -> &kube::Client {
         &self.client
     }
@@ -332,14 +365,7 @@ impl Fetcher {
 
     async fn fetch_inner(&self, scope: &Scope) -> Result<(Snapshot, Vec<Listed>), Stop> {
         let mut listed: Vec<Listed> = Vec::new();
-        // One cheap request first: a rejected token or an unreachable server is told apart
-        // from everything else before dozens of requests fail the same way.
-        match self.client.apiserver_version().await {
-            Ok(_) => {}
-            Err(kube::Error::Api(status)) if status.code == 401 => return Err(Stop::Rejected),
-            Err(kube::Error::Api(_)) => {}
-            Err(other) => return Err(Stop::Unreachable(with_causes(&other))),
-        }
+        self.check_reachable().await?;
         let mut markers: Vec<AccessMarker> = Vec::new();
         let mut objects: Vec<Value> = Vec::new();
         let mut notes: Vec<String> = Vec::new();

@@ -52,6 +52,27 @@ impl Fetcher {
                     .insert(name.to_string());
             }
         }
+        // Kinds that hold secrets or access rules are never subscribers: a ref to one is not
+        // followed (kn-mesh does not read Secrets), and says so.
+        let mut refused = Vec::new();
+        wanted.retain(|(api_version, kind, namespace), names| {
+            let group = group_of(api_version);
+            if !crate::mesh::catalog::NEVER_SUBSCRIBERS.contains(&(group, kind.as_str())) {
+                return true;
+            }
+            let plural = crate::mesh::build::guess_resource(kind);
+            refused.extend(names.iter().map(|name| AccessMarker {
+                request: ApiRequest::get(group, &plural, namespace, name),
+                access: Access::Fallback {
+                    message: format!("not looked up: a {kind} is never a subscriber"),
+                },
+            }));
+            false
+        });
+        let plurals = self
+            .plurals(wanted.keys().map(|(v, _, _)| v.as_str()))
+            .await;
+        let plurals = &plurals;
         let lookups: Vec<Result<Found, Stop>> = bounded(
             wanted
                 .into_iter()
@@ -60,7 +81,10 @@ impl Fetcher {
                         Some((g, v)) => (g.to_string(), v.to_string()),
                         None => (String::new(), api_version.clone()),
                     };
-                    let plural = crate::mesh::build::guess_resource(&kind);
+                    let plural = plurals
+                        .get(&(api_version.clone(), kind.clone()))
+                        .cloned()
+                        .unwrap_or_else(|| crate::mesh::build::guess_resource(&kind));
                     let target = Kind::new(&group, &version, &plural, &kind);
                     let listed = self.list(&target, Some(&namespace), None).await?;
                     let mut markers = vec![marker(
@@ -120,12 +144,52 @@ impl Fetcher {
         )
         .await;
         let mut found = Vec::new();
-        let mut markers = Vec::new();
+        let mut markers = refused;
         for lookup in lookups {
             let (objects, lookup_markers) = lookup?;
             found.extend(objects);
             markers.extend(lookup_markers);
         }
         Ok((found, markers))
+    }
+
+    /// The plural of each kind in these API versions, from discovery (one request per version),
+    /// as kubectl finds it: a CRD may name its plural anything (`octopi`). Where discovery does
+    /// not answer, the caller guesses as client-go does.
+    async fn plurals<'v>(
+        &self,
+        api_versions: impl Iterator<Item = &'v str>,
+    ) -> std::collections::HashMap<(String, String), String> {
+        let versions: BTreeSet<&str> = api_versions.collect();
+        let answers = bounded(
+            versions
+                .into_iter()
+                .map(|api_version| async move {
+                    let path = if api_version.contains('/') {
+                        format!("/apis/{api_version}")
+                    } else {
+                        format!("/api/{api_version}")
+                    };
+                    let request = axum::http::Request::get(path).body(Vec::new()).ok()?;
+                    let list: Value = self.client.request(request).await.ok()?;
+                    Some((api_version.to_string(), list))
+                })
+                .collect(),
+        )
+        .await;
+        let mut plurals = std::collections::HashMap::new();
+        for (api_version, list) in answers.into_iter().flatten() {
+            for resource in list["resources"].as_array().into_iter().flatten() {
+                let (Some(name), Some(kind)) =
+                    (resource["name"].as_str(), resource["kind"].as_str())
+                else {
+                    continue;
+                };
+                if !name.contains('/') {
+                    plurals.insert((api_version.clone(), kind.to_string()), name.to_string());
+                }
+            }
+        }
+        plurals
     }
 }

@@ -256,8 +256,11 @@ fn read_located(paths: &[PathBuf]) -> Result<(Vec<Located>, Vec<ManifestError>),
             }
             total += size;
             let mut read = Vec::new();
-            match read_file(&file, &mut read) {
-                Ok(()) if read.is_empty() => empty_files.push(display(&file)),
+            let before = problems.len();
+            match read_file(&file, &mut read, &mut problems) {
+                Ok(()) if read.is_empty() && problems.len() == before => {
+                    empty_files.push(display(&file))
+                }
                 Ok(()) => objects.append(&mut read),
                 Err(problem) => problems.push(problem),
             }
@@ -308,7 +311,8 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, ManifestError> {
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
-        if is_manifest && file.is_file() {
+        // A broken link is listed too, so that reading it reports it, as kubectl does.
+        if is_manifest && !file.is_dir() {
             files.push(file);
         }
     }
@@ -321,7 +325,11 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, ManifestError> {
     Ok(files)
 }
 
-fn read_file(path: &Path, out: &mut Vec<Located>) -> Result<(), ManifestError> {
+fn read_file(
+    path: &Path,
+    out: &mut Vec<Located>,
+    problems: &mut Vec<ManifestError>,
+) -> Result<(), ManifestError> {
     let name = display(path);
     let unreadable = |source| ManifestError::Unreadable {
         path: name.clone(),
@@ -357,7 +365,7 @@ fn read_file(path: &Path, out: &mut Vec<Located>) -> Result<(), ManifestError> {
         text.drain(..'\u{feff}'.len_utf8());
     }
     let json = path.extension().is_some_and(|e| e == "json");
-    read_text(&name, text.into(), json, out)
+    read_text(&name, text.into(), json, out, problems)
 }
 
 /// Text that opens like JSON, or a `.json` file, is tried as a JSON stream first (`kubectl get
@@ -369,6 +377,7 @@ fn read_text(
     text: std::sync::Arc<str>,
     json: bool,
     out: &mut Vec<Located>,
+    problems: &mut Vec<ManifestError>,
 ) -> Result<(), ManifestError> {
     let trimmed = text.trim_start();
     let looks_like_json = trimmed.starts_with('{') || trimmed.starts_with('[');
@@ -408,7 +417,10 @@ fn read_text(
             document,
             item: None,
         };
-        push_object(value, origin, &mut local)?;
+        // A document that is not an object costs only itself.
+        if let Err(problem) = push_object(value, origin, &mut local) {
+            problems.push(problem);
+        }
     }
     out.append(&mut local);
     Ok(())
@@ -418,12 +430,14 @@ fn read_text(
 /// named for its messages. Any problem fails: the demo's manifests are ours.
 pub fn objects_from_texts(texts: &[(&str, &str)]) -> Result<Vec<Value>, ManifestError> {
     let mut objects = Vec::new();
+    let mut problems = Vec::new();
     for (name, text) in texts {
-        read_text(name, (*text).into(), false, &mut objects)?;
+        read_text(name, (*text).into(), false, &mut objects, &mut problems)?;
     }
     let (values, origins, _) = settle(objects, "default");
     let (_, errors) = catalog::sort_objects(values.clone());
-    strict(locate(errors, &origins))?;
+    problems.extend(locate(errors, &origins));
+    strict(problems)?;
     Ok(values)
 }
 
@@ -459,6 +473,21 @@ fn push_object(value: Value, origin: Origin, out: &mut Vec<Located>) -> Result<(
             push_object(item, item_origin, out)?;
         }
         return Ok(());
+    }
+    let metadata = object.get("metadata");
+    let named = metadata
+        .and_then(|m| m.get("name"))
+        .is_some_and(|name| name.as_str().is_none_or(|n| !n.is_empty()));
+    if !named {
+        let generated = metadata.and_then(|m| m.get("generateName")).is_some();
+        return Err(ManifestError::NotAnObject {
+            location: origin.location(),
+            reason: if generated {
+                "it has only metadata.generateName: a name is given by the server on create, and kn-mesh cannot show an object that has none".into()
+            } else {
+                "it has no metadata.name".into()
+            },
+        });
     }
     out.push(Located { value, origin });
     Ok(())
