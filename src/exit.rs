@@ -19,6 +19,17 @@ pub const INCOMPLETE: u8 = UNREACHABLE;
 /// The server or backend rejected the token (401).
 pub const TOKEN_REJECTED: u8 = 5;
 
+/// The exit code for `kn-mesh auth`'s verdict, documented in README.md.
+pub fn for_verdict(verdict: crate::access::Verdict) -> u8 {
+    use crate::access::Verdict;
+    match verdict {
+        Verdict::Fit => OK,
+        Verdict::Missing => FAILURE,
+        Verdict::OverPrivileged => OVER_PRIVILEGED,
+        Verdict::Unknown => INCOMPLETE,
+    }
+}
+
 /// The exit code for an error, from the first typed error in its chain.
 pub fn code_for(report: &color_eyre::Report) -> u8 {
     use crate::source::connect::ConnectError;

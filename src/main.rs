@@ -99,7 +99,7 @@ async fn auth(cli: &Cli, args: &AuthArgs) -> color_eyre::Result<u8> {
         }
     };
     write_stdout(&text)?;
-    Ok(report.exit_code())
+    Ok(exit::for_verdict(report.verdict()))
 }
 
 /// `kn-mesh serve`: the eventmesh backend, with no credentials of its own.

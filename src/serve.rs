@@ -71,8 +71,8 @@ async fn get_event_mesh(State(state): State<Arc<ServeState>>, headers: HeaderMap
         Err(_) => error(
             StatusCode::GATEWAY_TIMEOUT,
             format!(
-                "the API server did not answer within {}s",
-                state.request_timeout.as_secs()
+                "the API server did not answer within {:?}",
+                state.request_timeout
             ),
         ),
     };

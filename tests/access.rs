@@ -33,7 +33,12 @@ async fn report(sim: &RunningSim, identity: &str) -> AccessReport {
 async fn mesh_viewer_is_fit_with_no_findings_and_a_bound_token_that_expires() {
     let sim = demo_sim().await;
     let report = report(&sim, "mesh-viewer").await;
-    assert_eq!(report.exit_code(), 0, "{:#?}", report.fit);
+    assert_eq!(
+        kn_mesh::exit::for_verdict(report.verdict()),
+        0,
+        "{:#?}",
+        report.fit
+    );
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
     let token = report.token.as_ref().unwrap();
     assert_eq!(token.kind, Some(TokenKind::Bound));
@@ -55,7 +60,7 @@ async fn mesh_viewer_is_fit_with_no_findings_and_a_bound_token_that_expires() {
 async fn payments_only_lacks_exactly_the_cluster_wide_permissions() {
     let sim = demo_sim().await;
     let report = report(&sim, "payments-only").await;
-    assert_eq!(report.exit_code(), 1);
+    assert_eq!(kn_mesh::exit::for_verdict(report.verdict()), 1);
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
     let backend = &report.fit[0];
     // payments-only may not list CRDs, so the built-in channel and source kinds stand in.
@@ -98,7 +103,7 @@ async fn payments_only_lacks_exactly_the_cluster_wide_permissions() {
 async fn docs_reader_is_over_privileged_and_its_token_never_expires() {
     let sim = demo_sim().await;
     let report = report(&sim, "docs-reader").await;
-    assert_eq!(report.exit_code(), 3);
+    assert_eq!(kn_mesh::exit::for_verdict(report.verdict()), 3);
     let secrets = report
         .findings
         .iter()
@@ -231,7 +236,12 @@ async fn the_least_privilege_role_round_trips_through_the_sim() {
     .unwrap();
     // ...give a ServiceAccount that passes its own check.
     let report = report(&sim, "kn-mesh").await;
-    assert_eq!(report.exit_code(), 0, "{:#?}", report.fit);
+    assert_eq!(
+        kn_mesh::exit::for_verdict(report.verdict()),
+        0,
+        "{:#?}",
+        report.fit
+    );
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
 
     // The backend set and the legacy form differ as promised.

@@ -249,12 +249,9 @@ async fn a_large_mesh_over_a_slow_link_takes_a_bounded_number_of_requests() {
     let requests = log["total"].as_u64().unwrap();
     // Fixed kinds (with pages), CRDs, event types, the built-in channel and source kinds, and
     // one services list per namespace: about forty, however many triggers there are.
-    assert!(requests <= 60, "{requests} requests");
-    // One request per trigger at 20 ms each would take 40 s.
-    assert!(
-        elapsed < Duration::from_secs(8),
-        "took {elapsed:?} for {requests} requests"
-    );
+    // The count is the claim; the time is for the benchmarks (one request per trigger at
+    // 20 ms each would take 40 s).
+    assert!(requests <= 60, "{requests} requests in {elapsed:?}");
     eprintln!("2,000 triggers over 20 ms latency: {requests} requests in {elapsed:?}");
 }
 
@@ -324,4 +321,195 @@ async fn namespaces_given_with_n_limit_the_lists() {
     assert!(snapshot.triggers.iter().all(|t| t.namespace() == "ops"));
     assert_eq!(snapshot.triggers.len(), 2);
     let _ = start_sim;
+}
+
+/// The admin's view of the request log: (method, path, code) of each request since the last
+/// clear.
+async fn requests(sim: &RunningSim) -> Vec<(String, String, u64)> {
+    let admin = common::client(sim, "admin").await;
+    let log: serde_json::Value = serde_json::from_str(
+        &admin
+            .request_text(
+                axum::http::Request::get("/debug/requests")
+                    .body(vec![])
+                    .unwrap(),
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+                r["code"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failing_list_is_retried_then_marked_failed() {
+    let sim = demo_sim().await;
+    sim.set_knobs(kn_mesh::sim::server::Knobs {
+        fail_rate: 1.0,
+        fail_path: Some("/apis/eventing.knative.dev/v1/triggers".into()),
+        ..Default::default()
+    });
+    let snapshot = fetch(&sim, "admin").await;
+    let failed: Vec<_> = snapshot
+        .access
+        .iter()
+        .filter(|m| matches!(&m.access, Access::Failed { message } if message.starts_with("after 4 tries")))
+        .map(|m| m.request.describe())
+        .collect();
+    assert_eq!(
+        failed,
+        ["list triggers.eventing.knative.dev at the cluster scope"]
+    );
+    let tries = requests(&sim)
+        .await
+        .into_iter()
+        .filter(|(_, path, code)| path == "/apis/eventing.knative.dev/v1/triggers" && *code >= 500)
+        .count();
+    // One try and three retries of ours; kube-rs may retry a 503 on its own as well.
+    assert!(tries >= 4, "{tries} tries");
+    assert!(!snapshot.brokers.is_empty(), "the other lists are kept");
+}
+
+#[tokio::test]
+async fn event_types_fall_back_to_the_version_the_server_serves() {
+    let mut objects = manifests::read_objects(&[demo_dir()]).unwrap();
+    // An EventType CRD that serves v1beta3 only, as a release that dropped v1beta2 would.
+    objects.push(serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "eventtypes.eventing.knative.dev",
+            "labels": {"eventing.knative.dev/release": "devel"}},
+        "spec": {"group": "eventing.knative.dev", "scope": "Namespaced",
+            "names": {"kind": "EventType", "plural": "eventtypes", "singular": "eventtype"},
+            "versions": [{"name": "v1beta3", "served": true, "storage": true}]}
+    }));
+    let sim = start_sim(objects).await;
+    let snapshot = fetch(&sim, "admin").await;
+    assert!(!snapshot.event_types.is_empty(), "read at v1beta3");
+    let asked: Vec<(String, u64)> = requests(&sim)
+        .await
+        .into_iter()
+        .filter(|(_, path, _)| path.ends_with("/eventtypes"))
+        .map(|(_, path, code)| (path, code))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            (
+                "/apis/eventing.knative.dev/v1beta2/eventtypes".to_string(),
+                404
+            ),
+            (
+                "/apis/eventing.knative.dev/v1beta3/eventtypes".to_string(),
+                200
+            )
+        ]
+    );
+    assert!(
+        !snapshot
+            .access
+            .iter()
+            .any(|m| m.request.resource == "eventtypes" && m.access == Access::NotFound),
+        "the version that was not served leaves no marker"
+    );
+}
+
+#[tokio::test]
+async fn where_watching_is_forbidden_the_mesh_is_polled_and_says_so() {
+    let mut objects = manifests::read_objects(&[demo_dir()]).unwrap();
+    let rbac: Vec<serde_json::Value> = serde_saphyr::from_multiple(
+        r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: lister, namespace: backstage}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: list-only}
+rules:
+  - apiGroups: ["eventing.knative.dev", "messaging.knative.dev", "sources.knative.dev", "apiextensions.k8s.io", ""]
+    resources: ["*"]
+    verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: lister}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: list-only}
+subjects: [{kind: ServiceAccount, name: lister, namespace: backstage}]
+"#,
+    )
+    .unwrap();
+    objects.extend(rbac);
+    let sim = start_sim(objects).await;
+    let live = live::start(
+        Arc::new(fetcher(&sim, "lister").await),
+        Scope::default(),
+        Duration::from_secs(1),
+    );
+    let mut events = live.events.clone();
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                events.changed().await.unwrap();
+                if let Some(live::Event::Updated(update)) = events.borrow_and_update().clone() {
+                    break update;
+                }
+            }
+        })
+        .await
+        .unwrap()
+    };
+    // The first fetch starts the watches; the forbidden ones switch the source to polling.
+    let first = next().await;
+    let before = first.snapshot.triggers.len();
+    let polled = 'polled: {
+        for _ in 0..10 {
+            let update = next().await;
+            if let live::Freshness::Polled { reason, every } = &update.freshness {
+                assert_eq!(*every, Duration::from_secs(1));
+                assert!(
+                    reason.contains("watching") && reason.contains("forbidden"),
+                    "{reason}"
+                );
+                break 'polled update;
+            }
+        }
+        panic!("ten updates and none said it was polled");
+    };
+    assert_eq!(polled.snapshot.triggers.len(), before);
+    // A change arrives with a poll, not a watch.
+    use kube::api::{Api, DynamicObject, PostParams};
+    use kube::core::{ApiResource, GroupVersionKind};
+    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(
+        "eventing.knative.dev",
+        "v1",
+        "Trigger",
+    ));
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(common::client(&sim, "admin").await, "payments", &resource);
+    let trigger: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "eventing.knative.dev/v1", "kind": "Trigger",
+        "metadata": {"name": "polled", "namespace": "payments"},
+        "spec": {"broker": "default", "subscriber": {"uri": "http://x"}}
+    }))
+    .unwrap();
+    api.create(&PostParams::default(), &trigger).await.unwrap();
+    for _ in 0..10 {
+        let update = next().await;
+        if update.snapshot.triggers.len() == before + 1 {
+            assert!(matches!(update.freshness, live::Freshness::Polled { .. }));
+            return;
+        }
+    }
+    panic!("ten polls and the new trigger never appeared");
 }

@@ -193,6 +193,10 @@ fn raw_get(address: &str, path: &str, token: &str) -> (String, String) {
 }
 
 async fn start_serve(sim: &RunningSim, partial: bool) -> String {
+    start_serve_with(sim, partial, Duration::from_secs(60)).await
+}
+
+async fn start_serve_with(sim: &RunningSim, partial: bool, request_timeout: Duration) -> String {
     let mut base = sim.client_config("admin").await.unwrap();
     base.auth_info = Default::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -200,7 +204,7 @@ async fn start_serve(sim: &RunningSim, partial: bool) -> String {
     let state = kn_mesh::serve::ServeState {
         base,
         partial,
-        request_timeout: Duration::from_secs(60),
+        request_timeout,
     };
     tokio::spawn(kn_mesh::serve::serve_on(
         listener,
@@ -268,7 +272,7 @@ async fn auth_exit(sim: &RunningSim, context: &str) -> (u8, access::AccessReport
     let report = access::check(&fetcher, &Scope::default(), sim.token(context))
         .await
         .unwrap();
-    (report.exit_code(), report)
+    (kn_mesh::exit::for_verdict(report.verdict()), report)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -458,4 +462,17 @@ async fn a_lost_connection_shows_within_five_seconds() {
     .await
     .expect("the lost connection is told within 5 s");
     assert!(failed.contains("connection lost"), "{failed}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_504_when_the_api_server_is_too_slow() {
+    let sim = demo_sim().await;
+    sim.set_knobs(Knobs {
+        latency: Duration::from_millis(300),
+        ..Default::default()
+    });
+    let address = start_serve_with(&sim, false, Duration::from_millis(200)).await;
+    let (status, body) = get(&address, sim.token("mesh-viewer").unwrap()).await;
+    assert!(status.starts_with("HTTP/1.1 504"), "{status}");
+    assert!(body.contains("did not answer within"), "{body}");
 }

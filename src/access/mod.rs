@@ -23,7 +23,7 @@ use std::sync::atomic::AtomicUsize;
 
 const VERBS: [&str; 3] = ["get", "list", "watch"];
 
-pub use report::{AccessReport, Finding, Fit, Identity, MatrixRow, RulesReview, Severity};
+pub use report::{AccessReport, Finding, Fit, Identity, MatrixRow, RulesReview, Severity, Verdict};
 
 fn qualified(group: &str, resource: &str) -> String {
     if group.is_empty() {

@@ -1,7 +1,7 @@
 //! The access report as readable sections, with ✓ and ✗ (coloured on a terminal).
 
 use super::token::{absolute, relative};
-use super::{AccessReport, Severity};
+use super::{AccessReport, Severity, Verdict};
 use std::fmt::Write;
 
 struct Paint {
@@ -234,14 +234,14 @@ pub fn text(report: &AccessReport, color: bool, now: i64) -> String {
         paint.heading("Verdict"),
         report.reviews
     );
-    let verdict = match report.exit_code() {
-        0 => format!("{} fit for purpose, nothing over-privileged", paint.yes()),
-        3 => format!("{} over-privileged (exit 3)", paint.no()),
-        4 => format!(
+    let verdict = match report.verdict() {
+        Verdict::Fit => format!("{} fit for purpose, nothing over-privileged", paint.yes()),
+        Verdict::OverPrivileged => format!("{} over-privileged (exit 3)", paint.no()),
+        Verdict::Unknown => format!(
             "{} unknown (exit 4): some reviews failed after retries; run again when the server is healthy",
             paint.unknown()
         ),
-        _ => format!(
+        Verdict::Missing => format!(
             "{} missing permissions (exit 1); `kn-mesh rbac` prints a least-privilege role",
             paint.no()
         ),

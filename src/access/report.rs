@@ -87,18 +87,31 @@ pub struct AccessReport {
     pub unknown: Vec<String>,
 }
 
+/// What the report concludes, most serious first. The CLI maps it to an exit code
+/// (`exit::for_verdict`); the domain knows nothing of exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Verdict {
+    /// Some answer is missing: nothing can be concluded.
+    Unknown,
+    /// A high finding.
+    OverPrivileged,
+    /// Something the backend or kn-mesh needs is missing.
+    Missing,
+    /// Fit for purpose, nothing over-privileged.
+    Fit,
+}
+
 impl AccessReport {
-    /// 4 when anything is unknown, 3 on a high finding, 1 when something needed is missing,
-    /// else 0.
-    pub fn exit_code(&self) -> u8 {
+    pub fn verdict(&self) -> Verdict {
         if !self.unknown.is_empty() {
-            crate::exit::INCOMPLETE
+            Verdict::Unknown
         } else if self.findings.iter().any(|f| f.severity == Severity::High) {
-            crate::exit::OVER_PRIVILEGED
+            Verdict::OverPrivileged
         } else if self.fit.iter().any(|f| !f.missing.is_empty()) {
-            crate::exit::FAILURE
+            Verdict::Missing
         } else {
-            crate::exit::OK
+            Verdict::Fit
         }
     }
 }

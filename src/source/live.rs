@@ -199,8 +199,12 @@ fn spawn_watch(
                     WatchSignal::Changed
                 }
                 Ok(_) => continue,
+                // A forbidden watch shows up as the watch request refused (WatchStartFailed),
+                // or on the stream; either way polling takes over, and says so.
                 Err(
                     watcher::Error::WatchFailed(kube::Error::Api(status))
+                    | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+                    | watcher::Error::InitialListFailed(kube::Error::Api(status))
                     | watcher::Error::WatchError(status),
                 ) if status.code == 403 => {
                     let scope = listed
