@@ -184,13 +184,14 @@ fn the_help_overlay_lists_the_key_map() {
     let mut app = app(offline_mesh());
     press(&mut app, KeyCode::Char('?'));
     let screen = text(&render(&mut app, 120, 40));
-    for binding in keys::BINDINGS.iter().filter(|b| b.keys != "i") {
-        assert!(
-            screen.contains(binding.help),
-            "help misses {:?}",
-            binding.help
-        );
+    for (keys, help) in keys::help_lines(false) {
+        assert!(screen.contains(help), "help misses {help:?}");
+        assert!(screen.contains(keys), "help misses the keys {keys:?}");
     }
+    assert!(
+        screen.contains("from a denied node to its row"),
+        "p is in the help"
+    );
     insta::assert_snapshot!("help_overlay", screen);
     press(&mut app, KeyCode::Esc);
     assert!(app.popup.is_none());
@@ -473,4 +474,16 @@ fn ctrl_c_quits_from_every_mode() {
         keys::handle(&mut with_popup, ctrl_c);
         assert!(with_popup.quit, "Ctrl-C with a popup from {opener:?}");
     }
+}
+
+#[test]
+fn the_readme_key_table_is_the_key_table() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let table = keys::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's key table differs from the key map; it should read:\n{table}"
+    );
 }

@@ -32,137 +32,196 @@ pub enum Action {
     Help,
 }
 
+/// One binding: the keys that trigger an action, and its line in the help. The same table drives
+/// dispatch (`action_for`), the help overlay, the status bar's hint and README's key table (a
+/// test compares them), so an action cannot lack a key or a help line.
 pub struct Binding {
-    /// The keys as the help shows them.
-    pub keys: &'static str,
+    pub keys: &'static [KeyCode],
     pub action: Action,
-    pub help: &'static str,
+    /// The keys as the help shows them and what they do. None: described by the line before
+    /// (↓ with ↑).
+    pub help: Option<(&'static str, &'static str)>,
 }
 
+const fn bind(
+    keys: &'static [KeyCode],
+    action: Action,
+    help: Option<(&'static str, &'static str)>,
+) -> Binding {
+    Binding { keys, action, help }
+}
+
+use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up};
+
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        keys: "↑ k / ↓ j",
-        action: Action::Down,
-        help: "move the selection",
-    },
-    Binding {
-        keys: "← h",
-        action: Action::Collapse,
-        help: "collapse, or go to the parent",
-    },
-    Binding {
-        keys: "→ l",
-        action: Action::Expand,
-        help: "expand, or go to the first child",
-    },
-    Binding {
-        keys: "Enter Space",
-        action: Action::Toggle,
-        help: "expand or collapse",
-    },
-    Binding {
-        keys: "g Home / G End",
-        action: Action::Top,
-        help: "first / last row",
-    },
-    Binding {
-        keys: "PgUp / PgDn",
-        action: Action::PageDown,
-        help: "a page up / down",
-    },
-    Binding {
-        keys: "E / C",
-        action: Action::ExpandAll,
-        help: "expand all / collapse all",
-    },
-    Binding {
-        keys: "Tab / Shift-Tab",
-        action: Action::NextTab,
-        help: "next / previous view",
-    },
-    Binding {
-        keys: "1-5",
-        action: Action::Tab(0),
-        help: "brokers, event types, sources, channels, permissions",
-    },
-    Binding {
-        keys: "/",
-        action: Action::Filter,
-        help: "filter by name, type or label (keeps the way to each match)",
-    },
-    Binding {
-        keys: "Esc",
-        action: Action::Clear,
-        help: "clear the filter, close a popup",
-    },
-    Binding {
-        keys: "n",
-        action: Action::Namespaces,
-        help: "choose the namespaces to show",
-    },
-    Binding {
-        keys: "d",
-        action: Action::Detail,
-        help: "show or hide the detail pane",
-    },
-    Binding {
-        keys: "y",
-        action: Action::Yaml,
-        help: "the selected object as YAML",
-    },
-    Binding {
-        keys: "r",
-        action: Action::Refresh,
-        help: "refresh now",
-    },
-    Binding {
-        keys: "i",
-        action: Action::Identity,
-        help: "demo: switch identity (payments-only, mesh-viewer, docs-reader, admin)",
-    },
-    Binding {
-        keys: "?",
-        action: Action::Help,
-        help: "this help",
-    },
-    Binding {
-        keys: "q Ctrl-C",
-        action: Action::Quit,
-        help: "quit",
-    },
+    bind(
+        &[Up, Char('k')],
+        Action::Up,
+        Some(("↑ k / ↓ j", "move the selection")),
+    ),
+    bind(&[Down, Char('j')], Action::Down, None),
+    bind(
+        &[Left, Char('h')],
+        Action::Collapse,
+        Some(("← h", "collapse, or go to the parent")),
+    ),
+    bind(
+        &[Right, Char('l')],
+        Action::Expand,
+        Some(("→ l", "expand, or go to the first child")),
+    ),
+    bind(
+        &[Enter, Char(' ')],
+        Action::Toggle,
+        Some(("Enter Space", "expand or collapse")),
+    ),
+    bind(
+        &[Home, Char('g')],
+        Action::Top,
+        Some(("g Home / G End", "first / last row")),
+    ),
+    bind(&[End, Char('G')], Action::Bottom, None),
+    bind(
+        &[PageUp],
+        Action::PageUp,
+        Some(("PgUp / PgDn", "a page up / down")),
+    ),
+    bind(&[PageDown], Action::PageDown, None),
+    bind(
+        &[Char('E')],
+        Action::ExpandAll,
+        Some(("E / C", "expand all / collapse all")),
+    ),
+    bind(&[Char('C')], Action::CollapseAll, None),
+    bind(
+        &[Tab],
+        Action::NextTab,
+        Some(("Tab / Shift-Tab", "next / previous view")),
+    ),
+    bind(&[BackTab], Action::PreviousTab, None),
+    bind(
+        &[Char('1')],
+        Action::Tab(0),
+        Some((
+            "1-5",
+            "brokers, event types, sources, channels, permissions",
+        )),
+    ),
+    bind(&[Char('2')], Action::Tab(1), None),
+    bind(&[Char('3')], Action::Tab(2), None),
+    bind(&[Char('4')], Action::Tab(3), None),
+    bind(&[Char('5')], Action::Tab(4), None),
+    bind(
+        &[Char('/')],
+        Action::Filter,
+        Some((
+            "/",
+            "filter by name, type or label (keeps the way to each match)",
+        )),
+    ),
+    bind(
+        &[Esc],
+        Action::Clear,
+        Some(("Esc", "clear the filter, close a popup")),
+    ),
+    bind(
+        &[Char('n')],
+        Action::Namespaces,
+        Some(("n", "choose the namespaces to show")),
+    ),
+    bind(
+        &[Char('d')],
+        Action::Detail,
+        Some(("d", "show or hide the detail pane")),
+    ),
+    bind(
+        &[Char('y')],
+        Action::Yaml,
+        Some(("y", "the selected object as YAML")),
+    ),
+    bind(
+        &[Char('p')],
+        Action::Permissions,
+        Some(("p", "from a denied node to its row in Permissions")),
+    ),
+    bind(
+        &[Char('r')],
+        Action::Refresh,
+        Some(("r", "refresh now (files: read them again)")),
+    ),
+    bind(
+        &[Char('i')],
+        Action::Identity,
+        Some(("i", "demo: switch identity")),
+    ),
+    bind(&[Char('?')], Action::Help, Some(("?", "this help"))),
+    bind(&[Char('q')], Action::Quit, Some(("q Ctrl-C", "quit"))),
 ];
+
+impl Action {
+    /// Every action; `all_actions_are_listed` keeps this in step with the enum.
+    pub const ALL: &[Action] = &[
+        Action::Quit,
+        Action::NextTab,
+        Action::PreviousTab,
+        Action::Tab(0),
+        Action::Tab(1),
+        Action::Tab(2),
+        Action::Tab(3),
+        Action::Tab(4),
+        Action::Up,
+        Action::Down,
+        Action::Collapse,
+        Action::Expand,
+        Action::Toggle,
+        Action::Top,
+        Action::Bottom,
+        Action::PageUp,
+        Action::PageDown,
+        Action::ExpandAll,
+        Action::CollapseAll,
+        Action::Filter,
+        Action::Clear,
+        Action::Namespaces,
+        Action::Detail,
+        Action::Yaml,
+        Action::Refresh,
+        Action::Identity,
+        Action::Permissions,
+        Action::Help,
+    ];
+}
+
+/// README.md's key table, as the help lines make it.
+pub fn markdown_table() -> String {
+    let mut table = String::from("| keys | what |\n| --- | --- |\n");
+    for (keys, help) in help_lines(true) {
+        table.push_str(&format!("| `{keys}` | {help} |\n"));
+    }
+    table
+}
+
+/// The binding for an action (the first, where several share one).
+pub fn binding(action: Action) -> Option<&'static Binding> {
+    BINDINGS.iter().find(|b| b.action == action)
+}
+
+/// The help lines: (keys, what they do), in the table's order.
+pub fn help_lines(can_switch_identity: bool) -> impl Iterator<Item = (&'static str, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(move |b| can_switch_identity || b.action != Action::Identity)
+        .filter_map(|b| b.help)
+}
 
 pub fn action_for(key: KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         return Some(Action::Quit);
     }
-    Some(match key.code {
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Tab => Action::NextTab,
-        KeyCode::BackTab => Action::PreviousTab,
-        KeyCode::Char(c @ '1'..='5') => Action::Tab(c as usize - '1' as usize),
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::Left | KeyCode::Char('h') => Action::Collapse,
-        KeyCode::Right | KeyCode::Char('l') => Action::Expand,
-        KeyCode::Enter | KeyCode::Char(' ') => Action::Toggle,
-        KeyCode::Home | KeyCode::Char('g') => Action::Top,
-        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Char('E') => Action::ExpandAll,
-        KeyCode::Char('C') => Action::CollapseAll,
-        KeyCode::Char('/') => Action::Filter,
-        KeyCode::Esc => Action::Clear,
-        KeyCode::Char('n') => Action::Namespaces,
-        KeyCode::Char('d') => Action::Detail,
-        KeyCode::Char('y') => Action::Yaml,
-        KeyCode::Char('r') => Action::Refresh,
-        KeyCode::Char('i') => Action::Identity,
-        KeyCode::Char('p') => Action::Permissions,
-        KeyCode::Char('?') => Action::Help,
-        _ => return None,
-    })
+    BINDINGS
+        .iter()
+        .find(|b| b.keys.contains(&key.code))
+        .map(|b| b.action)
 }
 
 /// What the event loop must do beyond changing the state.
@@ -360,4 +419,79 @@ pub fn apply(app: &mut App, action: Action) -> Effect {
         Action::Help => app.popup = Some(Popup::Help),
     }
     Effect::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_actions_are_listed() {
+        // A new variant fails to compile here until it is added to `Action::ALL`.
+        for action in Action::ALL {
+            match action {
+                Action::Quit
+                | Action::NextTab
+                | Action::PreviousTab
+                | Action::Tab(_)
+                | Action::Up
+                | Action::Down
+                | Action::Collapse
+                | Action::Expand
+                | Action::Toggle
+                | Action::Top
+                | Action::Bottom
+                | Action::PageUp
+                | Action::PageDown
+                | Action::ExpandAll
+                | Action::CollapseAll
+                | Action::Filter
+                | Action::Clear
+                | Action::Namespaces
+                | Action::Detail
+                | Action::Yaml
+                | Action::Refresh
+                | Action::Identity
+                | Action::Permissions
+                | Action::Help => {}
+            }
+        }
+    }
+
+    #[test]
+    fn every_action_has_a_key_and_a_help_line() {
+        for action in Action::ALL {
+            let index = BINDINGS
+                .iter()
+                .position(|b| b.action == *action)
+                .unwrap_or_else(|| panic!("{action:?} has no binding"));
+            // Its own help line, or the line of the group it belongs to.
+            assert!(
+                BINDINGS[..=index].iter().rev().any(|b| b.help.is_some()),
+                "{action:?} has no help line"
+            );
+            let binding = &BINDINGS[index];
+            for key in binding.keys {
+                assert_eq!(
+                    action_for(KeyEvent::new(*key, KeyModifiers::NONE)),
+                    Some(*action),
+                    "{key:?} does not dispatch to {action:?}"
+                );
+            }
+        }
+        assert!(
+            BINDINGS[0].help.is_some(),
+            "the first binding opens a group"
+        );
+    }
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let mut seen = std::collections::HashSet::new();
+        for binding in BINDINGS {
+            for key in binding.keys {
+                assert!(seen.insert(*key), "{key:?} is bound twice");
+            }
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Drawing: a pure function of the state. Only the rows on screen are drawn.
 
 use super::detail;
-use super::keys::BINDINGS;
+use super::keys::{self, Action};
 use super::state::{App, Popup, TABS};
 use super::tree::Row;
 use crate::mesh::views::{NodeKind, NodeStatus, TreeNode};
@@ -377,7 +377,14 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     // The hint is drawn last, at the right edge, so it is never pushed off screen.
-    let hint = " ? help  q quit ";
+    // From the key table, so the hint names the keys that really apply.
+    let label = |action| {
+        keys::binding(action)
+            .and_then(|b| b.help)
+            .map_or("", |(k, _)| k)
+    };
+    let quit = label(Action::Quit).split(' ').next().unwrap_or("q");
+    let hint = format!(" {} help  {quit} quit ", label(Action::Help));
     let width = hint.chars().count() as u16;
     if area.width > width {
         let hint_area = Rect {
@@ -409,13 +416,11 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
     };
     match popup {
         Popup::Help => {
-            let mut lines: Vec<Line> = BINDINGS
-                .iter()
-                .filter(|b| app.can_switch_identity || b.keys != "i")
-                .map(|b| {
+            let mut lines: Vec<Line> = keys::help_lines(app.can_switch_identity)
+                .map(|(keys, help)| {
                     Line::from(vec![
-                        Span::styled(format!("{:<18}", b.keys), theme.accent()),
-                        Span::raw(b.help),
+                        Span::styled(format!("{keys:<18}"), theme.accent()),
+                        Span::raw(help),
                     ])
                 })
                 .collect();
