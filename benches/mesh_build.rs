@@ -2,6 +2,9 @@
 //! Run: `cargo bench --bench mesh_build`. Prints the time (criterion) and the peak heap that
 //! one build allocates on top of its input (a counting allocator).
 
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+#![allow(unsafe_code)] // the counting allocator that measures peak heap
+
 use criterion::{BatchSize, Criterion, criterion_group};
 use kn_mesh::mesh::{self, catalog};
 use kn_mesh::sim::synthetic::{self, Size};

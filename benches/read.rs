@@ -3,6 +3,8 @@
 //! Run: `cargo bench --bench read`. Prints seconds and MB/s per input; no criterion, since each
 //! input takes seconds and the claim is about the shape of the curve.
 
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+
 use kn_mesh::source::manifests;
 use std::time::Instant;
 

@@ -3,6 +3,8 @@
 //! Reports requests per second, latency percentiles, errors, and resident memory over the run.
 //! Run: `cargo bench --bench serve_load`.
 
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+
 use http_body_util::BodyExt;
 use kn_mesh::serve::ServeState;
 use std::sync::Arc;

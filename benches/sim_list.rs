@@ -1,6 +1,8 @@
 //! Listing 10,000 triggers from the simulated cluster in pages of 500 through kube-rs, over
 //! HTTPS on loopback. Run: `cargo bench --bench sim_list`.
 
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+
 use criterion::{Criterion, Throughput, criterion_group};
 use kn_mesh::sim::synthetic::{self, Size};
 use kn_mesh::sim::{RunningSim, SimConfig};

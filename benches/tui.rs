@@ -2,6 +2,8 @@
 //! to apply a filter keystroke. And `--demo` start-up to the first frame, timed from outside
 //! under a pty. Run: `cargo bench --bench tui`.
 
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+
 use criterion::{Criterion, criterion_group};
 use kn_mesh::mesh::{self, catalog, views};
 use kn_mesh::sim::synthetic::{self, Size};

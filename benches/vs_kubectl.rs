@@ -3,6 +3,8 @@
 //! `kubectl get brokers,triggers,eventtypes,subscriptions -A -o json`.
 //! Run: `cargo bench --bench vs_kubectl`. Prints the median of several runs of each.
 
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+
 use kn_mesh::sim::synthetic::{self, Size};
 use kn_mesh::sim::{RunningSim, SimConfig};
 use std::process::Command;

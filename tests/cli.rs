@@ -1,5 +1,7 @@
 //! The binary as a user runs it: outputs, bad input, exit codes.
 
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+
 mod common;
 use common::demo_dir;
 use std::io::Write;

@@ -1,5 +1,7 @@
 //! Parsing what we print gives back the same model.
 
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+
 mod common;
 use common::demo_dir;
 use kn_mesh::mesh::views::View;

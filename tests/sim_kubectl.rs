@@ -1,8 +1,11 @@
 //! Real kubectl against the simulated cluster, with the kubeconfig the sim writes. These run
 //! whenever kubectl is on PATH; `.ci/run` makes sure it is.
 
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+
 mod common;
 use common::demo_sim;
+use kn_mesh::sim::RunningSim;
 use std::process::Command;
 
 /// kubectl 1.26 or newer (`auth whoami` arrived in 1.26, `create token` in 1.24).
@@ -43,21 +46,29 @@ async fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> (i32, String, S
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn real_kubectl_works_against_the_sim() {
+/// The demo sim and its kubeconfig in a file, or None (skip) when kubectl is missing outside
+/// CI. Under CI a missing tool is a failure, never a silent pass.
+async fn sim_with_kubeconfig() -> Option<(RunningSim, tempfile::TempDir, std::path::PathBuf)> {
     if !kubectl_available() {
-        // Under CI a missing tool is a failure, never a silent pass.
         assert!(
             std::env::var_os("CI").is_none(),
             "kubectl 1.26 or newer is required under CI (.ci/run installs it)"
         );
         eprintln!("kubectl 1.26 or newer is not on PATH: skipping (.ci/run installs it)");
-        return;
+        return None;
     }
     let sim = demo_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(&kubeconfig, sim.kubeconfig()).unwrap();
+    Some((sim, dir, kubeconfig))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn real_kubectl_works_against_the_sim() {
+    let Some((_sim, _dir, kubeconfig)) = sim_with_kubeconfig().await else {
+        return;
+    };
 
     let (code, out, err) =
         kubectl(&kubeconfig, &["get", "brokers,triggers,eventtypes", "-A"]).await;
@@ -152,7 +163,13 @@ async fn real_kubectl_works_against_the_sim() {
         out.contains("triggers.eventing.knative.dev") && out.contains("[get list watch]"),
         "{out}"
     );
+}
 
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_identities_tokens_and_denials() {
+    let Some((sim, _dir, kubeconfig)) = sim_with_kubeconfig().await else {
+        return;
+    };
     let (code, out, err) =
         kubectl(&kubeconfig, &["--context", "mesh-viewer", "auth", "whoami"]).await;
     assert_eq!(code, 0, "{err}");

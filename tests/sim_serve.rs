@@ -1,5 +1,7 @@
 //! `kn-mesh sim serve` as a user runs it.
 
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+
 mod common;
 use common::demo_dir;
 use std::io::{BufRead, BufReader};

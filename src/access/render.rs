@@ -40,6 +40,8 @@ impl Paint {
     }
 }
 
+// Long: one section after another, in the order they print.
+#[allow(clippy::too_many_lines)]
 pub fn text(report: &AccessReport, color: bool, now: i64) -> String {
     // Every string that came from the token, the server or the cluster is escaped, so that a
     // claim or a reason holding terminal controls prints as text (DESIGN.md §1). The colours

@@ -12,6 +12,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::resolve::RefKey;
 
+// Long: the relation passes in the order they depend on each other; to become named passes (issue 11).
+#[allow(clippy::too_many_lines)]
 pub fn build(snapshot: Snapshot) -> Mesh {
     let Snapshot {
         mut brokers,

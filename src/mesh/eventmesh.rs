@@ -251,6 +251,8 @@ fn parse_key(text: &str) -> ObjectKey {
 
 /// Turns the backend's body into a reduced Mesh: objects carry only what the backend sends,
 /// there are no triggers or subscriptions, and consumers are Backstage ids.
+// Long: one mapping per kind of the backend body.
+#[allow(clippy::too_many_lines)]
 pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
     let mut mesh = Mesh {
         reduced: true,

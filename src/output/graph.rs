@@ -126,6 +126,8 @@ impl Graph {
     }
 }
 
+// Long: one loop per kind of node.
+#[allow(clippy::too_many_lines)]
 fn build(mesh: &Mesh) -> Graph {
     let mut graph = Graph::default();
     // Objects first, so that a ref to one of them (a sink, a reply) reuses its node and shape.

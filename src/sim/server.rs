@@ -377,6 +377,8 @@ fn verb_for(
     })
 }
 
+// Long: one arm per route.
+#[allow(clippy::too_many_lines)]
 async fn serve(
     state: &Arc<SimState>,
     method: &Method,

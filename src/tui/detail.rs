@@ -120,6 +120,8 @@ pub fn rbac_snippet(request: &ApiRequest, user: Option<&str>) -> String {
     text
 }
 
+// Long: one arm per kind of node shown.
+#[allow(clippy::too_many_lines)]
 pub fn lines(app: &App) -> Vec<Line<'static>> {
     let mesh = &app.mesh;
     let mut out = Vec::new();

@@ -204,6 +204,8 @@ pub async fn run(feed: Feed, options: Options) -> color_eyre::Result<()> {
     run_loop(&mut terminal, feed, options).await
 }
 
+// Long: the event loop; to become an update function and a runner (issue 11).
+#[allow(clippy::too_many_lines)]
 async fn run_loop(
     terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
     feed: Feed,

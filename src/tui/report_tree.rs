@@ -14,6 +14,8 @@ fn group(text: String, status: NodeStatus, children: Vec<TreeNode>) -> TreeNode 
     }
 }
 
+// Long: one section of the report after another.
+#[allow(clippy::too_many_lines)]
 pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
     let now = jiff::Timestamp::now().as_second();
     let mut roots = Vec::new();

@@ -363,6 +363,8 @@ impl Fetcher {
         &self.endpoint
     }
 
+    // Long: the fetch phases in order; to become named phases (issue 11).
+    #[allow(clippy::too_many_lines)]
     async fn fetch_inner(&self, scope: &Scope) -> Result<(Snapshot, Vec<Listed>), Stop> {
         let mut listed: Vec<Listed> = Vec::new();
         self.check_reachable().await?;

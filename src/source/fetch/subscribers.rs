@@ -10,65 +10,78 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Objects found, and what each lookup was allowed.
 type Found = (Vec<Value>, Vec<AccessMarker>);
 
+/// What the refs point at, by (apiVersion, kind, namespace): the names to look up. Kinds in
+/// hand already (brokers, channels and sources from their CRDs) are left out.
+type Wanted = BTreeMap<(String, String, String), BTreeSet<String>>;
+
+fn wanted(objects: &[Value], crds: &[Crd]) -> Wanted {
+    let known_kinds: BTreeSet<(String, String)> = crds
+        .iter()
+        .map(|c| (c.spec.group.clone(), c.spec.names.kind.clone()))
+        .chain([("eventing.knative.dev".to_string(), "Broker".to_string())])
+        .collect();
+    let mut wanted = Wanted::new();
+    for object in objects {
+        let namespace = text(object, "/metadata/namespace");
+        for pointer in ["/spec/subscriber/ref", "/spec/reply/ref", "/spec/sink/ref"] {
+            let Some(reference) = object.pointer(pointer) else {
+                continue;
+            };
+            let api_version = text(reference, "/apiVersion");
+            let kind = text(reference, "/kind");
+            let name = text(reference, "/name");
+            if api_version.is_empty()
+                || kind.is_empty()
+                || name.is_empty()
+                || known_kinds.contains(&(group_of(api_version).to_string(), kind.to_string()))
+            {
+                continue;
+            }
+            let ref_namespace = match text(reference, "/namespace") {
+                "" => namespace,
+                other => other,
+            };
+            wanted
+                .entry((
+                    api_version.to_string(),
+                    kind.to_string(),
+                    ref_namespace.to_string(),
+                ))
+                .or_default()
+                .insert(name.to_string());
+        }
+    }
+    wanted
+}
+
+/// Kinds that hold secrets or access rules are never subscribers: a ref to one is not
+/// followed (kn-mesh does not read Secrets), and a marker says so.
+fn refuse_never_subscribers(wanted: &mut Wanted) -> Vec<AccessMarker> {
+    let mut refused = Vec::new();
+    wanted.retain(|(api_version, kind, namespace), names| {
+        let group = group_of(api_version);
+        if !crate::mesh::catalog::NEVER_SUBSCRIBERS.contains(&(group, kind.as_str())) {
+            return true;
+        }
+        let plural = crate::mesh::build::guess_resource(kind);
+        refused.extend(names.iter().map(|name| AccessMarker {
+            request: ApiRequest::get(group, &plural, namespace, name),
+            access: Access::Fallback {
+                message: format!("not looked up: a {kind} is never a subscriber"),
+            },
+        }));
+        false
+    });
+    refused
+}
+
 impl Fetcher {
     /// Looks up every object a ref points at that is not already in hand: one list per
     /// (kind, namespace) where that is allowed, else one get per name. The number of requests
     /// grows with the kinds and namespaces in use, not with the number of triggers.
     pub(super) async fn subscribers(&self, objects: &[Value], crds: &[Crd]) -> Result<Found, Stop> {
-        let known_kinds: BTreeSet<(String, String)> = crds
-            .iter()
-            .map(|c| (c.spec.group.clone(), c.spec.names.kind.clone()))
-            .chain([("eventing.knative.dev".to_string(), "Broker".to_string())])
-            .collect();
-        // (apiVersion, kind, namespace) -> names
-        let mut wanted: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
-        for object in objects {
-            let namespace = text(object, "/metadata/namespace");
-            for pointer in ["/spec/subscriber/ref", "/spec/reply/ref", "/spec/sink/ref"] {
-                let Some(reference) = object.pointer(pointer) else {
-                    continue;
-                };
-                let api_version = text(reference, "/apiVersion");
-                let kind = text(reference, "/kind");
-                let name = text(reference, "/name");
-                if api_version.is_empty()
-                    || kind.is_empty()
-                    || name.is_empty()
-                    || known_kinds.contains(&(group_of(api_version).to_string(), kind.to_string()))
-                {
-                    continue;
-                }
-                let ref_namespace = match text(reference, "/namespace") {
-                    "" => namespace,
-                    other => other,
-                };
-                wanted
-                    .entry((
-                        api_version.to_string(),
-                        kind.to_string(),
-                        ref_namespace.to_string(),
-                    ))
-                    .or_default()
-                    .insert(name.to_string());
-            }
-        }
-        // Kinds that hold secrets or access rules are never subscribers: a ref to one is not
-        // followed (kn-mesh does not read Secrets), and says so.
-        let mut refused = Vec::new();
-        wanted.retain(|(api_version, kind, namespace), names| {
-            let group = group_of(api_version);
-            if !crate::mesh::catalog::NEVER_SUBSCRIBERS.contains(&(group, kind.as_str())) {
-                return true;
-            }
-            let plural = crate::mesh::build::guess_resource(kind);
-            refused.extend(names.iter().map(|name| AccessMarker {
-                request: ApiRequest::get(group, &plural, namespace, name),
-                access: Access::Fallback {
-                    message: format!("not looked up: a {kind} is never a subscriber"),
-                },
-            }));
-            false
-        });
+        let mut wanted = wanted(objects, crds);
+        let refused = refuse_never_subscribers(&mut wanted);
         let plurals = self
             .plurals(wanted.keys().map(|(v, _, _)| v.as_str()))
             .await;
