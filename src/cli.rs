@@ -1,6 +1,5 @@
 //! Command-line arguments. Parsing only: choosing the source and the face happens in `main`.
 
-use crate::mesh::views::View;
 use crate::output::Format;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -37,7 +36,7 @@ pub struct Cli {
 
     /// With `-o tree`: the views to print, comma-separated (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub view: Vec<View>,
+    pub view: Vec<ViewArg>,
 
     /// Start the embedded simulated cluster with the demo mesh and RBAC, and look at it as a
     /// namespace-bound identity (`i` switches identity).
@@ -151,6 +150,46 @@ pub enum Command {
     },
 }
 
+/// The views `--view` names. The domain's `View` knows nothing of clap; this maps onto it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ViewArg {
+    Brokers,
+    EventTypes,
+    Sources,
+    Channels,
+}
+
+impl From<ViewArg> for crate::mesh::views::View {
+    fn from(view: ViewArg) -> Self {
+        use crate::mesh::views::View;
+        match view {
+            ViewArg::Brokers => View::Brokers,
+            ViewArg::EventTypes => View::EventTypes,
+            ViewArg::Sources => View::Sources,
+            ViewArg::Channels => View::Channels,
+        }
+    }
+}
+
+/// Whose needs `kn-mesh rbac` serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PurposeArg {
+    /// What the Knative eventmesh backend needs: cluster-wide lists, and get on subscribers.
+    Backend,
+    /// What kn-mesh needs: get, list and watch, for live updates.
+    KnMesh,
+}
+
+impl From<PurposeArg> for crate::access::least_privilege::Purpose {
+    fn from(purpose: PurposeArg) -> Self {
+        use crate::access::least_privilege::Purpose;
+        match purpose {
+            PurposeArg::Backend => Purpose::Backend,
+            PurposeArg::KnMesh => Purpose::KnMesh,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
     Text,
@@ -173,7 +212,7 @@ pub struct AuthArgs {
 pub struct RbacArgs {
     /// Whose needs: the Knative eventmesh backend's, or kn-mesh's (get, list and watch).
     #[arg(long = "for", value_enum, default_value = "kn-mesh")]
-    pub purpose: crate::access::least_privilege::Purpose,
+    pub purpose: PurposeArg,
 
     /// The ServiceAccount to create.
     #[arg(long, default_value = "kn-mesh")]

@@ -161,7 +161,7 @@ fn rbac(cli: &Cli, args: &RbacArgs) -> color_eyre::Result<u8> {
         read.snapshot
     };
     let options = access::least_privilege::Options {
-        purpose: args.purpose,
+        purpose: args.purpose.into(),
         service_account: args.service_account.clone(),
         namespace: args.sa_namespace.clone(),
         namespaces: cli.connect.namespaces.clone(),
@@ -340,10 +340,10 @@ fn print(cli: &Cli, mesh: mesh::Mesh) -> color_eyre::Result<u8> {
 
 fn print_with(cli: &Cli, mesh: mesh::Mesh, list_failures: bool) -> color_eyre::Result<u8> {
     let format = cli.output.unwrap_or(Format::Tree);
-    let views = if cli.view.is_empty() {
+    let views: Vec<View> = if cli.view.is_empty() {
         View::ALL.to_vec()
     } else {
-        cli.view.clone()
+        cli.view.iter().map(|&v| v.into()).collect()
     };
     let completeness = mesh.completeness();
     if format == Format::Eventmesh {

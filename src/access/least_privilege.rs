@@ -8,7 +8,7 @@ use crate::mesh::snapshot::Snapshot;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     /// What the Knative eventmesh backend needs: cluster-wide lists, and get on subscribers.
     Backend,

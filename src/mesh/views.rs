@@ -9,7 +9,7 @@ use serde::Serialize;
 mod markers;
 use markers::{cluster_markers, markers, namespace_node, undecodable};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum View {
     Brokers,
     EventTypes,
@@ -114,6 +114,11 @@ pub struct TreeNode {
 }
 
 impl TreeNode {
+    /// A node with no children and no target, for trees other faces build (the token report).
+    pub fn leaf(kind: NodeKind, text: String, status: NodeStatus) -> Self {
+        Self::new(kind, text).status(status)
+    }
+
     fn new(kind: NodeKind, text: impl Into<String>) -> Self {
         Self {
             text: text.into(),

@@ -4,7 +4,7 @@
 
 use super::rbac::UserInfo;
 use super::resources::ResourceDef;
-use super::server::{ResourcePath, SimState, json_response, read_body};
+use super::state::{ResourcePath, SimState, json_response, parse_body, read_body};
 use super::status::{self, ApiError};
 use super::store::{self, Event, Selectors};
 use axum::body::{Body, Bytes};
@@ -212,10 +212,6 @@ pub async fn serve_resource(
         }
         _ => Err(status::method_not_allowed(verb)),
     }
-}
-
-pub(super) fn parse_body(bytes: Bytes) -> Result<Value, ApiError> {
-    serde_json::from_slice(&bytes).map_err(|e| status::bad_request(format!("the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/json-patch+json ({e})")))
 }
 
 /// The body's kind, when given, must be the resource's.

@@ -12,6 +12,7 @@ pub mod resources;
 mod reviews;
 pub mod selectors;
 pub mod server;
+pub mod state;
 pub mod status;
 pub mod store;
 pub mod synthetic;

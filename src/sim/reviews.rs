@@ -4,7 +4,7 @@
 
 use super::rbac::{Request as RbacRequest, UserInfo};
 use super::resources::ResourceDef;
-use super::server::{ResourcePath, SimState, json_response, read_body};
+use super::state::{ResourcePath, SimState, json_response, parse_body, read_body};
 use super::status::{self, ApiError};
 use super::store;
 use axum::body::Body;
@@ -35,7 +35,7 @@ pub(super) async fn answer(
     let body = if protobuf {
         super::protobuf::decode(&bytes, kind).ok_or_else(status::unsupported_media_type)?
     } else {
-        super::api::parse_body(bytes)?
+        parse_body(bytes)?
     };
     check_review_shape(kind, &body)?;
     if token_request {

@@ -3,124 +3,21 @@
 //! object store, a review, or TokenRequest.
 
 use super::api;
-use super::auth::{ServiceAccountToken, TokenAuthority};
-use super::rbac::{MASTERS_GROUP, Policy, Request as RbacRequest, UserInfo};
+use super::auth::ServiceAccountToken;
+use super::rbac::{MASTERS_GROUP, Request as RbacRequest, UserInfo};
 use super::status::{self, ApiError, Attempt};
 use super::store::Store;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
-
-/// kube-apiserver's default limit on a request body is 3 MiB.
-pub const MAX_BODY: usize = 3 * 1024 * 1024;
-
-/// Knobs for tests and benchmarks; they may be turned while the sim runs.
-#[derive(Debug, Clone, Default)]
-pub struct Knobs {
-    /// Added to every request.
-    pub latency: Duration,
-    /// The share of requests answered 500 or 503.
-    pub fail_rate: f64,
-    /// Only requests whose path starts with this fail (None: any request may).
-    pub fail_path: Option<String>,
-}
+use std::sync::Arc;
 
 use super::request_log::loggable_query;
 pub use super::request_log::{RequestLog, RequestRecord};
-
-pub struct SimState {
-    pub store: RwLock<Store>,
-    pub policy: RwLock<Arc<Policy>>,
-    pub authority: TokenAuthority,
-    pub static_tokens: HashMap<String, UserInfo>,
-    pub knobs: RwLock<Knobs>,
-    pub address: String,
-    pub requests: Mutex<RequestLog>,
-    random: AtomicU64,
-}
-
-impl SimState {
-    pub fn new(
-        store: Store,
-        authority: TokenAuthority,
-        static_tokens: HashMap<String, UserInfo>,
-        knobs: Knobs,
-        address: String,
-    ) -> Self {
-        let policy = Arc::new(policy_of(&store));
-        Self {
-            store: RwLock::new(store),
-            policy: RwLock::new(policy),
-            authority,
-            static_tokens,
-            knobs: RwLock::new(knobs),
-            address,
-            requests: Mutex::new(RequestLog::default()),
-            random: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
-        }
-    }
-
-    /// Rebuilds the RBAC policy after an RBAC object changed.
-    pub fn refresh_policy(&self) {
-        let policy = policy_of(&self.store.read().unwrap_or_else(|e| e.into_inner()));
-        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
-    }
-
-    pub fn policy(&self) -> Arc<Policy> {
-        self.policy
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// A deterministic pseudo-random number in [0, 1) for `--fail-rate` (xorshift).
-    fn next_random(&self) -> f64 {
-        let mut x = self.random.load(Ordering::Relaxed);
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.random.store(x, Ordering::Relaxed);
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn log(&self, record: RequestRecord) {
-        self.requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(record);
-    }
-}
-
-fn policy_of(store: &Store) -> Policy {
-    let plurals = [
-        "roles",
-        "clusterroles",
-        "rolebindings",
-        "clusterrolebindings",
-    ];
-    Policy::from_objects(
-        plurals
-            .iter()
-            .flat_map(|p| store.all("rbac.authorization.k8s.io", p)),
-    )
-}
-
-pub fn json_response(code: u16, body: &Value) -> Response {
-    let mut bytes = serde_json::to_vec(body).unwrap_or_default();
-    bytes.push(b'\n');
-    (
-        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        [(header::CONTENT_TYPE, "application/json")],
-        bytes,
-    )
-        .into_response()
-}
+pub use super::state::{Knobs, MAX_BODY, ResourcePath, SimState, json_response, read_body};
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -241,17 +138,6 @@ pub fn authenticate(state: &SimState, headers: &HeaderMap) -> Option<UserInfo> {
     }
 }
 
-/// A request path, parsed as kube-apiserver lays out its API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourcePath {
-    pub group: String,
-    pub version: String,
-    pub namespace: Option<String>,
-    pub resource: String,
-    pub name: Option<String>,
-    pub subresource: String,
-}
-
 pub enum Route {
     Version,
     Health,
@@ -348,13 +234,6 @@ fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Reads a request body, refusing one larger than the limit.
-pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| status::too_large(MAX_BODY))
 }
 
 /// The verb RBAC sees for a method on a resource path.

@@ -1,6 +1,5 @@
 //! The token troubleshooting report as a navigable tree, for the Permissions view.
 
-use super::state::leaf;
 use crate::access::{AccessReport, Severity};
 use crate::mesh::views::{NodeKind, NodeStatus, TreeNode};
 
@@ -21,7 +20,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
     let mut roots = Vec::new();
     match &report.identity {
         Some(identity) => {
-            let mut children = vec![leaf(
+            let mut children = vec![TreeNode::leaf(
                 NodeKind::Note,
                 format!("groups: {}", identity.groups.join(", ")),
                 NodeStatus::Normal,
@@ -29,7 +28,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
             if !identity.uid.is_empty() {
                 children.insert(
                     0,
-                    leaf(
+                    TreeNode::leaf(
                         NodeKind::Note,
                         format!("uid: {}", identity.uid),
                         NodeStatus::Normal,
@@ -42,7 +41,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
                 children,
             ));
         }
-        None => roots.push(leaf(
+        None => roots.push(TreeNode::leaf(
             NodeKind::Note,
             format!(
                 "Identity: {}",
@@ -54,14 +53,14 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
     if let Some(token) = &report.token {
         let mut children: Vec<TreeNode> = Vec::new();
         if let Some(issuer) = &token.issuer {
-            children.push(leaf(
+            children.push(TreeNode::leaf(
                 NodeKind::Note,
                 format!("issuer: {issuer}"),
                 NodeStatus::Normal,
             ));
         }
         if !token.audiences.is_empty() {
-            children.push(leaf(
+            children.push(TreeNode::leaf(
                 NodeKind::Note,
                 format!("audiences: {}", token.audiences.join(", ")),
                 NodeStatus::Normal,
@@ -75,12 +74,16 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
             ),
             None => "never expires".into(),
         };
-        children.push(leaf(NodeKind::Note, expiry.clone(), NodeStatus::Normal));
+        children.push(TreeNode::leaf(
+            NodeKind::Note,
+            expiry.clone(),
+            NodeStatus::Normal,
+        ));
         children.extend(
             report
                 .warnings
                 .iter()
-                .map(|w| leaf(NodeKind::Note, w.clone(), NodeStatus::Failed)),
+                .map(|w| TreeNode::leaf(NodeKind::Note, w.clone(), NodeStatus::Failed)),
         );
         let kind = token.kind.as_ref().map(|k| k.describe()).unwrap_or("token");
         let status = if report.warnings.is_empty() {
@@ -92,7 +95,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
     }
     for fit in &report.fit {
         if fit.missing.is_empty() {
-            roots.push(leaf(
+            roots.push(TreeNode::leaf(
                 NodeKind::Note,
                 format!("✓ {}: everything it needs", fit.purpose),
                 NodeStatus::Ready,
@@ -102,7 +105,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
                 .missing
                 .iter()
                 .map(|m| {
-                    leaf(
+                    TreeNode::leaf(
                         NodeKind::Access,
                         format!("missing: {m}"),
                         NodeStatus::Forbidden,
@@ -133,7 +136,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
             let evidence = finding
                 .evidence
                 .iter()
-                .map(|e| leaf(NodeKind::Note, e.clone(), NodeStatus::Normal))
+                .map(|e| TreeNode::leaf(NodeKind::Note, e.clone(), NodeStatus::Normal))
                 .collect();
             group(
                 format!("{:?}: {}", finding.severity, finding.title),
@@ -178,7 +181,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
             } else {
                 NodeStatus::Failed
             };
-            leaf(
+            TreeNode::leaf(
                 NodeKind::Access,
                 format!(
                     "{}  get {} list {} watch {}  {scope}",

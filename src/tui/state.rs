@@ -224,7 +224,7 @@ pub fn tree_of(
                 Some(report) => super::report_tree::tree(report),
                 None => report_status
                     .map(|status| {
-                        vec![leaf(
+                        vec![TreeNode::leaf(
                             NodeKind::Note,
                             status.to_string(),
                             NodeStatus::Loading,
@@ -247,16 +247,6 @@ pub fn tree_of(
             }
             roots
         }
-    }
-}
-
-pub fn leaf(kind: NodeKind, text: String, status: NodeStatus) -> TreeNode {
-    TreeNode {
-        text,
-        kind,
-        status,
-        target: None,
-        children: Vec::new(),
     }
 }
 
