@@ -3,8 +3,6 @@
 //! in the mesh nor marked: an object a real API server would reject (a string where an integer
 //! belongs) may be marked undecodable, but never silently dropped.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
 use kn_mesh::mesh::snapshot::Access;
 use kn_mesh::source::manifests::{self, ManifestError};
 use std::path::PathBuf;

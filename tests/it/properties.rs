@@ -2,8 +2,6 @@
 //! reader, the JWT inspector, the Backstage app-config reader and the trigger filter evaluator
 //! each get random text and random structures close to what they expect.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kn_mesh::mesh::objects::{EventType, Trigger};

@@ -2,9 +2,7 @@
 //! injection, no unbounded resource, and files read as kubectl reads them. One test per finding
 //! of the review (issue "Never silently wrong").
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::{demo_dir, demo_sim};
 use kn_mesh::sim::RunningSim;
 use std::io::{Read, Write};

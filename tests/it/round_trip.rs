@@ -1,8 +1,6 @@
 //! Parsing what we print gives back the same model.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::demo_dir;
 use kn_mesh::mesh::views::View;
 use kn_mesh::mesh::{self, Mesh, eventmesh};

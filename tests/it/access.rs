@@ -1,8 +1,6 @@
 //! Token troubleshooting against the simulated cluster's demo identities.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::{demo_dir, demo_sim};
 use kn_mesh::access::least_privilege::{self, Purpose};
 use kn_mesh::access::token::TokenKind;

@@ -2,8 +2,6 @@
 //! with capture-pane, as a person would use it. Runs whenever tmux is installed; `.ci/run`
 //! installs it.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -1,10 +1,9 @@
 //! Relations `build` derives: ownership grouping, producers and consumers, subscriber
 //! resolution, and access markers placed where the data would be.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
 #![allow(unsafe_code)] // the counting allocator that measures peak heap
 
-mod common;
+use crate::common;
 use common::{demo_dir, mesh_of};
 use kn_mesh::mesh::model::{ConsumerKind, Resolution, Via};
 use kn_mesh::mesh::objects::ObjectKey;

@@ -1,7 +1,5 @@
 //! Trigger filter evaluation: every dialect, and the three outcomes.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
 use kn_mesh::mesh::filter::{Outcome, evaluate};
 use kn_mesh::mesh::objects::{EventType, TriggerSpec};
 

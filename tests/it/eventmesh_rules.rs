@@ -1,8 +1,6 @@
 //! One test per rule of the eventmesh backend's projection (DESIGN.md §3).
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::{BROKER, eventmesh_of};
 use serde_json::json;
 

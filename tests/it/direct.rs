@@ -1,9 +1,7 @@
 //! The direct data path against the in-process simulated cluster, through kube-rs over HTTPS,
 //! exactly as against a real cluster.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::{demo_dir, demo_sim, start_sim};
 use kn_mesh::mesh::snapshot::{Access, Snapshot};
 use kn_mesh::mesh::{self, eventmesh};

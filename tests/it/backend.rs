@@ -1,9 +1,7 @@
 //! Through the backend: the sim, `kn-mesh serve` in front of it, and `kn-mesh --backend`, all on
 //! loopback; and every way a backend can fail, against stub servers.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::{demo_dir, demo_sim};
 use kn_mesh::mesh::{self, eventmesh};
 use kn_mesh::serve::ServeState;

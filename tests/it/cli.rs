@@ -1,8 +1,6 @@
 //! The binary as a user runs it: outputs, bad input, exit codes.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::demo_dir;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

@@ -1,9 +1,7 @@
 //! Real kubectl against the simulated cluster, with the kubeconfig the sim writes. These run
 //! whenever kubectl is on PATH; `.ci/run` makes sure it is.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::demo_sim;
 use kn_mesh::sim::RunningSim;
 use std::process::Command;

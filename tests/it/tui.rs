@@ -1,9 +1,7 @@
 //! The terminal UI rendered with ratatui's TestBackend: every view on the demo mesh at two
 //! sizes, the overlays, the style of a forbidden node, and key sequences driving the state.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::{demo_dir, demo_sim};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kn_mesh::mesh::{self, Mesh};

@@ -1,8 +1,6 @@
 //! `kn-mesh sim serve` as a user runs it.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::demo_dir;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

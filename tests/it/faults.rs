@@ -3,9 +3,7 @@
 //! answer is either the complete one, or says what is missing (markers) and is not presented as
 //! complete (a non-zero exit, a 5xx). Never a different answer presented as whole.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use common::demo_sim;
 use kn_mesh::access;
 use kn_mesh::mesh::snapshot::Access;

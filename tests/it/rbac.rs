@@ -1,7 +1,5 @@
 //! The RBAC evaluator: each matching rule of DESIGN.md §4, allowed and denied.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
 use kn_mesh::sim::rbac::{MASTERS_GROUP, Policy, Request, UserInfo};
 use serde_json::{Value, json};
 

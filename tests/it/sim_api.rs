@@ -1,9 +1,7 @@
 //! The simulated cluster through kube-rs, as against a real API server: pagination, watch,
 //! RBAC answers, and bad requests that must get a proper Status, never a panic.
 
-#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
-
-mod common;
+use crate::common;
 use axum::http::Request;
 use common::{client, demo_sim, start_sim};
 use futures_util::{StreamExt, TryStreamExt};

@@ -1,0 +1,24 @@
+//! The integration tests, in one binary: every module tests kn-mesh from outside, through its
+//! library, its binary, the simulated API server, real kubectl and tmux. One binary links once.
+
+#![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
+
+mod access;
+mod backend;
+mod cli;
+mod common;
+mod corpus;
+mod direct;
+mod eventmesh_rules;
+mod faults;
+mod filters;
+mod hostile;
+mod mesh_build;
+mod properties;
+mod rbac;
+mod round_trip;
+mod sim_api;
+mod sim_kubectl;
+mod sim_serve;
+mod tui;
+mod tui_tmux;
