@@ -41,24 +41,21 @@ const LABEL_RULE: &str = "a lowercase RFC 1123 label must consist of lower case 
 const SUBDOMAIN_RULE: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', must start and end with an alphanumeric character, and be at most 253 characters";
 
 pub fn check_label(what: &str, name: &str) -> Result<(), InvalidName> {
-    if is_dns_label(name) {
-        return Ok(());
-    }
-    Err(InvalidName {
-        what: what.into(),
-        name: name.into(),
-        rule: LABEL_RULE,
-    })
+    check(what, name, is_dns_label(name), LABEL_RULE)
 }
 
 pub fn check_subdomain(what: &str, name: &str) -> Result<(), InvalidName> {
-    if is_dns_subdomain(name) {
+    check(what, name, is_dns_subdomain(name), SUBDOMAIN_RULE)
+}
+
+fn check(what: &str, name: &str, valid: bool, rule: &'static str) -> Result<(), InvalidName> {
+    if valid {
         return Ok(());
     }
     Err(InvalidName {
         what: what.into(),
         name: name.into(),
-        rule: SUBDOMAIN_RULE,
+        rule,
     })
 }
 

@@ -395,27 +395,28 @@ pub fn mermaid(mesh: &Mesh) -> String {
         };
         let _ = writeln!(out, "  {} {arrow} {}", edge.from, edge.to);
     }
-    let denied: Vec<&str> = graph
-        .nodes
-        .values()
-        .filter(|n| n.shape == Shape::Denied)
-        .map(|n| n.id.as_str())
-        .collect();
-    if !denied.is_empty() {
-        out.push_str("  classDef denied fill:#fee2e2,stroke:#b91c1c,color:#7f1d1d\n");
-        let _ = writeln!(out, "  class {} denied", denied.join(","));
-    }
-    let failed: Vec<&str> = graph
-        .nodes
-        .values()
-        .filter(|n| n.shape == Shape::Failed)
-        .map(|n| n.id.as_str())
-        .collect();
-    if !failed.is_empty() {
-        out.push_str(
-            "  classDef failed fill:#fef3c7,stroke:#b45309,stroke-dasharray:4,color:#78350f\n",
-        );
-        let _ = writeln!(out, "  class {} failed", failed.join(","));
+    for (shape, class, style) in [
+        (
+            Shape::Denied,
+            "denied",
+            "fill:#fee2e2,stroke:#b91c1c,color:#7f1d1d",
+        ),
+        (
+            Shape::Failed,
+            "failed",
+            "fill:#fef3c7,stroke:#b45309,stroke-dasharray:4,color:#78350f",
+        ),
+    ] {
+        let members: Vec<&str> = graph
+            .nodes
+            .values()
+            .filter(|n| n.shape == shape)
+            .map(|n| n.id.as_str())
+            .collect();
+        if !members.is_empty() {
+            let _ = writeln!(out, "  classDef {class} {style}");
+            let _ = writeln!(out, "  class {} {class}", members.join(","));
+        }
     }
     out
 }

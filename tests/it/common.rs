@@ -46,3 +46,18 @@ pub async fn start_sim(objects: Vec<serde_json::Value>) -> kn_mesh::sim::Running
 pub async fn client(sim: &kn_mesh::sim::RunningSim, context: &str) -> kube::Client {
     kube::Client::try_from(sim.client_config(context).await.unwrap()).unwrap()
 }
+
+/// A fetcher for one of the sim's identities, as the CLI makes one from a kubeconfig context.
+pub async fn fetcher(
+    sim: &kn_mesh::sim::RunningSim,
+    context: &str,
+) -> kn_mesh::source::fetch::Fetcher {
+    kn_mesh::source::fetch::Fetcher::new(
+        client(sim, context).await,
+        kn_mesh::source::connect::Endpoint {
+            server: sim.url.clone(),
+            context: Some(context.into()),
+            token: None,
+        },
+    )
+}

@@ -2,6 +2,7 @@
 //! exactly as against a real cluster.
 
 use crate::common;
+use common::fetcher;
 use common::{demo_dir, demo_sim, start_sim};
 use kn_mesh::mesh::snapshot::{Access, Snapshot};
 use kn_mesh::mesh::{self, eventmesh};
@@ -12,18 +13,6 @@ use kn_mesh::source::fetch::{FetchError, Fetcher, Scope};
 use kn_mesh::source::{live, manifests};
 use std::sync::Arc;
 use std::time::Duration;
-
-async fn fetcher(sim: &RunningSim, context: &str) -> Fetcher {
-    let client = kube::Client::try_from(sim.client_config(context).await.unwrap()).unwrap();
-    Fetcher::new(
-        client,
-        Endpoint {
-            server: sim.url.clone(),
-            context: Some(context.into()),
-            token: None,
-        },
-    )
-}
 
 async fn fetch(sim: &RunningSim, context: &str) -> Snapshot {
     fetcher(sim, context)

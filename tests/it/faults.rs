@@ -5,30 +5,18 @@
 
 use crate::common;
 use common::demo_sim;
+use common::fetcher;
 use kn_mesh::access;
 use kn_mesh::mesh::snapshot::Access;
 use kn_mesh::sim::RunningSim;
 use kn_mesh::sim::server::Knobs;
-use kn_mesh::source::connect::Endpoint;
-use kn_mesh::source::fetch::{FetchError, Fetcher, Scope};
+use kn_mesh::source::fetch::{FetchError, Scope};
 use kn_mesh::source::live;
 use std::io::{Read, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 const FORMATS: [&str; 6] = ["tree", "json", "yaml", "eventmesh", "dot", "mermaid"];
-
-async fn fetcher(sim: &RunningSim, context: &str) -> Fetcher {
-    let client = kube::Client::try_from(sim.client_config(context).await.unwrap()).unwrap();
-    Fetcher::new(
-        client,
-        Endpoint {
-            server: sim.url.clone(),
-            context: Some(context.into()),
-            token: None,
-        },
-    )
-}
 
 fn failing(rate: f64, path: Option<&str>) -> Knobs {
     Knobs {
