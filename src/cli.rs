@@ -1,6 +1,8 @@
-//! Command-line arguments. Parsing only: choosing the source and the face happens in `main`.
+//! Command-line arguments, and the source they name (`Cli::source_spec`). Which face runs is
+//! decided in `commands`.
 
 use crate::output::Format;
+use crate::source::spec::{HttpOptions, Origin, SourceSpec};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -131,6 +133,54 @@ impl ConnectArgs {
             certificate_authority: self.certificate_authority.clone(),
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
         }
+    }
+}
+
+impl Cli {
+    /// The source the flags name: a backend, an app-config, the demo, files, or else a cluster.
+    pub fn source_spec(&self) -> Result<SourceSpec, UsageError> {
+        // A namespace goes into request paths: one that is not a name is bad input, as kubectl.
+        for namespace in &self.connect.namespaces {
+            crate::k8s::check_label("the namespace", namespace)
+                .map_err(|e| UsageError(e.to_string()))?;
+        }
+        if !self.filenames.is_empty()
+            && (self.connect.server.is_some() || self.connect.context.is_some())
+        {
+            return Err(UsageError(
+                "-f reads manifests: it does not go with --server or --context".into(),
+            ));
+        }
+        let http = HttpOptions {
+            tls: self.connect.options(),
+            timeout: self.timeout,
+            max_body: self.max_body,
+        };
+        let origin = if let Some(url) = &self.backend {
+            Origin::Backend {
+                url: url.clone(),
+                http,
+            }
+        } else if !self.backstage_config.is_empty() {
+            Origin::AppConfig {
+                paths: self.backstage_config.clone(),
+                provider: self.provider.clone(),
+                http,
+            }
+        } else if self.demo {
+            Origin::Demo {
+                identity: crate::source::demo::IDENTITIES[0].into(),
+            }
+        } else if !self.filenames.is_empty() {
+            Origin::Files(self.filenames.clone())
+        } else {
+            Origin::Cluster(self.connect.options())
+        };
+        Ok(SourceSpec {
+            origin,
+            namespaces: self.connect.namespaces.clone(),
+            refresh: self.refresh,
+        })
     }
 }
 

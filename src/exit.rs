@@ -32,45 +32,47 @@ pub fn for_verdict(verdict: crate::access::Verdict) -> u8 {
 
 /// The exit code for an error, from the first typed error in its chain.
 pub fn code_for(report: &color_eyre::Report) -> u8 {
+    report.chain().find_map(code_of).unwrap_or(FAILURE)
+}
+
+/// The code for one error, if its type has one. A source's error is looked through to the
+/// error it wraps.
+fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     use crate::source::connect::ConnectError;
     use crate::source::fetch::FetchError;
-    for cause in report.chain() {
-        if let Some(error) = cause.downcast_ref::<crate::source::backend::BackendError>() {
-            return match error {
-                crate::source::backend::BackendError::Unauthorized { .. } => TOKEN_REJECTED,
-                crate::source::backend::BackendError::BadUrl(_) => BAD_INPUT,
-                _ => UNREACHABLE,
-            };
-        }
-        match cause.downcast_ref::<FetchError>() {
-            Some(FetchError::TokenRejected { .. }) => return TOKEN_REJECTED,
-            Some(FetchError::Unreachable { .. }) => return UNREACHABLE,
-            None => {}
-        }
-        if let Some(error) = cause.downcast_ref::<ConnectError>() {
-            return match error {
-                ConnectError::Client(_) => UNREACHABLE,
-                _ => BAD_INPUT,
-            };
-        }
-        if cause
-            .downcast_ref::<crate::source::backstage::AppConfigError>()
-            .is_some()
-        {
-            return BAD_INPUT;
-        }
-        if cause
-            .downcast_ref::<crate::mesh::snapshot::Incomplete>()
-            .is_some()
-        {
-            return INCOMPLETE;
-        }
-        if cause.downcast_ref::<ManifestError>().is_some() {
-            return BAD_INPUT;
-        }
-        if cause.downcast_ref::<crate::cli::UsageError>().is_some() {
-            return BAD_INPUT;
-        }
+    use crate::source::spec::SourceError;
+    if let Some(error) = cause.downcast_ref::<SourceError>() {
+        return match error.inner() {
+            Some(inner) => code_of(inner),
+            None if matches!(error, SourceError::Usage(_)) => Some(BAD_INPUT),
+            None if matches!(error, SourceError::Live(_)) => Some(UNREACHABLE),
+            None => Some(FAILURE),
+        };
     }
-    FAILURE
+    if let Some(error) = cause.downcast_ref::<crate::source::backend::BackendError>() {
+        return Some(match error {
+            crate::source::backend::BackendError::Unauthorized { .. } => TOKEN_REJECTED,
+            crate::source::backend::BackendError::BadUrl(_) => BAD_INPUT,
+            _ => UNREACHABLE,
+        });
+    }
+    if let Some(error) = cause.downcast_ref::<FetchError>() {
+        return Some(match error {
+            FetchError::TokenRejected { .. } => TOKEN_REJECTED,
+            FetchError::Unreachable { .. } => UNREACHABLE,
+        });
+    }
+    if let Some(error) = cause.downcast_ref::<ConnectError>() {
+        return Some(match error {
+            ConnectError::Client(_) => UNREACHABLE,
+            _ => BAD_INPUT,
+        });
+    }
+    if cause.is::<crate::mesh::snapshot::Incomplete>() {
+        return Some(INCOMPLETE);
+    }
+    let bad_input = cause.is::<crate::source::backstage::AppConfigError>()
+        || cause.is::<ManifestError>()
+        || cause.is::<crate::cli::UsageError>();
+    bad_input.then_some(BAD_INPUT)
 }

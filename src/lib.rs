@@ -5,7 +5,7 @@
 
 pub mod access;
 pub mod cli;
-pub mod demo;
+pub mod commands;
 pub mod exit;
 pub mod k8s;
 pub mod mesh;
@@ -16,3 +16,6 @@ pub mod sim;
 pub mod source;
 pub mod text;
 pub mod tui;
+
+/// The demo cluster is one of the sources.
+pub use source::demo;

@@ -120,6 +120,13 @@ pub fn rbac_snippet(request: &ApiRequest, user: Option<&str>) -> String {
     text
 }
 
+fn identity(app: &App) -> Option<String> {
+    app.source
+        .identity
+        .as_ref()
+        .map(super::labels::identity_text)
+}
+
 // Long: one arm per kind of node shown.
 #[allow(clippy::too_many_lines)]
 pub fn lines(app: &App) -> Vec<Line<'static>> {
@@ -379,7 +386,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             if matches!(marker.access, Access::Forbidden { .. }) {
                 out.push(Line::from(""));
                 out.push(heading("The rule that would grant it"));
-                for line in rbac_snippet(request, app.source.identity.as_deref()).lines() {
+                for line in rbac_snippet(request, identity(app).as_deref()).lines() {
                     out.push(Line::from(line.to_string()));
                 }
             }
@@ -423,7 +430,7 @@ pub fn yaml(app: &App) -> Option<(String, String)> {
             let marker = mesh.access.get(*index)?;
             (
                 format!("RBAC for {}", marker.request.describe()),
-                rbac_snippet(&marker.request, app.source.identity.as_deref()),
+                rbac_snippet(&marker.request, identity(app).as_deref()),
             )
         }
     };

@@ -1,7 +1,9 @@
 //! Keys: one table maps keys to actions and describes them, so the help overlay is generated
 //! from the bindings that really apply.
 
+use super::msg::Cmd;
 use super::state::{App, Popup, TABS};
+use crate::source::spec::Control;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,33 +226,22 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// What the event loop must do beyond changing the state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
-    None,
-    Refresh,
-    SwitchIdentity,
-}
-
-/// Applies a key to the state.
-pub fn handle(app: &mut App, key: KeyEvent) -> Effect {
+/// Applies a key to the state; returns what only the runner can do, if anything.
+pub fn handle(app: &mut App, key: KeyEvent) -> Option<Cmd> {
     // Ctrl-C quits from any mode: a popup or the filter line never swallows it.
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        app.quit = true;
-        return Effect::None;
+        return Some(Cmd::Quit);
     }
     if let Some(popup) = app.popup.take() {
-        app.popup = popup_key(app, popup, key);
-        return Effect::None;
+        let (popup, cmd) = popup_key(app, popup, key);
+        app.popup = popup;
+        return cmd;
     }
     if app.filtering {
         filter_key(app, key);
-        return Effect::None;
+        return None;
     }
-    match action_for(key) {
-        Some(action) => apply(app, action),
-        None => Effect::None,
-    }
+    action_for(key).and_then(|action| apply(app, action))
 }
 
 fn filter_key(app: &mut App, key: KeyEvent) {
@@ -271,9 +262,9 @@ fn filter_key(app: &mut App, key: KeyEvent) {
     app.reflow();
 }
 
-/// A key while a popup is open; returns the popup to keep open, if any.
-fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> Option<Popup> {
-    match popup {
+/// A key while a popup is open; returns the popup to keep open, if any, and a command.
+fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Option<Cmd>) {
+    let popup = match popup {
         Popup::Help => None,
         Popup::Providers { ids, mut cursor } => {
             match key.code {
@@ -282,13 +273,10 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> Option<Popup> {
                 }
                 KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
                 KeyCode::Enter => {
-                    app.chosen_provider = ids.get(cursor).cloned();
-                    return None;
+                    let pick = ids.get(cursor).cloned().map(Control::PickProvider);
+                    return (None, pick.map(Cmd::Source));
                 }
-                KeyCode::Char('q') | KeyCode::Esc => {
-                    app.quit = true;
-                    return None;
-                }
+                KeyCode::Char('q') | KeyCode::Esc => return (None, Some(Cmd::Quit)),
                 _ => {}
             }
             Some(Popup::Providers { ids, cursor })
@@ -308,7 +296,7 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> Option<Popup> {
                     scroll.saturating_add(10).min(lines.saturating_sub(1))
                 }
                 KeyCode::PageUp => scroll.saturating_sub(10),
-                _ => return None,
+                _ => return (None, None),
             };
             Some(Popup::Yaml {
                 title,
@@ -337,19 +325,21 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> Option<Popup> {
                 KeyCode::Enter => {
                     app.namespaces = (!chosen.is_empty()).then_some(chosen);
                     app.reflow();
-                    return None;
+                    return (None, None);
                 }
-                _ => return None,
+                _ => return (None, None),
             }
             Some(Popup::Namespaces { cursor, chosen })
         }
-    }
+    };
+    (popup, None)
 }
 
-pub fn apply(app: &mut App, action: Action) -> Effect {
+/// Applies an action to the state; returns what only the runner can do, if anything.
+pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
     let page = app.page.max(1) as isize;
     match action {
-        Action::Quit => app.quit = true,
+        Action::Quit => return Some(Cmd::Quit),
         Action::NextTab => app.select_tab((app.tab + 1) % TABS.len()),
         Action::PreviousTab => app.select_tab((app.tab + TABS.len() - 1) % TABS.len()),
         Action::Tab(index) => app.select_tab(index),
@@ -403,10 +393,10 @@ pub fn apply(app: &mut App, action: Action) -> Effect {
                 });
             }
         }
-        Action::Refresh => return Effect::Refresh,
+        Action::Refresh => return Some(Cmd::Source(Control::Refresh)),
         Action::Identity => {
-            if app.can_switch_identity {
-                return Effect::SwitchIdentity;
+            if app.source.can_switch_identity {
+                return Some(Cmd::Source(Control::SwitchIdentity));
             }
         }
         Action::Permissions => match app.selected_target() {
@@ -418,7 +408,7 @@ pub fn apply(app: &mut App, action: Action) -> Effect {
         },
         Action::Help => app.popup = Some(Popup::Help),
     }
-    Effect::None
+    None
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use super::tree::TreeState;
 use crate::access::AccessReport;
 use crate::mesh::Mesh;
 use crate::mesh::views::{self, NodeKind, NodeStatus, Target, TreeNode, View};
+use crate::source::spec::{ClusterAccess, Freshness, Identity, OriginLabel};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -50,28 +51,46 @@ pub enum Popup {
     },
 }
 
-/// Where the data comes from and how fresh it is, for the header and status bar.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Where the data comes from and how fresh it is, for the header and status bar. Data, not
+/// text: `view` words it.
+#[derive(Debug, Clone, Default)]
 pub struct SourceInfo {
-    /// "demo: simulated cluster", "files: demo/", "https://… (context x)", "backend …".
-    pub label: String,
-    pub identity: Option<String>,
-    /// "12:03:04 (watch)" or "12:03:04 (polled every 30s: watch is forbidden)".
-    pub updated: Option<String>,
-    /// Shown while the first data is on its way, or when the last fetch failed.
+    /// None until the source has connected.
+    pub origin: Option<OriginLabel>,
+    pub identity: Option<Identity>,
+    pub freshness: Option<Freshness>,
+    /// Shown while the first data is on its way, or when the last read failed.
     pub problem: Option<String>,
     pub loading: bool,
+    /// The demo can switch identities; other sources cannot.
+    pub can_switch_identity: bool,
+    /// The API server behind the data, for the token report.
+    pub cluster: Option<ClusterAccess>,
+    /// The connection's generation: a token report for an older one is stale.
+    pub generation: u64,
 }
 
 impl SourceInfo {
     /// A source whose first data is on its way.
-    pub fn loading(label: String) -> Self {
+    pub fn loading(origin: OriginLabel) -> Self {
         Self {
-            label,
+            origin: Some(origin),
             loading: true,
             ..Self::default()
         }
     }
+}
+
+/// Where the token report is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenCheck {
+    /// Nothing to check, or the report is in.
+    #[default]
+    Idle,
+    /// The check starts with the next reading, so it reuses that reading's Snapshot.
+    AwaitingData,
+    /// Running for the connection of this generation.
+    Running { generation: u64 },
 }
 
 pub struct App {
@@ -86,9 +105,8 @@ pub struct App {
     pub popup: Option<Popup>,
     pub show_detail: bool,
     pub no_color: bool,
-    /// The demo can switch identities; other sources cannot.
-    pub can_switch_identity: bool,
-    pub quit: bool,
+    /// Times are shown in this zone: the system's, or UTC in tests.
+    pub time_zone: jiff::tz::TimeZone,
     /// Lines the tree area had at the last draw, for paging and scrolling.
     pub page: usize,
     /// A spinner frame, advanced by the tick while loading.
@@ -97,8 +115,9 @@ pub struct App {
     pub report: Option<Arc<AccessReport>>,
     /// Why there is no report yet ("checking the token…", or what went wrong).
     pub report_status: Option<String>,
-    /// The app-config provider the user picked, for the event loop to connect to.
-    pub chosen_provider: Option<String>,
+    pub token_check: TokenCheck,
+    /// The terminal's size at the last resize, for mouse hits.
+    pub screen: ratatui::layout::Rect,
 }
 
 impl App {
@@ -118,13 +137,13 @@ impl App {
             popup: None,
             show_detail: true,
             no_color: false,
-            can_switch_identity: false,
-            quit: false,
+            time_zone: jiff::tz::TimeZone::system(),
             page: 20,
             tick: 0,
             report: None,
             report_status: None,
-            chosen_provider: None,
+            token_check: TokenCheck::Idle,
+            screen: ratatui::layout::Rect::new(0, 0, 80, 24),
         };
         app.reflow_all();
         app

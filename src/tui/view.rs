@@ -2,6 +2,7 @@
 
 use super::detail;
 use super::keys::{self, Action};
+use super::labels::{freshness_text, identity_text, origin_text};
 use super::state::{App, Popup, TABS};
 use super::tree::Row;
 use crate::mesh::views::{NodeKind, NodeStatus, TreeNode};
@@ -194,10 +195,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
 fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mut spans = vec![
         Span::styled(" kn-mesh ", theme.accent()),
-        Span::raw(format!("│ {} ", app.source.label)),
+        Span::raw(format!("│ {} ", origin_text(app.source.origin.as_ref()))),
     ];
     if let Some(identity) = &app.source.identity {
-        spans.push(Span::raw(format!("│ as {identity} ")));
+        spans.push(Span::raw(format!("│ as {} ", identity_text(identity))));
     }
     if app.mesh.reduced {
         spans.push(Span::styled(
@@ -372,7 +373,8 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.status(NodeStatus::Forbidden),
         ));
     }
-    if let Some(updated) = &app.source.updated {
+    if let Some(freshness) = &app.source.freshness {
+        let updated = freshness_text(freshness, &app.time_zone);
         spans.push(Span::styled(format!("│ updated {updated} "), theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -416,7 +418,7 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
     };
     match popup {
         Popup::Help => {
-            let mut lines: Vec<Line> = keys::help_lines(app.can_switch_identity)
+            let mut lines: Vec<Line> = keys::help_lines(app.source.can_switch_identity)
                 .map(|(keys, help)| {
                     Line::from(vec![
                         Span::styled(format!("{keys:<18}"), theme.accent()),

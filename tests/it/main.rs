@@ -21,4 +21,5 @@ mod sim_api;
 mod sim_kubectl;
 mod sim_serve;
 mod tui;
+mod tui_loop;
 mod tui_tmux;

@@ -7,7 +7,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kn_mesh::mesh::{self, Mesh};
 use kn_mesh::source::connect::Endpoint;
 use kn_mesh::source::fetch::{Fetcher, Scope};
+use kn_mesh::source::spec::{Control, Freshness, Identity, OriginLabel};
 use kn_mesh::tui::keys;
+use kn_mesh::tui::msg::Cmd;
 use kn_mesh::tui::state::{App, SourceInfo};
 use kn_mesh::tui::view;
 use ratatui::Terminal;
@@ -43,14 +45,22 @@ fn offline_mesh() -> Mesh {
 
 fn app(mesh: Mesh) -> App {
     let source = SourceInfo {
-        label: "demo: simulated cluster".into(),
-        identity: Some(
-            "payments-only (system:serviceaccount:backstage:payments-only, bound token)".into(),
-        ),
-        updated: Some("12:00:00 (watch)".into()),
+        origin: Some(OriginLabel::Demo {
+            url: "https://127.0.0.1:6443".into(),
+        }),
+        identity: Some(Identity {
+            name: "payments-only".into(),
+            username: "system:serviceaccount:backstage:payments-only".into(),
+            token_kind: "bound".into(),
+        }),
+        freshness: Some(Freshness::Watched {
+            at: "2026-01-01T12:00:00Z".parse().unwrap(),
+        }),
         ..Default::default()
     };
-    App::new(Arc::new(mesh), source)
+    let mut app = App::new(Arc::new(mesh), source);
+    app.time_zone = jiff::tz::TimeZone::UTC;
+    app
 }
 
 fn render(app: &mut App, width: u16, height: u16) -> Buffer {
@@ -89,7 +99,7 @@ fn unicode_width(symbol: &str) -> usize {
     symbol.chars().map(|c| if c == '🔒' { 2 } else { 1 }).sum()
 }
 
-fn press(app: &mut App, code: KeyCode) -> keys::Effect {
+fn press(app: &mut App, code: KeyCode) -> Option<Cmd> {
     keys::handle(app, KeyEvent::new(code, KeyModifiers::NONE))
 }
 
@@ -303,9 +313,14 @@ fn navigation_expand_and_collapse() {
     assert_eq!(app.tab, 4);
     press(&mut app, KeyCode::Char('3'));
     assert_eq!(app.tab, 2);
-    assert_eq!(press(&mut app, KeyCode::Char('r')), keys::Effect::Refresh);
-    press(&mut app, KeyCode::Char('q'));
-    assert!(app.quit);
+    assert!(matches!(
+        press(&mut app, KeyCode::Char('r')),
+        Some(Cmd::Source(Control::Refresh))
+    ));
+    assert!(matches!(
+        press(&mut app, KeyCode::Char('q')),
+        Some(Cmd::Quit)
+    ));
 }
 
 #[test]
@@ -452,8 +467,11 @@ fn with_several_app_config_providers_the_user_picks_one() {
         "{screen}"
     );
     press(&mut app, KeyCode::Char('j'));
-    press(&mut app, KeyCode::Enter);
-    assert_eq!(app.chosen_provider.as_deref(), Some("prod"));
+    let picked = press(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(&picked, Some(Cmd::Source(Control::PickProvider(id))) if id == "prod"),
+        "{picked:?}"
+    );
     assert!(app.popup.is_none());
 }
 
@@ -464,15 +482,18 @@ fn ctrl_c_quits_from_every_mode() {
     let mut filtering = app(offline_mesh());
     press(&mut filtering, KeyCode::Char('/'));
     assert!(filtering.filtering);
-    keys::handle(&mut filtering, ctrl_c);
-    assert!(filtering.quit, "Ctrl-C in the filter line");
+    let cmd = keys::handle(&mut filtering, ctrl_c);
+    assert!(matches!(cmd, Some(Cmd::Quit)), "Ctrl-C in the filter line");
     // With the help overlay, and with the namespace picker open.
     for opener in [KeyCode::Char('?'), KeyCode::Char('n')] {
         let mut with_popup = app(offline_mesh());
         press(&mut with_popup, opener);
         assert!(with_popup.popup.is_some(), "{opener:?} opens a popup");
-        keys::handle(&mut with_popup, ctrl_c);
-        assert!(with_popup.quit, "Ctrl-C with a popup from {opener:?}");
+        let cmd = keys::handle(&mut with_popup, ctrl_c);
+        assert!(
+            matches!(cmd, Some(Cmd::Quit)),
+            "Ctrl-C with a popup from {opener:?}"
+        );
     }
 }
 

@@ -7,35 +7,39 @@ use serde_json::Value;
 pub const MANIFESTS: &[(&str, &str)] = &[
     (
         "demo/00-namespaces.yaml",
-        include_str!("../demo/00-namespaces.yaml"),
+        include_str!("../../demo/00-namespaces.yaml"),
     ),
     (
         "demo/10-payments-broker.yaml",
-        include_str!("../demo/10-payments-broker.yaml"),
+        include_str!("../../demo/10-payments-broker.yaml"),
     ),
     (
         "demo/11-payments-triggers.yaml",
-        include_str!("../demo/11-payments-triggers.yaml"),
+        include_str!("../../demo/11-payments-triggers.yaml"),
     ),
     (
         "demo/12-payments-services.yaml",
-        include_str!("../demo/12-payments-services.yaml"),
+        include_str!("../../demo/12-payments-services.yaml"),
     ),
     (
         "demo/13-payments-eventtypes.yaml",
-        include_str!("../demo/13-payments-eventtypes.yaml"),
+        include_str!("../../demo/13-payments-eventtypes.yaml"),
     ),
-    ("demo/20-ops.yaml", include_str!("../demo/20-ops.yaml")),
+    ("demo/20-ops.yaml", include_str!("../../demo/20-ops.yaml")),
     (
         "demo/30-shipping.yaml",
-        include_str!("../demo/30-shipping.yaml"),
+        include_str!("../../demo/30-shipping.yaml"),
     ),
     (
         "demo/40-source-crds.yaml",
-        include_str!("../demo/40-source-crds.yaml"),
+        include_str!("../../demo/40-source-crds.yaml"),
     ),
-    ("demo/50-rbac.yaml", include_str!("../demo/50-rbac.yaml")),
+    ("demo/50-rbac.yaml", include_str!("../../demo/50-rbac.yaml")),
 ];
+
+/// The demo's identities, in the order the TUI's `i` cycles through them; the first is the
+/// default, bound to one namespace.
+pub const IDENTITIES: [&str; 4] = ["payments-only", "mesh-viewer", "docs-reader", "admin"];
 
 pub fn objects() -> Vec<Value> {
     crate::source::manifests::objects_from_texts(MANIFESTS)

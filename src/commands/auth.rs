@@ -1,0 +1,33 @@
+//! `kn-mesh auth`: the access report for the identity the source flags name.
+
+use super::{color_wanted, write_stdout};
+use crate::cli::{AuthArgs, ReportFormat, UsageError};
+use crate::source::spec::{Origin, SourceSpec};
+use crate::{access, exit, source};
+
+pub async fn run(mut spec: SourceSpec, args: &AuthArgs) -> color_eyre::Result<u8> {
+    if let Some(identity) = &args.demo_identity {
+        spec.origin = Origin::Demo {
+            identity: identity.clone(),
+        };
+    }
+    let opened = source::open(spec, false).await?;
+    let Some(cluster) = opened.connection().cluster else {
+        return Err(UsageError(
+            "auth asks the API server about a token: give a kubeconfig, --server, or --demo-identity \
+             (not -f or a backend)"
+                .into(),
+        )
+        .into());
+    };
+    let report = access::check(&cluster.fetcher, &cluster.scope, cluster.token.as_deref()).await?;
+    let text = match args.output {
+        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Text => {
+            let now = jiff::Timestamp::now().as_second();
+            access::render::text(&report, color_wanted(), now)
+        }
+    };
+    write_stdout(&text)?;
+    Ok(exit::for_verdict(report.verdict()))
+}

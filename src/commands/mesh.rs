@@ -1,0 +1,87 @@
+//! The mesh: the TUI on a terminal unless -o was given, printed output otherwise. Both read the
+//! same source, opened once.
+
+use super::{no_color, write_stdout};
+use crate::cli::Cli;
+use crate::mesh::views::View;
+use crate::output::{self, Format};
+use crate::source::spec::{Reading, SourceError, SourceSpec};
+use crate::{access, exit, mesh, source, tui};
+use std::io::IsTerminal;
+
+pub async fn run(cli: &Cli, spec: SourceSpec) -> color_eyre::Result<u8> {
+    let interactive = cli.output.is_none() && std::io::stdout().is_terminal();
+    let opened = source::open(spec, interactive).await?;
+    if interactive {
+        let options = tui::Options {
+            mouse: !cli.no_mouse,
+            no_color: no_color(),
+        };
+        tui::run(opened.follow(), options).await?;
+        return Ok(exit::OK);
+    }
+    let token = opened.connection().cluster.and_then(|c| c.token);
+    let reading = match opened.read_once().await {
+        Ok(reading) => reading,
+        // A 401 explained from the token's own claims: expired, not yet valid, another audience.
+        Err(SourceError::Fetch(error)) => {
+            return Err(access::explain_rejection(error, token.as_deref()).into());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    print_reading(cli, reading)
+}
+
+/// Prints a reading. Problems with files are reported with their file and line, and the rest is
+/// printed: an object that did not decode exits 4 (as from a cluster); a file that could not be
+/// read is bad input (exit 2), and `-o eventmesh` prints nothing past it without --partial.
+fn print_reading(cli: &Cli, reading: Reading) -> color_eyre::Result<u8> {
+    for warning in &reading.warnings {
+        eprintln!("kn-mesh: warning: {}", output::escape(warning));
+    }
+    for problem in &reading.problems {
+        eprintln!("kn-mesh: {}", output::escape_lines(problem));
+    }
+    // Problems were just reported with their file and line; the output marks them in place.
+    let list_failures = reading.problems.is_empty();
+    let printed = print(cli, &reading.mesh, list_failures);
+    if !reading.unreadable_file {
+        return printed;
+    }
+    if let Err(report) = printed {
+        eprintln!("kn-mesh: {}", output::escape_lines(&report.to_string()));
+    }
+    Ok(exit::BAD_INPUT)
+}
+
+/// Prints the mesh with its markers. Denied data is data (exit 0); anything that failed or did
+/// not decode makes the exit code 4. `-o eventmesh` fails closed, as the backend does.
+fn print(cli: &Cli, mesh: &mesh::Mesh, list_failures: bool) -> color_eyre::Result<u8> {
+    let format = cli.output.unwrap_or(Format::Tree);
+    let views: Vec<View> = if cli.view.is_empty() {
+        View::ALL.to_vec()
+    } else {
+        cli.view.iter().map(|&v| v.into()).collect()
+    };
+    if format == Format::Eventmesh {
+        let body = mesh::eventmesh::answer(mesh, cli.partial)?;
+        write_stdout(&format!("{}\n", serde_json::to_string_pretty(&body)?))?;
+    } else {
+        write_stdout(&output::render(mesh, format, &views)?)?;
+    }
+    let completeness = mesh.completeness();
+    if completeness.failed.is_empty() {
+        return Ok(exit::OK);
+    }
+    if !list_failures {
+        return Ok(exit::INCOMPLETE);
+    }
+    eprintln!(
+        "kn-mesh: incomplete: {} request(s) failed or object(s) could not be decoded; they are marked in place",
+        completeness.failed.len()
+    );
+    for cause in &completeness.failed {
+        eprintln!("  {}", output::escape(cause));
+    }
+    Ok(exit::INCOMPLETE)
+}

@@ -1,0 +1,64 @@
+//! The faces' entry points: each command takes the parsed arguments and the source they name,
+//! and returns the exit code. `main` only parses and reports.
+
+mod auth;
+mod mesh;
+mod rbac;
+mod serve;
+
+use crate::cli::{Cli, Command, SimCommand};
+use color_eyre::eyre::WrapErr;
+use std::io::Write;
+
+/// Runs the command the arguments name.
+pub fn run(cli: Cli) -> color_eyre::Result<u8> {
+    // Every command that reads a source resolves it the same way; `sim serve` and `rbac` read
+    // only their own files.
+    match &cli.command {
+        Some(Command::Sim {
+            command: SimCommand::Serve(args),
+        }) => block_on(serve::sim(args.clone())),
+        Some(Command::Rbac(args)) => rbac::run(&cli, args),
+        Some(Command::Auth(args)) => {
+            let spec = cli.source_spec()?;
+            block_on(auth::run(spec, args))
+        }
+        Some(Command::Serve(args)) => {
+            let spec = cli.source_spec()?;
+            block_on(serve::backend(spec, args))
+        }
+        None => {
+            let spec = cli.source_spec()?;
+            block_on(mesh::run(&cli, spec))
+        }
+    }
+}
+
+fn block_on<F: std::future::Future<Output = color_eyre::Result<u8>>>(
+    future: F,
+) -> color_eyre::Result<u8> {
+    let runtime = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+    runtime.block_on(future)
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is a normal way to stop reading, not an error.
+fn write_stdout(text: &str) -> color_eyre::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.wrap_err("cannot write to stdout"),
+    }
+}
+
+/// Whether to color text for this stdout: a terminal, and NO_COLOR unset or empty.
+fn color_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && !no_color()
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}

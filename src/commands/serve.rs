@@ -1,0 +1,135 @@
+//! `kn-mesh serve` (the eventmesh backend) and `kn-mesh sim serve` (the simulated cluster):
+//! the two long-running servers, each until Ctrl-C or SIGTERM.
+
+use super::write_stdout;
+use crate::cli::{ServeArgs, SimServeArgs, UsageError};
+use crate::sim::{RunningSim, SimConfig, auth, server::Knobs};
+use crate::source::connect;
+use crate::source::spec::{Origin, SourceSpec};
+use crate::{exit, source};
+use color_eyre::eyre::WrapErr;
+use std::io::Write;
+
+/// `kn-mesh serve`. It serves many callers, each with their own token, so it takes the API
+/// server from the spec and makes a fetcher per request rather than following one source.
+pub async fn backend(spec: SourceSpec, args: &ServeArgs) -> color_eyre::Result<u8> {
+    let Origin::Cluster(options) = spec.origin else {
+        return Err(UsageError(
+            "serve reads an API server with each caller's token: it does not go with -f, --demo, \
+             --backend or --backstage-config"
+                .into(),
+        )
+        .into());
+    };
+    if options.token.is_some() || options.token_file.is_some() {
+        return Err(UsageError(
+            "serve uses each caller's token, never its own: drop --token and --token-file".into(),
+        )
+        .into());
+    }
+    let (mut base, endpoint) = connect::config(&options).await?;
+    // As the Go backend: the server's own credentials are never used.
+    base.auth_info = kube::config::AuthInfo::default();
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .wrap_err_with(|| format!("cannot listen on {}", args.addr))?;
+    write_stdout(&format!("http://{}\n", listener.local_addr()?))?;
+    let partial = if args.partial {
+        ", partial meshes allowed"
+    } else {
+        ""
+    };
+    eprintln!(
+        "serving GET /v1/getEventMesh for {} (callers' tokens only){partial}",
+        endpoint.server
+    );
+    let state = crate::serve::ServeState {
+        base,
+        partial: args.partial,
+        request_timeout: args.request_timeout,
+    };
+    crate::serve::serve_on(listener, state, shutdown_signal()).await?;
+    Ok(exit::OK)
+}
+
+/// `kn-mesh sim serve`.
+pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
+    let objects = source::manifests::read_objects(&args.filenames)?;
+    let static_tokens = match &args.token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .wrap_err_with(|| format!("cannot read {}", path.display()))?;
+            auth::parse_token_file(&text)
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?
+        }
+        None => Vec::new(),
+    };
+    let config = SimConfig {
+        objects,
+        static_tokens,
+        knobs: Knobs {
+            latency: args.latency,
+            fail_rate: args.fail_rate,
+            fail_path: None,
+        },
+        addr: Some(args.addr),
+    };
+    let sim = RunningSim::start(config).await?;
+    if let Some(path) = &args.kubeconfig_out {
+        write_private(path, &sim.kubeconfig())
+            .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+        let contexts: Vec<String> = sim
+            .identities
+            .iter()
+            .map(|i| format!("{} [{}]", crate::text::escape(&i.name), i.token_kind))
+            .collect();
+        eprintln!(
+            "kubeconfig: {} (contexts: {})",
+            path.display(),
+            contexts.join(", ")
+        );
+    }
+    // The URL is the first line, so scripts can read it; the kubeconfig is ready by then.
+    write_stdout(&format!("{}\n", sim.url))?;
+    eprintln!("serving until interrupted (Ctrl-C)");
+    shutdown_signal().await;
+    sim.stop().await;
+    Ok(exit::OK)
+}
+
+/// Writes a file that holds tokens: created with mode 0600, so it is never readable by others,
+/// not even for a moment; an existing file is truncated and narrowed to 0600 too.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let mut file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.write_all(text.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        options.open(path)?.write_all(text.as_bytes())
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
