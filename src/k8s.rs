@@ -1,4 +1,7 @@
-//! Kubernetes naming rules, as the API server validates them.
+//! Kubernetes naming rules, as the API server validates them, and the vocabulary of requests.
+
+pub mod vocabulary;
+pub use vocabulary::{GroupResource, ResourceRequest, Scope, Verb};
 
 /// An RFC 1123 label (namespaces, most resource plurals): at most 63 lower-case letters, digits
 /// and `-`, starting and ending with a letter or digit.

@@ -222,12 +222,12 @@ async fn check_token(
         let denied: Vec<&str> = VERBS
             .iter()
             .copied()
-            .filter(|v| !reviews.allowed(&Question::new(v, group, resource, None)))
+            .filter(|v| !reviews.allowed(&Question::new(*v, group, resource, None)))
             .collect();
         if *namespaced {
             for namespace in &namespaces {
                 for verb in &denied {
-                    questions.insert(Question::new(verb, group, resource, Some(namespace)));
+                    questions.insert(Question::new(*verb, group, resource, Some(namespace)));
                 }
             }
         }
@@ -324,7 +324,7 @@ async fn check_token(
         let mut found: Vec<String> = needs
             .iter()
             .filter(|q| reviews.known(q) == verdict)
-            .map(Question::describe)
+            .map(Question::to_string)
             .collect();
         found.dedup();
         found
@@ -376,11 +376,12 @@ async fn check_token(
     let namespaced: BTreeSet<Question> = cluster_questions
         .iter()
         .filter(|q| {
-            (q.resource == "secrets" || writes.contains(&q.verb.as_str())) && !reviews.allowed(q)
+            (q.resource.plural == "secrets" || writes.contains(&q.verb.as_str()))
+                && !reviews.allowed(q)
         })
         .flat_map(|q| {
             namespaces.iter().map(move |n| Question {
-                namespace: Some(n.clone()),
+                scope: crate::k8s::Scope::Namespace(n.clone()),
                 ..q.clone()
             })
         })
@@ -397,9 +398,9 @@ async fn check_token(
             .map(|q| {
                 let reason = reviews.reason(q);
                 if reason.is_empty() {
-                    format!("allowed: {}", q.describe())
+                    format!("allowed: {q}")
                 } else {
-                    format!("allowed: {} ({reason})", q.describe())
+                    format!("allowed: {q} ({reason})")
                 }
             })
             .collect()
@@ -409,10 +410,10 @@ async fn check_token(
         findings.push(Finding {
             severity: Severity::High,
             title: "cluster-admin-like: may do anything to anything".into(),
-            evidence: evidence(&|q| q.verb == "*"),
+            evidence: evidence(&|q| q.verb.as_str() == "*"),
         });
     }
-    let secrets = evidence(&|q| q.resource == "secrets");
+    let secrets = evidence(&|q| q.resource.plural == "secrets");
     if !secrets.is_empty() {
         findings.push(Finding {
             severity: Severity::High,

@@ -147,11 +147,7 @@ pub fn text(report: &AccessReport, color: bool, now: i64) -> String {
         .max()
         .unwrap_or(10);
     for row in &report.matrix {
-        let scope = row
-            .namespace
-            .as_deref()
-            .map(|n| format!("in {n}"))
-            .unwrap_or_else(|| "cluster-wide".into());
+        let scope = crate::k8s::Scope::of(row.namespace.as_deref()).to_string();
         let _ = writeln!(
             out,
             "  {:<width$}  {}  {}  {}   {scope}",

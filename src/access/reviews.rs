@@ -9,36 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 const CONCURRENCY: usize = 16;
 
-/// A permission question.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(super) struct Question {
-    pub verb: String,
-    pub group: String,
-    pub resource: String,
-    pub namespace: Option<String>,
-}
-
-impl Question {
-    pub fn new(verb: &str, group: &str, resource: &str, namespace: Option<&str>) -> Self {
-        Self {
-            verb: verb.into(),
-            group: group.into(),
-            resource: resource.into(),
-            namespace: namespace.map(str::to_string),
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        crate::mesh::snapshot::ApiRequest {
-            verb: self.verb.clone(),
-            group: self.group.clone(),
-            resource: self.resource.clone(),
-            namespace: self.namespace.clone(),
-            name: None,
-        }
-        .describe()
-    }
-}
+/// A permission question: a request on a resource, as a review asks it.
+pub(super) type Question = crate::k8s::ResourceRequest;
 
 /// The server's answer to one question. `Unknown` is a review that failed even after retries:
 /// it is never taken for a "no" (DESIGN.md §1).
@@ -131,9 +103,8 @@ impl Reviews<'_> {
         {
             return Ok(answer.clone());
         }
-        let mut attributes =
-            json!({"verb": question.verb, "group": question.group, "resource": question.resource});
-        if let Some(namespace) = &question.namespace {
+        let mut attributes = json!({"verb": question.verb.as_str(), "group": question.resource.group, "resource": question.resource.plural});
+        if let Some(namespace) = question.namespace() {
             attributes["namespace"] = json!(namespace);
         }
         let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": attributes}});
@@ -224,7 +195,7 @@ impl Reviews<'_> {
         let mut unknown: Vec<String> = answers
             .iter()
             .filter_map(|(q, v)| match v {
-                Verdict::Unknown(why) => Some(format!("{}: {why}", q.describe())),
+                Verdict::Unknown(why) => Some(format!("{q}: {why}")),
                 _ => None,
             })
             .collect();

@@ -421,7 +421,7 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         .chain(channels.iter().map(|o| o.namespace()))
         .chain(subscriptions.iter().map(|o| o.namespace()))
         .chain(sources.iter().map(|o| o.namespace()))
-        .chain(access.iter().filter_map(|m| m.request.namespace.as_deref()));
+        .chain(access.iter().filter_map(|m| m.request.namespace()));
     all_namespaces.extend(
         object_namespaces
             .filter(|n| !n.is_empty())
@@ -454,6 +454,9 @@ pub fn build(snapshot: Snapshot) -> Mesh {
     mesh.sources = source_nodes;
     mesh.namespaces = all_namespaces.into_iter().collect();
     mesh.access = access;
+    for marker in &mut mesh.access {
+        marker.role = super::catalog::role_of(&marker.request, &crds);
+    }
     mesh.notes = notes;
     mesh
 }

@@ -6,7 +6,7 @@
 //! come with the objects add to them or replace them by name.
 
 use super::objects::{Crd, GenericObject, group_of};
-use super::snapshot::{Access, AccessMarker, ApiRequest, Snapshot};
+use super::snapshot::{Access, AccessMarker, ApiRequest, Role, Snapshot};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -32,6 +32,37 @@ pub const NEVER_SUBSCRIBERS: &[(&str, &str)] = &[
     ("rbac.authorization.k8s.io", "RoleBinding"),
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
 ];
+
+/// The role of the kind a request names: Knative's own kinds by group and plural, channel and
+/// source kinds by their CRD's labels (the given CRDs, else the built-in ones).
+pub fn role_of(request: &ApiRequest, crds: &[Crd]) -> Role {
+    if request.is_file() {
+        return Role::File;
+    }
+    let resource = &request.resource;
+    match (resource.group.as_str(), resource.plural.as_str()) {
+        ("eventing.knative.dev", "brokers") => return Role::Broker,
+        ("eventing.knative.dev", "triggers") => return Role::Trigger,
+        ("eventing.knative.dev", "eventtypes") => return Role::EventType,
+        ("messaging.knative.dev", "subscriptions") => return Role::Subscription,
+        ("apiextensions.k8s.io", "customresourcedefinitions") => return Role::Crd,
+        ("", "namespaces") => return Role::Namespace,
+        _ => {}
+    }
+    let declared =
+        |crd: &Crd| crd.spec.group == resource.group && crd.spec.names.plural == resource.plural;
+    let crd = crds
+        .iter()
+        .find(|crd| declared(crd))
+        .or_else(|| builtin_crds().iter().find(|crd| declared(crd)));
+    match crd {
+        // A subscriber looked up by name is a subscriber, whatever its kind's labels say.
+        _ if request.name.is_some() && request.verb == crate::k8s::Verb::Get => Role::Other,
+        Some(crd) if crd.is_subscribable() => Role::Channel,
+        Some(crd) if crd.is_source() => Role::Source,
+        _ => Role::Other,
+    }
+}
 
 /// An object that could not be read as the kind it claims to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,12 +325,15 @@ impl ConvertError {
     pub fn marker(&self, crds: &[Crd]) -> AccessMarker {
         let identity = &self.identity;
         AccessMarker {
+            role: Role::Other,
             request: ApiRequest {
-                verb: "get".into(),
-                group: identity.group.clone(),
-                resource: plural_of(&identity.group, &identity.kind, crds),
-                namespace: identity.namespace.clone(),
                 name: Some(identity.name.clone()),
+                ..ApiRequest::new(
+                    crate::k8s::Verb::Get,
+                    &identity.group,
+                    &plural_of(&identity.group, &identity.kind, crds),
+                    identity.namespace.as_deref(),
+                )
             },
             access: Access::Undecodable {
                 kind: identity.kind.clone(),
@@ -365,7 +399,7 @@ mod tests {
         assert!(snapshot.triggers.is_empty());
         let marker = &snapshot.access[0];
         assert_eq!(
-            marker.request.describe(),
+            marker.request.to_string(),
             "get triggers.eventing.knative.dev t in a"
         );
         assert!(

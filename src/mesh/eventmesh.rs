@@ -261,6 +261,7 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
     // A partial answer says what is missing: it stays missing here, marked, never whole.
     for denied in event_mesh.denied.iter().flatten() {
         mesh.access.push(AccessMarker {
+            role: crate::mesh::snapshot::Role::Other,
             request: ApiRequest::from_description(denied),
             access: Access::Forbidden {
                 message: "denied to the backend's caller".into(),
@@ -273,11 +274,15 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
             None => (ApiRequest::from_description(failed), failed.as_str()),
         };
         mesh.access.push(AccessMarker {
+            role: crate::mesh::snapshot::Role::Other,
             request,
             access: Access::Failed {
                 message: message.to_string(),
             },
         });
+    }
+    for marker in &mut mesh.access {
+        marker.role = crate::mesh::catalog::role_of(&marker.request, &[]);
     }
     for et in &event_mesh.event_types {
         let reference = et.reference.as_ref().map(|r| KReference {

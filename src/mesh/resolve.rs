@@ -44,8 +44,11 @@ impl<'a> Resolver<'a> {
             .iter()
             .filter_map(|m| {
                 let name = m.request.name.as_deref()?;
-                let namespace = m.request.namespace.as_deref().unwrap_or("");
-                Some(((m.request.group.as_str(), namespace, name), &m.access))
+                let namespace = m.request.namespace().unwrap_or("");
+                Some((
+                    (m.request.resource.group.as_str(), namespace, name),
+                    &m.access,
+                ))
             })
             .collect();
         Self { labels, denied }

@@ -33,132 +33,52 @@ pub struct Snapshot {
 pub struct AccessMarker {
     pub request: ApiRequest,
     pub access: Access,
+    /// What the requested kind is in the mesh, so views place the marker by role and not by
+    /// name; `build` assigns it from the kinds and CRD labels.
+    #[serde(default, skip_serializing_if = "Role::is_other")]
+    pub role: Role,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+impl AccessMarker {
+    pub fn new(request: ApiRequest, access: Access) -> Self {
+        Self {
+            request,
+            access,
+            role: Role::Other,
+        }
+    }
+}
+
+/// The part a kind plays in the mesh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ApiRequest {
-    pub verb: String,
-    /// "" is the core group.
-    pub group: String,
-    /// Plural resource name, as RBAC rules spell it.
-    pub resource: String,
-    /// None is the cluster scope (all namespaces).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+pub enum Role {
+    Broker,
+    Trigger,
+    EventType,
+    Subscription,
+    /// A subscribable kind: a CRD labelled `messaging.knative.dev/subscribable=true`.
+    Channel,
+    /// An event source: a CRD labelled `duck.knative.dev/source=true` (SinkBinding too).
+    Source,
+    /// The CRDs themselves, which say which channel and source kinds exist.
+    Crd,
+    Namespace,
+    /// A manifest file.
+    File,
+    /// Anything else: a subscriber's kind, an RBAC kind.
+    #[default]
+    Other,
 }
 
-impl ApiRequest {
-    pub fn list(group: &str, resource: &str, namespace: Option<&str>) -> Self {
-        Self {
-            verb: "list".into(),
-            group: group.into(),
-            resource: resource.into(),
-            namespace: namespace.map(str::to_string),
-            name: None,
-        }
-    }
-
-    pub fn get(group: &str, resource: &str, namespace: &str, name: &str) -> Self {
-        Self {
-            verb: "get".into(),
-            group: group.into(),
-            resource: resource.into(),
-            namespace: Some(namespace.into()),
-            name: Some(name.into()),
-        }
-    }
-
-    /// "triggers.eventing.knative.dev", or "services" for the core group, as kubectl prints it.
-    pub fn qualified_resource(&self) -> String {
-        if self.group.is_empty() {
-            self.resource.clone()
-        } else {
-            format!("{}.{}", self.resource, self.group)
-        }
-    }
-
-    /// "in payments" or "at the cluster scope".
-    pub fn scope(&self) -> String {
-        match &self.namespace {
-            Some(namespace) => format!("in {namespace}"),
-            None => "at the cluster scope".into(),
-        }
-    }
-
-    /// Reading a manifest file (or stdin): not an API request, but data that may fail to arrive.
-    pub fn file(path: &str) -> Self {
-        Self {
-            verb: "read".into(),
-            group: String::new(),
-            resource: path.into(),
-            namespace: None,
-            name: None,
-        }
-    }
-
-    fn is_file(&self) -> bool {
-        self.verb == "read"
-    }
-
-    /// "payments/order-created", or the name alone for a cluster-scoped object.
-    pub fn object_name(&self) -> String {
-        match (&self.namespace, &self.name) {
-            (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
-            (None, Some(name)) => name.clone(),
-            (Some(namespace), None) => format!("{namespace}/?"),
-            (None, None) => "?".into(),
-        }
-    }
-
-    /// The request a `describe()` text names ("list brokers.eventing.knative.dev at the cluster
-    /// scope"), as a partial eventmesh answer carries them. Text of another shape becomes a
-    /// request for the text itself, so that nothing is dropped.
-    pub fn from_description(text: &str) -> Self {
-        let (rest, namespace) = match text.strip_suffix(" at the cluster scope") {
-            Some(rest) => (rest, None),
-            None => match text.rsplit_once(" in ") {
-                Some((rest, namespace)) => (rest, Some(namespace.to_string())),
-                None => (text, None),
-            },
-        };
-        let words: Vec<&str> = rest.split(' ').collect();
-        let (verb, qualified, name) = match words.as_slice() {
-            [verb, qualified] => (*verb, *qualified, None),
-            [verb, qualified, name] => (*verb, *qualified, Some(name.to_string())),
-            _ => return Self::file(text),
-        };
-        let (resource, group) = qualified.split_once('.').unwrap_or((qualified, ""));
-        Self {
-            verb: verb.into(),
-            group: group.into(),
-            resource: resource.into(),
-            namespace,
-            name,
-        }
-    }
-
-    /// "list triggers.eventing.knative.dev in payments".
-    pub fn describe(&self) -> String {
-        if self.is_file() {
-            return format!("read {}", self.resource);
-        }
-        let name = self
-            .name
-            .as_ref()
-            .map(|n| format!(" {n}"))
-            .unwrap_or_default();
-        format!(
-            "{} {}{} {}",
-            self.verb,
-            self.qualified_resource(),
-            name,
-            self.scope()
-        )
+impl Role {
+    pub fn is_other(&self) -> bool {
+        *self == Role::Other
     }
 }
+
+/// A request the source made, in the Kubernetes vocabulary (`k8s::ResourceRequest`).
+pub type ApiRequest = crate::k8s::ResourceRequest;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "camelCase")]
@@ -214,10 +134,10 @@ impl Completeness {
         let mut completeness = Self::default();
         for marker in markers {
             match &marker.access {
-                Access::Forbidden { .. } => completeness.denied.push(marker.request.describe()),
+                Access::Forbidden { .. } => completeness.denied.push(marker.request.to_string()),
                 Access::Failed { message } => completeness
                     .failed
-                    .push(format!("{}: {message}", marker.request.describe())),
+                    .push(format!("{}: {message}", marker.request)),
                 Access::Undecodable {
                     kind,
                     field,
@@ -308,9 +228,9 @@ mod tests {
             ApiRequest::list("", "services", Some("payments")),
             ApiRequest::get("serving.knative.dev", "services", "a", "svc"),
         ] {
-            assert_eq!(ApiRequest::from_description(&request.describe()), request);
+            assert_eq!(ApiRequest::from_description(&request.to_string()), request);
         }
         let odd = ApiRequest::from_description("Broker a/b: cannot decode");
-        assert_eq!(odd.describe(), "read Broker a/b: cannot decode");
+        assert_eq!(odd.to_string(), "read Broker a/b: cannot decode");
     }
 }

@@ -4,6 +4,7 @@
 use super::filter::{self, Outcome};
 use super::model::*;
 use super::objects::{ObjectKey, Readiness, Status};
+use super::snapshot::Role;
 use serde::Serialize;
 
 mod markers;
@@ -34,13 +35,13 @@ impl View {
         }
     }
 
-    /// Resources whose denial belongs in this view.
-    fn resources(self) -> &'static [&'static str] {
+    /// The roles whose denial belongs in this view.
+    fn roles(self) -> &'static [Role] {
         match self {
-            View::Brokers => &["brokers", "triggers", "eventtypes"],
-            View::EventTypes => &["eventtypes"],
-            View::Sources => &["customresourcedefinitions", "*sources"],
-            View::Channels => &["customresourcedefinitions", "*channels", "subscriptions"],
+            View::Brokers => &[Role::Broker, Role::Trigger, Role::EventType],
+            View::EventTypes => &[Role::EventType],
+            View::Sources => &[Role::Crd, Role::Source],
+            View::Channels => &[Role::Crd, Role::Channel, Role::Subscription],
         }
     }
 }
@@ -111,6 +112,10 @@ pub struct TreeNode {
     pub target: Option<Target>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<TreeNode>,
+    /// What identifies the node among its siblings when neither its text (which may hold
+    /// counts and statuses) nor its target (which may be an index) is stable.
+    #[serde(skip)]
+    pub key: Option<String>,
 }
 
 impl TreeNode {
@@ -119,28 +124,35 @@ impl TreeNode {
         Self::new(kind, text).status(status)
     }
 
-    fn new(kind: NodeKind, text: impl Into<String>) -> Self {
+    pub fn new(kind: NodeKind, text: impl Into<String>) -> Self {
         Self {
             text: text.into(),
             kind,
             status: NodeStatus::Normal,
             target: None,
             children: Vec::new(),
+            key: None,
         }
     }
 
-    fn status(mut self, status: NodeStatus) -> Self {
+    pub fn status(mut self, status: NodeStatus) -> Self {
         self.status = status;
         self
     }
 
-    fn target(mut self, target: Target) -> Self {
+    pub fn target(mut self, target: Target) -> Self {
         self.target = Some(target);
         self
     }
 
-    fn children(mut self, children: Vec<TreeNode>) -> Self {
+    pub fn children(mut self, children: Vec<TreeNode>) -> Self {
         self.children = children;
+        self
+    }
+
+    /// The node's stable identity among its siblings (see `key`).
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
         self
     }
 
@@ -215,11 +227,11 @@ fn by_namespace(
     view: View,
     mut build: impl FnMut(&str) -> Vec<TreeNode>,
 ) -> Vec<TreeNode> {
-    let mut roots = cluster_markers(markers(mesh, view.resources(), None));
-    roots.extend(undecodable(mesh, view.resources(), None));
+    let mut roots = cluster_markers(markers(mesh, view.roles(), None));
+    roots.extend(undecodable(mesh, view.roles(), None));
     for namespace in &mesh.namespaces {
-        let mut children = markers(mesh, view.resources(), Some(namespace));
-        children.extend(undecodable(mesh, view.resources(), Some(namespace)));
+        let mut children = markers(mesh, view.roles(), Some(namespace));
+        children.extend(undecodable(mesh, view.roles(), Some(namespace)));
         children.extend(build(namespace));
         if !children.is_empty() {
             roots.push(namespace_node(namespace, children));
@@ -263,8 +275,8 @@ fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
         // A broker that exists but could not be decoded is not "not found".
         let undecodable = mesh.access.iter().find(|m| {
             matches!(m.access, crate::mesh::snapshot::Access::Undecodable { .. })
-                && m.request.resource == "brokers"
-                && m.request.namespace.as_deref() == Some(trigger.namespace())
+                && m.role == Role::Broker
+                && m.request.namespace() == Some(trigger.namespace())
                 && m.request.name.as_deref() == Some(trigger.spec.broker.as_str())
         });
         let (text, status) = match undecodable {
@@ -342,7 +354,7 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
                 text.push_str(&format!("  {url}"));
             }
             let (text, status) = with_ready(text, &object.status);
-            let mut children = markers(mesh, &["triggers"], Some(ns));
+            let mut children = markers(mesh, &[Role::Trigger], Some(ns));
             children.extend(
                 broker
                     .triggers
@@ -350,7 +362,7 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
                     .filter_map(|key| mesh.trigger(key))
                     .map(|t| trigger_node(mesh, t)),
             );
-            children.extend(markers(mesh, &["eventtypes"], Some(ns)));
+            children.extend(markers(mesh, &[Role::EventType], Some(ns)));
             for link in &broker.event_types {
                 if let Some(et) = mesh.event_type(&link.key) {
                     children.push(
@@ -389,24 +401,20 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
     };
     // Namespaces where brokers were denied get their marker from `by_namespace`; markers for
     // triggers and event types go inside each broker, or at the namespace if it has none.
-    let mut roots = cluster_markers(markers(mesh, View::Brokers.resources(), None));
-    roots.extend(undecodable(mesh, View::Brokers.resources(), None));
+    let mut roots = cluster_markers(markers(mesh, View::Brokers.roles(), None));
+    roots.extend(undecodable(mesh, View::Brokers.roles(), None));
     for namespace in &mesh.namespaces {
         let has_brokers = mesh
             .brokers
             .iter()
             .any(|b| b.object.namespace() == namespace);
-        let resources: &[&str] = if has_brokers {
-            &["brokers"]
+        let roles: &[Role] = if has_brokers {
+            &[Role::Broker]
         } else {
-            View::Brokers.resources()
+            View::Brokers.roles()
         };
-        let mut children = markers(mesh, resources, Some(namespace));
-        children.extend(undecodable(
-            mesh,
-            View::Brokers.resources(),
-            Some(namespace),
-        ));
+        let mut children = markers(mesh, roles, Some(namespace));
+        children.extend(undecodable(mesh, View::Brokers.roles(), Some(namespace)));
         children.extend(in_namespace(namespace));
         if !children.is_empty() {
             roots.push(namespace_node(namespace, children));
@@ -483,6 +491,7 @@ fn sources_tree(mesh: &Mesh) -> Vec<TreeNode> {
                 TreeNode::new(NodeKind::Source, text)
                     .status(status)
                     .target(Target::Source(index))
+                    .key(format!("{} {}", object.kind, object.key()))
                     .children(vec![
                         TreeNode::new(NodeKind::Sink, format!("sink: {sink}"))
                             .status(sink_status)

@@ -232,10 +232,13 @@ fn build(mesh: &Mesh) -> Graph {
         let request = &marker.request;
         let (label, shape) = match &marker.access {
             Access::Forbidden { .. } if request.name.is_none() => (
-                format!("🔒 {} {}: forbidden", request.resource, request.scope()),
+                format!(
+                    "🔒 {} {}: forbidden",
+                    request.resource.plural, request.scope
+                ),
                 Shape::Denied,
             ),
-            Access::Failed { .. } => (format!("⚠ {}: failed", request.describe()), Shape::Failed),
+            Access::Failed { .. } => (format!("⚠ {request}: failed"), Shape::Failed),
             Access::Undecodable { kind, .. } => (
                 format!(
                     "⚠ {kind} {}: cannot decode",
@@ -245,7 +248,7 @@ fn build(mesh: &Mesh) -> Graph {
             ),
             _ => continue,
         };
-        let namespace = request.namespace.clone().unwrap_or_default();
+        let namespace = request.namespace().unwrap_or_default().to_string();
         let kind = if shape == Shape::Denied {
             "denied"
         } else {

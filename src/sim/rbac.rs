@@ -3,6 +3,7 @@
 //! at a ClusterRole), aggregated ClusterRoles take the union of the roles their selectors pick,
 //! there is no deny, and `system:masters` may do anything.
 
+use crate::k8s::{GroupResource, ResourceRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -58,14 +59,11 @@ pub struct PolicyRule {
 /// What a request asks to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
+    /// A request on a resource, in the vocabulary the whole crate uses, on a subresource ("" for
+    /// the resource itself).
     Resource {
-        verb: String,
-        group: String,
-        resource: String,
+        request: ResourceRequest,
         subresource: String,
-        /// None: cluster-scoped, or a request across all namespaces.
-        namespace: Option<String>,
-        name: Option<String>,
     },
     NonResource {
         verb: String,
@@ -76,12 +74,8 @@ pub enum Request {
 impl Request {
     pub fn resource(verb: &str, group: &str, resource: &str, namespace: Option<&str>) -> Self {
         Request::Resource {
-            verb: verb.into(),
-            group: group.into(),
-            resource: resource.into(),
+            request: ResourceRequest::new(verb, group, resource, namespace),
             subresource: String::new(),
-            namespace: namespace.map(str::to_string),
-            name: None,
         }
     }
 }
@@ -94,20 +88,17 @@ impl PolicyRule {
     pub fn matches(&self, request: &Request) -> bool {
         match request {
             Request::Resource {
-                verb,
-                group,
-                resource,
+                request,
                 subresource,
-                name,
-                ..
             } => {
-                if !has(&self.verbs, verb) || !has(&self.api_groups, group) {
+                let GroupResource { group, plural } = &request.resource;
+                if !has(&self.verbs, request.verb.as_str()) || !has(&self.api_groups, group) {
                     return false;
                 }
                 let combined = if subresource.is_empty() {
-                    resource.clone()
+                    plural.clone()
                 } else {
-                    format!("{resource}/{subresource}")
+                    format!("{plural}/{subresource}")
                 };
                 let resource_ok = self.resources.iter().any(|r| {
                     r == "*"
@@ -116,7 +107,8 @@ impl PolicyRule {
                 });
                 // A rule with names never matches an unnamed request (list, create, ...).
                 let name_ok = self.resource_names.is_empty()
-                    || name
+                    || request
+                        .name
                         .as_deref()
                         .is_some_and(|n| self.resource_names.iter().any(|r| r == n));
                 resource_ok && name_ok
@@ -309,7 +301,7 @@ impl Policy {
             };
         }
         let namespace = match request {
-            Request::Resource { namespace, .. } => namespace.as_deref(),
+            Request::Resource { request, .. } => request.namespace(),
             Request::NonResource { .. } => None,
         };
         for (binding, subject) in self.applicable(user, namespace) {

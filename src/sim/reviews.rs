@@ -119,13 +119,18 @@ fn review(
             let request = if body.pointer("/spec/resourceAttributes").is_some() {
                 let namespace = text("/spec/resourceAttributes/namespace");
                 let name = text("/spec/resourceAttributes/name");
-                RbacRequest::Resource {
-                    verb: text("/spec/resourceAttributes/verb"),
-                    group: text("/spec/resourceAttributes/group"),
-                    resource: text("/spec/resourceAttributes/resource"),
-                    subresource: text("/spec/resourceAttributes/subresource"),
-                    namespace: (!namespace.is_empty()).then_some(namespace),
+                let request = crate::k8s::ResourceRequest {
                     name: (!name.is_empty()).then_some(name),
+                    ..crate::k8s::ResourceRequest::new(
+                        text("/spec/resourceAttributes/verb").as_str(),
+                        &text("/spec/resourceAttributes/group"),
+                        &text("/spec/resourceAttributes/resource"),
+                        (!namespace.is_empty()).then_some(namespace.as_str()),
+                    )
+                };
+                RbacRequest::Resource {
+                    request,
+                    subresource: text("/spec/resourceAttributes/subresource"),
                 }
             } else if body.pointer("/spec/nonResourceAttributes").is_some() {
                 RbacRequest::NonResource {

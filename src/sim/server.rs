@@ -5,7 +5,7 @@
 use super::api;
 use super::auth::ServiceAccountToken;
 use super::rbac::{MASTERS_GROUP, Request as RbacRequest, UserInfo};
-use super::status::{self, ApiError, Attempt};
+use super::status::{self, ApiError};
 use super::store::Store;
 use axum::body::Body;
 use axum::extract::State;
@@ -376,24 +376,22 @@ async fn serve(
             if !def.verbs.contains(&verb) && resource_path.subresource.is_empty() {
                 return Err(status::method_not_allowed(method.as_str()));
             }
-            let request = RbacRequest::Resource {
-                verb: verb.into(),
-                group: def.group.clone(),
-                resource: def.plural.clone(),
-                subresource: resource_path.subresource.clone(),
-                namespace: resource_path.namespace.clone(),
+            let asked = crate::k8s::ResourceRequest {
                 name: resource_path.name.clone(),
+                ..crate::k8s::ResourceRequest::new(
+                    verb,
+                    &def.group,
+                    &def.plural,
+                    resource_path.namespace.as_deref(),
+                )
+            };
+            let subresource = resource_path.subresource.clone();
+            let request = RbacRequest::Resource {
+                request: asked,
+                subresource,
             };
             if !policy.decide(&user, &request).allowed {
-                return Err(status::forbidden(&Attempt {
-                    user: &user.username,
-                    verb,
-                    group: &def.group,
-                    resource: &def.plural,
-                    subresource: &resource_path.subresource,
-                    namespace: resource_path.namespace.as_deref(),
-                    name: resource_path.name.as_deref(),
-                }));
+                return Err(status::forbidden(&user.username, &request));
             }
             api::serve_resource(
                 state,

@@ -49,44 +49,20 @@ fn details(group: &str, resource: &str, name: Option<&str>) -> Value {
     Value::Object(details)
 }
 
-/// What a request tried to do, for the 403 message.
-pub struct Attempt<'a> {
-    pub user: &'a str,
-    pub verb: &'a str,
-    pub group: &'a str,
-    pub resource: &'a str,
-    pub subresource: &'a str,
-    pub namespace: Option<&'a str>,
-    pub name: Option<&'a str>,
-}
-
-pub fn forbidden(attempt: &Attempt) -> ApiError {
-    let subject = match attempt.name {
-        Some(name) => format!(
-            "{} {name:?}",
-            group_resource(attempt.group, attempt.resource)
-        ),
-        None => group_resource(attempt.group, attempt.resource),
+/// kube-apiserver's 403 for a resource request, word for word (the text is the request's own,
+/// from `k8s::ResourceRequest`).
+pub fn forbidden(user: &str, request: &super::rbac::Request) -> ApiError {
+    let super::rbac::Request::Resource {
+        request,
+        subresource,
+    } = request
+    else {
+        return status(403, "Forbidden", format!("forbidden: User {user:?}"), None);
     };
-    let resource = if attempt.subresource.is_empty() {
-        attempt.resource.to_string()
-    } else {
-        format!("{}/{}", attempt.resource, attempt.subresource)
-    };
-    let scope = match attempt.namespace {
-        Some(namespace) => format!("in the namespace {namespace:?}"),
-        None => "at the cluster scope".to_string(),
-    };
-    let message = format!(
-        "{subject} is forbidden: User {:?} cannot {} resource {resource:?} in API group {:?} {scope}",
-        attempt.user, attempt.verb, attempt.group
-    );
-    status(
-        403,
-        "Forbidden",
-        message,
-        Some(details(attempt.group, attempt.resource, attempt.name)),
-    )
+    let message = request.forbidden_message(user, subresource);
+    let resource = &request.resource;
+    let details = details(&resource.group, &resource.plural, request.name.as_deref());
+    status(403, "Forbidden", message, Some(details))
 }
 
 /// A non-resource URL that the user may not access.
@@ -218,15 +194,9 @@ mod tests {
 
     #[test]
     fn a_cluster_scope_403_is_worded_as_kube_apiserver_words_it() {
-        let error = forbidden(&Attempt {
-            user: "system:serviceaccount:ns:sa",
-            verb: "list",
-            group: "eventing.knative.dev",
-            resource: "brokers",
-            subresource: "",
-            namespace: None,
-            name: None,
-        });
+        let request =
+            super::super::rbac::Request::resource("list", "eventing.knative.dev", "brokers", None);
+        let error = forbidden("system:serviceaccount:ns:sa", &request);
         assert_eq!(
             serde_json::to_string(&error.body).unwrap(),
             r#"{"apiVersion":"v1","code":403,"details":{"group":"eventing.knative.dev","kind":"brokers"},"kind":"Status","message":"brokers.eventing.knative.dev is forbidden: User \"system:serviceaccount:ns:sa\" cannot list resource \"brokers\" in API group \"eventing.knative.dev\" at the cluster scope","metadata":{},"reason":"Forbidden","status":"Failure"}"#
@@ -235,15 +205,11 @@ mod tests {
 
     #[test]
     fn a_named_namespaced_core_403_names_the_object_and_namespace() {
-        let error = forbidden(&Attempt {
-            user: "u",
-            verb: "get",
-            group: "",
-            resource: "secrets",
-            subresource: "",
-            namespace: Some("x"),
-            name: Some("db"),
-        });
+        let request = super::super::rbac::Request::Resource {
+            request: crate::k8s::ResourceRequest::get("", "secrets", "x", "db"),
+            subresource: String::new(),
+        };
+        let error = forbidden("u", &request);
         assert_eq!(
             error.body["message"],
             r#"secrets "db" is forbidden: User "u" cannot get resource "secrets" in API group "" in the namespace "x""#

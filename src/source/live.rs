@@ -207,13 +207,9 @@ fn spawn_watch(
                     | watcher::Error::InitialListFailed(kube::Error::Api(status))
                     | watcher::Error::WatchError(status),
                 ) if status.code == 403 => {
-                    let scope = listed
-                        .namespace
-                        .as_deref()
-                        .map(|n| format!(" in {n}"))
-                        .unwrap_or_default();
+                    let scope = crate::k8s::Scope::of(listed.namespace.as_deref());
                     let _ = changed.send(WatchSignal::Forbidden(format!(
-                        "watching {}{scope} is forbidden",
+                        "watching {} {scope} is forbidden",
                         listed.kind.plural
                     )));
                     return;

@@ -81,21 +81,21 @@ fn link(label: &str, link: &SubscriberLink, out: &mut Vec<Line<'static>>) {
 /// The rule a Role (or ClusterRole, at the cluster scope) needs to allow a request, as YAML
 /// from a serializer: the request's names came from the server and the manifests.
 pub fn rbac_snippet(request: &ApiRequest, user: Option<&str>) -> String {
-    let kind = if request.namespace.is_some() {
+    let kind = if request.namespace().is_some() {
         "Role"
     } else {
         "ClusterRole"
     };
     let mut metadata = serde_json::json!({
-        "name": format!("kn-mesh-{}-{}", request.verb, request.resource)
+        "name": format!("kn-mesh-{}-{}", request.verb, request.resource.plural)
     });
-    if let Some(namespace) = &request.namespace {
+    if let Some(namespace) = request.namespace() {
         metadata["namespace"] = serde_json::json!(namespace);
     }
     let mut rule = serde_json::json!({
-        "apiGroups": [request.group],
-        "resources": [request.resource],
-        "verbs": [request.verb],
+        "apiGroups": [request.resource.group],
+        "resources": [request.resource.plural],
+        "verbs": [request.verb.as_str()],
     });
     if let Some(name) = &request.name {
         rule["resourceNames"] = serde_json::json!([name]);
@@ -108,7 +108,7 @@ pub fn rbac_snippet(request: &ApiRequest, user: Option<&str>) -> String {
     });
     let mut text = format!(
         "# grants: {}\n{}",
-        crate::text::escape(&request.describe()),
+        crate::text::escape(&request.to_string()),
         serde_saphyr::to_string(&role).unwrap_or_default()
     );
     if let Some(user) = user {
@@ -366,10 +366,10 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
                 Access::Fallback { message } => ("fallback", Some(message)),
                 Access::Undecodable { message, .. } => ("cannot be decoded", Some(message)),
             };
-            out.push(heading(&format!("{} {}", request.resource, verdict)));
-            out.push(field("Verb", request.verb.clone()));
-            out.push(field("Resource", request.qualified_resource()));
-            out.push(field("Scope", request.scope()));
+            out.push(heading(&format!("{} {}", request.resource.plural, verdict)));
+            out.push(field("Verb", request.verb.to_string()));
+            out.push(field("Resource", request.resource.to_string()));
+            out.push(field("Scope", request.scope.to_string()));
             if let Some(name) = &request.name {
                 out.push(field("Name", name.clone()));
             }
@@ -429,7 +429,7 @@ pub fn yaml(app: &App) -> Option<(String, String)> {
         Target::Access(index) => {
             let marker = mesh.access.get(*index)?;
             (
-                format!("RBAC for {}", marker.request.describe()),
+                format!("RBAC for {}", marker.request),
                 rbac_snippet(&marker.request, identity(app).as_deref()),
             )
         }

@@ -3,14 +3,12 @@
 use crate::access::{AccessReport, Severity};
 use crate::mesh::views::{NodeKind, NodeStatus, TreeNode};
 
-fn group(text: String, status: NodeStatus, children: Vec<TreeNode>) -> TreeNode {
-    TreeNode {
-        text,
-        kind: NodeKind::Note,
-        status,
-        target: None,
-        children,
-    }
+/// A section. Its key stays when its counts change, so it stays open across reports.
+fn group(key: &str, text: String, status: NodeStatus, children: Vec<TreeNode>) -> TreeNode {
+    TreeNode::new(NodeKind::Note, text)
+        .status(status)
+        .key(key)
+        .children(children)
 }
 
 // Long: one section of the report after another.
@@ -36,6 +34,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
                 );
             }
             roots.push(group(
+                "identity",
                 format!("Identity: {}", identity.username),
                 NodeStatus::Normal,
                 children,
@@ -91,7 +90,12 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
         } else {
             NodeStatus::Failed
         };
-        roots.push(group(format!("Token: {kind}, {expiry}"), status, children));
+        roots.push(group(
+            "token",
+            format!("Token: {kind}, {expiry}"),
+            status,
+            children,
+        ));
     }
     for fit in &report.fit {
         if fit.missing.is_empty() {
@@ -113,6 +117,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
                 })
                 .collect();
             roots.push(group(
+                &format!("fit {}", fit.purpose),
                 format!("{}: {} missing", fit.purpose, fit.missing.len()),
                 NodeStatus::Forbidden,
                 children,
@@ -139,6 +144,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
                 .map(|e| TreeNode::leaf(NodeKind::Note, e.clone(), NodeStatus::Normal))
                 .collect();
             group(
+                &finding.title,
                 format!("{:?}: {}", finding.severity, finding.title),
                 status,
                 evidence,
@@ -151,6 +157,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
         format!("Findings: {} ({high} high)", findings.len())
     };
     roots.push(group(
+        "findings",
         title,
         if high > 0 {
             NodeStatus::Forbidden
@@ -168,11 +175,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
         .matrix
         .iter()
         .map(|row| {
-            let scope = row
-                .namespace
-                .as_deref()
-                .map(|n| format!("in {n}"))
-                .unwrap_or_else(|| "cluster-wide".into());
+            let scope = crate::k8s::Scope::of(row.namespace.as_deref()).to_string();
             let verbs = [row.get, row.list, row.watch];
             let status = if verbs.iter().all(|v| *v == Some(true)) {
                 NodeStatus::Normal
@@ -195,6 +198,7 @@ pub fn tree(report: &AccessReport) -> Vec<TreeNode> {
         })
         .collect();
     roots.push(group(
+        "matrix",
         format!("Permission matrix ({} SelfSubject reviews)", report.reviews),
         NodeStatus::Normal,
         rows,

@@ -254,13 +254,9 @@ pub fn tree_of(
             let markers = permissions_tree(mesh);
             let count = mesh.access.len();
             if count > 0 {
-                roots.push(TreeNode {
-                    text: format!("Requests of the last fetch ({count})"),
-                    kind: NodeKind::Note,
-                    status: NodeStatus::Normal,
-                    target: None,
-                    children: markers,
-                });
+                let text = format!("Requests of the last fetch ({count})");
+                let requests = TreeNode::new(NodeKind::Note, text).key("requests");
+                roots.push(requests.children(markers));
             } else {
                 roots.extend(markers);
             }
@@ -291,37 +287,34 @@ fn permissions_tree(mesh: &Mesh) -> Vec<TreeNode> {
             Access::Allowed => 3,
         };
         let status = groups[group].1;
-        groups[group].2.push(TreeNode {
-            text: marker.request.describe(),
-            kind: NodeKind::Access,
-            status,
-            target: Some(Target::Access(index)),
-            children: Vec::new(),
-        });
+        let text = marker.request.to_string();
+        groups[group].2.push(
+            TreeNode::new(NodeKind::Access, text.clone())
+                .status(status)
+                .target(Target::Access(index))
+                .key(text),
+        );
     }
     let mut roots: Vec<TreeNode> = groups
         .into_iter()
         .filter(|(_, _, children)| !children.is_empty())
-        .map(|(title, status, children)| TreeNode {
-            text: format!("{title} ({})", children.len()),
-            kind: NodeKind::Note,
-            status: if status == NodeStatus::Forbidden {
+        .map(|(title, status, children)| {
+            let status = if status == NodeStatus::Forbidden {
                 NodeStatus::Forbidden
             } else {
                 NodeStatus::Normal
-            },
-            target: None,
-            children,
+            };
+            TreeNode::new(NodeKind::Note, format!("{title} ({})", children.len()))
+                .status(status)
+                .key(title)
+                .children(children)
         })
         .collect();
     if roots.is_empty() {
-        roots.push(TreeNode {
-            text: "No API requests: this data came from files".into(),
-            kind: NodeKind::Note,
-            status: NodeStatus::Normal,
-            target: None,
-            children: Vec::new(),
-        });
+        roots.push(TreeNode::new(
+            NodeKind::Note,
+            "No API requests: this data came from files",
+        ));
     }
     roots
 }

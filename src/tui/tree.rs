@@ -49,14 +49,17 @@ pub struct TreeState {
     pub offset: usize,
 }
 
-/// A child's identity from its parent's: what the node shows, not where it sits.
+/// A child's identity from its parent's: what the node is, not where it sits or what counts
+/// it shows. A key wins; then an object's target; the text only when there is neither.
 fn child_id(parent: NodeId, node: &TreeNode) -> NodeId {
     let mut hasher = DefaultHasher::new();
     parent.hash(&mut hasher);
     node.kind.hash(&mut hasher);
-    match &node.target {
-        Some(Target::Access(_)) | None => node.text.hash(&mut hasher),
-        Some(target) => target.hash(&mut hasher),
+    match (&node.key, &node.target) {
+        (Some(key), _) => key.hash(&mut hasher),
+        // Index targets point into this mesh's vectors: another mesh reorders them.
+        (None, Some(Target::Access(_) | Target::Source(_)) | None) => node.text.hash(&mut hasher),
+        (None, Some(target)) => target.hash(&mut hasher),
     }
     hasher.finish()
 }

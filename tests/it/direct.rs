@@ -27,7 +27,10 @@ fn denied(snapshot: &Snapshot) -> Vec<(String, Option<String>)> {
         .access
         .iter()
         .filter(|m| matches!(m.access, Access::Forbidden { .. }))
-        .map(|m| (m.request.resource.clone(), m.request.namespace.clone()))
+        .map(|m| {
+            let namespace = m.request.namespace().map(str::to_string);
+            (m.request.resource.plural.clone(), namespace)
+        })
         .collect()
 }
 
@@ -100,7 +103,7 @@ async fn as_payments_only_payments_is_complete_and_every_other_namespace_is_mark
     let forbidden = snapshot
         .access
         .iter()
-        .find(|m| m.request.resource == "triggers" && m.request.namespace.as_deref() == Some("ops"))
+        .find(|m| m.request.resource.plural == "triggers" && m.request.namespace() == Some("ops"))
         .unwrap();
     assert_eq!(
         forbidden.access,
@@ -354,7 +357,7 @@ async fn a_failing_list_is_retried_then_marked_failed() {
         .access
         .iter()
         .filter(|m| matches!(&m.access, Access::Failed { message } if message.starts_with("after 4 tries")))
-        .map(|m| m.request.describe())
+        .map(|m| m.request.to_string())
         .collect();
     assert_eq!(
         failed,
@@ -408,7 +411,7 @@ async fn event_types_fall_back_to_the_version_the_server_serves() {
         !snapshot
             .access
             .iter()
-            .any(|m| m.request.resource == "eventtypes" && m.access == Access::NotFound),
+            .any(|m| m.request.resource.plural == "eventtypes" && m.access == Access::NotFound),
         "the version that was not served leaves no marker"
     );
 }

@@ -159,12 +159,12 @@ metadata: {name: here, namespace: a, labels: {backstage.io/kubernetes-id: here-i
 ";
     let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(yaml).unwrap();
     let mut snapshot = mesh::catalog::snapshot_from_objects(objects);
-    snapshot.access.push(AccessMarker {
-        request: ApiRequest::get("", "services", "a", "secret"),
-        access: Access::Forbidden {
+    snapshot.access.push(AccessMarker::new(
+        ApiRequest::get("", "services", "a", "secret"),
+        Access::Forbidden {
             message: "no".into(),
         },
-    });
+    ));
     let mesh = mesh::build(snapshot);
     let resolution = |name: &str| {
         mesh.trigger(&ObjectKey::new("a", name))
@@ -195,12 +195,12 @@ metadata: {name: here, namespace: a, labels: {backstage.io/kubernetes-id: here-i
 fn a_forbidden_list_appears_in_place_as_a_denied_node() {
     let mut snapshot = read_snapshot(&[demo_dir()], None).unwrap().snapshot;
     snapshot.triggers.retain(|t| t.namespace() != "ops");
-    snapshot.access.push(AccessMarker {
-        request: ApiRequest::list("eventing.knative.dev", "triggers", Some("ops")),
-        access: Access::Forbidden {
+    snapshot.access.push(AccessMarker::new(
+        ApiRequest::list("eventing.knative.dev", "triggers", Some("ops")),
+        Access::Forbidden {
             message: "triggers.eventing.knative.dev is forbidden".into(),
         },
-    });
+    ));
     let mesh = mesh::build(snapshot);
     assert_eq!(mesh.denied_count(), 1);
     let roots = views::tree(&mesh, View::Brokers);
@@ -225,24 +225,55 @@ fn a_forbidden_list_appears_in_place_as_a_denied_node() {
 #[test]
 fn a_cluster_scope_denial_sits_at_the_top_and_a_denied_namespace_still_shows() {
     let mut snapshot = kn_mesh::mesh::Snapshot::default();
-    snapshot.access.push(AccessMarker {
-        request: ApiRequest::list("eventing.knative.dev", "brokers", None),
-        access: Access::Forbidden {
+    snapshot.access.push(AccessMarker::new(
+        ApiRequest::list("eventing.knative.dev", "brokers", None),
+        Access::Forbidden {
             message: "m".into(),
         },
-    });
-    snapshot.access.push(AccessMarker {
-        request: ApiRequest::list("eventing.knative.dev", "brokers", Some("ops")),
-        access: Access::Forbidden {
+    ));
+    snapshot.access.push(AccessMarker::new(
+        ApiRequest::list("eventing.knative.dev", "brokers", Some("ops")),
+        Access::Forbidden {
             message: "m".into(),
         },
-    });
+    ));
     let mesh = mesh::build(snapshot);
     let roots = views::tree(&mesh, View::Brokers);
     assert_eq!(
         roots[0].text,
-        "brokers in all namespaces: forbidden (list brokers.eventing.knative.dev)"
+        "brokers at the cluster scope: forbidden (list brokers.eventing.knative.dev)"
     );
     assert_eq!(roots[1].text, "ops");
     assert_eq!(roots[1].children[0].status, NodeStatus::Forbidden);
+}
+
+#[test]
+fn a_denied_kind_is_placed_by_its_role_not_by_its_name() {
+    let mut snapshot = kn_mesh::mesh::Snapshot::default();
+    // SinkBinding's plural does not end in "sources"; its CRD's label says it is a source.
+    let sinkbindings = ApiRequest::list("sources.knative.dev", "sinkbindings", None);
+    let forbidden = Access::Forbidden {
+        message: "m".into(),
+    };
+    snapshot
+        .access
+        .push(AccessMarker::new(sinkbindings, forbidden.clone()));
+    let octopi = ApiRequest::list("example.dev", "octopi", None);
+    snapshot.access.push(AccessMarker::new(octopi, forbidden));
+    let mesh = mesh::build(snapshot);
+    let in_view = |view| texts(&views::tree(&mesh, view)).join("\n");
+    assert!(
+        in_view(View::Sources).contains("sinkbindings at the cluster scope: forbidden"),
+        "{}",
+        in_view(View::Sources)
+    );
+    for view in [View::Brokers, View::EventTypes, View::Channels] {
+        assert!(!in_view(view).contains("sinkbindings"), "{view:?}");
+    }
+    // A kind of no role in the mesh stays out of the mesh views (the Permissions view lists it).
+    assert!(
+        View::ALL
+            .iter()
+            .all(|&view| !in_view(view).contains("octopi"))
+    );
 }

@@ -1,5 +1,6 @@
 //! The RBAC evaluator: each matching rule of DESIGN.md §4, allowed and denied.
 
+use kn_mesh::k8s::ResourceRequest;
 use kn_mesh::sim::rbac::{MASTERS_GROUP, Policy, Request, UserInfo};
 use serde_json::{Value, json};
 
@@ -32,13 +33,11 @@ fn allowed_by(rules: Value, request: &Request) -> bool {
 }
 
 fn get(group: &str, resource: &str, subresource: &str, name: Option<&str>) -> Request {
+    let mut request = ResourceRequest::new("get", group, resource, Some("ns"));
+    request.name = name.map(str::to_string);
     Request::Resource {
-        verb: "get".into(),
-        group: group.into(),
-        resource: resource.into(),
+        request,
         subresource: subresource.into(),
-        namespace: Some("ns".into()),
-        name: name.map(str::to_string),
     }
 }
 
@@ -223,12 +222,8 @@ fn a_role_applies_in_its_namespace_and_a_service_account_subject_defaults_to_it(
             .allowed
     );
     let elsewhere = Request::Resource {
-        verb: "get".into(),
-        group: String::new(),
-        resource: "configmaps".into(),
+        request: ResourceRequest::get("", "configmaps", "other", "c"),
         subresource: String::new(),
-        namespace: Some("other".into()),
-        name: Some("c".into()),
     };
     assert!(!p.decide(&user(), &elsewhere).allowed);
 }

@@ -154,7 +154,7 @@ async fn a_forbidden_node_is_red_and_shows_its_rule_in_the_detail_pane() {
     press(&mut app, KeyCode::Right);
     press(&mut app, KeyCode::Down);
     assert!(
-        selected_text(&app).starts_with("brokers in all namespaces: forbidden"),
+        selected_text(&app).starts_with("brokers at the cluster scope: forbidden"),
         "{}",
         selected_text(&app)
     );
@@ -167,7 +167,7 @@ async fn a_forbidden_node_is_red_and_shows_its_rule_in_the_detail_pane() {
     let lines: Vec<&str> = screen.lines().collect();
     let row = lines
         .iter()
-        .position(|l| l.contains("🔒 triggers in all namespaces"))
+        .position(|l| l.contains("🔒 triggers at the cluster scope"))
         .unwrap() as u16;
     let x = (0..buffer.area.width)
         .find(|&x| buffer[(x, row)].symbol() == "t")
@@ -441,7 +441,7 @@ async fn the_permissions_view_shows_the_token_report_and_denied_nodes_link_to_it
     press(&mut app, KeyCode::Down);
     let denied = selected_text(&app);
     assert!(
-        denied.starts_with("brokers in all namespaces: forbidden"),
+        denied.starts_with("brokers at the cluster scope: forbidden"),
         "{denied}"
     );
     press(&mut app, KeyCode::Char('p'));

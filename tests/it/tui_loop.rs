@@ -357,3 +357,56 @@ async fn the_runner_follows_the_demo_switches_identity_and_shows_the_token_repor
     let ended = tokio::time::timeout(Duration::from_secs(10), runner).await;
     assert!(matches!(ended, Ok(Ok(Ok(())))), "the runner ends on q");
 }
+
+fn denied_mesh(namespaces: &[&str]) -> Mesh {
+    use kn_mesh::mesh::snapshot::{Access, AccessMarker, ApiRequest};
+    let mut snapshot = mesh::Snapshot::default();
+    for namespace in namespaces {
+        let request = ApiRequest::list("eventing.knative.dev", "triggers", Some(namespace));
+        let forbidden = Access::Forbidden {
+            message: "m".into(),
+        };
+        snapshot.access.push(AccessMarker::new(request, forbidden));
+    }
+    mesh::build(snapshot)
+}
+
+#[test]
+fn an_opened_node_stays_open_when_its_count_changes() {
+    let mut app = new_app();
+    let files = OriginLabel::Files(vec!["x".into()]);
+    update(
+        &mut app,
+        Msg::Source(Update::Connected(connection(files, 0))),
+    );
+    update(
+        &mut app,
+        Msg::Source(Update::Read(reading(denied_mesh(&["a"]), None))),
+    );
+    update(&mut app, key(KeyCode::Char('5')));
+    let row_of = |app: &App, prefix: &str| {
+        (0..app.current().rows.len()).find(|&i| {
+            app.current()
+                .node_of(i)
+                .is_some_and(|n| n.text.starts_with(prefix))
+        })
+    };
+    // A denied group starts closed (its lock says enough); the user opens it.
+    let denied = row_of(&app, "Denied (1)").expect("the Denied group");
+    assert!(!app.current().rows[denied].expanded);
+    app.current_mut().selected = denied;
+    update(&mut app, key(KeyCode::Right));
+    assert!(app.current().rows[denied].expanded);
+    // Another denial: the group's text says (2) now, and it is the same node, still open.
+    update(
+        &mut app,
+        Msg::Source(Update::Read(reading(denied_mesh(&["a", "b"]), None))),
+    );
+    let denied = row_of(&app, "Denied (2)").expect("the Denied group");
+    assert!(
+        app.current().rows[denied].expanded,
+        "{:?}",
+        app.current().rows
+    );
+    assert!(row_of(&app, "list triggers.eventing.knative.dev in b").is_some());
+}

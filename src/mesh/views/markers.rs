@@ -2,26 +2,11 @@
 
 use super::{NodeKind, NodeStatus, Target, TreeNode};
 use crate::mesh::model::Mesh;
-use crate::mesh::snapshot::{Access, AccessMarker};
-
-/// Resources that have no namespace: a list of them is never "in all namespaces".
-const CLUSTER_SCOPED: &[&str] = &[
-    "customresourcedefinitions",
-    "namespaces",
-    "clusterroles",
-    "clusterrolebindings",
-];
+use crate::mesh::snapshot::{Access, AccessMarker, Role};
 
 /// A node for an access marker, e.g. "🔒 triggers in payments: forbidden (list triggers...)".
 fn access_node(index: usize, marker: &AccessMarker) -> Option<TreeNode> {
     let request = &marker.request;
-    let scope = match &request.namespace {
-        Some(namespace) => format!("in {namespace}"),
-        None if CLUSTER_SCOPED.contains(&request.resource.as_str()) => {
-            "at the cluster scope".into()
-        }
-        None => "in all namespaces".into(),
-    };
     let (status, verdict) = match &marker.access {
         Access::Allowed => return None,
         Access::Forbidden { .. } => (NodeStatus::Forbidden, "forbidden"),
@@ -45,60 +30,47 @@ fn access_node(index: usize, marker: &AccessMarker) -> Option<TreeNode> {
             return Some(
                 TreeNode::new(NodeKind::Access, text)
                     .status(NodeStatus::Failed)
-                    .target(Target::Access(index)),
+                    .target(Target::Access(index))
+                    .key(request.to_string()),
             );
         }
     };
     let text = format!(
-        "{} {scope}: {verdict} ({} {})",
-        request.resource,
-        request.verb,
-        request.qualified_resource()
+        "{} {}: {verdict} ({} {})",
+        request.resource.plural, request.scope, request.verb, request.resource
     );
     Some(
         TreeNode::new(NodeKind::Access, text)
             .status(status)
-            .target(Target::Access(index)),
+            .target(Target::Access(index))
+            .key(request.to_string()),
     )
 }
 
-fn resource_in(resource: &str, patterns: &[&str]) -> bool {
-    patterns
-        .iter()
-        .any(|pattern| match pattern.strip_prefix('*') {
-            Some(suffix) => resource.ends_with(suffix),
-            None => resource == *pattern,
-        })
-}
-
-/// Markers for the given resources in the given namespace (None: the cluster scope).
-pub(super) fn markers(mesh: &Mesh, resources: &[&str], namespace: Option<&str>) -> Vec<TreeNode> {
+/// Markers for kinds of the given roles in the given namespace (None: the cluster scope).
+pub(super) fn markers(mesh: &Mesh, roles: &[Role], namespace: Option<&str>) -> Vec<TreeNode> {
     mesh.access
         .iter()
         .enumerate()
         .filter(|(_, m)| {
             m.request.name.is_none()
-                && m.request.namespace.as_deref() == namespace
-                && resource_in(&m.request.resource, resources)
+                && m.request.namespace() == namespace
+                && roles.contains(&m.role)
         })
         .filter_map(|(i, m)| access_node(i, m))
         .collect()
 }
 
-/// Objects of the given resources in a namespace that could not be decoded, each in place of
-/// the object.
-pub(super) fn undecodable(
-    mesh: &Mesh,
-    resources: &[&str],
-    namespace: Option<&str>,
-) -> Vec<TreeNode> {
+/// Objects of kinds of the given roles in a namespace that could not be decoded, each in place
+/// of the object.
+pub(super) fn undecodable(mesh: &Mesh, roles: &[Role], namespace: Option<&str>) -> Vec<TreeNode> {
     mesh.access
         .iter()
         .enumerate()
         .filter(|(_, m)| {
             matches!(m.access, Access::Undecodable { .. })
-                && m.request.namespace.as_deref() == namespace
-                && resource_in(&m.request.resource, resources)
+                && m.request.namespace() == namespace
+                && roles.contains(&m.role)
         })
         .filter_map(|(i, m)| access_node(i, m))
         .collect()

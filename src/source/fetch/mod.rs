@@ -157,7 +157,7 @@ fn marker(request: ApiRequest, outcome: &Outcome) -> AccessMarker {
             message: message.clone(),
         },
     };
-    AccessMarker { request, access }
+    AccessMarker::new(request, access)
 }
 
 /// A URL path segment with everything but RFC 3986's unreserved characters %-encoded.
@@ -466,6 +466,7 @@ impl Fetcher {
         if fallback {
             notes.push("CustomResourceDefinitions could not be listed: channel and source kinds are the built-in Knative ones, and custom kinds may be missing".into());
             markers.push(AccessMarker {
+                role: crate::mesh::snapshot::Role::Other,
                 request: ApiRequest::list(
                     "apiextensions.k8s.io",
                     "customresourcedefinitions",

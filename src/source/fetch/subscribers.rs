@@ -65,6 +65,7 @@ fn refuse_never_subscribers(wanted: &mut Wanted) -> Vec<AccessMarker> {
         }
         let plural = crate::mesh::build::guess_resource(kind);
         refused.extend(names.iter().map(|name| AccessMarker {
+            role: crate::mesh::snapshot::Role::Other,
             request: ApiRequest::get(group, &plural, namespace, name),
             access: Access::Fallback {
                 message: format!("not looked up: a {kind} is never a subscriber"),

@@ -152,6 +152,7 @@ pub fn read_snapshot(
     snapshot
         .access
         .extend(problems.iter().map(|problem| AccessMarker {
+            role: crate::mesh::snapshot::Role::File,
             request: ApiRequest::file(&problem.path()),
             access: Access::Failed {
                 message: problem.to_string(),
