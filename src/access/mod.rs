@@ -6,6 +6,7 @@
 
 mod kinds;
 pub mod least_privilege;
+pub mod outline;
 pub mod render;
 mod report;
 mod reviews;

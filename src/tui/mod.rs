@@ -8,7 +8,6 @@ mod jobs;
 pub mod keys;
 pub mod labels;
 pub mod msg;
-mod report_tree;
 pub mod state;
 pub mod tree;
 pub mod update;

@@ -240,7 +240,9 @@ pub fn tree_of(
         Tab::Mesh(view) => views::tree(mesh, view),
         Tab::Permissions => {
             let mut roots = match report {
-                Some(report) => super::report_tree::tree(report),
+                Some(report) => {
+                    crate::access::outline::outline(report, jiff::Timestamp::now().as_second())
+                }
                 None => report_status
                     .map(|status| {
                         vec![TreeNode::leaf(

@@ -420,19 +420,20 @@ async fn the_permissions_view_shows_the_token_report_and_denied_nodes_link_to_it
     app.set_report(Some(Arc::new(report)), None);
     press(&mut app, KeyCode::Char('5'));
     let rows = row_texts(&app);
+    // The same outline `kn-mesh auth` prints, as a tree.
     assert!(
         rows.iter()
-            .any(|r| r.starts_with("Identity: system:serviceaccount:backstage:payments-only")),
+            .any(|r| r == "user    system:serviceaccount:backstage:payments-only"),
         "{rows:?}"
     );
     assert!(
         rows.iter()
-            .any(|r| r == "the Knative eventmesh backend: 11 missing"),
+            .any(|r| r == "✗ the Knative eventmesh backend: missing 11"),
         "{rows:?}"
     );
     assert!(
         rows.iter()
-            .any(|r| r == "Findings: none, nothing over-privileged"),
+            .any(|r| r == "✓ none: the token cannot do more than reading the mesh"),
         "{rows:?}"
     );
     // From a denied node in the Brokers view, `p` selects its row in the Permissions view.

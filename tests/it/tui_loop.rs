@@ -343,7 +343,7 @@ async fn the_runner_follows_the_demo_switches_identity_and_shows_the_token_repor
     keys.send(key(KeyCode::Char('5'))).unwrap();
     until(
         &mut frames,
-        &["Identity: system:serviceaccount:", "Permission matrix"],
+        &["Permissions (get list watch)", "SelfSubject reviews)"],
     )
     .await;
     keys.send(key(KeyCode::Char('1'))).unwrap();
