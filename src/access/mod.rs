@@ -7,32 +7,23 @@
 mod kinds;
 pub mod least_privilege;
 pub mod outline;
+mod passes;
 pub mod render;
 mod report;
 mod reviews;
 pub mod token;
 
 use kinds::{Kinds, kinds};
-use reviews::{PostError, Question, Reviews};
+use reviews::{PostError, Reviews};
 
 use crate::mesh::snapshot::Snapshot;
 use crate::source::fetch::{FetchError, Fetcher, Scope};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::AtomicUsize;
 
-const VERBS: [&str; 3] = ["get", "list", "watch"];
-
 pub use report::{AccessReport, Finding, Fit, Identity, MatrixRow, RulesReview, Severity, Verdict};
-
-fn qualified(group: &str, resource: &str) -> String {
-    if group.is_empty() {
-        resource.to_string()
-    } else {
-        format!("{resource}.{group}")
-    }
-}
 
 /// Builds the whole report for the token the fetcher's client carries. A rejected token is
 /// explained from its own claims (expired, a Backstage token, ...).
@@ -95,8 +86,8 @@ pub fn explain_rejection(error: FetchError, token: Option<&str>) -> FetchError {
     FetchError::TokenRejected { endpoint, hint }
 }
 
-// Long: I/O phases interleaved with the matrix, fit and findings; to become named passes over an answers map (issue 11).
-#[allow(clippy::too_many_lines)]
+/// Asks, then decides: each I/O phase fills the answers, and the pure passes (`passes`) turn
+/// them into the report's parts.
 async fn check_token(
     fetcher: &Fetcher,
     scope: &Scope,
@@ -111,69 +102,25 @@ async fn check_token(
         asked: AtomicUsize::new(0),
         failing: AtomicUsize::new(0),
     };
-    let now = jiff::Timestamp::now().as_second();
-
-    // The token itself.
-    let (token_info, token_error, mut warnings) = match token.map(token::inspect) {
-        Some(Ok(info)) => {
-            let warnings = token::warnings(&info, now);
-            (Some(info), None, warnings)
+    let ask = |questions: BTreeSet<reviews::Question>| {
+        let reviews = &reviews;
+        let server = &server;
+        async move {
+            reviews
+                .ask_all(&questions)
+                .await
+                .map_err(|e| with_server(e, server))
         }
-        Some(Err(error)) => (None, Some(error.to_string()), Vec::new()),
-        None => (None, None, Vec::new()),
     };
-
-    // Who the server says we are.
-    let mut identity_note = None;
-    let mut identity = None;
-    let mut identity_failure = None;
-    for version in ["v1", "v1beta1"] {
-        let body = json!({"apiVersion": format!("authentication.k8s.io/{version}"), "kind": "SelfSubjectReview"});
-        let answer = match reviews
-            .post(
-                &format!("/apis/authentication.k8s.io/{version}/selfsubjectreviews"),
-                body,
-            )
-            .await
-        {
-            Ok(answer) => answer,
-            Err(PostError::Rejected(e)) => {
-                return Err(with_server(e, &fetcher.endpoint().to_string()));
-            }
-            Err(PostError::Failed(why)) => {
-                identity_failure = Some(why);
-                continue;
-            }
-        };
-        if let Some(user) = answer.pointer("/status/userInfo") {
-            identity = Some(Identity {
-                username: user
-                    .get("username")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                uid: user
-                    .get("uid")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                groups: serde_json::from_value(user.get("groups").cloned().unwrap_or_default())
-                    .unwrap_or_default(),
-                extra: serde_json::from_value(user.get("extra").cloned().unwrap_or_default())
-                    .unwrap_or_default(),
-            });
-            break;
-        }
-    }
+    let now = jiff::Timestamp::now().as_second();
+    let (token_info, token_error, mut warnings) = token_facts(token, now);
+    let (identity, identity_failure) = who_am_i(&reviews, fetcher).await?;
     if let (None, Some(why)) = (&identity, &identity_failure) {
         warnings.push(format!("SelfSubjectReview failed: {why}"));
     }
-    if identity.is_none() {
-        identity_note = Some(match &token_info {
-            Some(info) if info.subject.is_some() => format!("SelfSubjectReview is not available; the token says it is {}", info.subject.clone().unwrap_or_default()),
-            _ => "SelfSubjectReview is not available on this server, and the token does not say who it is".into(),
-        });
-    }
+    let identity_note = identity
+        .is_none()
+        .then(|| identity_note(token_info.as_ref()));
 
     // What the mesh is made of, as far as this token can see.
     let snapshot = match snapshot {
@@ -182,336 +129,39 @@ async fn check_token(
     };
     let mesh_failures = snapshot.completeness().failed;
     let kinds = kinds(&snapshot);
-    let namespaces: Vec<String> = match &scope.namespaces {
-        Some(namespaces) => namespaces.clone(),
-        None => snapshot.namespaces.clone(),
-    };
-    let cluster_wide = scope.namespaces.is_none();
+    let namespaces = scope
+        .namespaces
+        .clone()
+        .unwrap_or_else(|| snapshot.namespaces.clone());
 
-    // The matrix: every needed resource and verb at the cluster scope, and per namespace where
-    // the cluster scope is not allowed.
-    let mut matrix_resources: Vec<(String, String, bool)> = kinds
-        .mesh
-        .iter()
-        .map(|(g, r)| (g.clone(), r.clone(), true))
-        .collect();
-    matrix_resources.push((
-        "apiextensions.k8s.io".into(),
-        "customresourcedefinitions".into(),
-        false,
-    ));
-    matrix_resources.push((String::new(), "namespaces".into(), false));
-    matrix_resources.extend(
-        kinds
-            .subscribers
-            .keys()
-            .map(|(g, r)| (g.clone(), r.clone(), true)),
-    );
-    let mut questions = BTreeSet::new();
-    for (group, resource, _) in &matrix_resources {
-        for verb in VERBS {
-            questions.insert(Question::new(verb, group, resource, None));
-        }
-    }
-    reviews
-        .ask_all(&questions)
-        .await
-        .map_err(|e| with_server(e, &server))?;
-    let mut questions = BTreeSet::new();
-    for (group, resource, namespaced) in &matrix_resources {
-        // Per namespace, only the verbs the cluster scope denied: an allowed one holds everywhere.
-        let denied: Vec<&str> = VERBS
-            .iter()
-            .copied()
-            .filter(|v| !reviews.allowed(&Question::new(*v, group, resource, None)))
-            .collect();
-        if *namespaced {
-            for namespace in &namespaces {
-                for verb in &denied {
-                    questions.insert(Question::new(*verb, group, resource, Some(namespace)));
-                }
-            }
-        }
-    }
-    reviews
-        .ask_all(&questions)
-        .await
-        .map_err(|e| with_server(e, &server))?;
-    let mut matrix = Vec::new();
-    for (group, resource, namespaced) in &matrix_resources {
-        // Allowed cluster-wide holds everywhere. Else a namespace's own review decides: it
-        // weighs cluster bindings too, so its answer stands even when the cluster one failed.
-        let allowed = |verb: &str, namespace: Option<&str>| {
-            let cluster = reviews.known(&Question::new(verb, group, resource, None));
-            match (cluster, namespace) {
-                (Some(true), _) | (_, None) => cluster,
-                (_, Some(_)) => reviews.known(&Question::new(verb, group, resource, namespace)),
-            }
-        };
-        let row = |namespace: Option<&str>| MatrixRow {
-            resource: qualified(group, resource),
-            namespace: namespace.map(str::to_string),
-            get: allowed("get", namespace),
-            list: allowed("list", namespace),
-            watch: allowed("watch", namespace),
-        };
-        let cluster = row(None);
-        let everywhere = [cluster.get, cluster.list, cluster.watch]
-            .iter()
-            .all(|v| *v == Some(true));
-        let same =
-            |r: &MatrixRow| (r.get, r.list, r.watch) == (cluster.get, cluster.list, cluster.watch);
-        // Only namespaces where the answer differs from the cluster-wide one are worth a row.
-        let differing: Vec<MatrixRow> = if *namespaced && !everywhere {
-            namespaces
-                .iter()
-                .map(|n| row(Some(n)))
-                .filter(|r| !same(r))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        matrix.push(cluster);
-        matrix.extend(differing);
-    }
+    let resources = passes::matrix_resources(&kinds);
+    ask(passes::cluster_questions(&resources)).await?;
+    ask(passes::namespace_questions(
+        &resources,
+        &namespaces,
+        &reviews,
+    ))
+    .await?;
+    let matrix = passes::matrix(&resources, &namespaces, &reviews);
 
-    // Fit for purpose: the backend lists cluster-wide and gets subscribers one by one; kn-mesh
-    // lists and watches in its scope and reads subscribers per namespace.
-    let mut backend_needs: Vec<Question> = kinds
-        .mesh
+    let needs = passes::needs(&kinds, &namespaces, scope.namespaces.is_none());
+    ask(needs
+        .backend
         .iter()
-        .map(|(g, r)| Question::new("list", g, r, None))
-        .collect();
-    backend_needs.push(Question::new(
-        "list",
-        "apiextensions.k8s.io",
-        "customresourcedefinitions",
-        None,
-    ));
-    let mut kn_mesh_needs = Vec::new();
-    let scopes: Vec<Option<&str>> = if cluster_wide {
-        vec![None]
-    } else {
-        namespaces.iter().map(|n| Some(n.as_str())).collect()
-    };
-    for (group, resource) in &kinds.mesh {
-        for scope in &scopes {
-            kn_mesh_needs.push(Question::new("list", group, resource, *scope));
-            kn_mesh_needs.push(Question::new("watch", group, resource, *scope));
-        }
-    }
-    kn_mesh_needs.push(Question::new(
-        "list",
-        "apiextensions.k8s.io",
-        "customresourcedefinitions",
-        None,
-    ));
-    for ((group, resource), used_in) in &kinds.subscribers {
-        for namespace in used_in {
-            backend_needs.push(Question::new("get", group, resource, Some(namespace)));
-            kn_mesh_needs.push(Question::new("get", group, resource, Some(namespace)));
-        }
-    }
-    let all: BTreeSet<Question> = backend_needs
-        .iter()
-        .chain(&kn_mesh_needs)
+        .chain(&needs.kn_mesh)
         .cloned()
-        .collect();
-    reviews
-        .ask_all(&all)
-        .await
-        .map_err(|e| with_server(e, &server))?;
-    let with = |needs: &[Question], verdict: Option<bool>| -> Vec<String> {
-        let mut found: Vec<String> = needs
-            .iter()
-            .filter(|q| reviews.known(q) == verdict)
-            .map(Question::to_string)
-            .collect();
-        found.dedup();
-        found
-    };
-    let fit = vec![
-        Fit {
-            purpose: "the Knative eventmesh backend".into(),
-            missing: with(&backend_needs, Some(false)),
-            unknown: with(&backend_needs, None),
-        },
-        Fit {
-            purpose: "kn-mesh (direct mode)".into(),
-            missing: with(&kn_mesh_needs, Some(false)),
-            unknown: with(&kn_mesh_needs, None),
-        },
-    ];
+        .collect())
+    .await?;
+    let fit = passes::fit(&needs, &reviews);
 
-    // Over-privilege: cluster-wide first; a namespace is asked only where the cluster-wide
-    // answer was no, since a yes there already holds everywhere.
-    let writes = ["create", "update", "patch", "delete"];
-    let mut cluster_questions = BTreeSet::new();
-    for verb in VERBS {
-        cluster_questions.insert(Question::new(verb, "", "secrets", None));
-    }
-    for (group, resource) in kinds.mesh.iter().take(4) {
-        for verb in writes {
-            cluster_questions.insert(Question::new(verb, group, resource, None));
-        }
-    }
-    for resource in ["users", "groups", "serviceaccounts"] {
-        cluster_questions.insert(Question::new("impersonate", "", resource, None));
-    }
-    for verb in ["escalate", "bind"] {
-        for resource in ["roles", "clusterroles"] {
-            cluster_questions.insert(Question::new(
-                verb,
-                "rbac.authorization.k8s.io",
-                resource,
-                None,
-            ));
-        }
-    }
-    cluster_questions.insert(Question::new("*", "*", "*", None));
-    reviews
-        .ask_all(&cluster_questions)
-        .await
-        .map_err(|e| with_server(e, &server))?;
-    let mut findings_questions = cluster_questions.clone();
-    let namespaced: BTreeSet<Question> = cluster_questions
-        .iter()
-        .filter(|q| {
-            (q.resource.plural == "secrets" || writes.contains(&q.verb.as_str()))
-                && !reviews.allowed(q)
-        })
-        .flat_map(|q| {
-            namespaces.iter().map(move |n| Question {
-                scope: crate::k8s::Scope::Namespace(n.clone()),
-                ..q.clone()
-            })
-        })
-        .collect();
-    reviews
-        .ask_all(&namespaced)
-        .await
-        .map_err(|e| with_server(e, &server))?;
-    findings_questions.extend(namespaced);
-    let evidence = |filter: &dyn Fn(&Question) -> bool| -> Vec<String> {
-        findings_questions
-            .iter()
-            .filter(|q| filter(q) && reviews.allowed(q))
-            .map(|q| {
-                let reason = reviews.reason(q);
-                if reason.is_empty() {
-                    format!("allowed: {q}")
-                } else {
-                    format!("allowed: {q} ({reason})")
-                }
-            })
-            .collect()
-    };
-    let mut findings = Vec::new();
-    if reviews.allowed(&Question::new("*", "*", "*", None)) {
-        findings.push(Finding {
-            severity: Severity::High,
-            title: "cluster-admin-like: may do anything to anything".into(),
-            evidence: evidence(&|q| q.verb.as_str() == "*"),
-        });
-    }
-    let secrets = evidence(&|q| q.resource.plural == "secrets");
-    if !secrets.is_empty() {
-        findings.push(Finding {
-            severity: Severity::High,
-            title: "can read Secrets".into(),
-            evidence: secrets,
-        });
-    }
-    let escalation = evidence(&|q| matches!(q.verb.as_str(), "impersonate" | "escalate" | "bind"));
-    if !escalation.is_empty() {
-        findings.push(Finding {
-            severity: Severity::High,
-            title: "can impersonate, escalate or bind: a way to more rights".into(),
-            evidence: escalation,
-        });
-    }
-    let write = evidence(&|q| writes.contains(&q.verb.as_str()));
-    if !write.is_empty() {
-        findings.push(Finding {
-            severity: Severity::Medium,
-            title: "can change mesh resources (create, update, patch or delete)".into(),
-            evidence: write,
-        });
-    }
+    let mut privileges = passes::privilege_questions(&kinds);
+    ask(privileges.clone()).await?;
+    let namespaced = passes::namespaced_privilege_questions(&privileges, &namespaces, &reviews);
+    ask(namespaced.clone()).await?;
+    privileges.extend(namespaced);
+    let mut findings = passes::findings(&privileges, &reviews);
 
-    // The rules behind it all, per namespace of interest, for the why and the wildcards.
-    let mut rules = Vec::new();
-    let mut wildcards = Vec::new();
-    let rule_namespaces: Vec<String> = if namespaces.is_empty() {
-        vec!["default".into()]
-    } else {
-        namespaces.clone()
-    };
-    for namespace in &rule_namespaces {
-        let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": namespace}});
-        let answer = match reviews
-            .post(
-                "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
-                body,
-            )
-            .await
-        {
-            Ok(answer) => answer,
-            Err(PostError::Rejected(e)) => return Err(with_server(e, &server)),
-            Err(PostError::Failed(why)) => {
-                // Rules only explain; the matrix comes from access reviews.
-                warnings.push(format!("the rules review for {namespace} failed: {why}"));
-                rules.push(RulesReview {
-                    namespace: namespace.clone(),
-                    rules: Vec::new(),
-                    incomplete: true,
-                });
-                continue;
-            }
-        };
-        let mut texts = Vec::new();
-        for rule in answer
-            .pointer("/status/resourceRules")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let list = |key: &str| -> Vec<String> {
-                serde_json::from_value(rule.get(key).cloned().unwrap_or_default())
-                    .unwrap_or_default()
-            };
-            let (verbs, groups, resources) = (list("verbs"), list("apiGroups"), list("resources"));
-            let text = format!(
-                "verbs [{}] on [{}] in groups [{}]",
-                verbs.join(", "),
-                resources.join(", "),
-                groups
-                    .iter()
-                    .map(|g| format!("{g:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            if verbs.iter().chain(&resources).any(|v| v == "*") {
-                let evidence = format!("in {namespace}: {text}");
-                if !wildcards.contains(&evidence) {
-                    wildcards.push(evidence);
-                }
-            }
-            texts.push(text);
-        }
-        let incomplete = answer
-            .pointer("/status/incomplete")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        if incomplete {
-            warnings.push(format!("the rules review for {namespace} is incomplete: the server could not list every rule (the matrix, from access reviews, stays accurate)"));
-        }
-        rules.push(RulesReview {
-            namespace: namespace.clone(),
-            rules: texts,
-            incomplete,
-        });
-    }
+    let (rules, wildcards) = rules_reviews(&reviews, &namespaces, &server, &mut warnings).await?;
     if !wildcards.is_empty() {
         findings.push(Finding {
             severity: Severity::Medium,
@@ -527,7 +177,6 @@ async fn check_token(
             mesh_failures.join("; ")
         ));
     }
-
     Ok(AccessReport {
         server,
         identity,
@@ -542,6 +191,104 @@ async fn check_token(
         reviews: reviews.count(),
         unknown,
     })
+}
+
+/// The token itself: its claims, why they could not be read, and its warnings.
+fn token_facts(
+    token: Option<&str>,
+    now: i64,
+) -> (Option<token::TokenInfo>, Option<String>, Vec<String>) {
+    match token.map(token::inspect) {
+        Some(Ok(info)) => {
+            let warnings = token::warnings(&info, now);
+            (Some(info), None, warnings)
+        }
+        Some(Err(error)) => (None, Some(error.to_string()), Vec::new()),
+        None => (None, None, Vec::new()),
+    }
+}
+
+/// Who the server says we are: SelfSubjectReview at v1, else v1beta1. A review that failed is
+/// said (the second value), never fatal; a rejected token is.
+async fn who_am_i(
+    reviews: &Reviews<'_>,
+    fetcher: &Fetcher,
+) -> Result<(Option<Identity>, Option<String>), FetchError> {
+    let mut failure = None;
+    for version in ["v1", "v1beta1"] {
+        let body = json!({"apiVersion": format!("authentication.k8s.io/{version}"), "kind": "SelfSubjectReview"});
+        let path = format!("/apis/authentication.k8s.io/{version}/selfsubjectreviews");
+        match reviews.post(&path, body).await {
+            Ok(answer) => {
+                if let Some(identity) = passes::identity_of(&answer) {
+                    return Ok((Some(identity), None));
+                }
+            }
+            Err(PostError::Rejected(e)) => {
+                return Err(with_server(e, &fetcher.endpoint().to_string()));
+            }
+            Err(PostError::Failed(why)) => failure = Some(why),
+        }
+    }
+    Ok((None, failure))
+}
+
+fn identity_note(token: Option<&token::TokenInfo>) -> String {
+    match token.and_then(|info| info.subject.as_ref()) {
+        Some(subject) => {
+            format!("SelfSubjectReview is not available; the token says it is {subject}")
+        }
+        None => "SelfSubjectReview is not available on this server, and the token does not say who it is".into(),
+    }
+}
+
+/// The rules behind it all, per namespace of interest, for the why and the wildcards. Rules only
+/// explain: a failed or incomplete review is a warning, and the matrix stays accurate.
+async fn rules_reviews(
+    reviews: &Reviews<'_>,
+    namespaces: &[String],
+    server: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<RulesReview>, Vec<String>), FetchError> {
+    let default = ["default".to_string()];
+    let namespaces = if namespaces.is_empty() {
+        &default[..]
+    } else {
+        namespaces
+    };
+    let (mut rules, mut wildcards) = (Vec::new(), Vec::new());
+    for namespace in namespaces {
+        let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": namespace}});
+        let path = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
+        let answer = match reviews.post(path, body).await {
+            Ok(answer) => answer,
+            Err(PostError::Rejected(e)) => return Err(with_server(e, server)),
+            Err(PostError::Failed(why)) => {
+                warnings.push(format!("the rules review for {namespace} failed: {why}"));
+                rules.push(RulesReview {
+                    namespace: namespace.clone(),
+                    rules: Vec::new(),
+                    incomplete: true,
+                });
+                continue;
+            }
+        };
+        let found = passes::rules_of(&answer, namespace);
+        if found.incomplete {
+            warnings.push(format!("the rules review for {namespace} is incomplete: the server could not list every rule (the matrix, from access reviews, stays accurate)"));
+        }
+        for evidence in found.wildcards {
+            if !wildcards.contains(&evidence) {
+                wildcards.push(evidence);
+            }
+        }
+        rules.push(RulesReview {
+            namespace: namespace.clone(),
+            rules: found.texts,
+            incomplete: found.incomplete,
+        });
+    }
+    Ok((rules, wildcards))
 }
 
 /// Fills in the endpoint on errors raised before it was known.

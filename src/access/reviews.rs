@@ -172,23 +172,6 @@ impl Reviews<'_> {
             .cloned()
     }
 
-    /// Known to be allowed.
-    pub fn allowed(&self, question: &Question) -> bool {
-        self.known(question) == Some(true)
-    }
-
-    /// Some(allowed), or None when the review failed (or was never asked).
-    pub fn known(&self, question: &Question) -> Option<bool> {
-        self.verdict(question).and_then(|v| v.known())
-    }
-
-    pub fn reason(&self, question: &Question) -> String {
-        match self.verdict(question) {
-            Some(Verdict::Allowed(r) | Verdict::Denied(r) | Verdict::Unknown(r)) => r,
-            None => String::new(),
-        }
-    }
-
     /// Every question whose review failed, described with why.
     pub fn unknown(&self) -> Vec<String> {
         let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
@@ -201,6 +184,19 @@ impl Reviews<'_> {
             .collect();
         unknown.sort();
         unknown
+    }
+}
+
+impl super::passes::Answers for Reviews<'_> {
+    fn known(&self, question: &Question) -> Option<bool> {
+        self.verdict(question).and_then(|v| v.known())
+    }
+
+    fn reason(&self, question: &Question) -> String {
+        match self.verdict(question) {
+            Some(Verdict::Allowed(r) | Verdict::Denied(r) | Verdict::Unknown(r)) => r,
+            None => String::new(),
+        }
     }
 }
 

@@ -1,0 +1,418 @@
+//! The report's pure passes. Given the kinds in use and the server's answers to the questions
+//! asked, they compute the questions to ask next, the permission matrix, the fit for purpose
+//! and the findings. No I/O: `check_token` asks, these decide, and tests feed them a map.
+
+use super::kinds::Kinds;
+use super::reviews::{Question, Verdict};
+use super::{Finding, Fit, Identity, MatrixRow, Severity};
+use crate::k8s::Scope;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+
+pub(super) const VERBS: [&str; 3] = ["get", "list", "watch"];
+const WRITES: [&str; 4] = ["create", "update", "patch", "delete"];
+
+/// What the server answered so far.
+pub(super) trait Answers {
+    /// Some(allowed), or None when the review failed (or was never asked).
+    fn known(&self, question: &Question) -> Option<bool>;
+    fn reason(&self, question: &Question) -> String;
+    /// Known to be allowed.
+    fn allowed(&self, question: &Question) -> bool {
+        self.known(question) == Some(true)
+    }
+}
+
+impl Answers for HashMap<Question, Verdict> {
+    fn known(&self, question: &Question) -> Option<bool> {
+        self.get(question).and_then(Verdict::known)
+    }
+    fn reason(&self, question: &Question) -> String {
+        match self.get(question) {
+            Some(Verdict::Allowed(r) | Verdict::Denied(r) | Verdict::Unknown(r)) => r.clone(),
+            None => String::new(),
+        }
+    }
+}
+
+/// A resource of the matrix; `namespaced` ones get a row per namespace where they differ.
+pub(super) struct MatrixResource {
+    group: String,
+    plural: String,
+    namespaced: bool,
+}
+
+impl MatrixResource {
+    fn question(&self, verb: &str, namespace: Option<&str>) -> Question {
+        Question::new(verb, &self.group, &self.plural, namespace)
+    }
+}
+
+/// The mesh's kinds, CRDs, namespaces and the subscriber kinds in use.
+pub(super) fn matrix_resources(kinds: &Kinds) -> Vec<MatrixResource> {
+    let resource = |(group, plural): &(String, String), namespaced| MatrixResource {
+        group: group.clone(),
+        plural: plural.clone(),
+        namespaced,
+    };
+    let mut resources: Vec<MatrixResource> = kinds.mesh.iter().map(|k| resource(k, true)).collect();
+    let crds = (
+        "apiextensions.k8s.io".into(),
+        "customresourcedefinitions".into(),
+    );
+    resources.push(resource(&crds, false));
+    resources.push(resource(&(String::new(), "namespaces".into()), false));
+    resources.extend(kinds.subscribers.keys().map(|k| resource(k, true)));
+    resources
+}
+
+/// First, every verb at the cluster scope.
+pub(super) fn cluster_questions(resources: &[MatrixResource]) -> BTreeSet<Question> {
+    resources
+        .iter()
+        .flat_map(|r| VERBS.iter().map(move |verb| r.question(verb, None)))
+        .collect()
+}
+
+/// Then, per namespace, only the verbs the cluster scope denied: an allowed one holds
+/// everywhere.
+pub(super) fn namespace_questions(
+    resources: &[MatrixResource],
+    namespaces: &[String],
+    answers: &impl Answers,
+) -> BTreeSet<Question> {
+    let mut questions = BTreeSet::new();
+    for resource in resources.iter().filter(|r| r.namespaced) {
+        let denied = VERBS
+            .iter()
+            .filter(|verb| !answers.allowed(&resource.question(verb, None)));
+        for verb in denied {
+            for namespace in namespaces {
+                questions.insert(resource.question(verb, Some(namespace)));
+            }
+        }
+    }
+    questions
+}
+
+/// A row at the cluster scope per resource, and one per namespace where the answer differs.
+pub(super) fn matrix(
+    resources: &[MatrixResource],
+    namespaces: &[String],
+    answers: &impl Answers,
+) -> Vec<MatrixRow> {
+    let mut matrix = Vec::new();
+    for resource in resources {
+        // Allowed at the cluster scope holds everywhere. Else a namespace's own review decides:
+        // it weighs cluster bindings too, so its answer stands even when the cluster one failed.
+        let allowed = |verb: &str, namespace: Option<&str>| {
+            let cluster = answers.known(&resource.question(verb, None));
+            match (cluster, namespace) {
+                (Some(true), _) | (_, None) => cluster,
+                (_, Some(_)) => answers.known(&resource.question(verb, namespace)),
+            }
+        };
+        let row = |namespace: Option<&str>| MatrixRow {
+            resource: crate::k8s::GroupResource::new(&resource.group, &resource.plural).to_string(),
+            namespace: namespace.map(str::to_string),
+            get: allowed("get", namespace),
+            list: allowed("list", namespace),
+            watch: allowed("watch", namespace),
+        };
+        let cluster = row(None);
+        let verdicts = |r: &MatrixRow| (r.get, r.list, r.watch);
+        let everywhere = verdicts(&cluster) == (Some(true), Some(true), Some(true));
+        let differing: Vec<MatrixRow> = if resource.namespaced && !everywhere {
+            let rows = namespaces.iter().map(|n| row(Some(n)));
+            rows.filter(|r| verdicts(r) != verdicts(&cluster)).collect()
+        } else {
+            Vec::new()
+        };
+        matrix.push(cluster);
+        matrix.extend(differing);
+    }
+    matrix
+}
+
+/// What each reader needs: the backend lists at the cluster scope and gets subscribers one by
+/// one; kn-mesh lists and watches in its scope and reads subscribers per namespace.
+pub(super) struct Needs {
+    pub backend: Vec<Question>,
+    pub kn_mesh: Vec<Question>,
+}
+
+pub(super) fn needs(kinds: &Kinds, namespaces: &[String], cluster_wide: bool) -> Needs {
+    let crds = Question::new(
+        "list",
+        "apiextensions.k8s.io",
+        "customresourcedefinitions",
+        None,
+    );
+    let mut backend: Vec<Question> = kinds
+        .mesh
+        .iter()
+        .map(|(group, plural)| Question::new("list", group, plural, None))
+        .collect();
+    backend.push(crds.clone());
+    let scopes: Vec<Option<&str>> = if cluster_wide {
+        vec![None]
+    } else {
+        namespaces.iter().map(|n| Some(n.as_str())).collect()
+    };
+    let mut kn_mesh = Vec::new();
+    for (group, plural) in &kinds.mesh {
+        for scope in &scopes {
+            kn_mesh.push(Question::new("list", group, plural, *scope));
+            kn_mesh.push(Question::new("watch", group, plural, *scope));
+        }
+    }
+    kn_mesh.push(crds);
+    for ((group, plural), used_in) in &kinds.subscribers {
+        for namespace in used_in {
+            backend.push(Question::new("get", group, plural, Some(namespace)));
+            kn_mesh.push(Question::new("get", group, plural, Some(namespace)));
+        }
+    }
+    Needs { backend, kn_mesh }
+}
+
+pub(super) fn fit(needs: &Needs, answers: &impl Answers) -> Vec<Fit> {
+    let with = |needs: &[Question], verdict: Option<bool>| -> Vec<String> {
+        let mut found: Vec<String> = needs
+            .iter()
+            .filter(|q| answers.known(q) == verdict)
+            .map(Question::to_string)
+            .collect();
+        found.dedup();
+        found
+    };
+    let fit = |purpose: &str, needs: &[Question]| Fit {
+        purpose: purpose.into(),
+        missing: with(needs, Some(false)),
+        unknown: with(needs, None),
+    };
+    vec![
+        fit("the Knative eventmesh backend", &needs.backend),
+        fit("kn-mesh (direct mode)", &needs.kn_mesh),
+    ]
+}
+
+/// Rights beyond reading the mesh, asked at the cluster scope first.
+pub(super) fn privilege_questions(kinds: &Kinds) -> BTreeSet<Question> {
+    let mut questions = BTreeSet::new();
+    for verb in VERBS {
+        questions.insert(Question::new(verb, "", "secrets", None));
+    }
+    for (group, plural) in kinds.mesh.iter().take(4) {
+        for verb in WRITES {
+            questions.insert(Question::new(verb, group, plural, None));
+        }
+    }
+    for resource in ["users", "groups", "serviceaccounts"] {
+        questions.insert(Question::new("impersonate", "", resource, None));
+    }
+    for verb in ["escalate", "bind"] {
+        for resource in ["roles", "clusterroles"] {
+            questions.insert(Question::new(
+                verb,
+                "rbac.authorization.k8s.io",
+                resource,
+                None,
+            ));
+        }
+    }
+    questions.insert(Question::new("*", "*", "*", None));
+    questions
+}
+
+/// Secrets and writes denied at the cluster scope are asked per namespace: a yes at the cluster
+/// scope already holds everywhere.
+pub(super) fn namespaced_privilege_questions(
+    cluster: &BTreeSet<Question>,
+    namespaces: &[String],
+    answers: &impl Answers,
+) -> BTreeSet<Question> {
+    let worth_asking = |q: &&Question| {
+        (q.resource.plural == "secrets" || WRITES.contains(&q.verb.as_str())) && !answers.allowed(q)
+    };
+    cluster
+        .iter()
+        .filter(worth_asking)
+        .flat_map(|q| {
+            namespaces.iter().map(move |n| Question {
+                scope: Scope::Namespace(n.clone()),
+                ..q.clone()
+            })
+        })
+        .collect()
+}
+
+/// What the token may do beyond reading, with the allowed questions as evidence.
+pub(super) fn findings(asked: &BTreeSet<Question>, answers: &impl Answers) -> Vec<Finding> {
+    let evidence = |filter: &dyn Fn(&Question) -> bool| -> Vec<String> {
+        let allowed = asked.iter().filter(|q| filter(q) && answers.allowed(q));
+        allowed
+            .map(|q| match answers.reason(q) {
+                reason if reason.is_empty() => format!("allowed: {q}"),
+                reason => format!("allowed: {q} ({reason})"),
+            })
+            .collect()
+    };
+    let mut findings = Vec::new();
+    let mut found = |severity, title: &str, evidence: Vec<String>| {
+        if !evidence.is_empty() {
+            let title = title.to_string();
+            findings.push(Finding {
+                severity,
+                title,
+                evidence,
+            });
+        }
+    };
+    if answers.allowed(&Question::new("*", "*", "*", None)) {
+        let anything = evidence(&|q| q.verb.as_str() == "*");
+        let title = "cluster-admin-like: may do anything to anything";
+        found(Severity::High, title, anything);
+    }
+    let secrets = evidence(&|q| q.resource.plural == "secrets");
+    found(Severity::High, "can read Secrets", secrets);
+    let escalation = evidence(&|q| matches!(q.verb.as_str(), "impersonate" | "escalate" | "bind"));
+    let title = "can impersonate, escalate or bind: a way to more rights";
+    found(Severity::High, title, escalation);
+    let writes = evidence(&|q| WRITES.contains(&q.verb.as_str()));
+    let title = "can change mesh resources (create, update, patch or delete)";
+    found(Severity::Medium, title, writes);
+    findings
+}
+
+/// Who a SelfSubjectReview's answer says the caller is.
+pub(super) fn identity_of(answer: &Value) -> Option<Identity> {
+    let user = answer.pointer("/status/userInfo")?;
+    let text = |key: &str| {
+        user.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let parsed = |key: &str| user.get(key).cloned().unwrap_or_default();
+    Some(Identity {
+        username: text("username"),
+        uid: text("uid"),
+        groups: serde_json::from_value(parsed("groups")).unwrap_or_default(),
+        extra: serde_json::from_value(parsed("extra")).unwrap_or_default(),
+    })
+}
+
+/// A SelfSubjectRulesReview's answer: its rules as text, the wildcard ones as evidence, and
+/// whether the server said the list is incomplete.
+pub(super) struct Rules {
+    pub texts: Vec<String>,
+    pub wildcards: Vec<String>,
+    pub incomplete: bool,
+}
+
+pub(super) fn rules_of(answer: &Value, namespace: &str) -> Rules {
+    let mut rules = Rules {
+        texts: Vec::new(),
+        wildcards: Vec::new(),
+        incomplete: answer
+            .pointer("/status/incomplete")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    };
+    let resource_rules = answer
+        .pointer("/status/resourceRules")
+        .and_then(Value::as_array);
+    for rule in resource_rules.into_iter().flatten() {
+        let list = |key: &str| -> Vec<String> {
+            serde_json::from_value(rule.get(key).cloned().unwrap_or_default()).unwrap_or_default()
+        };
+        let (verbs, groups, resources) = (list("verbs"), list("apiGroups"), list("resources"));
+        let groups: Vec<String> = groups.iter().map(|g| format!("{g:?}")).collect();
+        let text = format!(
+            "verbs [{}] on [{}] in groups [{}]",
+            verbs.join(", "),
+            resources.join(", "),
+            groups.join(", ")
+        );
+        if verbs.iter().chain(&resources).any(|v| v == "*") {
+            let evidence = format!("in {namespace}: {text}");
+            if !rules.wildcards.contains(&evidence) {
+                rules.wildcards.push(evidence);
+            }
+        }
+        rules.texts.push(text);
+    }
+    rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn kinds() -> Kinds {
+        Kinds {
+            mesh: vec![("eventing.knative.dev".into(), "brokers".into())],
+            subscribers: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_namespace_row_appears_only_where_the_answer_differs() {
+        let resources = matrix_resources(&kinds());
+        let namespaces = vec!["payments".to_string(), "ops".to_string()];
+        let mut answers: HashMap<Question, Verdict> = HashMap::new();
+        let brokers = |verb: &str, ns: Option<&str>| {
+            Question::new(verb, "eventing.knative.dev", "brokers", ns)
+        };
+        for verb in VERBS {
+            answers.insert(brokers(verb, None), Verdict::Denied(String::new()));
+            let payments = brokers(verb, Some("payments"));
+            answers.insert(payments, Verdict::Allowed(String::new()));
+            answers.insert(brokers(verb, Some("ops")), Verdict::Denied(String::new()));
+        }
+        let asked = namespace_questions(&resources, &namespaces, &answers);
+        assert_eq!(asked.len(), 6, "the three denied verbs in two namespaces");
+        let rows = matrix(&resources, &namespaces, &answers);
+        let brokers_rows: Vec<_> = rows
+            .iter()
+            .filter(|r| r.resource == "brokers.eventing.knative.dev")
+            .collect();
+        assert_eq!(brokers_rows.len(), 2, "{brokers_rows:?}");
+        assert_eq!(brokers_rows[1].namespace.as_deref(), Some("payments"));
+        assert_eq!(brokers_rows[1].list, Some(true));
+    }
+
+    #[test]
+    fn a_failed_review_is_unknown_never_missing() {
+        let needs = needs(&kinds(), &[], true);
+        let mut answers: HashMap<Question, Verdict> = HashMap::new();
+        for question in needs.backend.iter().chain(&needs.kn_mesh) {
+            answers.insert(question.clone(), Verdict::Allowed(String::new()));
+        }
+        let list = Question::new("list", "eventing.knative.dev", "brokers", None);
+        answers.insert(list, Verdict::Unknown("503".into()));
+        let fit = fit(&needs, &answers);
+        assert!(fit[0].missing.is_empty());
+        assert_eq!(
+            fit[0].unknown,
+            vec!["list brokers.eventing.knative.dev at the cluster scope"]
+        );
+    }
+
+    #[test]
+    fn findings_cite_only_what_was_allowed() {
+        let asked = privilege_questions(&kinds());
+        let mut answers: HashMap<Question, Verdict> = HashMap::new();
+        let secrets = Question::new("get", "", "secrets", None);
+        answers.insert(secrets, Verdict::Allowed("RBAC: bound".into()));
+        let findings = findings(&asked, &answers);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].title, "can read Secrets");
+        assert_eq!(
+            findings[0].evidence,
+            vec!["allowed: get secrets at the cluster scope (RBAC: bound)"]
+        );
+    }
+}
