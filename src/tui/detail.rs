@@ -2,8 +2,8 @@
 
 use super::state::App;
 use crate::mesh::filter::{self, Outcome};
-use crate::mesh::model::{Resolution, SubscriberLink};
-use crate::mesh::objects::{Condition, LAST_APPLIED_ANNOTATION, ObjectMeta, Status};
+use crate::mesh::model::{Mesh, Resolution, SubscriberLink};
+use crate::mesh::objects::{Condition, LAST_APPLIED_ANNOTATION, ObjectKey, ObjectMeta, Status};
 use crate::mesh::snapshot::{Access, ApiRequest};
 use crate::mesh::views::{Target, subscriber_text};
 use ratatui::style::{Modifier, Style};
@@ -127,269 +127,299 @@ fn identity(app: &App) -> Option<String> {
         .map(super::labels::identity_text)
 }
 
-// Long: one arm per kind of node shown.
-#[allow(clippy::too_many_lines)]
+/// The detail pane's lines for the selected row.
 pub fn lines(app: &App) -> Vec<Line<'static>> {
     let mesh = &app.mesh;
-    let mut out = Vec::new();
     let Some(target) = app.selected_target() else {
-        // A namespace or a group: what is in it.
-        if let Some(node) = app.current().selected_node() {
-            out.push(heading(&node.text));
-            for child in node.children.iter().take(40) {
-                out.push(Line::from(format!(
-                    "  {}{}",
-                    child.status.glyph(),
-                    child.text
-                )));
-            }
-            if node.children.len() > 40 {
-                out.push(Line::from(format!(
-                    "  … and {} more",
-                    node.children.len() - 40
-                )));
-            }
-        }
-        return out;
+        return group_lines(app);
     };
     match target {
-        Target::Broker(key) => {
-            let Some(node) = mesh.broker(key) else {
-                return out;
-            };
-            let broker = &node.object;
-            out.push(heading(&format!("Broker {}/{}", key.namespace, key.name)));
-            out.push(field("Class", broker.class()));
-            if let Some(url) = broker.status.address.as_ref().and_then(|a| a.url.clone()) {
-                out.push(field("Address", url));
-            }
-            if let Some(delivery) = &broker.spec.delivery {
-                if let Some(sink) = delivery
-                    .dead_letter_sink
-                    .as_ref()
-                    .and_then(|d| d.reference.as_ref())
-                {
-                    out.push(field(
-                        "Dead letter sink",
-                        format!("{} {}", sink.kind, sink.name),
-                    ));
-                }
-                if let Some(retry) = delivery.retry {
-                    out.push(field(
-                        "Retry",
-                        format!(
-                            "{retry} ({})",
-                            delivery.backoff_policy.clone().unwrap_or_default()
-                        ),
-                    ));
-                }
-            }
-            out.push(field("Triggers", node.triggers.len().to_string()));
-            out.push(field("Event types", node.event_types.len().to_string()));
-            conditions(&broker.status, &mut out);
-            labels_and_annotations(&broker.metadata, &mut out);
+        Target::Broker(key) => broker_lines(mesh, key),
+        Target::Trigger(key) => trigger_lines(mesh, key),
+        Target::EventType(key) => event_type_lines(mesh, key),
+        Target::Channel(key) => channel_lines(mesh, key),
+        Target::Subscription(key) => subscription_lines(mesh, key),
+        Target::Source(index) => source_lines(mesh, *index),
+        Target::Access(index) => access_lines(app, *index),
+    }
+}
+
+/// A namespace or a group: what is in it.
+fn group_lines(app: &App) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    if let Some(node) = app.current().selected_node() {
+        out.push(heading(&node.text));
+        for child in node.children.iter().take(40) {
+            out.push(Line::from(format!(
+                "  {}{}",
+                child.status.glyph(),
+                child.text
+            )));
         }
-        Target::Trigger(key) => {
-            let Some(node) = mesh.trigger(key) else {
-                return out;
-            };
-            let trigger = &node.object;
-            out.push(heading(&format!("Trigger {}/{}", key.namespace, key.name)));
+        if node.children.len() > 40 {
+            out.push(Line::from(format!(
+                "  … and {} more",
+                node.children.len() - 40
+            )));
+        }
+    }
+    out
+}
+
+fn broker_lines(mesh: &Mesh, key: &ObjectKey) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let Some(node) = mesh.broker(key) else {
+        return Vec::new();
+    };
+    let broker = &node.object;
+    out.push(heading(&format!("Broker {}/{}", key.namespace, key.name)));
+    out.push(field("Class", broker.class()));
+    if let Some(url) = broker.status.address.as_ref().and_then(|a| a.url.clone()) {
+        out.push(field("Address", url));
+    }
+    if let Some(delivery) = &broker.spec.delivery {
+        if let Some(sink) = delivery
+            .dead_letter_sink
+            .as_ref()
+            .and_then(|d| d.reference.as_ref())
+        {
             out.push(field(
-                "Broker",
+                "Dead letter sink",
+                format!("{} {}", sink.kind, sink.name),
+            ));
+        }
+        if let Some(retry) = delivery.retry {
+            out.push(field(
+                "Retry",
                 format!(
-                    "{}{}",
-                    trigger.spec.broker,
-                    if node.broker_found {
-                        ""
-                    } else {
-                        " (not found)"
-                    }
+                    "{retry} ({})",
+                    delivery.backoff_policy.clone().unwrap_or_default()
                 ),
             ));
-            out.push(heading("Filter"));
-            for line in filter::describe(&trigger.spec) {
-                out.push(Line::from(format!("  {line}")));
-            }
-            link("Subscriber", &node.subscriber, &mut out);
-            if let Some(uri) = &trigger.status.subscriber_uri {
-                out.push(field("Subscriber URI", uri.clone()));
-            }
-            if let Resolution::Found {
-                backstage_id: Some(id),
-            } = &node.subscriber.resolution
-            {
-                out.push(field("Backstage id", id.clone()));
-            }
-            if !node.event_types.is_empty() {
-                out.push(heading("Event types it receives"));
-                for matched in &node.event_types {
-                    let verdict = match matched.outcome.outcome {
-                        Outcome::Match => "match".to_string(),
-                        _ => format!("unknown: {}", matched.outcome.reason),
-                    };
-                    out.push(Line::from(format!("  {}  [{verdict}]", matched.key.name)));
-                }
-            }
-            conditions(&trigger.status, &mut out);
-            labels_and_annotations(&trigger.metadata, &mut out);
         }
-        Target::EventType(key) => {
-            let Some(node) = mesh.event_type(key) else {
-                return out;
+    }
+    out.push(field("Triggers", node.triggers.len().to_string()));
+    out.push(field("Event types", node.event_types.len().to_string()));
+    conditions(&broker.status, &mut out);
+    labels_and_annotations(&broker.metadata, &mut out);
+    out
+}
+
+fn trigger_lines(mesh: &Mesh, key: &ObjectKey) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let Some(node) = mesh.trigger(key) else {
+        return Vec::new();
+    };
+    let trigger = &node.object;
+    out.push(heading(&format!("Trigger {}/{}", key.namespace, key.name)));
+    out.push(field(
+        "Broker",
+        format!(
+            "{}{}",
+            trigger.spec.broker,
+            if node.broker_found {
+                ""
+            } else {
+                " (not found)"
+            }
+        ),
+    ));
+    out.push(heading("Filter"));
+    for line in filter::describe(&trigger.spec) {
+        out.push(Line::from(format!("  {line}")));
+    }
+    link("Subscriber", &node.subscriber, &mut out);
+    if let Some(uri) = &trigger.status.subscriber_uri {
+        out.push(field("Subscriber URI", uri.clone()));
+    }
+    if let Resolution::Found {
+        backstage_id: Some(id),
+    } = &node.subscriber.resolution
+    {
+        out.push(field("Backstage id", id.clone()));
+    }
+    if !node.event_types.is_empty() {
+        out.push(heading("Event types it receives"));
+        for matched in &node.event_types {
+            let verdict = match matched.outcome.outcome {
+                Outcome::Match => "match".to_string(),
+                _ => format!("unknown: {}", matched.outcome.reason),
             };
-            let et = &node.object;
-            out.push(heading(&format!(
-                "EventType {}/{}  ({})",
-                key.namespace, key.name, et.api_version
-            )));
-            out.push(field("Type", et.cloud_event_type()));
-            if let Some(source) = et.pinned_attribute("source") {
-                out.push(field("Source", source));
-            }
-            if let Some(schema) = &et.spec.schema {
-                out.push(field("Schema URL", schema.clone()));
-            }
-            if let Some(description) = &et.spec.description {
-                out.push(field("Description", description.clone()));
-            }
-            for attribute in &et.spec.attributes {
-                out.push(Line::from(format!(
-                    "  attribute {}{} = {}",
-                    attribute.name,
-                    if attribute.required {
-                        " (required)"
-                    } else {
-                        ""
-                    },
-                    attribute.value.clone().unwrap_or_else(|| "(open)".into())
-                )));
-            }
-            for producer in &node.producers {
-                out.push(field(
-                    "Produced by",
-                    format!("{} {}", producer.kind, producer.key),
-                ));
-            }
-            out.push(field("Consumers", node.consumers.len().to_string()));
-            if !node.backstage_consumers.is_empty() {
-                out.push(field(
-                    "Backstage consumedBy",
-                    node.backstage_consumers.join(", "),
-                ));
-            }
-            labels_and_annotations(&et.metadata, &mut out);
+            out.push(Line::from(format!("  {}  [{verdict}]", matched.key.name)));
         }
-        Target::Channel(key) => {
-            let Some(node) = mesh.channel(key) else {
-                return out;
-            };
-            out.push(heading(&format!(
-                "{} {}/{}",
-                node.object.kind, key.namespace, key.name
-            )));
-            if let Some(url) = node
-                .object
-                .status
-                .address
-                .as_ref()
-                .and_then(|a| a.url.clone())
-            {
-                out.push(field("Address", url));
-            }
-            if let Some(owner) = &node.owner {
-                out.push(field(
-                    "Owned by",
-                    format!("{} {} (internal)", owner.kind, owner.key.name),
-                ));
-            }
-            out.push(field("Subscriptions", node.subscriptions.len().to_string()));
-            conditions(&node.object.status, &mut out);
-            labels_and_annotations(&node.object.metadata, &mut out);
-        }
-        Target::Subscription(key) => {
-            let Some(node) = mesh.subscription(key) else {
-                return out;
-            };
-            let channel = &node.object.spec.channel;
-            out.push(heading(&format!(
-                "Subscription {}/{}",
-                key.namespace, key.name
-            )));
-            out.push(field(
-                "Channel",
-                format!("{} {}", channel.kind, channel.name),
-            ));
-            link("Subscriber", &node.subscriber, &mut out);
-            if let Some(reply) = &node.reply {
-                link("Reply", reply, &mut out);
-            }
-            conditions(&node.object.status, &mut out);
-        }
-        Target::Source(index) => {
-            let Some(node) = mesh.sources.get(*index) else {
-                return out;
-            };
-            let source = &node.object;
-            out.push(heading(&format!(
-                "{} {}/{}",
-                source.kind,
-                source.namespace(),
-                source.name()
-            )));
-            link("Sink", &node.sink, &mut out);
-            if let Some(uri) = &source.status.sink_uri {
-                out.push(field("Sink URI", uri.clone()));
-            }
-            if !node.provided_types.is_empty() {
-                out.push(field("Declares", node.provided_types.join(", ")));
-            }
-            for attributes in &source.status.ce_attributes {
-                out.push(field(
-                    "Emits",
-                    attributes.event_type.clone().unwrap_or_default(),
-                ));
-            }
-            conditions(&source.status, &mut out);
-            labels_and_annotations(&source.metadata, &mut out);
-        }
-        Target::Access(index) => {
-            let Some(marker) = mesh.access.get(*index) else {
-                return out;
-            };
-            let request = &marker.request;
-            let (verdict, message) = match &marker.access {
-                Access::Allowed => ("allowed", None),
-                Access::Forbidden { message } => ("forbidden", Some(message)),
-                Access::NotFound => ("not found", None),
-                Access::Failed { message } => ("failed", Some(message)),
-                Access::Fallback { message } => ("fallback", Some(message)),
-                Access::Undecodable { message, .. } => ("cannot be decoded", Some(message)),
-            };
-            out.push(heading(&format!("{} {}", request.resource.plural, verdict)));
-            out.push(field("Verb", request.verb.to_string()));
-            out.push(field("Resource", request.resource.to_string()));
-            out.push(field("Scope", request.scope.to_string()));
-            if let Some(name) = &request.name {
-                out.push(field("Name", name.clone()));
-            }
-            if let Access::Undecodable {
-                kind, field: path, ..
-            } = &marker.access
-            {
-                out.push(field("Kind", kind.clone()));
-                out.push(field("Field", path.clone()));
-                out.push(field("Problem", message.cloned().unwrap_or_default()));
-            } else if let Some(message) = message {
-                out.push(field("Server said", message.clone()));
-            }
-            if matches!(marker.access, Access::Forbidden { .. }) {
-                out.push(Line::from(""));
-                out.push(heading("The rule that would grant it"));
-                for line in rbac_snippet(request, identity(app).as_deref()).lines() {
-                    out.push(Line::from(line.to_string()));
-                }
-            }
+    }
+    conditions(&trigger.status, &mut out);
+    labels_and_annotations(&trigger.metadata, &mut out);
+    out
+}
+
+fn event_type_lines(mesh: &Mesh, key: &ObjectKey) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let Some(node) = mesh.event_type(key) else {
+        return Vec::new();
+    };
+    let et = &node.object;
+    out.push(heading(&format!(
+        "EventType {}/{}  ({})",
+        key.namespace, key.name, et.api_version
+    )));
+    out.push(field("Type", et.cloud_event_type()));
+    if let Some(source) = et.pinned_attribute("source") {
+        out.push(field("Source", source));
+    }
+    if let Some(schema) = &et.spec.schema {
+        out.push(field("Schema URL", schema.clone()));
+    }
+    if let Some(description) = &et.spec.description {
+        out.push(field("Description", description.clone()));
+    }
+    for attribute in &et.spec.attributes {
+        out.push(Line::from(format!(
+            "  attribute {}{} = {}",
+            attribute.name,
+            if attribute.required {
+                " (required)"
+            } else {
+                ""
+            },
+            attribute.value.clone().unwrap_or_else(|| "(open)".into())
+        )));
+    }
+    for producer in &node.producers {
+        out.push(field(
+            "Produced by",
+            format!("{} {}", producer.kind, producer.key),
+        ));
+    }
+    out.push(field("Consumers", node.consumers.len().to_string()));
+    if !node.backstage_consumers.is_empty() {
+        out.push(field(
+            "Backstage consumedBy",
+            node.backstage_consumers.join(", "),
+        ));
+    }
+    labels_and_annotations(&et.metadata, &mut out);
+    out
+}
+
+fn channel_lines(mesh: &Mesh, key: &ObjectKey) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let Some(node) = mesh.channel(key) else {
+        return Vec::new();
+    };
+    out.push(heading(&format!(
+        "{} {}/{}",
+        node.object.kind, key.namespace, key.name
+    )));
+    if let Some(url) = node
+        .object
+        .status
+        .address
+        .as_ref()
+        .and_then(|a| a.url.clone())
+    {
+        out.push(field("Address", url));
+    }
+    if let Some(owner) = &node.owner {
+        out.push(field(
+            "Owned by",
+            format!("{} {} (internal)", owner.kind, owner.key.name),
+        ));
+    }
+    out.push(field("Subscriptions", node.subscriptions.len().to_string()));
+    conditions(&node.object.status, &mut out);
+    labels_and_annotations(&node.object.metadata, &mut out);
+    out
+}
+
+fn subscription_lines(mesh: &Mesh, key: &ObjectKey) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let Some(node) = mesh.subscription(key) else {
+        return Vec::new();
+    };
+    let channel = &node.object.spec.channel;
+    out.push(heading(&format!(
+        "Subscription {}/{}",
+        key.namespace, key.name
+    )));
+    out.push(field(
+        "Channel",
+        format!("{} {}", channel.kind, channel.name),
+    ));
+    link("Subscriber", &node.subscriber, &mut out);
+    if let Some(reply) = &node.reply {
+        link("Reply", reply, &mut out);
+    }
+    conditions(&node.object.status, &mut out);
+    out
+}
+
+fn source_lines(mesh: &Mesh, index: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let Some(node) = mesh.sources.get(index) else {
+        return Vec::new();
+    };
+    let source = &node.object;
+    out.push(heading(&format!(
+        "{} {}/{}",
+        source.kind,
+        source.namespace(),
+        source.name()
+    )));
+    link("Sink", &node.sink, &mut out);
+    if let Some(uri) = &source.status.sink_uri {
+        out.push(field("Sink URI", uri.clone()));
+    }
+    if !node.provided_types.is_empty() {
+        out.push(field("Declares", node.provided_types.join(", ")));
+    }
+    for attributes in &source.status.ce_attributes {
+        out.push(field(
+            "Emits",
+            attributes.event_type.clone().unwrap_or_default(),
+        ));
+    }
+    conditions(&source.status, &mut out);
+    labels_and_annotations(&source.metadata, &mut out);
+    out
+}
+
+fn access_lines(app: &App, index: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let Some(marker) = app.mesh.access.get(index) else {
+        return Vec::new();
+    };
+    let request = &marker.request;
+    let (verdict, message) = match &marker.access {
+        Access::Allowed => ("allowed", None),
+        Access::Forbidden { message } => ("forbidden", Some(message)),
+        Access::NotFound => ("not found", None),
+        Access::Failed { message } => ("failed", Some(message)),
+        Access::Fallback { message } => ("fallback", Some(message)),
+        Access::Undecodable { message, .. } => ("cannot be decoded", Some(message)),
+    };
+    out.push(heading(&format!("{} {}", request.resource.plural, verdict)));
+    out.push(field("Verb", request.verb.to_string()));
+    out.push(field("Resource", request.resource.to_string()));
+    out.push(field("Scope", request.scope.to_string()));
+    if let Some(name) = &request.name {
+        out.push(field("Name", name.clone()));
+    }
+    if let Access::Undecodable {
+        kind, field: path, ..
+    } = &marker.access
+    {
+        out.push(field("Kind", kind.clone()));
+        out.push(field("Field", path.clone()));
+        out.push(field("Problem", message.cloned().unwrap_or_default()));
+    } else if let Some(message) = message {
+        out.push(field("Server said", message.clone()));
+    }
+    if matches!(marker.access, Access::Forbidden { .. }) {
+        out.push(Line::from(""));
+        out.push(heading("The rule that would grant it"));
+        for line in rbac_snippet(request, identity(app).as_deref()).lines() {
+            out.push(Line::from(line.to_string()));
         }
     }
     out

@@ -417,35 +417,7 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
         color: !app.no_color,
     };
     match popup {
-        Popup::Help => {
-            let mut lines: Vec<Line> = keys::help_lines(app.source.can_switch_identity)
-                .map(|(keys, help)| {
-                    Line::from(vec![
-                        Span::styled(format!("{keys:<18}"), theme.accent()),
-                        Span::raw(help),
-                    ])
-                })
-                .collect();
-            lines.push(Line::from(""));
-            lines.push(Line::styled(
-                "Mouse: click to select, wheel to scroll (--no-mouse lets you select text).",
-                theme.dim(),
-            ));
-            lines.push(Line::styled(
-                "🔒 forbidden  ∅ not found  ⚠ failed  … loading  ✗ not ready",
-                theme.dim(),
-            ));
-            let rect = centered(area, 84, lines.len() as u16 + 2);
-            frame.render_widget(Clear, rect);
-            frame.render_widget(
-                Paragraph::new(lines).block(
-                    Block::default()
-                        .borders(Borders::ALL)
-                        .title(" Keys (any key closes) "),
-                ),
-                rect,
-            );
-        }
+        Popup::Help => draw_help(frame, app, &theme, area),
         Popup::Yaml {
             title,
             text,
@@ -460,56 +432,79 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
             let block = Block::default()
                 .borders(Borders::ALL)
                 .title(format!(" {title} (j/k scroll, Esc closes) "));
-            frame.render_widget(
-                Paragraph::new(text.as_str())
-                    .block(block)
-                    .scroll((*scroll, 0)),
-                rect,
-            );
+            let paragraph = Paragraph::new(text.as_str()).block(block);
+            frame.render_widget(paragraph.scroll((*scroll, 0)), rect);
         }
         Popup::Providers { ids, cursor } => {
-            let lines: Vec<Line> = ids
-                .iter()
-                .enumerate()
-                .map(|(i, id)| {
-                    let line = Line::from(format!(" {id}"));
-                    if i == *cursor {
-                        line.patch_style(theme.selected())
-                    } else {
-                        line
-                    }
-                })
-                .collect();
-            let rect = centered(area, 56, lines.len() as u16 + 2);
-            frame.render_widget(Clear, rect);
+            let items = ids.iter().map(|id| format!(" {id}")).collect();
             let title = " Knative event mesh providers: Enter picks, q quits ";
-            frame.render_widget(
-                Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
-                rect,
-            );
+            draw_pick_list(frame, &theme, area, (items, *cursor), 56, title);
         }
         Popup::Namespaces { cursor, chosen } => {
-            let namespaces = &app.mesh.namespaces;
-            let lines: Vec<Line> = namespaces
+            let items = app
+                .mesh
+                .namespaces
                 .iter()
-                .enumerate()
-                .map(|(i, n)| {
+                .map(|n| {
                     let mark = if chosen.contains(n) { "[x]" } else { "[ ]" };
-                    let line = Line::from(format!(" {mark} {n}"));
-                    if i == *cursor {
-                        line.patch_style(theme.selected())
-                    } else {
-                        line
-                    }
+                    format!(" {mark} {n}")
                 })
                 .collect();
-            let rect = centered(area, 44, lines.len() as u16 + 2);
-            frame.render_widget(Clear, rect);
             let title = " Namespaces: Space picks, Enter shows (none = all), a = all ";
-            frame.render_widget(
-                Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
-                rect,
-            );
+            draw_pick_list(frame, &theme, area, (items, *cursor), 44, title);
         }
     }
+}
+
+fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut lines: Vec<Line> = keys::help_lines(app.source.can_switch_identity)
+        .map(|(keys, help)| {
+            Line::from(vec![
+                Span::styled(format!("{keys:<18}"), theme.accent()),
+                Span::raw(help),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        "Mouse: click to select, wheel to scroll (--no-mouse lets you select text).",
+        theme.dim(),
+    ));
+    lines.push(Line::styled(
+        "🔒 forbidden  ∅ not found  ⚠ failed  … loading  ✗ not ready",
+        theme.dim(),
+    ));
+    let rect = centered(area, 84, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Keys (any key closes) ");
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// A list in a box, its cursor's line highlighted.
+fn draw_pick_list(
+    frame: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    (items, cursor): (Vec<String>, usize),
+    width: u16,
+    title: &str,
+) {
+    let lines: Vec<Line> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let line = Line::from(item);
+            if i == cursor {
+                line.patch_style(theme.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    let rect = centered(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let block = Block::default().borders(Borders::ALL).title(title);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
