@@ -42,8 +42,16 @@ pub async fn start_sim(objects: Vec<serde_json::Value>) -> kn_mesh::sim::Running
         .expect("the sim starts")
 }
 
-/// A kube-rs client for one of the sim's identities.
+/// A kube-rs client for one of the sim's identities, calling the sim in-process (no TLS, no
+/// socket): the same routing, RBAC and request log, for tests that are not about transport.
 pub async fn client(sim: &kn_mesh::sim::RunningSim, context: &str) -> kube::Client {
+    sim.in_process_client(context)
+        .expect("the sim has this identity")
+}
+
+/// A kube-rs client over HTTPS from the sim's kubeconfig, for tests about the transport: TLS,
+/// a server that stops, connection limits.
+pub async fn tls_client(sim: &kn_mesh::sim::RunningSim, context: &str) -> kube::Client {
     kube::Client::try_from(sim.client_config(context).await.unwrap()).unwrap()
 }
 
@@ -52,8 +60,24 @@ pub async fn fetcher(
     sim: &kn_mesh::sim::RunningSim,
     context: &str,
 ) -> kn_mesh::source::fetch::Fetcher {
+    fetcher_with(client(sim, context).await, sim, context)
+}
+
+/// The same over HTTPS, for tests about the transport.
+pub async fn tls_fetcher(
+    sim: &kn_mesh::sim::RunningSim,
+    context: &str,
+) -> kn_mesh::source::fetch::Fetcher {
+    fetcher_with(tls_client(sim, context).await, sim, context)
+}
+
+fn fetcher_with(
+    client: kube::Client,
+    sim: &kn_mesh::sim::RunningSim,
+    context: &str,
+) -> kn_mesh::source::fetch::Fetcher {
     kn_mesh::source::fetch::Fetcher::new(
-        client(sim, context).await,
+        client,
         kn_mesh::source::connect::Endpoint {
             server: sim.url.clone(),
             context: Some(context.into()),

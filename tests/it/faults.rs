@@ -309,7 +309,8 @@ async fn a_server_that_dies_mid_fetch_never_gives_a_whole_snapshot() {
         latency: Duration::from_millis(40),
         ..Default::default()
     });
-    let fetcher = fetcher(&sim, "mesh-viewer").await;
+    // Over HTTPS: the point is the connection going away.
+    let fetcher = common::tls_fetcher(&sim, "mesh-viewer").await;
     let fetch = tokio::spawn(async move { fetcher.fetch(&Scope::default()).await });
     tokio::time::sleep(Duration::from_millis(60)).await;
     sim.stop().await;
@@ -421,7 +422,7 @@ async fn one_undecodable_object_costs_only_itself_on_every_face() {
 async fn a_lost_connection_shows_within_five_seconds() {
     let sim = demo_sim().await;
     let live = live::start(
-        std::sync::Arc::new(fetcher(&sim, "mesh-viewer").await),
+        std::sync::Arc::new(common::tls_fetcher(&sim, "mesh-viewer").await),
         Scope::default(),
         Duration::from_secs(30),
     );
