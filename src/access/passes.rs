@@ -3,37 +3,14 @@
 //! and the findings. No I/O: `check_token` asks, these decide, and tests feed them a map.
 
 use super::kinds::Kinds;
-use super::reviews::{Question, Verdict};
+use super::reviews::{Answers, Question};
 use super::{Finding, Fit, Identity, MatrixRow, Severity};
 use crate::k8s::Scope;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 pub(super) const VERBS: [&str; 3] = ["get", "list", "watch"];
 const WRITES: [&str; 4] = ["create", "update", "patch", "delete"];
-
-/// What the server answered so far.
-pub(super) trait Answers {
-    /// Some(allowed), or None when the review failed (or was never asked).
-    fn known(&self, question: &Question) -> Option<bool>;
-    fn reason(&self, question: &Question) -> String;
-    /// Known to be allowed.
-    fn allowed(&self, question: &Question) -> bool {
-        self.known(question) == Some(true)
-    }
-}
-
-impl Answers for HashMap<Question, Verdict> {
-    fn known(&self, question: &Question) -> Option<bool> {
-        self.get(question).and_then(Verdict::known)
-    }
-    fn reason(&self, question: &Question) -> String {
-        match self.get(question) {
-            Some(Verdict::Allowed(r) | Verdict::Denied(r) | Verdict::Unknown(r)) => r.clone(),
-            None => String::new(),
-        }
-    }
-}
 
 /// A resource of the matrix; `namespaced` ones get a row per namespace where they differ.
 pub(super) struct MatrixResource {
@@ -349,7 +326,8 @@ pub(super) fn rules_of(answer: &Value, namespace: &str) -> Rules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use crate::access::reviews::Verdict;
+    use std::collections::{BTreeMap, HashMap};
 
     fn kinds() -> Kinds {
         Kinds {

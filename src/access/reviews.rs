@@ -32,6 +32,29 @@ impl Verdict {
     }
 }
 
+/// What the server answered so far.
+pub(super) trait Answers {
+    /// Some(allowed), or None when the review failed (or was never asked).
+    fn known(&self, question: &Question) -> Option<bool>;
+    fn reason(&self, question: &Question) -> String;
+    /// Known to be allowed.
+    fn allowed(&self, question: &Question) -> bool {
+        self.known(question) == Some(true)
+    }
+}
+
+impl Answers for HashMap<Question, Verdict> {
+    fn known(&self, question: &Question) -> Option<bool> {
+        self.get(question).and_then(Verdict::known)
+    }
+    fn reason(&self, question: &Question) -> String {
+        match self.get(question) {
+            Some(Verdict::Allowed(r) | Verdict::Denied(r) | Verdict::Unknown(r)) => r.clone(),
+            None => String::new(),
+        }
+    }
+}
+
 /// Tries for a review that failed on the network or with a 5xx.
 const TRIES: u32 = 4;
 /// After this many reviews in a row failed (each after its retries), the server is not asked
@@ -187,7 +210,7 @@ impl Reviews<'_> {
     }
 }
 
-impl super::passes::Answers for Reviews<'_> {
+impl Answers for Reviews<'_> {
     fn known(&self, question: &Question) -> Option<bool> {
         self.verdict(question).and_then(|v| v.known())
     }
