@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test code: an unwrap is an assertion
 
 mod access;
+mod architecture;
 mod backend;
 mod cli;
 mod common;
