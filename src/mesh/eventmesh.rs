@@ -251,173 +251,193 @@ fn parse_key(text: &str) -> ObjectKey {
 
 /// Turns the backend's body into a reduced Mesh: objects carry only what the backend sends,
 /// there are no triggers or subscriptions, and consumers are Backstage ids.
-// Long: one mapping per kind of the backend body.
-#[allow(clippy::too_many_lines)]
 pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
+    let mut brokers: Vec<BrokerNode> = event_mesh.brokers.iter().map(broker_node).collect();
+    // The backend already sorts event types; brokers come in list order. Keep our invariant.
+    brokers.sort_by(|a, b| {
+        (a.object.namespace(), a.object.name()).cmp(&(b.object.namespace(), b.object.name()))
+    });
     let mut mesh = Mesh {
         reduced: true,
+        access: partial_answer_markers(&event_mesh),
+        event_types: event_mesh.event_types.iter().map(event_type_node).collect(),
+        brokers,
+        channels: event_mesh.subscribables.iter().map(channel_node).collect(),
+        sources: event_mesh.sources.iter().map(source_node).collect(),
         ..Mesh::default()
     };
-    // A partial answer says what is missing: it stays missing here, marked, never whole.
-    for denied in event_mesh.denied.iter().flatten() {
-        mesh.access.push(AccessMarker {
-            role: crate::mesh::snapshot::Role::Other,
-            request: ApiRequest::from_description(denied),
-            access: Access::Forbidden {
+    mesh.namespaces = namespaces_of(&mesh);
+    mesh
+}
+
+/// A partial answer says what is missing: it stays missing here, marked, never whole.
+fn partial_answer_markers(event_mesh: &EventMesh) -> Vec<AccessMarker> {
+    let denied = event_mesh.denied.iter().flatten().map(|denied| {
+        backend_marker(
+            ApiRequest::from_description(denied),
+            Access::Forbidden {
                 message: "denied to the backend's caller".into(),
             },
-        });
-    }
-    for failed in event_mesh.failed.iter().flatten() {
+        )
+    });
+    let failed = event_mesh.failed.iter().flatten().map(|failed| {
         let (request, message) = match failed.split_once(": ") {
             Some((described, message)) => (ApiRequest::from_description(described), message),
             None => (ApiRequest::from_description(failed), failed.as_str()),
         };
-        mesh.access.push(AccessMarker {
-            role: crate::mesh::snapshot::Role::Other,
-            request,
-            access: Access::Failed {
-                message: message.to_string(),
-            },
-        });
-    }
-    for marker in &mut mesh.access {
-        marker.role = crate::mesh::catalog::role_of(&marker.request, &[]);
-    }
-    for et in &event_mesh.event_types {
-        let reference = et.reference.as_ref().map(|r| KReference {
-            // The backend keeps only the group; "group/v1" keeps `group_of` exact.
-            api_version: format!("{}/v1", r.group),
-            kind: r.kind.clone(),
-            name: r.name.clone(),
-            namespace: r.namespace.clone(),
-            ..KReference::default()
-        });
-        let producers = reference
-            .iter()
-            .map(|r| Producer {
-                group: group_of(&r.api_version).to_string(),
-                kind: r.kind.clone(),
-                key: ObjectKey::new(&r.namespace, &r.name),
-                via: Via::Reference,
-                found: true,
-            })
-            .collect();
-        mesh.event_types.push(EventTypeNode {
-            object: EventType {
-                api_version: "eventing.knative.dev/v1beta2".into(),
-                kind: "EventType".into(),
-                metadata: meta(
-                    &et.namespace,
-                    &et.name,
-                    &et.uid,
-                    &et.labels,
-                    &et.annotations,
-                ),
-                spec: EventTypeSpec {
-                    event_type: Some(et.event_type.clone()),
-                    schema: et.schema_url.clone(),
-                    schema_data: et.schema_data.clone(),
-                    description: et.description.clone(),
-                    reference,
-                    ..EventTypeSpec::default()
-                },
-                ..EventType::default()
-            },
-            producers,
-            consumers: Vec::new(),
-            backstage_consumers: et.consumed_by.clone(),
-        });
-    }
-    for broker in &event_mesh.brokers {
-        mesh.brokers.push(BrokerNode {
-            object: Broker {
-                api_version: "eventing.knative.dev/v1".into(),
-                kind: "Broker".into(),
-                metadata: broker.meta.to_object_meta(),
-                ..Broker::default()
-            },
-            triggers: Vec::new(),
-            event_types: broker
-                .provided_event_types
-                .iter()
-                .map(|key| EventTypeLink {
-                    key: parse_key(key),
-                    via: Via::Reference,
-                })
-                .collect(),
-            internal_channels: Vec::new(),
-        });
-    }
-    for channel in &event_mesh.subscribables {
-        mesh.channels.push(ChannelNode {
-            object: Channel {
-                api_version: format!("{}/v1", channel.group),
-                kind: channel.kind.clone(),
-                metadata: channel.meta.to_object_meta(),
-                ..Channel::default()
-            },
-            group: channel.group.clone(),
-            owner: None,
-            subscriptions: Vec::new(),
-            event_types: channel
-                .provided_event_types
-                .iter()
-                .map(|k| parse_key(k))
-                .collect(),
-        });
-    }
-    for source in &event_mesh.sources {
-        let sink_ref = source.sink.as_ref().map(|s| KReference {
-            api_version: format!("{}/v1", s.group),
-            kind: s.kind.clone(),
-            name: s.name.clone(),
-            namespace: s.namespace.clone(),
-            ..KReference::default()
-        });
-        let resolution = if sink_ref.is_some() {
-            Resolution::Found { backstage_id: None }
-        } else {
-            Resolution::Missing
+        let access = Access::Failed {
+            message: message.to_string(),
         };
-        mesh.sources.push(SourceNode {
-            object: Source {
-                api_version: format!("{}/v1", source.group),
-                kind: source.kind.clone(),
-                metadata: source.meta.to_object_meta(),
-                spec: SourceSpec {
-                    sink: sink_ref.clone().map(|r| Destination {
-                        reference: Some(r),
-                        ..Destination::default()
-                    }),
-                    ..SourceSpec::default()
-                },
-                ..Source::default()
-            },
-            group: source.group.clone(),
-            sink: SubscriberLink {
-                reference: sink_ref,
-                uri: None,
-                resolution,
-            },
-            provided_types: source.provided_event_type_types.clone(),
-            event_types: source
-                .provided_event_types
-                .iter()
-                .map(|k| parse_key(k))
-                .collect(),
-            backend_sink: source.sink.as_ref().map(|s| GroupKindRef {
-                group: s.group.clone(),
-                kind: s.kind.clone(),
-                namespace: s.namespace.clone(),
-                name: s.name.clone(),
-            }),
-        });
-    }
-    // The backend already sorts event types; brokers come in list order. Keep our invariant.
-    mesh.brokers.sort_by(|a, b| {
-        (a.object.namespace(), a.object.name()).cmp(&(b.object.namespace(), b.object.name()))
+        backend_marker(request, access)
     });
+    denied.chain(failed).collect()
+}
+
+/// The backend sends no CRDs, so a marker's role comes from the request alone.
+fn backend_marker(request: ApiRequest, access: Access) -> AccessMarker {
+    AccessMarker {
+        role: crate::mesh::catalog::role_of(&request, &[]),
+        request,
+        access,
+    }
+}
+
+fn event_type_node(et: &EmEventType) -> EventTypeNode {
+    let reference = et.reference.as_ref().map(|r| KReference {
+        // The backend keeps only the group; "group/v1" keeps `group_of` exact.
+        api_version: format!("{}/v1", r.group),
+        kind: r.kind.clone(),
+        name: r.name.clone(),
+        namespace: r.namespace.clone(),
+        ..KReference::default()
+    });
+    let producers = reference
+        .iter()
+        .map(|r| Producer {
+            group: group_of(&r.api_version).to_string(),
+            kind: r.kind.clone(),
+            key: ObjectKey::new(&r.namespace, &r.name),
+            via: Via::Reference,
+            found: true,
+        })
+        .collect();
+    EventTypeNode {
+        object: EventType {
+            api_version: "eventing.knative.dev/v1beta2".into(),
+            kind: "EventType".into(),
+            metadata: meta(
+                &et.namespace,
+                &et.name,
+                &et.uid,
+                &et.labels,
+                &et.annotations,
+            ),
+            spec: EventTypeSpec {
+                event_type: Some(et.event_type.clone()),
+                schema: et.schema_url.clone(),
+                schema_data: et.schema_data.clone(),
+                description: et.description.clone(),
+                reference,
+                ..EventTypeSpec::default()
+            },
+            ..EventType::default()
+        },
+        producers,
+        consumers: Vec::new(),
+        backstage_consumers: et.consumed_by.clone(),
+    }
+}
+
+fn broker_node(broker: &EmBroker) -> BrokerNode {
+    BrokerNode {
+        object: Broker {
+            api_version: "eventing.knative.dev/v1".into(),
+            kind: "Broker".into(),
+            metadata: broker.meta.to_object_meta(),
+            ..Broker::default()
+        },
+        triggers: Vec::new(),
+        event_types: broker
+            .provided_event_types
+            .iter()
+            .map(|key| EventTypeLink {
+                key: parse_key(key),
+                via: Via::Reference,
+            })
+            .collect(),
+        internal_channels: Vec::new(),
+    }
+}
+
+fn channel_node(channel: &EmSubscribable) -> ChannelNode {
+    ChannelNode {
+        object: Channel {
+            api_version: format!("{}/v1", channel.group),
+            kind: channel.kind.clone(),
+            metadata: channel.meta.to_object_meta(),
+            ..Channel::default()
+        },
+        group: channel.group.clone(),
+        owner: None,
+        subscriptions: Vec::new(),
+        event_types: channel
+            .provided_event_types
+            .iter()
+            .map(|k| parse_key(k))
+            .collect(),
+    }
+}
+
+fn source_node(source: &EmSource) -> SourceNode {
+    let sink_ref = source.sink.as_ref().map(|s| KReference {
+        api_version: format!("{}/v1", s.group),
+        kind: s.kind.clone(),
+        name: s.name.clone(),
+        namespace: s.namespace.clone(),
+        ..KReference::default()
+    });
+    let resolution = if sink_ref.is_some() {
+        Resolution::Found { backstage_id: None }
+    } else {
+        Resolution::Missing
+    };
+    SourceNode {
+        object: Source {
+            api_version: format!("{}/v1", source.group),
+            kind: source.kind.clone(),
+            metadata: source.meta.to_object_meta(),
+            spec: SourceSpec {
+                sink: sink_ref.clone().map(|r| Destination {
+                    reference: Some(r),
+                    ..Destination::default()
+                }),
+                ..SourceSpec::default()
+            },
+            ..Source::default()
+        },
+        group: source.group.clone(),
+        sink: SubscriberLink {
+            reference: sink_ref,
+            uri: None,
+            resolution,
+        },
+        provided_types: source.provided_event_type_types.clone(),
+        event_types: source
+            .provided_event_types
+            .iter()
+            .map(|k| parse_key(k))
+            .collect(),
+        backend_sink: source.sink.as_ref().map(|s| GroupKindRef {
+            group: s.group.clone(),
+            kind: s.kind.clone(),
+            namespace: s.namespace.clone(),
+            name: s.name.clone(),
+        }),
+    }
+}
+
+/// Every namespace an object is in, sorted, once each.
+fn namespaces_of(mesh: &Mesh) -> Vec<String> {
     let mut namespaces: Vec<String> = mesh
         .brokers
         .iter()
@@ -440,6 +460,5 @@ pub fn into_mesh(event_mesh: EventMesh) -> Mesh {
         .collect();
     namespaces.sort();
     namespaces.dedup();
-    mesh.namespaces = namespaces;
-    mesh
+    namespaces
 }

@@ -2,9 +2,12 @@
 //! Mermaid. Nodes are grouped by namespace; denied data appears as a red node of its own.
 
 use crate::mesh::filter::Outcome;
-use crate::mesh::model::{Mesh, Resolution, SubscriberLink};
+use crate::mesh::model::{
+    BrokerNode, ChannelNode, ConsumerKind, EventTypeNode, Mesh, Resolution, SourceNode,
+    SubscriberLink, SubscriptionNode, TriggerNode,
+};
 use crate::mesh::objects::ObjectKey;
-use crate::mesh::snapshot::Access;
+use crate::mesh::snapshot::{Access, AccessMarker};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -126,143 +129,184 @@ impl Graph {
     }
 }
 
-// Long: one loop per kind of node.
-#[allow(clippy::too_many_lines)]
 fn build(mesh: &Mesh) -> Graph {
     let mut graph = Graph::default();
     // Objects first, so that a ref to one of them (a sink, a reply) reuses its node and shape.
-    for broker in &mesh.brokers {
-        let key = broker.object.key();
-        graph.node(
-            "broker",
-            &key,
-            format!("Broker {}", key.name),
-            Shape::Broker,
-        );
-    }
-    // A broker's internal channel and per-trigger subscriptions are plumbing: the trees show
-    // them under their owners, the picture leaves them out.
-    for channel in mesh.channels.iter().filter(|c| c.owner.is_none()) {
-        let key = channel.object.key();
-        let kind = channel.object.kind.clone();
-        graph.node(&kind, &key, format!("{kind} {}", key.name), Shape::Channel);
-    }
-    for trigger in &mesh.triggers {
-        let key = trigger.object.key();
-        let trigger_id = graph.node(
-            "trigger",
-            &key,
-            format!("Trigger {}", key.name),
-            Shape::Trigger,
-        );
-        if trigger.broker_found {
-            let broker = ObjectKey::new(&key.namespace, &trigger.object.spec.broker);
-            let broker_id = graph.id("broker", &broker.namespace, &broker.name);
-            graph.edge(&broker_id, &trigger_id, "", false);
-        }
-        if let Some(subscriber) = graph.target(&trigger.subscriber, &key.namespace) {
-            graph.edge(&trigger_id, &subscriber, "subscriber", false);
-        }
-    }
-    for et in &mesh.event_types {
-        let key = et.object.key();
-        let et_id = graph.node(
-            "eventtype",
-            &key,
-            et.object.cloud_event_type().to_string(),
-            Shape::EventType,
-        );
-        for producer in et.producers.iter().filter(|p| p.found) {
-            let kind = if producer.kind == "Broker" {
-                "broker".to_string()
-            } else {
-                producer.kind.clone()
-            };
-            let producer_id = graph.id(&kind, &producer.key.namespace, &producer.key.name);
-            graph.edge(&producer_id, &et_id, "produces", false);
-        }
-        for consumer in &et.consumers {
-            let kind = match consumer.kind {
-                crate::mesh::model::ConsumerKind::Trigger => "trigger",
-                crate::mesh::model::ConsumerKind::Subscription => "subscription",
-            };
-            let consumer_id = graph.id(kind, &consumer.key.namespace, &consumer.key.name);
-            let unknown = consumer.outcome.outcome == Outcome::Unknown;
-            graph.edge(
-                &et_id,
-                &consumer_id,
-                if unknown { "maybe" } else { "" },
-                unknown,
+    graph.add_brokers(&mesh.brokers);
+    graph.add_channels(&mesh.channels);
+    graph.add_triggers(&mesh.triggers);
+    graph.add_event_types(&mesh.event_types);
+    graph.add_sources(&mesh.sources);
+    graph.add_subscriptions(&mesh.subscriptions);
+    graph.add_markers(&mesh.access);
+    graph.drop_dangling_edges();
+    graph
+}
+
+impl Graph {
+    fn add_brokers(&mut self, brokers: &[BrokerNode]) {
+        for broker in brokers {
+            let key = broker.object.key();
+            self.node(
+                "broker",
+                &key,
+                format!("Broker {}", key.name),
+                Shape::Broker,
             );
         }
     }
-    for source in &mesh.sources {
-        let key = source.object.key();
-        let kind = source.object.kind.clone();
-        let source_id = graph.node(&kind, &key, format!("{kind} {}", key.name), Shape::Source);
-        if let Some(sink) = graph.target(&source.sink, &key.namespace) {
-            graph.edge(&source_id, &sink, "sink", false);
+
+    /// A broker's internal channel and per-trigger subscriptions are plumbing: the trees show
+    /// them under their owners, the picture leaves them out.
+    fn add_channels(&mut self, channels: &[ChannelNode]) {
+        for channel in channels.iter().filter(|c| c.owner.is_none()) {
+            let key = channel.object.key();
+            let kind = channel.object.kind.clone();
+            self.node(&kind, &key, format!("{kind} {}", key.name), Shape::Channel);
         }
     }
-    for subscription in mesh.subscriptions.iter().filter(|s| s.owner.is_none()) {
-        let key = subscription.object.key();
-        let sub_id = graph.node(
-            "subscription",
-            &key,
-            format!("Subscription {}", key.name),
-            Shape::Subscription,
-        );
-        let channel = &subscription.object.spec.channel;
-        if subscription.channel_found {
-            let channel_id = graph.id(&channel.kind, &key.namespace, &channel.name);
-            graph.edge(&channel_id, &sub_id, "", false);
-        }
-        if let Some(subscriber) = graph.target(&subscription.subscriber, &key.namespace) {
-            graph.edge(&sub_id, &subscriber, "subscriber", false);
-        }
-        if let Some(reply) = subscription
-            .reply
-            .as_ref()
-            .and_then(|r| graph.target(r, &key.namespace))
-        {
-            graph.edge(&sub_id, &reply, "reply", true);
+
+    fn add_triggers(&mut self, triggers: &[TriggerNode]) {
+        for trigger in triggers {
+            let key = trigger.object.key();
+            let trigger_id = self.node(
+                "trigger",
+                &key,
+                format!("Trigger {}", key.name),
+                Shape::Trigger,
+            );
+            if trigger.broker_found {
+                let broker = ObjectKey::new(&key.namespace, &trigger.object.spec.broker);
+                let broker_id = self.id("broker", &broker.namespace, &broker.name);
+                self.edge(&broker_id, &trigger_id, "", false);
+            }
+            if let Some(subscriber) = self.target(&trigger.subscriber, &key.namespace) {
+                self.edge(&trigger_id, &subscriber, "subscriber", false);
+            }
         }
     }
-    for (index, marker) in mesh.access.iter().enumerate() {
-        let request = &marker.request;
-        let (label, shape) = match &marker.access {
-            Access::Forbidden { .. } if request.name.is_none() => (
-                format!(
-                    "🔒 {} {}: forbidden",
-                    request.resource.plural, request.scope
-                ),
-                Shape::Denied,
+
+    fn add_event_types(&mut self, event_types: &[EventTypeNode]) {
+        for et in event_types {
+            let key = et.object.key();
+            let et_id = self.node(
+                "eventtype",
+                &key,
+                et.object.cloud_event_type().to_string(),
+                Shape::EventType,
+            );
+            for producer in et.producers.iter().filter(|p| p.found) {
+                let kind = if producer.kind == "Broker" {
+                    "broker".to_string()
+                } else {
+                    producer.kind.clone()
+                };
+                let producer_id = self.id(&kind, &producer.key.namespace, &producer.key.name);
+                self.edge(&producer_id, &et_id, "produces", false);
+            }
+            for consumer in &et.consumers {
+                let kind = match consumer.kind {
+                    ConsumerKind::Trigger => "trigger",
+                    ConsumerKind::Subscription => "subscription",
+                };
+                let consumer_id = self.id(kind, &consumer.key.namespace, &consumer.key.name);
+                let unknown = consumer.outcome.outcome == Outcome::Unknown;
+                self.edge(
+                    &et_id,
+                    &consumer_id,
+                    if unknown { "maybe" } else { "" },
+                    unknown,
+                );
+            }
+        }
+    }
+
+    fn add_sources(&mut self, sources: &[SourceNode]) {
+        for source in sources {
+            let key = source.object.key();
+            let kind = source.object.kind.clone();
+            let source_id = self.node(&kind, &key, format!("{kind} {}", key.name), Shape::Source);
+            if let Some(sink) = self.target(&source.sink, &key.namespace) {
+                self.edge(&source_id, &sink, "sink", false);
+            }
+        }
+    }
+
+    /// The subscriptions a broker makes for its triggers are plumbing, as its channel is.
+    fn add_subscriptions(&mut self, subscriptions: &[SubscriptionNode]) {
+        for subscription in subscriptions.iter().filter(|s| s.owner.is_none()) {
+            let key = subscription.object.key();
+            let sub_id = self.node(
+                "subscription",
+                &key,
+                format!("Subscription {}", key.name),
+                Shape::Subscription,
+            );
+            let channel = &subscription.object.spec.channel;
+            if subscription.channel_found {
+                let channel_id = self.id(&channel.kind, &key.namespace, &channel.name);
+                self.edge(&channel_id, &sub_id, "", false);
+            }
+            if let Some(subscriber) = self.target(&subscription.subscriber, &key.namespace) {
+                self.edge(&sub_id, &subscriber, "subscriber", false);
+            }
+            if let Some(reply) = subscription
+                .reply
+                .as_ref()
+                .and_then(|r| self.target(r, &key.namespace))
+            {
+                self.edge(&sub_id, &reply, "reply", true);
+            }
+        }
+    }
+
+    /// A node per marker that hides data; a marker's position in the list keeps its id unique.
+    fn add_markers(&mut self, markers: &[AccessMarker]) {
+        for (index, marker) in markers.iter().enumerate() {
+            let Some((label, shape)) = marker_node(marker) else {
+                continue;
+            };
+            let namespace = marker.request.namespace().unwrap_or_default().to_string();
+            let kind = if shape == Shape::Denied {
+                "denied"
+            } else {
+                "failed"
+            };
+            let key = ObjectKey::new(&namespace, &format!("{kind}{index}"));
+            self.node(kind, &key, label, shape);
+        }
+    }
+
+    /// Edges to nodes we never saw (a producer that was filtered out) would draw phantom boxes.
+    fn drop_dangling_edges(&mut self) {
+        let known: std::collections::HashSet<String> = self.nodes.keys().cloned().collect();
+        self.edges
+            .retain(|e| known.contains(&e.from) && known.contains(&e.to));
+    }
+}
+
+/// The label and shape of a marker's node, if the marker hides data: a whole list denied, or
+/// anything that failed or did not decode. A denied single object shows on its referrer.
+fn marker_node(marker: &AccessMarker) -> Option<(String, Shape)> {
+    let request = &marker.request;
+    match &marker.access {
+        Access::Forbidden { .. } if request.name.is_none() => Some((
+            format!(
+                "🔒 {} {}: forbidden",
+                request.resource.plural, request.scope
             ),
-            Access::Failed { .. } => (format!("⚠ {request}: failed"), Shape::Failed),
-            Access::Undecodable { kind, .. } => (
-                format!(
-                    "⚠ {kind} {}: cannot decode",
-                    request.name.as_deref().unwrap_or("?")
-                ),
-                Shape::Failed,
+            Shape::Denied,
+        )),
+        Access::Failed { .. } => Some((format!("⚠ {request}: failed"), Shape::Failed)),
+        Access::Undecodable { kind, .. } => Some((
+            format!(
+                "⚠ {kind} {}: cannot decode",
+                request.name.as_deref().unwrap_or("?")
             ),
-            _ => continue,
-        };
-        let namespace = request.namespace().unwrap_or_default().to_string();
-        let kind = if shape == Shape::Denied {
-            "denied"
-        } else {
-            "failed"
-        };
-        let key = ObjectKey::new(&namespace, &format!("{kind}{index}"));
-        graph.node(kind, &key, label, shape);
+            Shape::Failed,
+        )),
+        _ => None,
     }
-    // Edges to nodes we never saw (a producer that was filtered out) would draw phantom boxes.
-    let known: std::collections::HashSet<String> = graph.nodes.keys().cloned().collect();
-    graph
-        .edges
-        .retain(|e| known.contains(&e.from) && known.contains(&e.to));
-    graph
 }
 
 fn by_namespace(graph: &Graph) -> BTreeMap<&str, Vec<&GraphNode>> {

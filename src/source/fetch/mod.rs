@@ -3,7 +3,6 @@
 //! cluster-wide list that is forbidden is retried per namespace, and each namespace's outcome
 //! is kept. Only a rejected token (401) or an unreachable server stops the fetch.
 
-use crate::mesh::catalog::{builtin_crds, snapshot_from_objects};
 use crate::mesh::objects::Crd;
 use crate::mesh::snapshot::{Access, AccessMarker, ApiRequest, Snapshot};
 use crate::source::connect::Endpoint;
@@ -11,9 +10,9 @@ use futures_util::stream::{self, StreamExt};
 use kube::api::{DynamicObject, GetParams, ListParams};
 use kube::core::{ApiResource, ObjectList, Resource};
 use serde_json::Value;
-use std::collections::BTreeSet;
 use std::time::Duration;
 
+mod phases;
 mod subscribers;
 
 /// Requests in flight at once.
@@ -131,6 +130,15 @@ enum Outcome {
     Forbidden(String),
     NotFound,
     Failed(String),
+}
+
+impl Outcome {
+    fn items(&self) -> &[Value] {
+        match self {
+            Outcome::Items(items) => items,
+            _ => &[],
+        }
+    }
 }
 
 /// Fatal for the whole fetch.
@@ -363,252 +371,35 @@ impl Fetcher {
         &self.endpoint
     }
 
-    // Long: the fetch phases in order; to become named phases (issue 11).
-    #[allow(clippy::too_many_lines)]
+    /// The phases in order, each asking what the answers before it say to ask: the CRDs name
+    /// the kinds to list, and the lists name the namespaces a forbidden list is retried in.
     async fn fetch_inner(&self, scope: &Scope) -> Result<(Snapshot, Vec<Listed>), Stop> {
-        let mut listed: Vec<Listed> = Vec::new();
         self.check_reachable().await?;
-        let mut markers: Vec<AccessMarker> = Vec::new();
-        let mut objects: Vec<Value> = Vec::new();
-        let mut notes: Vec<String> = Vec::new();
+        let discovered = self.discover(scope).await?;
+        let catalog = phases::catalog_crds(discovered.subscribable_crds, discovered.source_crds);
+        let mut per_kind = discovered.per_kind;
+        let crd_kinds = phases::listable_kinds(&catalog.crds);
+        per_kind.extend(self.list_kinds(&crd_kinds, scope).await?);
+        let namespace_list = discovered.namespaces?;
+        let known = phases::known_namespaces(scope, namespace_list.as_ref(), &per_kind);
+        let retries = phases::forbidden_retries(&per_kind, &known);
+        phases::merge_retries(&mut per_kind, self.list_per_namespace(retries).await?);
 
-        let brokers = Kind::new("eventing.knative.dev", "v1", "brokers", "Broker");
-        let triggers = Kind::new("eventing.knative.dev", "v1", "triggers", "Trigger");
-        let subscriptions = Kind::new(
-            "messaging.knative.dev",
-            "v1",
-            "subscriptions",
-            "Subscription",
-        );
-        let namespaces_kind = Kind::new("", "v1", "namespaces", "Namespace");
-        let crds_kind = Kind::new(
-            "apiextensions.k8s.io",
-            "v1",
-            "customresourcedefinitions",
-            "CustomResourceDefinition",
-        );
-
-        // Phase 1: the fixed kinds, event types (negotiating the version) and the CRDs that
-        // name the channel and source kinds, all at once.
-        let (fixed, event_types, crd_lists, namespace_list) = tokio::join!(
-            async {
-                let mut results = Vec::new();
-                for kind in [&brokers, &triggers, &subscriptions] {
-                    results.push((kind.clone(), self.list_in_scope(kind, scope, None)));
-                }
-                let mut out = Vec::new();
-                let lists = futures_util::future::join_all(
-                    results
-                        .into_iter()
-                        .map(|(kind, f)| async move { (kind, f.await) }),
-                )
-                .await;
-                for (kind, outcome) in lists {
-                    out.push((kind, outcome?));
-                }
-                Ok::<_, Stop>(out)
-            },
-            self.event_types(scope),
-            async {
-                let subscribable = self.list(
-                    &crds_kind,
-                    None,
-                    Some("messaging.knative.dev/subscribable=true"),
-                );
-                let sources = self.list(&crds_kind, None, Some("duck.knative.dev/source=true"));
-                let (a, b) = tokio::join!(subscribable, sources);
-                Ok::<_, Stop>((a?, b?))
-            },
-            async {
-                if scope.namespaces.is_some() {
-                    return Ok::<_, Stop>(None);
-                }
-                Ok(Some(self.list(&namespaces_kind, None, None).await?))
-            },
-        );
-        let mut per_kind: Vec<(Kind, Scoped)> = fixed?;
-        let (event_type_kind, event_type_outcomes) = event_types?;
-        per_kind.push((event_type_kind, event_type_outcomes));
-
-        // The channel and source kinds, from their CRDs, or the built-in ones when CRDs may not
-        // be listed (as `kn source list` falls back).
-        let (subscribable_crds, source_crds) = crd_lists?;
-        let mut crds: Vec<Crd> = Vec::new();
-        let mut fallback = false;
-        let crd_request =
-            ApiRequest::list("apiextensions.k8s.io", "customresourcedefinitions", None);
-        // One marker per distinct outcome of the two label-selected lists: a source list that
-        // failed must count even when the channel list was allowed.
-        for outcome in [&subscribable_crds, &source_crds] {
-            let marker = marker(crd_request.clone(), outcome);
-            if !markers.contains(&marker) {
-                markers.push(marker);
-            }
+        let mut markers = catalog.markers;
+        let mut objects = catalog.objects;
+        if let Some(outcome) = &namespace_list {
+            objects.extend(outcome.items().iter().cloned());
+            markers.push(phases::namespace_marker(outcome));
         }
-        for outcome in [subscribable_crds, source_crds] {
-            match outcome {
-                Outcome::Items(items) => {
-                    for item in items {
-                        match crate::mesh::catalog::convert::<Crd>(0, item.clone()) {
-                            Ok(crd) if !crds.iter().any(|c| c.name() == crd.name()) => {
-                                crds.push(crd);
-                                objects.push(item);
-                            }
-                            Ok(_) => {}
-                            // Its kind's objects cannot be listed: say which CRD, and why.
-                            Err(error) => markers.push(error.marker(&[])),
-                        }
-                    }
-                }
-                _ => fallback = true,
-            }
-        }
-        if fallback {
-            notes.push("CustomResourceDefinitions could not be listed: channel and source kinds are the built-in Knative ones, and custom kinds may be missing".into());
-            markers.push(AccessMarker {
-                role: crate::mesh::snapshot::Role::Other,
-                request: ApiRequest::list(
-                    "apiextensions.k8s.io",
-                    "customresourcedefinitions",
-                    None,
-                ),
-                access: Access::Fallback {
-                    message: "using the built-in Knative channel and source kinds".into(),
-                },
-            });
-            for crd in builtin_crds() {
-                if !crds.iter().any(|c| c.name() == crd.name()) {
-                    crds.push(crd.clone());
-                }
-            }
-        }
-        let dynamic_kinds: Vec<Kind> = crds
-            .iter()
-            .filter(|crd| crd.is_subscribable() || crd.is_source())
-            .filter_map(Kind::from_crd)
-            .collect();
-        let dynamic: Vec<Result<(Kind, Scoped), Stop>> = bounded(
-            dynamic_kinds
-                .iter()
-                .map(|kind| async move {
-                    Ok((kind.clone(), self.list_in_scope(kind, scope, None).await?))
-                })
-                .collect(),
-        )
-        .await;
-        for result in dynamic {
-            per_kind.push(result?);
-        }
-
-        // Namespaces we know of, for retrying forbidden cluster-wide lists one by one.
-        let mut known: BTreeSet<String> = scope.namespaces.iter().flatten().cloned().collect();
-        known.extend(scope.default_namespace.iter().cloned());
-        if let Some(outcome) = namespace_list? {
-            if let Outcome::Items(items) = &outcome {
-                known.extend(items.iter().map(|n| text(n, "/metadata/name").to_string()));
-                objects.extend(items.iter().cloned());
-            }
-            // Namespaces only guide the per-namespace retries: a mesh list denied cluster-wide
-            // is marked itself, so a namespace list that is not allowed hides nothing more.
-            let mut namespace_marker = marker(ApiRequest::list("", "namespaces", None), &outcome);
-            if let Access::Forbidden { message } | Access::Failed { message } =
-                &namespace_marker.access
-            {
-                namespace_marker.access = Access::Fallback {
-                    message: format!(
-                        "namespaces are learned from the objects, the kubeconfig and -n ({message})"
-                    ),
-                };
-            }
-            markers.push(namespace_marker);
-        }
-        for (_, outcomes) in &per_kind {
-            for (_, outcome) in outcomes {
-                if let Outcome::Items(items) = outcome {
-                    known.extend(
-                        items
-                            .iter()
-                            .map(|o| text(o, "/metadata/namespace").to_string())
-                            .filter(|n| !n.is_empty()),
-                    );
-                }
-            }
-        }
-
-        // Phase 2: forbidden cluster-wide lists, namespace by namespace.
-        let mut retries = Vec::new();
-        for (kind, outcomes) in &per_kind {
-            for (namespace, outcome) in outcomes {
-                if namespace.is_none() && matches!(outcome, Outcome::Forbidden(_)) {
-                    for ns in &known {
-                        retries.push((kind.clone(), ns.clone()));
-                    }
-                }
-            }
-        }
-        let retried: Vec<Result<(Kind, String, Outcome), Stop>> = bounded(
-            retries
-                .into_iter()
-                .map(|(kind, ns)| async move {
-                    let outcome = self.list(&kind, Some(&ns), None).await?;
-                    Ok((kind, ns, outcome))
-                })
-                .collect(),
-        )
-        .await;
-        for result in retried {
-            let (kind, ns, outcome) = result?;
-            if let Some((_, outcomes)) = per_kind.iter_mut().find(|(k, _)| *k == kind) {
-                outcomes.push((Some(ns), outcome));
-            }
-        }
-        for (kind, outcomes) in per_kind {
-            for (namespace, outcome) in outcomes {
-                markers.push(marker(
-                    ApiRequest::list(&kind.group, &kind.plural, namespace.as_deref()),
-                    &outcome,
-                ));
-                if let Outcome::Items(items) = outcome {
-                    objects.extend(items);
-                    listed.push(Listed {
-                        kind: kind.clone(),
-                        namespace,
-                    });
-                }
-            }
-        }
+        let lists = phases::record_lists(per_kind);
+        markers.extend(lists.markers);
+        objects.extend(lists.objects);
 
         // Phase 3: the objects subscribers, replies and sinks point at, for their labels.
-        let (subscribers, subscriber_markers) = self.subscribers(&objects, &crds).await?;
+        let (subscribers, subscriber_markers) = self.subscribers(&objects, &catalog.crds).await?;
         objects.extend(subscribers);
         markers.extend(subscriber_markers);
-
-        // CRDs came only from the label-selected lists; the built-in ones fill in the rest. An
-        // object that cannot be decoded becomes a marker of its own, costing only itself.
-        let mut snapshot = snapshot_from_objects(objects);
-        markers.append(&mut snapshot.access);
-        snapshot.namespaces.extend(known);
-        snapshot.namespaces.sort();
-        snapshot.namespaces.dedup();
-        snapshot.access = markers;
-        snapshot.notes.extend(notes);
-        Ok((snapshot, listed))
-    }
-
-    /// Event types at the first served version: v1beta2, then v1beta3, then v1beta1.
-    async fn event_types(&self, scope: &Scope) -> Result<(Kind, Scoped), Stop> {
-        let mut last = None;
-        for version in ["v1beta2", "v1beta3", "v1beta1"] {
-            let kind = Kind::new("eventing.knative.dev", version, "eventtypes", "EventType");
-            let outcomes = self.list_in_scope(&kind, scope, None).await?;
-            if outcomes
-                .iter()
-                .any(|(_, o)| !matches!(o, Outcome::NotFound))
-            {
-                return Ok((kind, outcomes));
-            }
-            last = Some((kind, outcomes));
-        }
-        Ok(last.expect("three versions were tried"))
+        let snapshot = phases::assemble(objects, markers, known, catalog.notes);
+        Ok((snapshot, lists.listed))
     }
 }
