@@ -1,24 +1,25 @@
 //! Resource requests once authenticated and authorized: get, list (pages, selectors, tables),
 //! watch, create, update, patch, delete; and the create-only kinds: access reviews, the
 //! SelfSubjectReview, and TokenRequest.
+#![deny(clippy::indexing_slicing)]
 
 use super::rbac::UserInfo;
 use super::resources::ResourceDef;
 use super::state::{ResourcePath, SimState, json_response, parse_body, read_body};
 use super::status::{self, ApiError};
-use super::store::{self, Event, Selectors};
+use super::store::{self, Event, Page, Selectors, Store};
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, StreamExt};
-use serde_json::{Value, json};
+use futures_util::stream::{self, Stream, StreamExt};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::broadcast::Receiver;
+use tokio::time::Instant;
 
 #[allow(clippy::too_many_arguments)]
-// Long: one arm per verb, as kube-apiserver dispatches.
-#[allow(clippy::too_many_lines)]
 pub async fn serve_resource(
     state: &Arc<SimState>,
     def: &ResourceDef,
@@ -29,10 +30,8 @@ pub async fn serve_resource(
     body: Body,
     user: &UserInfo,
 ) -> Result<Response, ApiError> {
-    let protobuf = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.contains("protobuf"));
+    let protobuf =
+        header_text(headers, header::CONTENT_TYPE).is_some_and(|t| t.contains("protobuf"));
     if def.is_review() || super::reviews::is_token_request(def, path) {
         return super::reviews::answer(state, def, path, protobuf, body, user).await;
     }
@@ -42,176 +41,281 @@ pub async fn serve_resource(
     if !path.subresource.is_empty() && path.subresource != "status" {
         return Err(status::no_such_path());
     }
-    let namespace = path.namespace.as_deref().unwrap_or("");
-    let name = path.name.as_deref().unwrap_or("");
-    let wants_table = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("as=Table"));
+    let wants_table =
+        header_text(headers, header::ACCEPT).is_some_and(|accept| accept.contains("as=Table"));
     match verb {
-        "get" => {
-            let store = state.store.read().unwrap_or_else(|e| e.into_inner());
-            let object = store
-                .get(&def.group, &def.plural, namespace, name)
-                .ok_or_else(|| status::not_found(&def.group, &def.plural, name))?;
-            let object = store::convert(def, object.clone(), &path.version);
-            if wants_table {
-                return Ok(json_response(
-                    200,
-                    &table(&[object], store.resource_version(), None),
-                ));
-            }
-            Ok(json_response(200, &object))
-        }
-        "list" => {
-            let selectors = Selectors::parse(
-                query.get("labelSelector").map(String::as_str),
-                query.get("fieldSelector").map(String::as_str),
-            )?;
-            let limit = match query.get("limit") {
-                Some(text) => Some(
-                    text.parse::<usize>()
-                        .map_err(|_| status::bad_request(format!("invalid limit {text:?}")))?,
-                ),
-                None => None,
-            };
-            let store = state.store.read().unwrap_or_else(|e| e.into_inner());
-            let page = store.list(
-                &def.group,
-                &def.plural,
-                path.namespace.as_deref(),
-                &selectors,
-                limit,
-                query.get("continue").map(String::as_str),
-            )?;
-            let items: Vec<Value> = page
-                .items
-                .into_iter()
-                .map(|o| store::convert(def, o, &path.version))
-                .collect();
-            if wants_table {
-                return Ok(json_response(
-                    200,
-                    &table(
-                        &items,
-                        page.resource_version,
-                        page.continue_token.as_deref(),
-                    ),
-                ));
-            }
-            let mut metadata = json!({"resourceVersion": page.resource_version.to_string()});
-            if let Some(token) = page.continue_token {
-                metadata["continue"] = json!(token);
-                metadata["remainingItemCount"] = json!(page.remaining);
-            }
-            Ok(json_response(
-                200,
-                &json!({
-                    "kind": format!("{}List", def.kind),
-                    "apiVersion": def.api_version(&path.version),
-                    "metadata": metadata,
-                    "items": items,
-                }),
-            ))
-        }
+        "get" => get_object(state, def, path, wants_table),
+        "list" => list_objects(state, def, path, query, wants_table),
         "watch" => watch(state, def, path, query),
         "create" | "update" | "patch" => {
-            let content_type = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
+            let content_type = header_text(headers, header::CONTENT_TYPE)
                 .unwrap_or("application/json")
                 .to_string();
             let body = parse_body(read_body(body).await?)?;
-            let result = {
-                let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
-                match verb {
-                    "create" => {
-                        check_kind(def, &body)?;
-                        store.create(&def.group, &def.plural, namespace, body)
-                    }
-                    "update" => {
-                        check_kind(def, &body)?;
-                        let body_name = body
-                            .pointer("/metadata/name")
-                            .and_then(Value::as_str)
-                            .unwrap_or(name);
-                        if body_name != name {
-                            return Err(status::bad_request(
-                                "the name of the object does not match the name on the URL",
-                            ));
-                        }
-                        store.update(&def.group, &def.plural, namespace, name, body)
-                    }
-                    _ => store.patch(
-                        &def.group,
-                        &def.plural,
-                        namespace,
-                        name,
-                        &content_type,
-                        &body,
-                    ),
-                }?
-            };
-            after_write(state, def);
-            let code = if verb == "create" { 201 } else { 200 };
-            Ok(json_response(
-                code,
-                &store::convert(def, result, &path.version),
-            ))
+            write_object(state, def, path, verb, &content_type, body)
         }
-        "delete" => {
-            let deleted = state
-                .store
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .delete(&def.group, &def.plural, namespace, name)?;
-            after_write(state, def);
-            Ok(json_response(
-                200,
-                &store::convert(def, deleted, &path.version),
-            ))
-        }
-        "deletecollection" => {
-            let selectors = Selectors::parse(
-                query.get("labelSelector").map(String::as_str),
-                query.get("fieldSelector").map(String::as_str),
-            )?;
-            let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
-            let page = store.list(
-                &def.group,
-                &def.plural,
-                path.namespace.as_deref(),
-                &selectors,
-                None,
-                None,
-            )?;
-            let mut deleted = Vec::new();
-            for object in page.items {
-                let ns = object
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                let name = object
-                    .pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                deleted.push(store::convert(
-                    def,
-                    store.delete(&def.group, &def.plural, &ns, &name)?,
-                    &path.version,
-                ));
-            }
-            drop(store);
-            after_write(state, def);
-            Ok(json_response(
-                200,
-                &json!({"kind": format!("{}List", def.kind), "apiVersion": def.api_version(&path.version), "metadata": {}, "items": deleted}),
-            ))
-        }
+        "delete" => delete_object(state, def, path),
+        "deletecollection" => delete_collection(state, def, path, query),
         _ => Err(status::method_not_allowed(verb)),
     }
+}
+
+fn header_text(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn selectors(query: &HashMap<String, String>) -> Result<Selectors, ApiError> {
+    Selectors::parse(
+        query.get("labelSelector").map(String::as_str),
+        query.get("fieldSelector").map(String::as_str),
+    )
+}
+
+fn limit(query: &HashMap<String, String>) -> Result<Option<usize>, ApiError> {
+    query
+        .get("limit")
+        .map(|text| {
+            text.parse::<usize>()
+                .map_err(|_| status::bad_request(format!("invalid limit {text:?}")))
+        })
+        .transpose()
+}
+
+fn get_object(
+    state: &SimState,
+    def: &ResourceDef,
+    path: &ResourcePath,
+    wants_table: bool,
+) -> Result<Response, ApiError> {
+    let namespace = path.namespace.as_deref().unwrap_or("");
+    let name = path.name.as_deref().unwrap_or("");
+    let store = state.store.read().unwrap_or_else(|e| e.into_inner());
+    let object = store
+        .get(&def.group, &def.plural, namespace, name)
+        .ok_or_else(|| status::not_found(&def.group, &def.plural, name))?;
+    let object = store::convert(def, object.clone(), &path.version);
+    if wants_table {
+        return Ok(json_response(
+            200,
+            &table(&[object], store.resource_version(), None),
+        ));
+    }
+    Ok(json_response(200, &object))
+}
+
+fn list_objects(
+    state: &SimState,
+    def: &ResourceDef,
+    path: &ResourcePath,
+    query: &HashMap<String, String>,
+    wants_table: bool,
+) -> Result<Response, ApiError> {
+    let selectors = selectors(query)?;
+    let limit = limit(query)?;
+    let page = {
+        let store = state.store.read().unwrap_or_else(|e| e.into_inner());
+        store.list(
+            &def.group,
+            &def.plural,
+            path.namespace.as_deref(),
+            &selectors,
+            limit,
+            query.get("continue").map(String::as_str),
+        )?
+    };
+    let items = page
+        .items
+        .into_iter()
+        .map(|o| store::convert(def, o, &path.version))
+        .collect();
+    let page = Page { items, ..page };
+    if wants_table {
+        return Ok(json_response(
+            200,
+            &table(
+                &page.items,
+                page.resource_version,
+                page.continue_token.as_deref(),
+            ),
+        ));
+    }
+    Ok(json_response(200, &list_document(def, &path.version, page)))
+}
+
+/// A page as a `{Kind}List`; a page with more after it says how many more.
+fn list_document(def: &ResourceDef, version: &str, page: Page) -> Value {
+    let mut metadata = list_metadata(page.resource_version, page.continue_token.as_deref());
+    if page.continue_token.is_some() {
+        metadata.insert("remainingItemCount".into(), json!(page.remaining));
+    }
+    list_of(def, version, metadata, page.items)
+}
+
+fn list_metadata(resource_version: u64, continue_token: Option<&str>) -> Map<String, Value> {
+    let mut metadata = Map::new();
+    metadata.insert(
+        "resourceVersion".into(),
+        json!(resource_version.to_string()),
+    );
+    if let Some(token) = continue_token {
+        metadata.insert("continue".into(), json!(token));
+    }
+    metadata
+}
+
+fn list_of(
+    def: &ResourceDef,
+    version: &str,
+    metadata: Map<String, Value>,
+    items: Vec<Value>,
+) -> Value {
+    json!({
+        "kind": format!("{}List", def.kind),
+        "apiVersion": def.api_version(version),
+        "metadata": metadata,
+        "items": items,
+    })
+}
+
+/// Create, update or patch with a body already read; a create answers 201.
+fn write_object(
+    state: &SimState,
+    def: &ResourceDef,
+    path: &ResourcePath,
+    verb: &str,
+    content_type: &str,
+    body: Value,
+) -> Result<Response, ApiError> {
+    let written = {
+        let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
+        apply_write(&mut store, def, path, verb, content_type, body)?
+    };
+    after_write(state, def);
+    let code = if verb == "create" { 201 } else { 200 };
+    Ok(json_response(
+        code,
+        &store::convert(def, written, &path.version),
+    ))
+}
+
+fn apply_write(
+    store: &mut Store,
+    def: &ResourceDef,
+    path: &ResourcePath,
+    verb: &str,
+    content_type: &str,
+    body: Value,
+) -> Result<Value, ApiError> {
+    let namespace = path.namespace.as_deref().unwrap_or("");
+    let name = path.name.as_deref().unwrap_or("");
+    match verb {
+        "create" => {
+            check_kind(def, &body)?;
+            store.create(&def.group, &def.plural, namespace, body)
+        }
+        "update" => {
+            check_kind(def, &body)?;
+            check_name(&body, name)?;
+            store.update(&def.group, &def.plural, namespace, name, body)
+        }
+        _ => store.patch(
+            &def.group,
+            &def.plural,
+            namespace,
+            name,
+            content_type,
+            &body,
+        ),
+    }
+}
+
+fn delete_object(
+    state: &SimState,
+    def: &ResourceDef,
+    path: &ResourcePath,
+) -> Result<Response, ApiError> {
+    let namespace = path.namespace.as_deref().unwrap_or("");
+    let name = path.name.as_deref().unwrap_or("");
+    let deleted = state
+        .store
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .delete(&def.group, &def.plural, namespace, name)?;
+    after_write(state, def);
+    Ok(json_response(
+        200,
+        &store::convert(def, deleted, &path.version),
+    ))
+}
+
+/// Deletes what the same list would return, and answers with the deleted objects.
+fn delete_collection(
+    state: &SimState,
+    def: &ResourceDef,
+    path: &ResourcePath,
+    query: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let selectors = selectors(query)?;
+    let deleted = {
+        let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
+        delete_matching(&mut store, def, path, &selectors)?
+    };
+    after_write(state, def);
+    Ok(json_response(
+        200,
+        &list_of(def, &path.version, Map::new(), deleted),
+    ))
+}
+
+/// Stops at the first object that cannot be deleted: the answer is then that error.
+fn delete_matching(
+    store: &mut Store,
+    def: &ResourceDef,
+    path: &ResourcePath,
+    selectors: &Selectors,
+) -> Result<Vec<Value>, ApiError> {
+    let page = store.list(
+        &def.group,
+        &def.plural,
+        path.namespace.as_deref(),
+        selectors,
+        None,
+        None,
+    )?;
+    page.items
+        .iter()
+        .map(|object| {
+            let deleted = store.delete(
+                &def.group,
+                &def.plural,
+                &metadata_text(object, "namespace"),
+                &metadata_text(object, "name"),
+            )?;
+            Ok(store::convert(def, deleted, &path.version))
+        })
+        .collect()
+}
+
+fn metadata_text(object: &Value, field: &str) -> String {
+    object
+        .pointer(&format!("/metadata/{field}"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+/// An update names its object twice, on the URL and in the body; the two must agree.
+fn check_name(body: &Value, name: &str) -> Result<(), ApiError> {
+    let body_name = body
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or(name);
+    if body_name != name {
+        return Err(status::bad_request(
+            "the name of the object does not match the name on the URL",
+        ));
+    }
+    Ok(())
 }
 
 /// The body's kind, when given, must be the resource's.
@@ -248,8 +352,7 @@ fn table(items: &[Value], resource_version: u64, continue_token: Option<&str>) -
     let rows: Vec<Value> = items
         .iter()
         .map(|object| {
-            let meta = |f: &str| object.pointer(&format!("/metadata/{f}")).and_then(Value::as_str).unwrap_or("").to_string();
-            let mut cells = vec![json!(meta("name"))];
+            let mut cells = vec![json!(metadata_text(object, "name"))];
             if has_conditions {
                 let ready = object
                     .pointer("/status/conditions")
@@ -258,7 +361,7 @@ fn table(items: &[Value], resource_version: u64, continue_token: Option<&str>) -
                 cells.push(json!(ready.and_then(|c| c["status"].as_str()).unwrap_or("")));
                 cells.push(json!(ready.and_then(|c| c["reason"].as_str()).unwrap_or("")));
             }
-            let age = meta("creationTimestamp")
+            let age = metadata_text(object, "creationTimestamp")
                 .parse::<jiff::Timestamp>()
                 .map(|created| human_age(now.as_second() - created.as_second()))
                 .unwrap_or_else(|_| "<unknown>".into());
@@ -266,10 +369,7 @@ fn table(items: &[Value], resource_version: u64, continue_token: Option<&str>) -
             json!({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"]}})
         })
         .collect();
-    let mut metadata = json!({"resourceVersion": resource_version.to_string()});
-    if let Some(token) = continue_token {
-        metadata["continue"] = json!(token);
-    }
+    let metadata = list_metadata(resource_version, continue_token);
     json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata, "columnDefinitions": columns, "rows": rows})
 }
 
@@ -287,105 +387,35 @@ fn human_age(seconds: i64) -> String {
 /// it, then live ones; without one, the current objects as ADDED first. A version older than
 /// the remembered history gets an ERROR event with a 410 Status, as kube-apiserver sends it.
 fn watch(
-    state: &Arc<SimState>,
+    state: &SimState,
     def: &ResourceDef,
     path: &ResourcePath,
     query: &HashMap<String, String>,
 ) -> Result<Response, ApiError> {
-    let selectors = Selectors::parse(
-        query.get("labelSelector").map(String::as_str),
-        query.get("fieldSelector").map(String::as_str),
-    )?;
-    let timeout = query
-        .get("timeoutSeconds")
-        .and_then(|t| t.parse::<u64>().ok())
-        .unwrap_or(1800)
-        .min(3600);
-    let namespace = path.namespace.clone();
-    let matches = {
-        let def = def.clone();
-        let namespace = namespace.clone();
-        let selectors = selectors.clone();
-        move |event: &Event| {
-            event.group == def.group
-                && event.plural == def.plural
-                && namespace.as_ref().is_none_or(|n| *n == event.namespace)
-                && selectors.matches(&event.object)
-        }
+    let filter = WatchFilter {
+        group: def.group.clone(),
+        plural: def.plural.clone(),
+        namespace: path.namespace.clone(),
+        selectors: selectors(query)?,
     };
-    let store = state.store.read().unwrap_or_else(|e| e.into_inner());
-    let receiver = store.subscribe();
-    let requested = query
-        .get("resourceVersion")
-        .filter(|v| !v.is_empty() && *v != "0");
-    let mut first: Vec<Value> = Vec::new();
-    let mut last_sent = store.resource_version();
-    match requested {
-        Some(version) => {
-            let version: u64 = version
-                .parse()
-                .map_err(|_| status::bad_request(format!("invalid resourceVersion {version:?}")))?;
-            match store.history_since(version) {
-                Some(events) => {
-                    for event in events.iter().filter(|e| matches(e)) {
-                        first.push(json!({"type": event.kind, "object": store::convert(def, event.object.clone(), &path.version)}));
-                    }
-                }
-                None => {
-                    let gone = status::expired(format!(
-                        "too old resource version: {version} ({})",
-                        store.oldest_resource_version()
-                    ));
-                    first.push(json!({"type": "ERROR", "object": gone.body}));
-                    last_sent = u64::MAX;
-                }
-            }
-        }
-        None => {
-            let page = store.list(
-                &def.group,
-                &def.plural,
-                namespace.as_deref(),
-                &selectors,
-                None,
-                None,
-            )?;
-            for object in page.items {
-                first.push(
-                    json!({"type": "ADDED", "object": store::convert(def, object, &path.version)}),
-                );
-            }
-        }
-    }
-    drop(store);
-    let def = def.clone();
-    let version = path.version.clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
-    let initial = stream::iter(first.into_iter().map(line));
-    let live = stream::unfold((receiver, last_sent), move |(mut receiver, last_sent)| {
-        let matches = matches.clone();
-        let def = def.clone();
-        let version = version.clone();
-        async move {
-            if last_sent == u64::MAX {
-                return None;
-            }
-            loop {
-                let event = match tokio::time::timeout_at(deadline, receiver.recv()).await {
-                    Ok(Ok(event)) => event,
-                    // Timed out, the store went away, or this watcher fell too far behind:
-                    // end the stream and let the client watch again.
-                    _ => return None,
-                };
-                if event.resource_version <= last_sent || !matches(&event) {
-                    continue;
-                }
-                let object = store::convert(&def, event.object.clone(), &version);
-                let item = line(json!({"type": event.kind, "object": object}));
-                return Some((item, (receiver, event.resource_version)));
-            }
-        }
-    });
+    let timeout = watch_timeout(query);
+    // Subscribing under the same read lock as the first events are taken means no change
+    // falls between the two.
+    let (receiver, start) = {
+        let store = state.store.read().unwrap_or_else(|e| e.into_inner());
+        let receiver = store.subscribe();
+        (receiver, watch_start(&store, def, path, query, &filter)?)
+    };
+    let deadline = Instant::now() + timeout;
+    let initial = stream::iter(start.events.into_iter().map(line));
+    let live = live_events(
+        receiver,
+        start.live_after,
+        deadline,
+        filter,
+        def.clone(),
+        path.version.clone(),
+    );
     let body = Body::from_stream(initial.chain(live).map(Ok::<_, std::convert::Infallible>));
     Ok((
         StatusCode::OK,
@@ -393,6 +423,172 @@ fn watch(
         body,
     )
         .into_response())
+}
+
+/// `timeoutSeconds`, at most an hour; half an hour when absent or unreadable.
+fn watch_timeout(query: &HashMap<String, String>) -> Duration {
+    let seconds = query
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(1800)
+        .min(3600);
+    Duration::from_secs(seconds)
+}
+
+/// The store events a watch passes on.
+#[derive(Clone)]
+struct WatchFilter {
+    group: String,
+    plural: String,
+    /// None: every namespace.
+    namespace: Option<String>,
+    selectors: Selectors,
+}
+
+impl WatchFilter {
+    fn matches(&self, event: &Event) -> bool {
+        event.group == self.group
+            && event.plural == self.plural
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|n| *n == event.namespace)
+            && self.selectors.matches(&event.object)
+    }
+}
+
+/// How a watch begins: the events sent first, and the resourceVersion after which live events
+/// follow (None: the stream ends after the first events, as it does after a 410).
+struct WatchStart {
+    events: Vec<Value>,
+    live_after: Option<u64>,
+}
+
+fn watch_start(
+    store: &Store,
+    def: &ResourceDef,
+    path: &ResourcePath,
+    query: &HashMap<String, String>,
+    filter: &WatchFilter,
+) -> Result<WatchStart, ApiError> {
+    let requested = query
+        .get("resourceVersion")
+        .filter(|v| !v.is_empty() && *v != "0");
+    let Some(version) = requested else {
+        return current_as_added(store, def, path, filter);
+    };
+    let since: u64 = version
+        .parse()
+        .map_err(|_| status::bad_request(format!("invalid resourceVersion {version:?}")))?;
+    Ok(changes_since(store, def, &path.version, since, filter))
+}
+
+/// Without a resourceVersion: every object the watch passes, as ADDED.
+fn current_as_added(
+    store: &Store,
+    def: &ResourceDef,
+    path: &ResourcePath,
+    filter: &WatchFilter,
+) -> Result<WatchStart, ApiError> {
+    let page = store.list(
+        &def.group,
+        &def.plural,
+        filter.namespace.as_deref(),
+        &filter.selectors,
+        None,
+        None,
+    )?;
+    let events = page
+        .items
+        .into_iter()
+        .map(|object| watch_event("ADDED", store::convert(def, object, &path.version)))
+        .collect();
+    Ok(WatchStart {
+        events,
+        live_after: Some(store.resource_version()),
+    })
+}
+
+/// From a resourceVersion: the remembered changes after it, or a 410 when it is older than
+/// what the store remembers.
+fn changes_since(
+    store: &Store,
+    def: &ResourceDef,
+    version: &str,
+    since: u64,
+    filter: &WatchFilter,
+) -> WatchStart {
+    let Some(history) = store.history_since(since) else {
+        let gone = status::expired(format!(
+            "too old resource version: {since} ({})",
+            store.oldest_resource_version()
+        ));
+        return WatchStart {
+            events: vec![watch_event("ERROR", gone.body)],
+            live_after: None,
+        };
+    };
+    let events = history
+        .iter()
+        .filter(|event| filter.matches(event))
+        .map(|event| {
+            watch_event(
+                event.kind,
+                store::convert(def, event.object.clone(), version),
+            )
+        })
+        .collect();
+    WatchStart {
+        events,
+        live_after: Some(store.resource_version()),
+    }
+}
+
+/// The changes after `live_after` as they happen, until the deadline.
+fn live_events(
+    receiver: Receiver<Arc<Event>>,
+    live_after: Option<u64>,
+    deadline: Instant,
+    filter: WatchFilter,
+    def: ResourceDef,
+    version: String,
+) -> impl Stream<Item = Bytes> + Send + 'static {
+    let position = live_after.map(|last_sent| (receiver, last_sent));
+    stream::unfold(position, move |position| {
+        let filter = filter.clone();
+        let def = def.clone();
+        let version = version.clone();
+        async move {
+            let (mut receiver, last_sent) = position?;
+            let event = next_event(&mut receiver, last_sent, deadline, &filter).await?;
+            let object = store::convert(&def, event.object.clone(), &version);
+            let item = line(watch_event(event.kind, object));
+            Some((item, Some((receiver, event.resource_version))))
+        }
+    })
+}
+
+/// The next event the filter passes that is newer than `last_sent`. None ends the stream:
+/// the deadline passed, the store went away, or this watcher fell too far behind; the client
+/// then watches again.
+async fn next_event(
+    receiver: &mut Receiver<Arc<Event>>,
+    last_sent: u64,
+    deadline: Instant,
+    filter: &WatchFilter,
+) -> Option<Arc<Event>> {
+    loop {
+        let Ok(Ok(event)) = tokio::time::timeout_at(deadline, receiver.recv()).await else {
+            return None;
+        };
+        if event.resource_version > last_sent && filter.matches(&event) {
+            return Some(event);
+        }
+    }
+}
+
+fn watch_event(kind: &str, object: Value) -> Value {
+    json!({"type": kind, "object": object})
 }
 
 fn line(value: Value) -> Bytes {

@@ -1,10 +1,12 @@
 //! The simulated API server's HTTP face (axum): authentication, authorization, then the path
 //! is parsed the way kube-apiserver lays out its API, and the request goes to discovery, the
 //! object store, a review, or TokenRequest.
+#![deny(clippy::indexing_slicing)]
 
 use super::api;
 use super::auth::ServiceAccountToken;
-use super::rbac::{MASTERS_GROUP, Request as RbacRequest, UserInfo};
+use super::rbac::{MASTERS_GROUP, Policy, Request as RbacRequest, UserInfo};
+use super::resources::ResourceDef;
 use super::status::{self, ApiError};
 use super::store::Store;
 use axum::body::Body;
@@ -173,25 +175,36 @@ pub fn route(path: &str, store: &Store) -> Route {
     };
     // "namespaces/NS/RESOURCE..." is a namespaced request unless RESOURCE is not a namespaced
     // resource, in which case it is a subresource of the Namespace itself.
-    let namespaced = matches!(rest, ["namespaces", _, resource, ..]
-        if store.def(group, version, resource).is_some_and(|d| d.namespaced));
-    let (namespace, rest) = if namespaced {
-        (Some(rest[1].to_string()), &rest[2..])
-    } else {
-        (None, rest)
+    let (namespace, rest) = match rest {
+        ["namespaces", namespace, tail @ ..]
+            if tail.first().is_some_and(|resource| {
+                store
+                    .def(group, version, resource)
+                    .is_some_and(|d| d.namespaced)
+            }) =>
+        {
+            (Some(namespace.to_string()), tail)
+        }
+        _ => (None, rest),
     };
-    let path = ResourcePath {
+    // The patterns above leave at least the resource; an empty rest is no path of the API.
+    let [resource, name_and_subresource @ ..] = rest else {
+        return Route::Unknown;
+    };
+    if name_and_subresource.len() > 2 {
+        return Route::Unknown;
+    }
+    Route::Resource(ResourcePath {
         group: group.to_string(),
         version: version.to_string(),
         namespace,
-        resource: rest[0].to_string(),
-        name: rest.get(1).map(|s| s.to_string()),
-        subresource: rest.get(2).map(|s| s.to_string()).unwrap_or_default(),
-    };
-    if rest.len() > 3 {
-        return Route::Unknown;
-    }
-    Route::Resource(path)
+        resource: resource.to_string(),
+        name: name_and_subresource.first().map(|s| s.to_string()),
+        subresource: name_and_subresource
+            .get(1)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    })
 }
 
 /// The query string as a map (the last value of a repeated key wins).
@@ -214,26 +227,26 @@ fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
-                    Ok(byte) => {
-                        out.push(byte);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' => match bytes.get(i + 1..i + 3).and_then(hex_byte) {
+                Some(decoded) => {
+                    out.push(decoded);
+                    i += 2;
                 }
-            }
+                None => out.push(b'%'),
+            },
             byte => out.push(byte),
         }
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The byte two hex digits after a `%` stand for.
+fn hex_byte(digits: &[u8]) -> Option<u8> {
+    u8::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
 /// The verb RBAC sees for a method on a resource path.
@@ -256,8 +269,8 @@ fn verb_for(
     })
 }
 
-// Long: one arm per route.
-#[allow(clippy::too_many_lines)]
+/// A request the knobs let through: health probes answer anyone, anything else needs a caller
+/// the server knows.
 async fn serve(
     state: &Arc<SimState>,
     method: &Method,
@@ -274,137 +287,163 @@ async fn serve(
     let Some(user) = user else {
         return Err(status::unauthorized());
     };
-    let policy = state.policy();
-    let non_resource = |verb: &str| -> Result<(), ApiError> {
-        let request = RbacRequest::NonResource {
-            verb: verb.into(),
-            path: path.into(),
-        };
-        if policy.decide(&user, &request).allowed {
-            Ok(())
-        } else {
-            Err(status::forbidden_path(&user.username, verb, path))
-        }
-    };
-    let store = || state.store.read().unwrap_or_else(|e| e.into_inner());
-    let get_only = |method: &Method| {
-        if method == Method::GET {
-            Ok(())
-        } else {
-            Err(status::method_not_allowed(method.as_str()))
-        }
-    };
     match route {
-        Route::Health => unreachable!("answered before authentication"),
-        Route::Version => {
-            get_only(method)?;
-            non_resource("get")?;
-            Ok(json_response(
-                200,
-                &json!({
-                    "major": "1", "minor": "37", "gitVersion": "v1.37.0+kn-mesh-sim",
-                    "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
-                    "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.0", "compiler": "gc",
-                    "platform": "linux/amd64"
-                }),
-            ))
-        }
-        Route::ApiVersions => {
-            get_only(method)?;
-            non_resource("get")?;
-            Ok(json_response(
-                200,
-                &super::resources::api_versions(&state.address),
-            ))
-        }
-        Route::GroupList => {
-            get_only(method)?;
-            non_resource("get")?;
-            Ok(json_response(
-                200,
-                &super::resources::api_group_list(store().defs()),
-            ))
-        }
-        Route::Group(group) => {
-            get_only(method)?;
-            non_resource("get")?;
-            let document = super::resources::api_group(store().defs(), &group)
-                .ok_or_else(status::no_such_path)?;
-            Ok(json_response(200, &document))
-        }
-        Route::ResourceList(group, version) => {
-            get_only(method)?;
-            non_resource("get")?;
-            let document = super::resources::api_resource_list(store().defs(), &group, &version)
-                .ok_or_else(status::no_such_path)?;
-            Ok(json_response(200, &document))
-        }
-        Route::DebugRequests => {
-            if !user.groups.iter().any(|g| g == MASTERS_GROUP) {
-                return Err(status::forbidden_path(
-                    &user.username,
-                    &method.as_str().to_lowercase(),
-                    path,
-                ));
-            }
-            let mut requests = state.requests.lock().unwrap_or_else(|e| e.into_inner());
-            match *method {
-                Method::GET => Ok(json_response(
-                    200,
-                    &json!({"total": requests.total, "requests": requests.latest}),
-                )),
-                Method::DELETE => {
-                    *requests = RequestLog::default();
-                    Ok(json_response(200, &json!({"total": 0})))
-                }
-                _ => Err(status::method_not_allowed(method.as_str())),
-            }
-        }
-        Route::Unknown => Err(status::no_such_path()),
         Route::Resource(resource_path) => {
-            let query = query_map(query);
-            let def = store()
-                .def(
-                    &resource_path.group,
-                    &resource_path.version,
-                    &resource_path.resource,
-                )
-                .cloned()
-                .ok_or_else(status::no_such_path)?;
-            let verb = verb_for(method, &resource_path, &query)
-                .ok_or_else(|| status::method_not_allowed(method.as_str()))?;
-            if !def.verbs.contains(&verb) && resource_path.subresource.is_empty() {
-                return Err(status::method_not_allowed(method.as_str()));
-            }
-            let asked = crate::k8s::ResourceRequest {
-                name: resource_path.name.clone(),
-                ..crate::k8s::ResourceRequest::new(
-                    verb,
-                    &def.group,
-                    &def.plural,
-                    resource_path.namespace.as_deref(),
-                )
-            };
-            let subresource = resource_path.subresource.clone();
-            let request = RbacRequest::Resource {
-                request: asked,
-                subresource,
-            };
-            if !policy.decide(&user, &request).allowed {
-                return Err(status::forbidden(&user.username, &request));
-            }
-            api::serve_resource(
+            serve_resource_path(
                 state,
-                &def,
+                method,
                 &resource_path,
-                verb,
-                &query,
+                &query_map(query),
                 headers,
                 body,
                 &user,
             )
             .await
         }
+        Route::DebugRequests => debug_requests(state, method, path, &user),
+        Route::Unknown => Err(status::no_such_path()),
+        discovery => {
+            if method != Method::GET {
+                return Err(status::method_not_allowed(method.as_str()));
+            }
+            authorize_path(&state.policy(), &user, "get", path)?;
+            Ok(json_response(200, &discovery_document(state, &discovery)?))
+        }
+    }
+}
+
+/// `/version` and the discovery documents; other routes have none.
+fn discovery_document(state: &SimState, route: &Route) -> Result<Value, ApiError> {
+    let store = || state.store.read().unwrap_or_else(|e| e.into_inner());
+    match route {
+        Route::Version => Ok(version_document()),
+        Route::ApiVersions => Ok(super::resources::api_versions(&state.address)),
+        Route::GroupList => Ok(super::resources::api_group_list(store().defs())),
+        Route::Group(group) => {
+            super::resources::api_group(store().defs(), group).ok_or_else(status::no_such_path)
+        }
+        Route::ResourceList(group, version) => {
+            super::resources::api_resource_list(store().defs(), group, version)
+                .ok_or_else(status::no_such_path)
+        }
+        Route::Health | Route::Resource(_) | Route::DebugRequests | Route::Unknown => {
+            Err(status::no_such_path())
+        }
+    }
+}
+
+fn version_document() -> Value {
+    json!({
+        "major": "1", "minor": "37", "gitVersion": "v1.37.0+kn-mesh-sim",
+        "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+        "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.0", "compiler": "gc",
+        "platform": "linux/amd64"
+    })
+}
+
+/// RBAC on a non-resource URL such as `/version` or `/apis`.
+fn authorize_path(
+    policy: &Policy,
+    user: &UserInfo,
+    verb: &str,
+    path: &str,
+) -> Result<(), ApiError> {
+    let request = RbacRequest::NonResource {
+        verb: verb.into(),
+        path: path.into(),
+    };
+    if policy.decide(user, &request).allowed {
+        Ok(())
+    } else {
+        Err(status::forbidden_path(&user.username, verb, path))
+    }
+}
+
+/// The request log, read or cleared; for system:masters only, whatever RBAC says.
+fn debug_requests(
+    state: &SimState,
+    method: &Method,
+    path: &str,
+    user: &UserInfo,
+) -> Result<Response, ApiError> {
+    if !user.groups.iter().any(|g| g == MASTERS_GROUP) {
+        return Err(status::forbidden_path(
+            &user.username,
+            &method.as_str().to_lowercase(),
+            path,
+        ));
+    }
+    let mut requests = state.requests.lock().unwrap_or_else(|e| e.into_inner());
+    match *method {
+        Method::GET => Ok(json_response(
+            200,
+            &json!({"total": requests.total, "requests": requests.latest}),
+        )),
+        Method::DELETE => {
+            *requests = RequestLog::default();
+            Ok(json_response(200, &json!({"total": 0})))
+        }
+        _ => Err(status::method_not_allowed(method.as_str())),
+    }
+}
+
+/// A request for objects: a resource the store knows, a verb it serves, RBAC, then `api`.
+async fn serve_resource_path(
+    state: &Arc<SimState>,
+    method: &Method,
+    path: &ResourcePath,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: Body,
+    user: &UserInfo,
+) -> Result<Response, ApiError> {
+    let def = state
+        .store
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .def(&path.group, &path.version, &path.resource)
+        .cloned()
+        .ok_or_else(status::no_such_path)?;
+    let verb = served_verb(&def, method, path, query)?;
+    authorize_resource(&state.policy(), user, &def, path, verb)?;
+    api::serve_resource(state, &def, path, verb, query, headers, body, user).await
+}
+
+/// The verb RBAC sees, if the resource serves it; a subresource is not held to the
+/// resource's verbs.
+fn served_verb(
+    def: &ResourceDef,
+    method: &Method,
+    path: &ResourcePath,
+    query: &HashMap<String, String>,
+) -> Result<&'static str, ApiError> {
+    let verb =
+        verb_for(method, path, query).ok_or_else(|| status::method_not_allowed(method.as_str()))?;
+    if !def.verbs.contains(&verb) && path.subresource.is_empty() {
+        return Err(status::method_not_allowed(method.as_str()));
+    }
+    Ok(verb)
+}
+
+fn authorize_resource(
+    policy: &Policy,
+    user: &UserInfo,
+    def: &ResourceDef,
+    path: &ResourcePath,
+    verb: &str,
+) -> Result<(), ApiError> {
+    let asked = crate::k8s::ResourceRequest {
+        name: path.name.clone(),
+        ..crate::k8s::ResourceRequest::new(verb, &def.group, &def.plural, path.namespace.as_deref())
+    };
+    let request = RbacRequest::Resource {
+        request: asked,
+        subresource: path.subresource.clone(),
+    };
+    if policy.decide(user, &request).allowed {
+        Ok(())
+    } else {
+        Err(status::forbidden(&user.username, &request))
     }
 }
 
@@ -464,7 +503,10 @@ mod tests {
     #[test]
     fn query_strings_are_percent_decoded() {
         let q = query_map("labelSelector=app%3Dweb%2Ctier+in+(a)&limit=500");
-        assert_eq!(q["labelSelector"], "app=web,tier in (a)");
-        assert_eq!(q["limit"], "500");
+        assert_eq!(
+            q.get("labelSelector").map(String::as_str),
+            Some("app=web,tier in (a)")
+        );
+        assert_eq!(q.get("limit").map(String::as_str), Some("500"));
     }
 }
