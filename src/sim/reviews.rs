@@ -1,6 +1,7 @@
 //! Reviews and TokenRequest: SelfSubjectAccessReview, SelfSubjectRulesReview and
 //! SelfSubjectReview answered for the caller, and bound tokens minted for a ServiceAccount. The
 //! bodies are checked for their JSON shape first, as kube-apiserver's decoder does.
+#![deny(clippy::indexing_slicing)]
 
 use super::rbac::{Request as RbacRequest, UserInfo};
 use super::resources::ResourceDef;
@@ -9,7 +10,7 @@ use super::status::{self, ApiError};
 use super::store;
 use axum::body::Body;
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 pub(super) fn is_token_request(def: &ResourceDef, path: &ResourcePath) -> bool {
@@ -49,20 +50,8 @@ pub(super) async fn answer(
 /// answers it ("json: cannot unmarshal array into Go value of type ..."), before any field is
 /// read: the answer is built by writing into the body, which must be an object.
 fn check_review_shape(kind: &str, body: &Value) -> Result<(), ApiError> {
-    let type_name = |value: &Value| match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
-    let wrong = |what: &str, value: &Value, go_type: &str| {
-        Err(status::bad_request(format!(
-            "json: cannot unmarshal {} into Go {what} of type {go_type}",
-            type_name(value)
-        )))
-    };
+    let wrong =
+        |what: &str, value: &Value, go_type: &str| Err(cannot_unmarshal(what, value, go_type));
     if !body.is_object() {
         return wrong("value", body, &format!("v1.{kind}"));
     }
@@ -97,6 +86,29 @@ fn check_review_shape(kind: &str, body: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The decoder's 400 for a JSON value of the wrong type.
+fn cannot_unmarshal(what: &str, value: &Value, go_type: &str) -> ApiError {
+    let type_name = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    status::bad_request(format!(
+        "json: cannot unmarshal {type_name} into Go {what} of type {go_type}"
+    ))
+}
+
+/// The answer is the body with its fields filled in. `check_review_shape` has already refused
+/// a body that is not an object; this refuses it again, the same way, rather than rely on it.
+fn answer_object(kind: &str, body: &Value) -> Result<Map<String, Value>, ApiError> {
+    body.as_object()
+        .cloned()
+        .ok_or_else(|| cannot_unmarshal("value", body, &format!("v1.{kind}")))
+}
+
 fn review(
     state: &SimState,
     def: &ResourceDef,
@@ -104,10 +116,13 @@ fn review(
     user: &UserInfo,
 ) -> Result<Response, ApiError> {
     let policy = state.policy();
-    let mut answer = body.clone();
-    answer["apiVersion"] = json!(def.api_version(&def.storage_version));
-    answer["kind"] = json!(def.kind);
-    answer["metadata"] = json!({"creationTimestamp": null});
+    let mut answer = answer_object(&def.kind, body)?;
+    answer.insert(
+        "apiVersion".into(),
+        json!(def.api_version(&def.storage_version)),
+    );
+    answer.insert("kind".into(), json!(def.kind));
+    answer.insert("metadata".into(), json!({"creationTimestamp": null}));
     let text = |pointer: &str| {
         body.pointer(pointer)
             .and_then(Value::as_str)
@@ -145,11 +160,12 @@ fn review(
                 ));
             };
             let decision = policy.decide(user, &request);
-            let mut status_body = json!({"allowed": decision.allowed});
+            let mut status_body = Map::new();
+            status_body.insert("allowed".into(), json!(decision.allowed));
             if !decision.reason.is_empty() {
-                status_body["reason"] = json!(decision.reason);
+                status_body.insert("reason".into(), json!(decision.reason));
             }
-            answer["status"] = status_body;
+            answer.insert("status".into(), Value::Object(status_body));
         }
         "selfsubjectrulesreviews" => {
             let namespace = text("/spec/namespace");
@@ -171,13 +187,13 @@ fn review(
                 .filter(|r| !r.non_resource_urls.is_empty())
                 .map(|r| json!({"verbs": r.verbs, "nonResourceURLs": r.non_resource_urls}))
                 .collect();
-            answer["status"] = json!({"resourceRules": resource_rules, "nonResourceRules": non_resource_rules, "incomplete": false});
+            answer.insert("status".into(), json!({"resourceRules": resource_rules, "nonResourceRules": non_resource_rules, "incomplete": false}));
         }
         _ => {
-            answer["status"] = json!({"userInfo": user});
+            answer.insert("status".into(), json!({"userInfo": user}));
         }
     }
-    Ok(json_response(201, &answer))
+    Ok(json_response(201, &Value::Object(answer)))
 }
 
 /// TokenRequest: a bound token for a ServiceAccount, with the requested lifetime and audiences.
@@ -235,17 +251,41 @@ fn token_request(
     let expiration = jiff::Timestamp::from_second(expires)
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default();
-    let mut answer = body.clone();
-    answer["apiVersion"] = json!("authentication.k8s.io/v1");
-    answer["kind"] = json!("TokenRequest");
-    answer["metadata"] =
-        json!({"name": name, "namespace": namespace, "creationTimestamp": store::now_rfc3339()});
-    answer["spec"]["expirationSeconds"] = json!(lifetime);
-    answer["spec"]["audiences"] = json!(if audiences.is_empty() {
-        vec![super::auth::API_AUDIENCE.to_string()]
-    } else {
-        audiences
-    });
-    answer["status"] = json!({"token": token, "expirationTimestamp": expiration});
-    Ok(json_response(201, &answer))
+    let mut answer = answer_object("TokenRequest", body)?;
+    answer.insert("apiVersion".into(), json!("authentication.k8s.io/v1"));
+    answer.insert("kind".into(), json!("TokenRequest"));
+    answer.insert(
+        "metadata".into(),
+        json!({"name": name, "namespace": namespace, "creationTimestamp": store::now_rfc3339()}),
+    );
+    let mut spec = token_request_spec(body)?;
+    spec.insert("expirationSeconds".into(), json!(lifetime));
+    spec.insert(
+        "audiences".into(),
+        json!(if audiences.is_empty() {
+            vec![super::auth::API_AUDIENCE.to_string()]
+        } else {
+            audiences
+        }),
+    );
+    answer.insert("spec".into(), Value::Object(spec));
+    answer.insert(
+        "status".into(),
+        json!({"token": token, "expirationTimestamp": expiration}),
+    );
+    Ok(json_response(201, &Value::Object(answer)))
+}
+
+/// The spec the answer echoes, an empty one when none was sent; one of another type was
+/// refused by `check_review_shape`, and is refused again here the same way.
+fn token_request_spec(body: &Value) -> Result<Map<String, Value>, ApiError> {
+    match body.get("spec") {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(spec)) => Ok(spec.clone()),
+        Some(other) => Err(cannot_unmarshal(
+            "struct field .spec",
+            other,
+            "v1.TokenRequestSpec",
+        )),
+    }
 }

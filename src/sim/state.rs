@@ -2,6 +2,7 @@
 //! parsed resource path, and how a JSON answer and a request body are made and read. Routing
 //! (`server`) and the handlers (`api`, `reviews`) both use it; neither uses the other's
 //! internals.
+#![deny(clippy::indexing_slicing)]
 
 use super::auth::TokenAuthority;
 use super::rbac::{Policy, UserInfo};
