@@ -263,10 +263,17 @@ fn row_line(
     };
     let status_style = theme.status(node.status);
     let style = theme.kind(node.kind).patch(status_style);
+    // A text that starts with its own status glyph (the report's "⚠ expires…") gets it once.
+    let glyph = node.status.glyph();
+    let glyph = if node.text.starts_with(glyph.trim_end()) {
+        ""
+    } else {
+        glyph
+    };
     let mut spans = vec![
         Span::styled(guides(lasts), theme.dim()),
         Span::raw(marker),
-        Span::styled(node.status.glyph(), style),
+        Span::styled(glyph, style),
     ];
     match row.matched.map(|(a, b)| (a as usize, b as usize)) {
         Some((start, end)) => {

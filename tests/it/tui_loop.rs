@@ -341,9 +341,25 @@ async fn the_runner_follows_the_demo_switches_identity_and_shows_the_token_repor
     until(&mut frames, &["as payments-only", "payments", "(watch)"]).await;
     // The token report runs in the background and lands in the Permissions view.
     keys.send(key(KeyCode::Char('5'))).unwrap();
+    // Wherever the selection left the view, one of the report's sections shows once it is in;
+    // then g goes to its top.
+    let report_in = |frame: &String| {
+        [
+            "Permissions (get list watch)",
+            "Fit for purpose",
+            "SelfSubject reviews)",
+        ]
+        .iter()
+        .any(|section| frame.contains(section))
+    };
+    let waited = tokio::time::timeout(Duration::from_secs(30), frames.wait_for(report_in))
+        .await
+        .is_ok_and(|frame| frame.is_ok());
+    assert!(waited, "no report; the last:\n{}", *frames.borrow());
+    keys.send(key(KeyCode::Char('g'))).unwrap();
     until(
         &mut frames,
-        &["Permissions (get list watch)", "SelfSubject reviews)"],
+        &["Server  https://", "Identity", "user    system:"],
     )
     .await;
     keys.send(key(KeyCode::Char('1'))).unwrap();
@@ -409,4 +425,28 @@ fn an_opened_node_stays_open_when_its_count_changes() {
         app.current().rows
     );
     assert!(row_of(&app, "list triggers.eventing.knative.dev in b").is_some());
+}
+
+#[test]
+fn a_report_warning_shows_its_glyph_once() {
+    let report = kn_mesh::access::AccessReport {
+        server: "https://example.test".into(),
+        identity: None,
+        identity_note: None,
+        token: None,
+        token_error: None,
+        warnings: vec!["expires within 24h".into()],
+        matrix: Vec::new(),
+        fit: Vec::new(),
+        findings: Vec::new(),
+        rules: Vec::new(),
+        reviews: 0,
+        unknown: Vec::new(),
+    };
+    let mut app = new_app();
+    app.set_report(Some(Arc::new(report)), None);
+    update(&mut app, key(KeyCode::Char('5')));
+    let text = screen(&app);
+    assert!(text.contains("⚠ expires within 24h"), "{text}");
+    assert!(!text.contains("⚠ ⚠"), "{text}");
 }
