@@ -41,11 +41,10 @@ pub async fn serve_resource(
     if !path.subresource.is_empty() && path.subresource != "status" {
         return Err(status::no_such_path());
     }
-    let wants_table =
-        header_text(headers, header::ACCEPT).is_some_and(|accept| accept.contains("as=Table"));
+    let shape = Shape::of(header_text(headers, header::ACCEPT).unwrap_or(""));
     match verb {
-        "get" => get_object(state, def, path, wants_table),
-        "list" => list_objects(state, def, path, query, wants_table),
+        "get" => get_object(state, def, path, shape),
+        "list" => list_objects(state, def, path, query, shape),
         "watch" => watch(state, def, path, query),
         "create" | "update" | "patch" => {
             let content_type = header_text(headers, header::CONTENT_TYPE)
@@ -58,6 +57,36 @@ pub async fn serve_resource(
         "deletecollection" => delete_collection(state, def, path, query),
         _ => Err(status::method_not_allowed(verb)),
     }
+}
+
+/// The shape of a read's answer, as the Accept header asks: the objects, a Table (kubectl get),
+/// or their metadata only (`as=PartialObjectMetadataList`, as metadata informers ask).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Objects,
+    Table,
+    Metadata,
+}
+
+impl Shape {
+    fn of(accept: &str) -> Self {
+        if accept.contains("as=Table") {
+            Shape::Table
+        } else if accept.contains("as=PartialObjectMetadata") {
+            Shape::Metadata
+        } else {
+            Shape::Objects
+        }
+    }
+}
+
+/// An object's metadata alone, as kube-apiserver answers for PartialObjectMetadata.
+fn partial(object: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": object.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
 }
 
 fn header_text(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
@@ -85,7 +114,7 @@ fn get_object(
     state: &SimState,
     def: &ResourceDef,
     path: &ResourcePath,
-    wants_table: bool,
+    shape: Shape,
 ) -> Result<Response, ApiError> {
     let namespace = path.namespace.as_deref().unwrap_or("");
     let name = path.name.as_deref().unwrap_or("");
@@ -94,13 +123,14 @@ fn get_object(
         .get(&def.group, &def.plural, namespace, name)
         .ok_or_else(|| status::not_found(&def.group, &def.plural, name))?;
     let object = store::convert(def, object.clone(), &path.version);
-    if wants_table {
-        return Ok(json_response(
-            200,
-            &table(&[object], store.resource_version(), None),
-        ));
-    }
-    Ok(json_response(200, &object))
+    Ok(json_response(
+        200,
+        &match shape {
+            Shape::Table => table(&[object], store.resource_version(), None),
+            Shape::Metadata => partial(&object),
+            Shape::Objects => object,
+        },
+    ))
 }
 
 fn list_objects(
@@ -108,7 +138,7 @@ fn list_objects(
     def: &ResourceDef,
     path: &ResourcePath,
     query: &HashMap<String, String>,
-    wants_table: bool,
+    shape: Shape,
 ) -> Result<Response, ApiError> {
     let selectors = selectors(query)?;
     let limit = limit(query)?;
@@ -129,17 +159,16 @@ fn list_objects(
         .map(|o| store::convert(def, o, &path.version))
         .collect();
     let page = Page { items, ..page };
-    if wants_table {
-        return Ok(json_response(
-            200,
-            &table(
-                &page.items,
-                page.resource_version,
-                page.continue_token.as_deref(),
-            ),
-        ));
-    }
-    Ok(json_response(200, &list_document(def, &path.version, page)))
+    let answer = match shape {
+        Shape::Table => table(
+            &page.items,
+            page.resource_version,
+            page.continue_token.as_deref(),
+        ),
+        Shape::Metadata => partial_list(page),
+        Shape::Objects => list_document(def, &path.version, page),
+    };
+    Ok(json_response(200, &answer))
 }
 
 /// A page as a `{Kind}List`; a page with more after it says how many more.
@@ -149,6 +178,18 @@ fn list_document(def: &ResourceDef, version: &str, page: Page) -> Value {
         metadata.insert("remainingItemCount".into(), json!(page.remaining));
     }
     list_of(def, version, metadata, page.items)
+}
+
+/// A page of metadata only: a PartialObjectMetadataList.
+fn partial_list(page: Page) -> Value {
+    let metadata = list_metadata(page.resource_version, page.continue_token.as_deref());
+    let items: Vec<Value> = page.items.iter().map(partial).collect();
+    json!({
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": metadata,
+        "items": items,
+    })
 }
 
 fn list_metadata(resource_version: u64, continue_token: Option<&str>) -> Map<String, Value> {

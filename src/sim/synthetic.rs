@@ -91,3 +91,80 @@ pub fn objects(size: Size) -> Vec<Value> {
     }
     out
 }
+
+/// A multi-tenant cluster, as issue 12 measures it: `namespaces` namespaces (`team-000`…), each
+/// with a broker, 3 Services, 3 event types and 5 triggers; and two ServiceAccounts in
+/// `team-000`:
+/// - `tenant` may read the mesh and Services in `team-000` only, and list namespaces;
+/// - `reader` may read the mesh, CRDs, namespaces and Services at the cluster scope.
+pub fn tenants(namespaces: usize) -> Vec<Value> {
+    let mut out = Vec::with_capacity(namespaces * 13 + 8);
+    for n in 0..namespaces {
+        let namespace = format!("team-{n:03}");
+        out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}));
+        out.push(json!({
+            "apiVersion": "eventing.knative.dev/v1", "kind": "Broker",
+            "metadata": {"name": "default", "namespace": namespace, "uid": format!("broker-{n}")},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}
+        }));
+        for s in 0..3 {
+            out.push(json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": format!("svc-{s}"), "namespace": namespace, "uid": format!("svc-{n}-{s}"),
+                             "labels": {"backstage.io/kubernetes-id": format!("svc-{s}-{namespace}")}}
+            }));
+            out.push(json!({
+                "apiVersion": "eventing.knative.dev/v1beta2", "kind": "EventType",
+                "metadata": {"name": format!("et-{s}"), "namespace": namespace, "uid": format!("et-{n}-{s}")},
+                "spec": {"type": format!("com.example.type{s}"),
+                         "reference": {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "name": "default"}}
+            }));
+        }
+        for t in 0..5 {
+            out.push(json!({
+                "apiVersion": "eventing.knative.dev/v1", "kind": "Trigger",
+                "metadata": {"name": format!("trigger-{t}"), "namespace": namespace, "uid": format!("trigger-{n}-{t}")},
+                "spec": {"broker": "default", "filter": {"attributes": {"type": format!("com.example.type{}", t % 3)}},
+                         "subscriber": {"ref": {"apiVersion": "v1", "kind": "Service", "name": format!("svc-{}", t % 3)}}}
+            }));
+        }
+    }
+    out.extend(tenant_rbac());
+    out
+}
+
+fn tenant_rbac() -> Vec<Value> {
+    let mesh_rule = json!({"apiGroups": ["eventing.knative.dev", "messaging.knative.dev", "sources.knative.dev", ""],
+                           "resources": ["*"], "verbs": ["get", "list", "watch"]});
+    let reader_rules = json!([mesh_rule,
+        {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": ["get", "list", "watch"]}]);
+    let account = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "ServiceAccount",
+               "metadata": {"name": name, "namespace": "team-000", "uid": format!("sa-{name}")}})
+    };
+    let subject =
+        |name: &str| json!([{"kind": "ServiceAccount", "name": name, "namespace": "team-000"}]);
+    vec![
+        account("tenant"),
+        account("reader"),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+               "metadata": {"name": "tenant-mesh", "namespace": "team-000"}, "rules": [mesh_rule]}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": "tenant-mesh", "namespace": "team-000"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant-mesh"},
+               "subjects": subject("tenant")}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+               "metadata": {"name": "namespace-lister"},
+               "rules": [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]}]}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+               "metadata": {"name": "tenant-namespaces"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "namespace-lister"},
+               "subjects": subject("tenant")}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+               "metadata": {"name": "mesh-reader"}, "rules": reader_rules}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+               "metadata": {"name": "mesh-reader"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "mesh-reader"},
+               "subjects": subject("reader")}),
+    ]
+}

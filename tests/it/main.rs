@@ -18,6 +18,7 @@ mod mesh_build;
 mod properties;
 mod rbac;
 mod round_trip;
+mod scale;
 mod sim_api;
 mod sim_kubectl;
 mod sim_serve;

@@ -13,6 +13,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 mod phases;
+mod rules;
 mod subscribers;
 
 /// Requests in flight at once.
@@ -21,6 +22,29 @@ const CONCURRENCY: usize = 16;
 const PAGE: u32 = 500;
 /// Tries for a request that failed on the network or with a 5xx.
 const TRIES: u32 = 4;
+/// The Accept header for a list of metadata only, as kube-apiserver and controller-runtime's
+/// metadata informers spell it.
+const METADATA_LIST: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+
+/// An item of a list with its own type: lists of built-in kinds leave it out, and a metadata
+/// list says PartialObjectMetadata.
+fn typed(mut item: Value, kind: &Kind, metadata_only: bool) -> Value {
+    let api_version = kind.api_resource().api_version;
+    if let Some(object) = item.as_object_mut() {
+        if metadata_only {
+            object.insert("apiVersion".into(), Value::from(api_version));
+            object.insert("kind".into(), Value::from(kind.kind.clone()));
+        } else {
+            object
+                .entry("apiVersion")
+                .or_insert_with(|| Value::from(api_version));
+            object
+                .entry("kind")
+                .or_insert_with(|| Value::from(kind.kind.clone()));
+        }
+    }
+    item
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -77,6 +101,11 @@ pub struct Listed {
 }
 
 impl Kind {
+    /// "brokers.eventing.knative.dev", as RBAC and kubectl name it.
+    fn group_resource(&self) -> crate::k8s::GroupResource {
+        crate::k8s::GroupResource::new(&self.group, &self.plural)
+    }
+
     fn new(group: &str, version: &str, plural: &str, kind: &str) -> Self {
         Self {
             group: group.into(),
@@ -266,6 +295,22 @@ impl Fetcher {
         namespace: Option<&str>,
         labels: Option<&str>,
     ) -> Result<Outcome, Stop> {
+        self.list_pages(kind, namespace, labels, false).await
+    }
+
+    /// The same, metadata only (a PartialObjectMetadataList, as metadata informers read): for
+    /// subscribers, whose labels and existence are all kn-mesh needs.
+    async fn list_metadata(&self, kind: &Kind, namespace: Option<&str>) -> Result<Outcome, Stop> {
+        self.list_pages(kind, namespace, None, true).await
+    }
+
+    async fn list_pages(
+        &self,
+        kind: &Kind,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+        metadata_only: bool,
+    ) -> Result<Outcome, Stop> {
         let url = kind.url(namespace);
         let mut params = ListParams::default().limit(PAGE);
         if let Some(labels) = labels {
@@ -273,26 +318,26 @@ impl Fetcher {
         }
         let mut items = Vec::new();
         loop {
-            let request = kube::core::Request::new(&url)
+            let mut request = kube::core::Request::new(&url)
                 .list(&params)
                 .map_err(|e| Stop::Unreachable(e.to_string()))?;
+            if metadata_only {
+                request.headers_mut().insert(
+                    axum::http::header::ACCEPT,
+                    METADATA_LIST
+                        .parse()
+                        .map_err(|_| Stop::Unreachable("accept header".into()))?,
+                );
+            }
             let page: ObjectList<Value> = match self.send(request).await? {
                 Ok(page) => page,
                 Err(outcome) => return Ok(outcome),
             };
-            let api_version = kind.api_resource().api_version;
-            items.extend(page.items.into_iter().map(|mut item| {
-                // Lists of built-in kinds leave each item's type out.
-                if let Some(object) = item.as_object_mut() {
-                    object
-                        .entry("apiVersion")
-                        .or_insert_with(|| Value::from(api_version.clone()));
-                    object
-                        .entry("kind")
-                        .or_insert_with(|| Value::from(kind.kind.clone()));
-                }
-                item
-            }));
+            items.extend(
+                page.items
+                    .into_iter()
+                    .map(|item| typed(item, kind, metadata_only)),
+            );
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
                 Some(token) => params = params.continue_token(&token),
                 None => return Ok(Outcome::Items(items)),
@@ -382,8 +427,14 @@ impl Fetcher {
         per_kind.extend(self.list_kinds(&crd_kinds, scope).await?);
         let namespace_list = discovered.namespaces?;
         let known = phases::known_namespaces(scope, namespace_list.as_ref(), &per_kind);
+        // Lists denied at the cluster scope are retried per namespace, where the namespace's
+        // RBAC rules allow them: one review per namespace instead of one list per kind.
         let retries = phases::forbidden_retries(&per_kind, &known);
-        phases::merge_retries(&mut per_kind, self.list_per_namespace(retries).await?);
+        let asked: std::collections::BTreeSet<String> =
+            retries.iter().map(|(_, ns)| ns.clone()).collect();
+        let (retries, mut denied) = rules::screen(retries, &self.rules_in(asked).await?);
+        denied.extend(self.list_per_namespace(retries).await?);
+        phases::merge_retries(&mut per_kind, denied);
 
         let mut markers = catalog.markers;
         let mut objects = catalog.objects;

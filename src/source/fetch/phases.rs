@@ -308,6 +308,11 @@ pub(super) fn merge_retries(
             outcomes.push((Some(ns), outcome));
         }
     }
+    // Retries screened out by rules and retries made arrive apart: namespaces in order, after
+    // the cluster-wide outcome they stand in for (None sorts first).
+    for (_, outcomes) in per_kind.iter_mut() {
+        outcomes.sort_by(|(a, _), (b, _)| a.cmp(b));
+    }
 }
 
 /// What the lists add to the snapshot.

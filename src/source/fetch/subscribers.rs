@@ -76,10 +76,50 @@ fn refuse_never_subscribers(wanted: &mut Wanted) -> Vec<AccessMarker> {
     refused
 }
 
+/// A kind's lookups gathered: namespace → names.
+type ByNamespace = BTreeMap<String, BTreeSet<String>>;
+
+/// Above this many namespaces, one cluster-wide list of a kind's metadata is cheaper than a
+/// list per namespace.
+const CLUSTER_LIST_FROM: usize = 3;
+
+/// Which (api version, kind) pairs are wanted, and where.
+fn by_kind(wanted: Wanted) -> BTreeMap<(String, String), ByNamespace> {
+    let mut kinds: BTreeMap<(String, String), ByNamespace> = BTreeMap::new();
+    for ((api_version, kind, namespace), names) in wanted {
+        let namespaces = kinds.entry((api_version, kind)).or_default();
+        namespaces.insert(namespace, names);
+    }
+    kinds
+}
+
+/// The objects of a list that were wanted, by namespace and name.
+fn wanted_items(items: Vec<Value>, wanted: &ByNamespace) -> Vec<Value> {
+    items
+        .into_iter()
+        .filter(|o| {
+            let namespace = text(o, "/metadata/namespace");
+            let name = text(o, "/metadata/name");
+            wanted
+                .get(namespace)
+                .is_some_and(|names| names.contains(name))
+        })
+        .collect()
+}
+
+fn how(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Forbidden(_) => "forbidden",
+        Outcome::NotFound => "not served",
+        _ => "failed",
+    }
+}
+
 impl Fetcher {
-    /// Looks up every object a ref points at that is not already in hand: one list per
-    /// (kind, namespace) where that is allowed, else one get per name. The number of requests
-    /// grows with the kinds and namespaces in use, not with the number of triggers.
+    /// Looks up every object a ref points at that is not already in hand, metadata only. Per
+    /// kind: one cluster-wide list where refs point into several namespaces and that list is
+    /// allowed; else one list per namespace that has refs; else one get per name. Requests grow
+    /// with the kinds and namespaces in use, not with the number of triggers.
     pub(super) async fn subscribers(&self, objects: &[Value], crds: &[Crd]) -> Result<Found, Stop> {
         let mut wanted = wanted(objects, crds);
         let refused = refuse_never_subscribers(&mut wanted);
@@ -88,9 +128,9 @@ impl Fetcher {
             .await;
         let plurals = &plurals;
         let lookups: Vec<Result<Found, Stop>> = bounded(
-            wanted
+            by_kind(wanted)
                 .into_iter()
-                .map(|((api_version, kind, namespace), names)| async move {
+                .map(|((api_version, kind), namespaces)| async move {
                     let (group, version) = match api_version.split_once('/') {
                         Some((g, v)) => (g.to_string(), v.to_string()),
                         None => (String::new(), api_version.clone()),
@@ -100,59 +140,7 @@ impl Fetcher {
                         .cloned()
                         .unwrap_or_else(|| crate::mesh::build::guess_resource(&kind));
                     let target = Kind::new(&group, &version, &plural, &kind);
-                    let listed = self.list(&target, Some(&namespace), None).await?;
-                    let mut markers = vec![marker(
-                        ApiRequest::list(&group, &plural, Some(&namespace)),
-                        &listed,
-                    )];
-                    match listed {
-                        Outcome::Items(items) => Ok((
-                            items
-                                .into_iter()
-                                .filter(|o| names.contains(text(o, "/metadata/name")))
-                                .collect(),
-                            markers,
-                        )),
-                        other => {
-                            // Not allowed to list: ask for each object by name, a few at a time.
-                            // The gets' own markers say what is missing; the list only tells
-                            // how they were looked up.
-                            let how = match other {
-                                Outcome::Forbidden(_) => "forbidden",
-                                Outcome::NotFound => "not served",
-                                _ => "failed",
-                            };
-                            markers[0].access = Access::Fallback {
-                                message: format!("the list was {how}: looked up one by one"),
-                            };
-                            let target = &target;
-                            let namespace_ref = &namespace;
-                            let gets: Vec<Result<(String, Outcome), Stop>> = bounded(
-                                names
-                                    .iter()
-                                    .map(|name| async move {
-                                        Ok((
-                                            name.clone(),
-                                            self.get(target, namespace_ref, name).await?,
-                                        ))
-                                    })
-                                    .collect(),
-                            )
-                            .await;
-                            let mut found = Vec::new();
-                            for get in gets {
-                                let (name, outcome) = get?;
-                                markers.push(marker(
-                                    ApiRequest::get(&group, &plural, &namespace, &name),
-                                    &outcome,
-                                ));
-                                if let Outcome::Items(items) = outcome {
-                                    found.extend(items);
-                                }
-                            }
-                            Ok((found, markers))
-                        }
-                    }
+                    self.lookup_kind(&target, namespaces).await
                 })
                 .collect(),
         )
@@ -163,6 +151,89 @@ impl Fetcher {
             let (objects, lookup_markers) = lookup?;
             found.extend(objects);
             markers.extend(lookup_markers);
+        }
+        Ok((found, markers))
+    }
+
+    /// One kind's lookups: a cluster-wide list first when that pays, else per namespace.
+    async fn lookup_kind(&self, target: &Kind, namespaces: ByNamespace) -> Result<Found, Stop> {
+        let mut markers = Vec::new();
+        if namespaces.len() >= CLUSTER_LIST_FROM {
+            let listed = self.list_metadata(target, None).await?;
+            let request = ApiRequest::list(&target.group, &target.plural, None);
+            let mut listed_marker = marker(request, &listed);
+            if let Outcome::Items(items) = listed {
+                return Ok((wanted_items(items, &namespaces), vec![listed_marker]));
+            }
+            // Not data the mesh lacks: the lookups go on per namespace, and say so.
+            let message = format!(
+                "the cluster-wide list was {}: listed per namespace",
+                how(&listed)
+            );
+            listed_marker.access = Access::Fallback { message };
+            markers.push(listed_marker);
+        }
+        let per_namespace: Vec<Result<Found, Stop>> = bounded(
+            namespaces
+                .into_iter()
+                .map(|(namespace, names)| self.lookup_in_namespace(target, namespace, names))
+                .collect(),
+        )
+        .await;
+        let mut found = Vec::new();
+        for lookup in per_namespace {
+            let (objects, lookup_markers) = lookup?;
+            found.extend(objects);
+            markers.extend(lookup_markers);
+        }
+        Ok((found, markers))
+    }
+
+    /// One namespace's lookups of a kind: a list, else a get per name.
+    async fn lookup_in_namespace(
+        &self,
+        target: &Kind,
+        namespace: String,
+        names: BTreeSet<String>,
+    ) -> Result<Found, Stop> {
+        let (group, plural) = (&target.group, &target.plural);
+        let listed = self.list_metadata(target, Some(&namespace)).await?;
+        let mut markers = vec![marker(
+            ApiRequest::list(group, plural, Some(&namespace)),
+            &listed,
+        )];
+        let listed = match listed {
+            Outcome::Items(items) => {
+                let wanted = ByNamespace::from([(namespace, names)]);
+                return Ok((wanted_items(items, &wanted), markers));
+            }
+            other => other,
+        };
+        // Not allowed to list: ask for each object by name, a few at a time. The gets' own
+        // markers say what is missing; the list only tells how they were looked up.
+        markers[0].access = Access::Fallback {
+            message: format!("the list was {}: looked up one by one", how(&listed)),
+        };
+        let namespace_ref = &namespace;
+        let gets: Vec<Result<(String, Outcome), Stop>> = bounded(
+            names
+                .iter()
+                .map(|name| async move {
+                    Ok((name.clone(), self.get(target, namespace_ref, name).await?))
+                })
+                .collect(),
+        )
+        .await;
+        let mut found = Vec::new();
+        for get in gets {
+            let (name, outcome) = get?;
+            markers.push(marker(
+                ApiRequest::get(group, plural, &namespace, &name),
+                &outcome,
+            ));
+            if let Outcome::Items(items) = outcome {
+                found.extend(items);
+            }
         }
         Ok((found, markers))
     }
