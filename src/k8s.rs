@@ -1,5 +1,6 @@
 //! Kubernetes naming rules, as the API server validates them, and the vocabulary of requests.
 
+pub mod rbac;
 pub mod vocabulary;
 pub use vocabulary::{GroupResource, ResourceRequest, Scope, Verb};
 

@@ -17,11 +17,9 @@ use kinds::{Kinds, kinds};
 use reviews::{PostError, Reviews};
 
 use crate::mesh::snapshot::Snapshot;
-use crate::source::fetch::{FetchError, Fetcher, Scope};
+use crate::source::fetch::{FetchError, Fetcher, RulesAnswer, Scope};
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
-use std::sync::atomic::AtomicUsize;
 
 pub use report::{AccessReport, Finding, Fit, Identity, MatrixRow, RulesReview, Severity, Verdict};
 
@@ -42,7 +40,28 @@ pub async fn check_with(
     token: Option<&str>,
     snapshot: Option<Snapshot>,
 ) -> Result<AccessReport, FetchError> {
-    check_token(fetcher, scope, token, snapshot)
+    check_with_strategy(fetcher, scope, token, snapshot, Strategy::Rules).await
+}
+
+/// How the per-namespace cells are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// From each namespace's SelfSubjectRulesReview where it is complete, with an access review
+    /// only where it is not, and to confirm what a finding cites. Requests grow with
+    /// namespaces, not namespaces × kinds × verbs.
+    Rules,
+    /// A SelfSubjectAccessReview for every cell: the slow way, kept to check the fast one.
+    AccessReviewsOnly,
+}
+
+pub async fn check_with_strategy(
+    fetcher: &Fetcher,
+    scope: &Scope,
+    token: Option<&str>,
+    snapshot: Option<Snapshot>,
+    strategy: Strategy,
+) -> Result<AccessReport, FetchError> {
+    check_token(fetcher, scope, token, snapshot, strategy)
         .await
         // The server's answers may echo the token (a proxy, a webhook authorizer's reason).
         .map(|report| report.map_text(|text| crate::text::scrub(text, token)))
@@ -93,25 +112,11 @@ async fn check_token(
     scope: &Scope,
     token: Option<&str>,
     snapshot: Option<Snapshot>,
+    strategy: Strategy,
 ) -> Result<AccessReport, FetchError> {
     let server = fetcher.endpoint().server.clone();
     fetcher.probe().await?;
-    let reviews = Reviews {
-        client: fetcher.client(),
-        answers: Mutex::new(HashMap::new()),
-        asked: AtomicUsize::new(0),
-        failing: AtomicUsize::new(0),
-    };
-    let ask = |questions: BTreeSet<reviews::Question>| {
-        let reviews = &reviews;
-        let server = &server;
-        async move {
-            reviews
-                .ask_all(&questions)
-                .await
-                .map_err(|e| with_server(e, server))
-        }
-    };
+    let mut reviews = Reviews::new(fetcher.client());
     let now = jiff::Timestamp::now().as_second();
     let (token_info, token_error, mut warnings) = token_facts(token, now);
     let (identity, identity_failure) = who_am_i(&reviews, fetcher).await?;
@@ -133,6 +138,25 @@ async fn check_token(
         .namespaces
         .clone()
         .unwrap_or_else(|| snapshot.namespaces.clone());
+
+    let rule_answers = namespace_rules(fetcher, &namespaces).await?;
+    if strategy == Strategy::Rules {
+        reviews.rules = rule_answers
+            .iter()
+            .map(|(namespace, answer)| (namespace.clone(), answer.rules()))
+            .collect();
+    }
+    let reviews = reviews;
+    let ask = |questions: BTreeSet<reviews::Question>| {
+        let reviews = &reviews;
+        let server = &server;
+        async move {
+            reviews
+                .ask_all(&questions)
+                .await
+                .map_err(|e| with_server(e, server))
+        }
+    };
 
     let resources = passes::matrix_resources(&kinds);
     ask(passes::cluster_questions(&resources)).await?;
@@ -158,10 +182,16 @@ async fn check_token(
     ask(privileges.clone()).await?;
     let namespaced = passes::namespaced_privilege_questions(&privileges, &namespaces, &reviews);
     ask(namespaced.clone()).await?;
+    // A finding cites the server's answer, which names the binding: allowed cells the rules
+    // answered are asked again.
+    reviews
+        .confirm(&namespaced)
+        .await
+        .map_err(|e| with_server(e, &server))?;
     privileges.extend(namespaced);
     let mut findings = passes::findings(&privileges, &reviews);
 
-    let (rules, wildcards) = rules_reviews(&reviews, &namespaces, &server, &mut warnings).await?;
+    let (rules, wildcards) = rules_section(&rule_answers, &mut warnings);
     if !wildcards.is_empty() {
         findings.push(Finding {
             severity: Severity::Medium,
@@ -191,6 +221,20 @@ async fn check_token(
         reviews: reviews.count(),
         unknown,
     })
+}
+
+/// Each namespace's rules, one review per namespace (shared with the fetch that ran before):
+/// they answer the per-namespace questions, and explain the rest.
+async fn namespace_rules(
+    fetcher: &Fetcher,
+    namespaces: &[String],
+) -> Result<HashMap<String, RulesAnswer>, FetchError> {
+    let asked = if namespaces.is_empty() {
+        BTreeSet::from(["default".to_string()])
+    } else {
+        namespaces.iter().cloned().collect()
+    };
+    fetcher.rules_in(asked).await
 }
 
 /// The token itself: its claims, why they could not be read, and its warnings.
@@ -244,26 +288,16 @@ fn identity_note(token: Option<&token::TokenInfo>) -> String {
 
 /// The rules behind it all, per namespace of interest, for the why and the wildcards. Rules only
 /// explain: a failed or incomplete review is a warning, and the matrix stays accurate.
-async fn rules_reviews(
-    reviews: &Reviews<'_>,
-    namespaces: &[String],
-    server: &str,
+fn rules_section(
+    answers: &HashMap<String, RulesAnswer>,
     warnings: &mut Vec<String>,
-) -> Result<(Vec<RulesReview>, Vec<String>), FetchError> {
-    let default = ["default".to_string()];
-    let namespaces = if namespaces.is_empty() {
-        &default[..]
-    } else {
-        namespaces
-    };
+) -> (Vec<RulesReview>, Vec<String>) {
     let (mut rules, mut wildcards) = (Vec::new(), Vec::new());
-    for namespace in namespaces {
-        let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": namespace}});
-        let path = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
-        let answer = match reviews.post(path, body).await {
-            Ok(answer) => answer,
-            Err(PostError::Rejected(e)) => return Err(with_server(e, server)),
-            Err(PostError::Failed(why)) => {
+    let sorted: std::collections::BTreeMap<&String, &RulesAnswer> = answers.iter().collect();
+    for (namespace, answer) in sorted {
+        let answer = match answer {
+            RulesAnswer::Answered(answer) => answer,
+            RulesAnswer::Failed(why) => {
                 warnings.push(format!("the rules review for {namespace} failed: {why}"));
                 rules.push(RulesReview {
                     namespace: namespace.clone(),
@@ -273,7 +307,7 @@ async fn rules_reviews(
                 continue;
             }
         };
-        let found = passes::rules_of(&answer, namespace);
+        let found = passes::rules_of(answer, namespace);
         if found.incomplete {
             warnings.push(format!("the rules review for {namespace} is incomplete: the server could not list every rule (the matrix, from access reviews, stays accurate)"));
         }
@@ -288,7 +322,7 @@ async fn rules_reviews(
             incomplete: found.incomplete,
         });
     }
-    Ok((rules, wildcards))
+    (rules, wildcards)
 }
 
 /// Fills in the endpoint on errors raised before it was known.

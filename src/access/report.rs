@@ -13,7 +13,7 @@ pub enum Severity {
     Low,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub severity: Severity,
@@ -22,7 +22,7 @@ pub struct Finding {
     pub evidence: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Identity {
     pub username: String,
@@ -32,7 +32,7 @@ pub struct Identity {
 }
 
 /// One row of the permission matrix: a resource at one scope.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MatrixRow {
     pub resource: String,
@@ -44,7 +44,7 @@ pub struct MatrixRow {
     pub watch: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Fit {
     pub purpose: String,
@@ -54,7 +54,7 @@ pub struct Fit {
     pub unknown: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RulesReview {
     pub namespace: String,

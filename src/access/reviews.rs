@@ -68,6 +68,61 @@ pub(super) struct Reviews<'a> {
     pub asked: AtomicUsize,
     /// Reviews that failed in a row; any answer resets it.
     pub failing: AtomicUsize,
+    /// Each namespace's RBAC rules, where its SelfSubjectRulesReview was complete: a question
+    /// in such a namespace is answered from them, with no request (lensapp/lens#6614).
+    pub rules: HashMap<String, crate::source::fetch::Rules>,
+    /// Questions the rules answered, to confirm with the server where a finding turns on them.
+    pub ruled: Mutex<BTreeSet<Question>>,
+}
+
+impl<'a> Reviews<'a> {
+    pub fn new(client: &'a kube::Client) -> Self {
+        Self {
+            client,
+            answers: Mutex::new(HashMap::new()),
+            asked: AtomicUsize::new(0),
+            failing: AtomicUsize::new(0),
+            rules: HashMap::new(),
+            ruled: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// The rules' answer to a question in a namespace, when they are the whole story.
+    fn rules_answer(&self, question: &Question) -> Option<Verdict> {
+        let namespace = question.namespace()?;
+        let allowed = self.rules.get(namespace)?.allow(question)?;
+        let reason = format!("by the RBAC rules in {namespace} (SelfSubjectRulesReview)");
+        Some(if allowed {
+            Verdict::Allowed(reason)
+        } else {
+            Verdict::Denied(reason)
+        })
+    }
+
+    /// Asks the server about each question the rules allowed: a finding cites the server's own
+    /// answer, which names the binding.
+    pub async fn confirm(&self, questions: &BTreeSet<Question>) -> Result<(), FetchError> {
+        let to_confirm: BTreeSet<Question> = {
+            let mut ruled = self.ruled.lock().unwrap_or_else(|e| e.into_inner());
+            let allowed: BTreeSet<Question> = questions
+                .iter()
+                .filter(|q| ruled.contains(*q) && self.allowed(q))
+                .cloned()
+                .collect();
+            ruled.retain(|q| !allowed.contains(q));
+            allowed
+        };
+        {
+            let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+            answers.retain(|q, _| !to_confirm.contains(q));
+        }
+        let futures: Vec<_> = to_confirm.iter().map(|q| self.ask_server(q)).collect();
+        let results: Vec<Result<Verdict, FetchError>> = stream::iter(futures)
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        results.into_iter().try_for_each(|r| r.map(|_| ()))
+    }
 }
 
 /// Why a review got no answer.
@@ -126,6 +181,19 @@ impl Reviews<'_> {
         {
             return Ok(answer.clone());
         }
+        if let Some(verdict) = self.rules_answer(question) {
+            self.ruled
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(question.clone());
+            self.remember(question, &verdict);
+            return Ok(verdict);
+        }
+        self.ask_server(question).await
+    }
+
+    /// A SelfSubjectAccessReview for the question.
+    async fn ask_server(&self, question: &Question) -> Result<Verdict, FetchError> {
         let mut attributes = json!({"verb": question.verb.as_str(), "group": question.resource.group, "resource": question.resource.plural});
         if let Some(namespace) = question.namespace() {
             attributes["namespace"] = json!(namespace);

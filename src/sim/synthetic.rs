@@ -134,10 +134,14 @@ pub fn tenants(namespaces: usize) -> Vec<Value> {
 }
 
 fn tenant_rbac() -> Vec<Value> {
-    let mesh_rule = json!({"apiGroups": ["eventing.knative.dev", "messaging.knative.dev", "sources.knative.dev", ""],
-                           "resources": ["*"], "verbs": ["get", "list", "watch"]});
-    let reader_rules = json!([mesh_rule,
-        {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": ["get", "list", "watch"]}]);
+    let read = json!(["get", "list", "watch"]);
+    let knative = json!({"apiGroups": ["eventing.knative.dev", "messaging.knative.dev", "sources.knative.dev"],
+                         "resources": ["*"], "verbs": read});
+    let services = json!({"apiGroups": [""], "resources": ["services"], "verbs": read});
+    let mesh_rules = json!([knative, services]);
+    let reader_rules = json!([knative, services,
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": read},
+        {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": read}]);
     let account = |name: &str| {
         json!({"apiVersion": "v1", "kind": "ServiceAccount",
                "metadata": {"name": name, "namespace": "team-000", "uid": format!("sa-{name}")}})
@@ -148,7 +152,7 @@ fn tenant_rbac() -> Vec<Value> {
         account("tenant"),
         account("reader"),
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-               "metadata": {"name": "tenant-mesh", "namespace": "team-000"}, "rules": [mesh_rule]}),
+               "metadata": {"name": "tenant-mesh", "namespace": "team-000"}, "rules": mesh_rules}),
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
                "metadata": {"name": "tenant-mesh", "namespace": "team-000"},
                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant-mesh"},

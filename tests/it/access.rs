@@ -283,3 +283,33 @@ async fn the_least_privilege_role_round_trips_through_the_sim() {
     .unwrap();
     assert!(namespaced.contains("kind: Role\n") && namespaced.contains("namespace: payments"));
 }
+
+/// The report from rules (one review per namespace) is the report from one access review per
+/// cell: the same matrix, fit, findings and verdict, for every demo identity.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_report_from_rules_equals_the_report_from_access_reviews() {
+    use kn_mesh::access::{Strategy, check_with_strategy};
+    let sim = demo_sim().await;
+    for identity in ["payments-only", "mesh-viewer", "docs-reader", "admin"] {
+        let fetcher = common::fetcher(&sim, identity).await;
+        let token = sim.token(identity);
+        let scope = Scope::default();
+        let fast = check_with_strategy(&fetcher, &scope, token, None, Strategy::Rules)
+            .await
+            .unwrap();
+        let fetcher = common::fetcher(&sim, identity).await;
+        let slow = check_with_strategy(&fetcher, &scope, token, None, Strategy::AccessReviewsOnly)
+            .await
+            .unwrap();
+        assert_eq!(fast.matrix, slow.matrix, "{identity}: matrix");
+        assert_eq!(fast.fit, slow.fit, "{identity}: fit");
+        assert_eq!(fast.findings, slow.findings, "{identity}: findings");
+        assert_eq!(fast.verdict(), slow.verdict(), "{identity}: verdict");
+        assert!(
+            fast.reviews < slow.reviews || identity == "admin",
+            "{identity}: {} vs {}",
+            fast.reviews,
+            slow.reviews
+        );
+    }
+}

@@ -275,14 +275,17 @@ async fn auth_never_takes_a_failed_review_for_a_denial() {
     };
     assert_eq!(calm, [0, 1, 3]);
 
-    // Every access review fails: every cell is unknown, the verdict too (exit 4).
+    // Every access review fails: every cell at the cluster scope is unknown, the verdict too
+    // (exit 4). Cells in a namespace are still known from its rules review.
     sim.set_knobs(failing(
         1.0,
         Some("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"),
     ));
     let (code, report) = auth_exit(&sim, "mesh-viewer").await;
     assert_eq!(code, 4);
-    assert!(report.matrix.iter().all(|r| r.list.is_none()));
+    let cluster_rows = report.matrix.iter().filter(|r| r.namespace.is_none());
+    assert!(cluster_rows.clone().count() > 5);
+    assert!(cluster_rows.clone().all(|r| r.list.is_none()));
     assert!(report.fit.iter().all(|f| f.missing.is_empty()));
     assert!(!report.unknown.is_empty());
     assert!(
@@ -464,4 +467,39 @@ async fn serve_answers_504_when_the_api_server_is_too_slow() {
     let (status, body) = get(&address, sim.token("mesh-viewer").unwrap()).await;
     assert!(status.starts_with("HTTP/1.1 504"), "{status}");
     assert!(body.contains("did not answer within"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_rules_reviews_fall_back_to_the_lists_and_the_access_reviews() {
+    let sim = demo_sim().await;
+    let denied = |snapshot: &kn_mesh::mesh::Snapshot| -> Vec<String> {
+        let mut denied: Vec<String> = snapshot
+            .access
+            .iter()
+            .filter(|m| m.access.is_denied())
+            .map(|m| m.request.to_string())
+            .collect();
+        denied.sort();
+        denied
+    };
+    let calm = fetcher(&sim, "payments-only")
+        .await
+        .fetch(&Scope::default())
+        .await
+        .unwrap();
+    let (calm_code, calm_report) = auth_exit(&sim, "payments-only").await;
+    sim.set_knobs(failing(
+        1.0,
+        Some("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"),
+    ));
+    let screened = fetcher(&sim, "payments-only")
+        .await
+        .fetch(&Scope::default())
+        .await
+        .unwrap();
+    assert_eq!(screened.triggers.len(), calm.triggers.len());
+    assert_eq!(denied(&screened), denied(&calm), "each list asked instead");
+    let (code, report) = auth_exit(&sim, "payments-only").await;
+    assert_eq!(code, calm_code);
+    assert_eq!(report.matrix, calm_report.matrix);
 }

@@ -89,3 +89,30 @@ fn assert_all_subscribers_found(mesh: &kn_mesh::mesh::Mesh) {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_for_a_namespace_scoped_token_asks_per_namespace_not_per_cell() {
+    let sim = tenant_cluster().await;
+    let before = served(&sim).await;
+    let fetcher = common::fetcher(&sim, "tenant").await;
+    let report = kn_mesh::access::check(&fetcher, &Scope::default(), sim.token("tenant"))
+        .await
+        .unwrap();
+    let requests = served(&sim).await - before - 1;
+    eprintln!("auth, namespace-scoped token: {requests} requests");
+    assert!(requests <= 700, "{requests} requests");
+    // It reads its own namespace and lacks the cluster scope: exit 1, as with one review per cell.
+    assert_eq!(kn_mesh::exit::for_verdict(report.verdict()), 1);
+    let own = report
+        .matrix
+        .iter()
+        .find(|row| {
+            row.resource == "triggers.eventing.knative.dev"
+                && row.namespace.as_deref() == Some("team-000")
+        })
+        .expect("a row for its own namespace");
+    assert_eq!(
+        (own.get, own.list, own.watch),
+        (Some(true), Some(true), Some(true))
+    );
+}

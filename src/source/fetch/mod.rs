@@ -14,6 +14,7 @@ use std::time::Duration;
 
 mod phases;
 mod rules;
+pub use rules::{Rules, RulesAnswer};
 mod subscribers;
 
 /// Requests in flight at once.
@@ -179,6 +180,8 @@ enum Stop {
 pub struct Fetcher {
     client: kube::Client,
     endpoint: Endpoint,
+    /// Each namespace's SelfSubjectRulesReview, once asked.
+    rules: std::sync::Mutex<std::collections::HashMap<String, rules::RulesAnswer>>,
     /// The bearer token the client presents, kept only to scrub it from what the server says.
     secret: Option<secrecy::SecretString>,
 }
@@ -222,6 +225,7 @@ impl Fetcher {
         Self {
             client,
             endpoint,
+            rules: Default::default(),
             secret: None,
         }
     }
@@ -432,7 +436,9 @@ impl Fetcher {
         let retries = phases::forbidden_retries(&per_kind, &known);
         let asked: std::collections::BTreeSet<String> =
             retries.iter().map(|(_, ns)| ns.clone()).collect();
-        let (retries, mut denied) = rules::screen(retries, &self.rules_in(asked).await?);
+        let answers = self.rules_answers(asked).await?;
+        let rules = answers.into_iter().map(|(ns, a)| (ns, a.rules())).collect();
+        let (retries, mut denied) = rules::screen(retries, &rules);
         denied.extend(self.list_per_namespace(retries).await?);
         phases::merge_retries(&mut per_kind, denied);
 

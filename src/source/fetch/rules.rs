@@ -3,35 +3,36 @@
 //! lensapp/lens#6614). The rules only screen: a list they allow is still made, and its answer
 //! is the truth for the data.
 
-use super::{Fetcher, Kind, Outcome, Stop, bounded};
+use super::{FetchError, Fetcher, Kind, Outcome, Stop, bounded};
+use crate::k8s::ResourceRequest;
+use crate::k8s::rbac::{PolicyRule, Request};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 
-/// One resource rule of a review's answer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct Rule {
-    verbs: Vec<String>,
-    api_groups: Vec<String>,
-    resources: Vec<String>,
-    resource_names: Vec<String>,
+/// A namespace's SelfSubjectRulesReview, as the server answered it.
+#[derive(Debug, Clone)]
+pub enum RulesAnswer {
+    Answered(Value),
+    /// The review failed (after retries), with why.
+    Failed(String),
 }
 
 /// What a namespace's review told: its rules, when they are the whole story.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Rules {
-    Complete(Vec<Rule>),
+pub enum Rules {
+    Complete(Vec<PolicyRule>),
     /// The server said `incomplete` (a webhook authorizer may grant more), or the review
-    /// failed: the lists themselves must be tried.
+    /// failed: the requests themselves must be tried.
     Unknown,
 }
 
-fn strings(value: &Value, key: &str) -> Vec<String> {
-    let list = value
-        .get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
-    list.filter_map(Value::as_str).map(str::to_string).collect()
+impl RulesAnswer {
+    pub fn rules(&self) -> Rules {
+        match self {
+            RulesAnswer::Answered(answer) => parse(answer),
+            RulesAnswer::Failed(_) => Rules::Unknown,
+        }
+    }
 }
 
 /// Reads a SelfSubjectRulesReview's answer.
@@ -44,28 +45,32 @@ pub(super) fn parse(answer: &Value) -> Rules {
     }
     let rules = answer
         .pointer("/status/resourceRules")
-        .and_then(Value::as_array);
-    let rules = rules.into_iter().flatten().map(|rule| Rule {
-        verbs: strings(rule, "verbs"),
-        api_groups: strings(rule, "apiGroups"),
-        resources: strings(rule, "resources"),
-        resource_names: strings(rule, "resourceNames"),
-    });
-    Rules::Complete(rules.collect())
+        .cloned()
+        .unwrap_or_default();
+    match serde_json::from_value::<Vec<PolicyRule>>(rules) {
+        Ok(rules) => Rules::Complete(rules),
+        Err(_) => Rules::Unknown,
+    }
 }
 
-fn has(list: &[String], wanted: &str) -> bool {
-    list.iter().any(|item| item == "*" || item == wanted)
+impl Rules {
+    /// Some(allowed) when the rules are the whole story, None when only the server can say.
+    pub fn allow(&self, request: &ResourceRequest) -> Option<bool> {
+        let Rules::Complete(rules) = self else {
+            return None;
+        };
+        let request = Request::Resource {
+            request: request.clone(),
+            subresource: String::new(),
+        };
+        Some(rules.iter().any(|rule| rule.matches(&request)))
+    }
 }
 
-/// Whether the rules let the caller list a kind: a rule with resource names never grants a list.
-pub(super) fn allows_list(rules: &[Rule], kind: &Kind) -> bool {
-    rules.iter().any(|rule| {
-        has(&rule.verbs, "list")
-            && has(&rule.api_groups, &kind.group)
-            && has(&rule.resources, &kind.plural)
-            && rule.resource_names.is_empty()
-    })
+/// Whether the rules let the caller list a kind in a namespace.
+fn allows_list(rules: &Rules, kind: &Kind, namespace: &str) -> Option<bool> {
+    let list = ResourceRequest::list(&kind.group, &kind.plural, Some(namespace));
+    rules.allow(&list)
 }
 
 /// A list to make: a kind in a namespace.
@@ -82,8 +87,11 @@ pub(super) fn screen(
     let mut kept = Vec::new();
     let mut denied = Vec::new();
     for (kind, namespace) in retries {
-        match rules.get(&namespace) {
-            Some(Rules::Complete(granted)) if !allows_list(granted, &kind) => {
+        let allowed = rules
+            .get(&namespace)
+            .and_then(|r| allows_list(r, &kind, &namespace));
+        match allowed {
+            Some(false) => {
                 let message = format!(
                     "no RBAC rule grants list on {} in {namespace} (SelfSubjectRulesReview)",
                     kind.group_resource()
@@ -97,34 +105,73 @@ pub(super) fn screen(
 }
 
 impl Fetcher {
-    /// The rules in each namespace, one review each, a few at a time.
-    pub(super) async fn rules_in(
+    /// Each namespace's SelfSubjectRulesReview, a few at a time. Answers are kept for the
+    /// fetcher's life, so `auth` after a fetch asks no namespace twice.
+    pub async fn rules_in(
         &self,
         namespaces: BTreeSet<String>,
-    ) -> Result<HashMap<String, Rules>, Stop> {
-        let reviews = bounded(
-            namespaces
+    ) -> Result<HashMap<String, RulesAnswer>, FetchError> {
+        self.rules_answers(namespaces)
+            .await
+            .map_err(|stop| self.stop(stop))
+    }
+
+    pub(super) async fn rules_answers(
+        &self,
+        namespaces: BTreeSet<String>,
+    ) -> Result<HashMap<String, RulesAnswer>, Stop> {
+        let known = self.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let (mut answers, missing): (HashMap<String, RulesAnswer>, Vec<String>) = {
+            let mut missing = Vec::new();
+            let mut answers = HashMap::new();
+            for namespace in namespaces {
+                match known.get(&namespace) {
+                    Some(answer) => {
+                        answers.insert(namespace, answer.clone());
+                    }
+                    None => missing.push(namespace),
+                }
+            }
+            (answers, missing)
+        };
+        let asked = bounded(
+            missing
                 .into_iter()
-                .map(|namespace| async move {
-                    let body = json!({"apiVersion": "authorization.k8s.io/v1",
-                                      "kind": "SelfSubjectRulesReview",
-                                      "spec": {"namespace": namespace}});
-                    let request = axum::http::Request::post(
-                        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
-                    )
-                    .header("content-type", "application/json")
-                    .body(serde_json::to_vec(&body).unwrap_or_default())
-                    .map_err(|e| Stop::Unreachable(e.to_string()))?;
-                    let rules = match self.send::<Value>(request).await? {
-                        Ok(answer) => parse(&answer),
-                        Err(_) => Rules::Unknown,
-                    };
-                    Ok((namespace, rules))
-                })
+                .map(|ns| self.review_rules(ns))
                 .collect(),
         )
         .await;
-        reviews.into_iter().collect()
+        let mut cache = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        for result in asked {
+            let (namespace, answer) = result?;
+            cache.insert(namespace.clone(), answer.clone());
+            answers.insert(namespace, answer);
+        }
+        Ok(answers)
+    }
+
+    async fn review_rules(&self, namespace: String) -> Result<(String, RulesAnswer), Stop> {
+        let body = json!({"apiVersion": "authorization.k8s.io/v1",
+                          "kind": "SelfSubjectRulesReview",
+                          "spec": {"namespace": namespace}});
+        let request =
+            axum::http::Request::post("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&body).unwrap_or_default())
+                .map_err(|e| Stop::Unreachable(e.to_string()))?;
+        let answer = match self.send::<Value>(request).await? {
+            Ok(answer) => RulesAnswer::Answered(answer),
+            Err(outcome) => RulesAnswer::Failed(outcome_text(&outcome)),
+        };
+        Ok((namespace, answer))
+    }
+}
+
+fn outcome_text(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Forbidden(message) | Outcome::Failed(message) => message.clone(),
+        Outcome::NotFound => "404: SelfSubjectRulesReview is not served".into(),
+        Outcome::Items(_) => String::new(),
     }
 }
 
@@ -168,13 +215,10 @@ mod tests {
         let answer = json!({"status": {"incomplete": false, "resourceRules": [
             {"verbs": ["get", "list", "watch"], "apiGroups": ["eventing.knative.dev"], "resources": ["*"]}
         ]}});
-        let Rules::Complete(rules) = parse(&answer) else {
-            panic!("complete")
-        };
-        assert!(allows_list(&rules, &brokers()));
-        assert!(!allows_list(
-            &rules,
-            &Kind::new("", "v1", "services", "Service")
-        ));
+        let rules = parse(&answer);
+        assert_eq!(allows_list(&rules, &brokers(), "a"), Some(true));
+        let services = Kind::new("", "v1", "services", "Service");
+        assert_eq!(allows_list(&rules, &services, "a"), Some(false));
+        assert_eq!(allows_list(&Rules::Unknown, &services, "a"), None);
     }
 }
