@@ -331,6 +331,11 @@ pub struct SimServeArgs {
     /// The share of requests answered 500 or 503, from 0.0 to 1.0.
     #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     pub fail_rate: f64,
+
+    /// Past this many requests in flight, answer 429 with Retry-After, as kube-apiserver's API
+    /// Priority and Fairness does.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_inflight: Option<u64>,
 }
 
 /// "20ms", "1.5s", "250us", "2m".

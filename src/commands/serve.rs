@@ -71,6 +71,7 @@ pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
             latency: args.latency,
             fail_rate: args.fail_rate,
             fail_path: None,
+            max_inflight: args.max_inflight.and_then(|n| usize::try_from(n).ok()),
         },
         addr: Some(args.addr),
     };

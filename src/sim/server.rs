@@ -44,10 +44,17 @@ async fn handle(
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    let path = uri.path().to_string();
+    let in_flight = InFlight::enter(&state);
+    if let Some(limit) = knobs.max_inflight
+        && !path.starts_with("/debug/")
+        && in_flight.count > limit
+    {
+        return throttled(&state, &method, &path, &headers);
+    }
     if !knobs.latency.is_zero() {
         tokio::time::sleep(knobs.latency).await;
     }
-    let path = uri.path().to_string();
     let query = uri.query().unwrap_or("").to_string();
     let user = authenticate(&state, &headers);
     let user_name = user
@@ -80,6 +87,59 @@ async fn handle(
             code: response.status().as_u16(),
         });
     }
+    response
+}
+
+/// One request in flight, counted while it is answered.
+struct InFlight<'a> {
+    state: &'a SimState,
+    count: usize,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a SimState) -> Self {
+        let count = state
+            .inflight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        Self { state, count }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.state
+            .inflight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A 429 with `Retry-After` and the APF headers kube-apiserver sends, logged like any answer.
+fn throttled(state: &SimState, method: &Method, path: &str, headers: &HeaderMap) -> Response {
+    let mut response = status::too_many_requests().into_response();
+    let response_headers = response.headers_mut();
+    response_headers.insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("1"),
+    );
+    response_headers.insert(
+        "x-kubernetes-pf-flowschema-uid",
+        axum::http::HeaderValue::from_static("sim-flowschema-global-default"),
+    );
+    response_headers.insert(
+        "x-kubernetes-pf-prioritylevel-uid",
+        axum::http::HeaderValue::from_static("sim-prioritylevel-global-default"),
+    );
+    let user = authenticate(state, headers)
+        .map(|u| u.username)
+        .unwrap_or_default();
+    state.log(RequestRecord {
+        method: method.to_string(),
+        path: path.to_string(),
+        query: String::new(),
+        user,
+        code: 429,
+    });
     response
 }
 

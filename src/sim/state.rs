@@ -30,6 +30,9 @@ pub struct Knobs {
     pub fail_rate: f64,
     /// Only requests whose path starts with this fail (None: any request may).
     pub fail_path: Option<String>,
+    /// Past this many requests in flight, answer 429 with Retry-After, as API Priority and
+    /// Fairness does (None: no limit).
+    pub max_inflight: Option<usize>,
 }
 
 pub struct SimState {
@@ -41,6 +44,8 @@ pub struct SimState {
     pub address: String,
     pub requests: Mutex<RequestLog>,
     random: AtomicU64,
+    /// API requests being answered now, for `max_inflight`.
+    pub inflight: std::sync::atomic::AtomicUsize,
 }
 
 impl SimState {
@@ -61,6 +66,7 @@ impl SimState {
             address,
             requests: Mutex::new(RequestLog::default()),
             random: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
+            inflight: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 

@@ -173,6 +173,16 @@ pub fn gone(message: impl Into<String>) -> ApiError {
 }
 
 /// An injected failure (`--fail-rate`).
+/// Too many requests in flight (`max_inflight`): 429, as API Priority and Fairness answers.
+pub fn too_many_requests() -> ApiError {
+    status(
+        429,
+        "TooManyRequests",
+        "Too many requests, please try again later.".into(),
+        Some(json!({"retryAfterSeconds": 1})),
+    )
+}
+
 pub fn injected(code: u16) -> ApiError {
     let (reason, message) = if code == 503 {
         (

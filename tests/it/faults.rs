@@ -503,3 +503,34 @@ async fn failing_rules_reviews_fall_back_to_the_lists_and_the_access_reviews() {
     assert_eq!(code, calm_code);
     assert_eq!(report.matrix, calm_report.matrix);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_throttling_server_gets_a_complete_mesh_equal_to_the_calm_one() {
+    let sim = demo_sim().await;
+    let calm = fetcher(&sim, "mesh-viewer")
+        .await
+        .fetch(&Scope::default())
+        .await
+        .unwrap();
+    // Four requests in flight at most, each slow enough that sixteen would pile up.
+    sim.set_knobs(Knobs {
+        latency: std::time::Duration::from_millis(30),
+        max_inflight: Some(4),
+        ..Knobs::default()
+    });
+    let mut throttled = fetcher(&sim, "mesh-viewer")
+        .await
+        .fetch(&Scope::default())
+        .await
+        .unwrap();
+    let note = throttled.notes.pop().expect("a note on the throttling");
+    assert!(
+        note.contains("throttled") && note.contains("priority level UID sim-prioritylevel"),
+        "{note}"
+    );
+    assert!(throttled.completeness().is_whole());
+    assert_eq!(
+        serde_json::to_value(kn_mesh::mesh::build(throttled)).unwrap(),
+        serde_json::to_value(kn_mesh::mesh::build(calm)).unwrap()
+    );
+}

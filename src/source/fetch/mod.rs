@@ -13,6 +13,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 mod phases;
+mod polite;
 mod rules;
 pub use rules::{Rules, RulesAnswer};
 mod subscribers;
@@ -154,6 +155,18 @@ async fn bounded<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
 /// The outcome of listing a kind, per namespace (None: cluster-wide).
 type Scoped = Vec<(Option<String>, Outcome)>;
 
+/// What a server said to one request.
+enum Answer {
+    Value(Vec<u8>),
+    Status(u16, String),
+    /// 429: wait this long, then ask again.
+    Throttled(Duration, String),
+    Unreachable(String),
+}
+
+/// How many times a request may be told to wait (429) before it counts as failed.
+const THROTTLED_TRIES: u32 = 8;
+
 /// What became of one list or get.
 enum Outcome {
     Items(Vec<Value>),
@@ -180,6 +193,8 @@ enum Stop {
 pub struct Fetcher {
     client: kube::Client,
     endpoint: Endpoint,
+    /// Requests in flight, lowered while the server answers 429.
+    throttle: polite::Throttle,
     /// Each namespace's SelfSubjectRulesReview, once asked.
     rules: std::sync::Mutex<std::collections::HashMap<String, rules::RulesAnswer>>,
     /// The bearer token the client presents, kept only to scrub it from what the server says.
@@ -226,6 +241,7 @@ impl Fetcher {
             client,
             endpoint,
             rules: Default::default(),
+            throttle: Default::default(),
             secret: None,
         }
     }
@@ -262,25 +278,34 @@ impl Fetcher {
         request: axum::http::Request<Vec<u8>>,
     ) -> Result<Result<T, Outcome>, Stop> {
         let mut delay = Duration::from_millis(100);
-        for attempt in 1..=TRIES {
-            let result = self.client.request::<T>(request.clone()).await;
-            let retry_message = match result {
-                Ok(value) => return Ok(Ok(value)),
-                Err(kube::Error::Api(status)) => match status.code {
-                    401 => return Err(Stop::Rejected),
-                    403 => return Ok(Err(Outcome::Forbidden(self.scrub(&status.message)))),
-                    404 => return Ok(Err(Outcome::NotFound)),
-                    code if code >= 500 || code == 429 => {
-                        self.scrub(&format!("{} {}: {}", code, status.reason, status.message))
-                    }
-                    code => {
-                        return Ok(Err(Outcome::Failed(
-                            self.scrub(&format!("{code} {}: {}", status.reason, status.message)),
-                        )));
-                    }
-                },
-                Err(other) => self.scrub(&with_causes(&other)),
+        let (mut attempt, mut throttled) = (0, 0);
+        loop {
+            let answer = {
+                let _turn = self.throttle.permit().await;
+                self.answer(request.clone()).await
             };
+            let retry_message = match answer {
+                Answer::Value(bytes) => {
+                    self.throttle.succeeded();
+                    return Ok(serde_json::from_slice::<T>(&bytes).map_err(|e| {
+                        Outcome::Failed(format!("the answer could not be read: {e}"))
+                    }));
+                }
+                Answer::Status(401, _) => return Err(Stop::Rejected),
+                Answer::Status(403, message) => return Ok(Err(Outcome::Forbidden(message))),
+                Answer::Status(404, _) => return Ok(Err(Outcome::NotFound)),
+                Answer::Throttled(wait, _) if throttled < THROTTLED_TRIES => {
+                    // Waiting as told is not a failed try: APF asks every client to wait.
+                    throttled += 1;
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Answer::Throttled(_, message) => message,
+                Answer::Status(code, message) if code >= 500 => message,
+                Answer::Status(_, message) => return Ok(Err(Outcome::Failed(message))),
+                Answer::Unreachable(message) => message,
+            };
+            attempt += 1;
             if attempt == TRIES {
                 return Ok(Err(Outcome::Failed(format!(
                     "after {TRIES} tries: {retry_message}"
@@ -289,7 +314,43 @@ impl Fetcher {
             tokio::time::sleep(delay).await;
             delay *= 3;
         }
-        unreachable!("the loop returns on its last try")
+    }
+
+    /// One request's answer: its body on success, else its status and what the server said
+    /// (scrubbed of the token).
+    async fn answer(&self, request: axum::http::Request<Vec<u8>>) -> Answer {
+        use http_body_util::BodyExt;
+        let response = match self
+            .client
+            .send(request.map(kube::client::Body::from))
+            .await
+        {
+            Ok(response) => response,
+            Err(error) => return Answer::Unreachable(self.scrub(&with_causes(&error))),
+        };
+        let (parts, body) = response.into_parts();
+        let bytes = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) => return Answer::Unreachable(self.scrub(&with_causes(&error))),
+        };
+        if parts.status.is_success() {
+            return Answer::Value(bytes.to_vec());
+        }
+        let code = parts.status.as_u16();
+        let status: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let message = self.scrub(status["message"].as_str().unwrap_or_default());
+        if code == 401 || code == 403 || code == 404 {
+            return Answer::Status(code, message);
+        }
+        let reason = status["reason"]
+            .as_str()
+            .or(parts.status.canonical_reason())
+            .unwrap_or("");
+        let described = self.scrub(&format!("{code} {reason}: {message}"));
+        if code == 429 {
+            return Answer::Throttled(self.throttle.throttled(&parts.headers), described);
+        }
+        Answer::Status(code, described)
     }
 
     /// Lists every page of a resource in one namespace, or in all (None).
@@ -456,7 +517,9 @@ impl Fetcher {
         let (subscribers, subscriber_markers) = self.subscribers(&objects, &catalog.crds).await?;
         objects.extend(subscribers);
         markers.extend(subscriber_markers);
-        let snapshot = phases::assemble(objects, markers, known, catalog.notes);
+        let mut notes = catalog.notes;
+        notes.extend(self.throttle.note());
+        let snapshot = phases::assemble(objects, markers, known, notes);
         Ok((snapshot, lists.listed))
     }
 }
