@@ -244,6 +244,22 @@ impl Mesh {
     pub fn denied_count(&self) -> usize {
         self.access.iter().filter(|m| m.access.is_denied()).count()
     }
+
+    /// Where something was denied: how many namespaces, and whether the cluster scope too.
+    pub fn denied_scopes(&self) -> (usize, bool) {
+        let denied = self.access.iter().filter(|m| m.access.is_denied());
+        let mut namespaces = std::collections::BTreeSet::new();
+        let mut cluster = false;
+        for marker in denied {
+            match marker.request.namespace() {
+                Some(namespace) => {
+                    namespaces.insert(namespace);
+                }
+                None => cluster = true,
+            }
+        }
+        (namespaces.len(), cluster)
+    }
 }
 
 /// Brokers, triggers, event types and subscriptions are kept sorted by namespace, then name, so a key finds

@@ -8,7 +8,7 @@ use super::snapshot::Role;
 use serde::Serialize;
 
 mod markers;
-use markers::{cluster_markers, markers, namespace_node, undecodable};
+use markers::{cluster_markers, group_locked, markers, namespace_node, undecodable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum View {
@@ -237,7 +237,7 @@ fn by_namespace(
             roots.push(namespace_node(namespace, children));
         }
     }
-    roots
+    group_locked(roots)
 }
 
 pub fn tree(mesh: &Mesh, view: View) -> Vec<TreeNode> {
@@ -420,7 +420,7 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
             roots.push(namespace_node(namespace, children));
         }
     }
-    roots
+    group_locked(roots)
 }
 
 fn event_types_tree(mesh: &Mesh) -> Vec<TreeNode> {

@@ -96,6 +96,8 @@ fn connected(app: &mut App, connection: Connection) {
     app.source.identity = connection.identity;
     app.source.can_switch_identity = connection.identities.len() > 1;
     app.source.generation = connection.generation;
+    // The last reading's time belongs to the connection before.
+    app.source.freshness = None;
     app.source.problem = None;
     app.source.loading = !awaiting_pick;
     app.source.cluster = connection.cluster;

@@ -373,10 +373,18 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         " {} ",
         counts.join(if wide { " · " } else { " " })
     )));
-    let denied = app.denied();
-    if denied > 0 {
+    // Denials per namespace, not per request: 300 locked namespaces are one fact each.
+    let (namespaces, cluster) = app.mesh.denied_scopes();
+    let denied = match (namespaces, cluster, wide) {
+        (0, false, _) => String::new(),
+        (0, true, _) => "cluster".to_string(),
+        (n, false, _) => format!("{n} ns"),
+        (n, true, true) => format!("{n} ns + cluster"),
+        (n, true, false) => format!("{n}ns+cl"),
+    };
+    if !denied.is_empty() {
         spans.push(Span::styled(
-            format!("│ 🔒 {denied} denied "),
+            format!("│ 🔒 {denied} "),
             theme.status(NodeStatus::Forbidden),
         ));
     }

@@ -54,6 +54,16 @@ async fn a_namespace_scoped_token_reads_its_mesh_in_few_requests() {
     assert_eq!(denied_triggers.len(), 303);
     assert!(!denied_triggers.contains("team-000"));
     assert_all_subscribers_found(&mesh);
+    // On screen: the cluster scope's denials, one row for the locked namespaces, its own.
+    let roots = kn_mesh::mesh::views::tree(&mesh, kn_mesh::mesh::views::View::Brokers);
+    let texts: Vec<&str> = roots.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(
+        texts.contains(&"303 namespaces: nothing readable"),
+        "{texts:?}"
+    );
+    assert!(texts.contains(&"team-000"), "{texts:?}");
+    assert_eq!(mesh.denied_scopes(), (303, true));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -90,6 +90,46 @@ pub(super) fn namespace_node(namespace: &str, children: Vec<TreeNode>) -> TreeNo
     }
 }
 
+/// From this many namespaces where nothing is readable, they fold into one row: a token bound
+/// to a few namespaces of hundreds sees its own, not a wall of locks.
+const LOCKED_GROUP_FROM: usize = 10;
+
+/// Wholly denied namespaces, folded into one row that expands when there are many, where the
+/// first of them was.
+pub(super) fn group_locked(roots: Vec<TreeNode>) -> Vec<TreeNode> {
+    let locked =
+        |node: &TreeNode| node.kind == NodeKind::Namespace && node.status == NodeStatus::Forbidden;
+    let count = roots.iter().filter(|n| locked(n)).count();
+    if count < LOCKED_GROUP_FROM {
+        return roots;
+    }
+    let mut grouped = Vec::with_capacity(roots.len() - count + 1);
+    let mut folded = Vec::with_capacity(count);
+    for node in roots {
+        if !locked(&node) {
+            grouped.push(node);
+            continue;
+        }
+        if folded.is_empty() {
+            grouped.push(TreeNode::new(NodeKind::Note, String::new()));
+        }
+        folded.push(node);
+    }
+    if let Some(slot) = grouped
+        .iter_mut()
+        .find(|n| n.kind == NodeKind::Note && n.text.is_empty())
+    {
+        *slot = TreeNode::new(
+            NodeKind::Note,
+            format!("{count} namespaces: nothing readable"),
+        )
+        .status(NodeStatus::Forbidden)
+        .key("locked namespaces")
+        .children(folded);
+    }
+    grouped
+}
+
 /// Denials at the cluster scope, under one node when there are several.
 pub(super) fn cluster_markers(markers: Vec<TreeNode>) -> Vec<TreeNode> {
     if markers.len() < 2 {
