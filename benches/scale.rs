@@ -34,7 +34,7 @@ async fn measure<F: std::future::Future<Output = ()>>(sim: &RunningSim, what: &s
     let started = Instant::now();
     run.await;
     let elapsed = started.elapsed();
-    let requests = served(sim).await - before - 1;
+    let requests = served(sim).await - before;
     println!(
         "{what:<48} {requests:>6} requests  {:>6.2} s",
         elapsed.as_secs_f64()

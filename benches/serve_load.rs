@@ -25,7 +25,17 @@ fn rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-async fn run() {
+/// serve's own metrics, as Prometheus would scrape them.
+async fn metrics(client: &kube::Client) -> String {
+    let request = axum::http::Request::get("/metrics")
+        .body(kube::client::Body::empty())
+        .unwrap();
+    let response = client.send(request).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&body).to_string()
+}
+
+async fn run(cache_ttl: Duration) {
     let sim = kn_mesh::demo::start().await.unwrap();
     let mut base = sim.client_config("admin").await.unwrap();
     base.auth_info = kube::config::AuthInfo::default();
@@ -33,19 +43,11 @@ async fn run() {
     let address = listener.local_addr().unwrap();
     tokio::spawn(kn_mesh::serve::serve_on(
         listener,
-        ServeState {
-            base,
-            partial: false,
-            request_timeout: Duration::from_secs(30),
-        },
+        ServeState::new(base, false, Duration::from_secs(30), cache_ttl),
         std::future::pending(),
     ));
-    let token = sim.token("mesh-viewer").unwrap().to_string();
     let mut config = kube::Config::new(format!("http://{address}").parse().unwrap());
-    config.auth_info = kube::config::AuthInfo {
-        token: Some(token.into()),
-        ..Default::default()
-    };
+    config.auth_info.token = Some(sim.token("mesh-viewer").unwrap().to_string().into());
     let client = kube::Client::try_from(config).unwrap();
 
     let started = Instant::now();
@@ -99,9 +101,23 @@ async fn run() {
             .as_secs_f64()
             * 1e3
     };
+    let metrics = metrics(&client).await;
+    let counter = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or(0.0)
+    };
     println!(
-        "kn-mesh serve, {CLIENTS} concurrent clients for {:.1} s on loopback (demo mesh, each request a full fetch)",
+        "kn-mesh serve, cache {cache_ttl:?}, {CLIENTS} concurrent clients for {:.1} s on loopback (demo mesh, one token)",
         elapsed.as_secs_f64()
+    );
+    println!(
+        "  upstream requests per client request: {:.2} ({} upstream, {} cache hits)",
+        counter("kn_mesh_serve_upstream_requests_total") / samples.len().max(1) as f64,
+        counter("kn_mesh_serve_upstream_requests_total"),
+        counter("kn_mesh_serve_cache_hits_total")
     );
     println!(
         "  requests: {}   errors: {errors}   throughput: {:.0} req/s",
@@ -114,6 +130,11 @@ async fn run() {
         percentile(0.99),
         percentile(1.0)
     );
+    print_memory(rss_start, &readings);
+    drop(sim);
+}
+
+fn print_memory(rss_start: f64, readings: &[f64]) {
     let (low, high) = readings
         .iter()
         .fold((f64::MAX, 0.0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
@@ -123,7 +144,6 @@ async fn run() {
     );
     let trace: Vec<String> = readings.iter().map(|r| format!("{r:.0}")).collect();
     println!("  every 0.5 s: {} MB", trace.join(" "));
-    drop(sim);
 }
 
 fn main() {
@@ -131,5 +151,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    tokio::runtime::Runtime::new().unwrap().block_on(run());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(run(Duration::ZERO));
+    runtime.block_on(run(Duration::from_secs(5)));
 }

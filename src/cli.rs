@@ -297,6 +297,11 @@ pub struct ServeArgs {
     /// How long one request may take.
     #[arg(long, value_parser = parse_timeout, default_value = "60s")]
     pub request_timeout: Duration,
+
+    /// How long an answer is kept per caller's token (0s: none). Callers with one token within
+    /// it share one fetch, so Backstage replicas polling together cost one.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub cache_ttl: Duration,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,9 @@
 //! every cause, the reason phrase the first. `--partial` opts in to 200 with the partial mesh and
 //! `denied` and `failed` lists.
 
+mod cache;
+mod metrics;
+
 use crate::mesh::snapshot::{Completeness, Incomplete};
 use crate::mesh::{self, eventmesh};
 use crate::source::connect::{Endpoint, redact};
@@ -17,31 +20,93 @@ use crate::text::scrub;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+pub use cache::Cache;
+pub use metrics::Metrics;
 
 pub struct ServeState {
     /// The API server connection with no credentials of its own.
     pub base: kube::Config,
     pub partial: bool,
     pub request_timeout: Duration,
+    /// Answers per token for a short time (`--cache-ttl`), and one fetch for callers at once.
+    pub cache: Cache,
+    pub metrics: Metrics,
 }
 
-fn error(code: StatusCode, message: impl Into<String>) -> Response {
-    (
-        code,
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({"error": message.into()}).to_string(),
-    )
-        .into_response()
+impl ServeState {
+    pub fn new(
+        base: kube::Config,
+        partial: bool,
+        request_timeout: Duration,
+        cache_ttl: Duration,
+    ) -> Self {
+        Self {
+            base,
+            partial,
+            request_timeout,
+            cache: Cache::new(cache_ttl),
+            metrics: Metrics::default(),
+        }
+    }
+}
+
+/// An answer, kept whole so the cache can give it again: status, JSON body, and the reason
+/// phrase that names the first cause of a failure.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    code: StatusCode,
+    body: String,
+    phrase: Option<String>,
+}
+
+impl Answer {
+    fn json(code: StatusCode, body: String) -> Self {
+        Self {
+            code,
+            body,
+            phrase: None,
+        }
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.code,
+            [(header::CONTENT_TYPE, "application/json")],
+            self.body,
+        )
+            .into_response();
+        if let Some(phrase) = self.phrase
+            && let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(phrase.into_bytes())
+        {
+            response.extensions_mut().insert(phrase);
+        }
+        response
+    }
+}
+
+fn error(code: StatusCode, message: impl Into<String>) -> Answer {
+    Answer::json(code, json!({"error": message.into()}).to_string())
 }
 
 pub fn router(state: Arc<ServeState>) -> axum::Router {
     axum::Router::new()
         .route("/v1/getEventMesh", axum::routing::get(get_event_mesh))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            axum::routing::get(|State(state): State<Arc<ServeState>>| async move {
+                let content_type = "text/plain; version=0.0.4";
+                ([(header::CONTENT_TYPE, content_type)], state.metrics.text())
+            }),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
 }
@@ -60,14 +125,26 @@ async fn get_event_mesh(State(state): State<Arc<ServeState>>, headers: HeaderMap
         .map(str::to_string);
     let Some(token) = token else {
         log("GET /v1/getEventMesh", 401, "no token", started);
+        state.metrics.answered(401, started.elapsed());
         return error(
             StatusCode::UNAUTHORIZED,
             "no token: send the caller's Kubernetes token as Authorization: Bearer <token>",
-        );
+        )
+        .into_response();
     };
     let shown = redact(&token);
-    let response = match tokio::time::timeout(state.request_timeout, build(&state, &token)).await {
-        Ok(response) => response,
+    let fetch = {
+        let (state, token) = (state.clone(), token.clone());
+        async move { build(&state, &token).await }.boxed()
+    };
+    let answered = tokio::time::timeout(state.request_timeout, state.cache.answer(&token, fetch));
+    let answer = match answered.await {
+        Ok((answer, source)) => {
+            if source != cache::Source::Fetched {
+                state.metrics.cache_hit();
+            }
+            answer
+        }
         Err(_) => error(
             StatusCode::GATEWAY_TIMEOUT,
             format!(
@@ -78,11 +155,14 @@ async fn get_event_mesh(State(state): State<Arc<ServeState>>, headers: HeaderMap
     };
     log(
         "GET /v1/getEventMesh",
-        response.status().as_u16(),
+        answer.code.as_u16(),
         &shown,
         started,
     );
-    response
+    state
+        .metrics
+        .answered(answer.code.as_u16(), started.elapsed());
+    answer.into_response()
 }
 
 /// One line per request; the token appears only as its redacted prefix.
@@ -93,7 +173,7 @@ fn log(what: &str, status: u16, token: &str, started: Instant) {
     );
 }
 
-async fn build(state: &ServeState, token: &str) -> Response {
+async fn build(state: &ServeState, token: &str) -> Answer {
     let mut config = state.base.clone();
     config.auth_info = kube::config::AuthInfo {
         token: Some(token.to_string().into()),
@@ -113,11 +193,14 @@ async fn build(state: &ServeState, token: &str) -> Response {
             );
         }
     };
-    let snapshot = match Fetcher::new(client, endpoint)
-        .with_secret(Some(token))
-        .fetch(&Scope::default())
-        .await
-    {
+    let fetcher = Fetcher::new(client, endpoint).with_secret(Some(token));
+    let fetched = fetcher.fetch(&Scope::default()).await;
+    let failed = match &fetched {
+        Ok(snapshot) => !snapshot.completeness().failed.is_empty(),
+        Err(_) => true,
+    };
+    state.metrics.upstream(fetcher.requests_made(), failed);
+    let snapshot = match fetched {
         Ok(snapshot) => snapshot,
         Err(FetchError::TokenRejected { .. }) => {
             return error(
@@ -132,12 +215,10 @@ async fn build(state: &ServeState, token: &str) -> Response {
     };
     let mesh = mesh::build(snapshot);
     match eventmesh::answer(&mesh, state.partial) {
-        Ok(answer) => (
+        Ok(answer) => Answer::json(
             StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
             serde_json::to_string(&answer).unwrap_or_default(),
-        )
-            .into_response(),
+        ),
         Err(Incomplete(completeness)) => incomplete(&completeness, token),
     }
 }
@@ -146,7 +227,7 @@ async fn build(state: &ServeState, token: &str) -> Response {
 /// backend answers), 502 when the API server failed or sent what cannot be decoded. The body
 /// names every cause; the reason phrase names the first, since the Backstage provider logs only
 /// the status text.
-fn incomplete(completeness: &Completeness, token: &str) -> Response {
+fn incomplete(completeness: &Completeness, token: &str) -> Answer {
     let failed: Vec<String> = completeness
         .failed
         .iter()
@@ -209,19 +290,13 @@ fn incomplete(completeness: &Completeness, token: &str) -> Response {
     failure(code, &first, body)
 }
 
-/// An error response whose HTTP/1 reason phrase carries the cause.
-fn failure(code: StatusCode, cause: &str, body: serde_json::Value) -> Response {
-    let mut response = (
+/// An error answer whose HTTP/1 reason phrase carries the cause.
+fn failure(code: StatusCode, cause: &str, body: serde_json::Value) -> Answer {
+    Answer {
         code,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response();
-    let phrase = reason_phrase(code, cause);
-    if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(phrase.into_bytes()) {
-        response.extensions_mut().insert(phrase);
+        body: body.to_string(),
+        phrase: Some(reason_phrase(code, cause)),
     }
-    response
 }
 
 /// "Bad Gateway: failed: list triggers…", cut to a length proxies keep, printable ASCII only.

@@ -43,11 +43,8 @@ pub async fn backend(spec: SourceSpec, args: &ServeArgs) -> color_eyre::Result<u
         "serving GET /v1/getEventMesh for {} (callers' tokens only){partial}",
         endpoint.server
     );
-    let state = crate::serve::ServeState {
-        base,
-        partial: args.partial,
-        request_timeout: args.request_timeout,
-    };
+    let state =
+        crate::serve::ServeState::new(base, args.partial, args.request_timeout, args.cache_ttl);
     crate::serve::serve_on(listener, state, shutdown_signal()).await?;
     Ok(exit::OK)
 }

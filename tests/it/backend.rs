@@ -14,11 +14,8 @@ async fn serve(sim: &kn_mesh::sim::RunningSim, partial: bool) -> String {
     base.auth_info = kube::config::AuthInfo::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = ServeState {
-        base,
-        partial,
-        request_timeout: Duration::from_secs(30),
-    };
+    // No cache: each test's requests see the sim as it is now.
+    let state = ServeState::new(base, partial, Duration::from_secs(30), Duration::ZERO);
     tokio::spawn(kn_mesh::serve::serve_on(
         listener,
         state,
@@ -319,4 +316,71 @@ async fn backstage_app_config_drives_the_backend_source() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(body["brokers"].as_array().unwrap().len(), 2);
+}
+
+/// API requests the sim has served so far (its log does not count reading the log).
+async fn sim_served(sim: &kn_mesh::sim::RunningSim) -> u64 {
+    let admin = common::client(sim, "admin").await;
+    let request = axum::http::Request::get("/debug/requests")
+        .body(vec![])
+        .unwrap();
+    let log: serde_json::Value =
+        serde_json::from_str(&admin.request_text(request).await.unwrap()).unwrap();
+    log["total"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_fetches_once_for_callers_with_one_token_and_says_so_in_its_metrics() {
+    let sim = demo_sim().await;
+    let mut base = sim.client_config("admin").await.unwrap();
+    base.auth_info = kube::config::AuthInfo::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let state = ServeState::new(base, false, Duration::from_secs(30), Duration::from_secs(5));
+    tokio::spawn(kn_mesh::serve::serve_on(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let mut config = kube::Config::new(url.parse().unwrap());
+    config.auth_info.token = Some(sim.token("mesh-viewer").unwrap().to_string().into());
+    let caller = kube::Client::try_from(config).unwrap();
+    let get = |path: &'static str| {
+        let caller = caller.clone();
+        async move {
+            let request = axum::http::Request::get(path).body(vec![]).unwrap();
+            caller.request_text(request).await.unwrap()
+        }
+    };
+    // What one fetch costs upstream, as the sim counts it.
+    let before = sim_served(&sim).await;
+    common::fetcher(&sim, "mesh-viewer")
+        .await
+        .fetch(&Default::default())
+        .await
+        .unwrap();
+    let one_fetch = sim_served(&sim).await - before;
+
+    let before = sim_served(&sim).await;
+    let answers = futures_util::future::join_all((0..10).map(|_| get("/v1/getEventMesh"))).await;
+    assert!(
+        answers.windows(2).all(|pair| pair[0] == pair[1]),
+        "the same answer for all"
+    );
+    assert_eq!(
+        sim_served(&sim).await - before,
+        one_fetch,
+        "ten callers, one fetch"
+    );
+
+    let metrics = get("/metrics").await;
+    for line in [
+        "kn_mesh_serve_requests_total{code=\"200\"} 10",
+        "kn_mesh_serve_cache_hits_total 9",
+        &format!("kn_mesh_serve_upstream_requests_total {one_fetch}"),
+        "kn_mesh_serve_upstream_failures_total 0",
+        "kn_mesh_serve_request_duration_seconds_count 10",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
 }

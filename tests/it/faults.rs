@@ -189,11 +189,8 @@ async fn start_serve_with(sim: &RunningSim, partial: bool, request_timeout: Dura
     base.auth_info = Default::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    let state = kn_mesh::serve::ServeState {
-        base,
-        partial,
-        request_timeout,
-    };
+    // No cache: the faults change between requests.
+    let state = kn_mesh::serve::ServeState::new(base, partial, request_timeout, Duration::ZERO);
     tokio::spawn(kn_mesh::serve::serve_on(
         listener,
         state,

@@ -195,6 +195,8 @@ pub struct Fetcher {
     endpoint: Endpoint,
     /// Requests in flight, lowered while the server answers 429.
     throttle: polite::Throttle,
+    /// Requests made so far, for `serve`'s metrics.
+    requests: std::sync::atomic::AtomicU64,
     /// Each namespace's SelfSubjectRulesReview, once asked.
     rules: std::sync::Mutex<std::collections::HashMap<String, rules::RulesAnswer>>,
     /// The bearer token the client presents, kept only to scrub it from what the server says.
@@ -242,6 +244,7 @@ impl Fetcher {
             endpoint,
             rules: Default::default(),
             throttle: Default::default(),
+            requests: Default::default(),
             secret: None,
         }
     }
@@ -320,6 +323,7 @@ impl Fetcher {
     /// (scrubbed of the token).
     async fn answer(&self, request: axum::http::Request<Vec<u8>>) -> Answer {
         use http_body_util::BodyExt;
+        self.count_request();
         let response = match self
             .client
             .send(request.map(kube::client::Body::from))
@@ -464,7 +468,18 @@ impl Fetcher {
         self.check_reachable().await.map_err(|stop| self.stop(stop))
     }
 
+    fn count_request(&self) {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Requests this fetcher has made (watches aside).
+    pub fn requests_made(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     async fn check_reachable(&self) -> Result<(), Stop> {
+        self.count_request();
         match self.client.apiserver_version().await {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(status)) if status.code == 401 => Err(Stop::Rejected),

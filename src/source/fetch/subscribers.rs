@@ -256,6 +256,7 @@ impl Fetcher {
                         format!("/api/{api_version}")
                     };
                     let request = axum::http::Request::get(path).body(Vec::new()).ok()?;
+                    self.count_request();
                     let list: Value = self.client.request(request).await.ok()?;
                     Some((api_version.to_string(), list))
                 })
