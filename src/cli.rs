@@ -36,6 +36,11 @@ pub struct Cli {
     #[arg(long)]
     pub partial: bool,
 
+    /// With -o: keep following the source and print the mesh again on each change (as
+    /// kubectl's -w), until interrupted.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+
     /// With `-o tree`: the views to print, comma-separated (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub view: Vec<ViewArg>,

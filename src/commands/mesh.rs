@@ -5,7 +5,7 @@ use super::{no_color, write_stdout};
 use crate::cli::Cli;
 use crate::mesh::views::View;
 use crate::output::{self, Format};
-use crate::source::spec::{Reading, SourceError, SourceSpec};
+use crate::source::spec::{Reading, SourceError, SourceSpec, Update};
 use crate::{access, exit, mesh, source, tui};
 use std::io::IsTerminal;
 
@@ -20,6 +20,9 @@ pub async fn run(cli: &Cli, spec: SourceSpec) -> color_eyre::Result<u8> {
         tui::run(opened.follow(), options).await?;
         return Ok(exit::OK);
     }
+    if cli.watch {
+        return watch(cli, opened).await;
+    }
     let token = opened.connection().cluster.and_then(|c| c.token);
     let reading = match opened.read_once().await {
         Ok(reading) => reading,
@@ -30,6 +33,29 @@ pub async fn run(cli: &Cli, spec: SourceSpec) -> color_eyre::Result<u8> {
         Err(error) => return Err(error.into()),
     };
     print_reading(cli, reading)
+}
+
+/// `-w`: a new document on each change, until interrupted. A failure is told on stderr and
+/// the next reading follows; the exit code is that of the last document printed.
+async fn watch(cli: &Cli, opened: source::Source) -> color_eyre::Result<u8> {
+    let mut following = opened.follow();
+    let mut code = exit::OK;
+    while let Some(update) = following.next().await {
+        match update {
+            Update::Read(reading) => {
+                if cli.output == Some(Format::Yaml) {
+                    write_stdout("---\n")?;
+                }
+                code = print_reading(cli, reading)?;
+            }
+            Update::Failed(error) => {
+                eprintln!("kn-mesh: {}", output::escape_lines(&error.to_string()));
+                code = exit::INCOMPLETE;
+            }
+            Update::Connected(_) => {}
+        }
+    }
+    Ok(code)
 }
 
 /// Prints a reading. Problems with files are reported with their file and line, and the rest is

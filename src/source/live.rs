@@ -1,9 +1,11 @@
-//! Live updates: the mesh follows the cluster. A watch per kind that could be listed signals a
-//! change; changes arriving together are coalesced, then one full fetch makes a consistent
-//! Snapshot (markers and subscriber lookups included). Where a watch is forbidden, polling at
-//! the refresh interval takes over, and the update says so.
+//! Live updates: the mesh follows the cluster. A full fetch reads it once; then a watch per kind
+//! that could be listed feeds its events into what was read, in place: changes arriving
+//! together are coalesced into one update, and only references new to the mesh are looked up.
+//! Requests in steady state grow with changes, not with the mesh. A full fetch happens again
+//! only on `r`, after a lost connection or a watch's re-list (410 Gone), and at the refresh
+//! interval where a watch is forbidden and polling takes over (the update says so).
 
-use super::fetch::{FetchError, Fetcher, Listed, Scope};
+use super::fetch::{Base, Change, FetchError, Fetcher, Listed, Scope};
 use crate::mesh::snapshot::Snapshot;
 use futures_util::StreamExt;
 use kube::api::{Api, DynamicObject};
@@ -69,6 +71,14 @@ pub fn start(fetcher: Arc<Fetcher>, scope: Scope, refresh: Duration) -> Live {
     }
 }
 
+/// What the loop does next.
+enum Next {
+    Fetch,
+    Wait,
+    /// Apply these watch events and publish, with no fetch.
+    Apply(Vec<Change>),
+}
+
 async fn run(
     fetcher: Arc<Fetcher>,
     scope: Scope,
@@ -80,79 +90,77 @@ async fn run(
     let mut watchers: Vec<tokio::task::AbortHandle> = Vec::new();
     let mut watched: Vec<Listed> = Vec::new();
     let mut forbidden_watch: Option<String> = None;
-    // A lost watch connection is told at once; the next change or refresh fetches again.
-    let mut fetch = true;
+    let mut base: Option<Base> = None;
+    let mut next = Next::Fetch;
     loop {
-        if !fetch {
-            fetch = true;
-        } else {
-            match fetcher.fetch_listed(&scope).await {
-                Ok((snapshot, listed)) => {
-                    // Start watches for lists that became readable; the existing ones keep going.
+        let event = match std::mem::replace(&mut next, Next::Wait) {
+            Next::Wait => None,
+            Next::Fetch => match fetcher.fetch_base(&scope).await {
+                Ok((fetched, listed)) => {
+                    // Watches for lists that became readable; the existing ones keep going.
                     for item in listed {
                         if !watched.contains(&item) {
                             watchers.push(spawn_watch(&fetcher, item.clone(), changed.clone()));
                             watched.push(item);
                         }
                     }
-                    let freshness = match &forbidden_watch {
-                        None => Freshness::Live,
-                        Some(reason) => Freshness::Polled {
-                            every: refresh,
-                            reason: reason.clone(),
-                        },
-                    };
-                    let update = Update {
-                        snapshot: Arc::new(snapshot),
-                        at: jiff::Timestamp::now(),
-                        freshness,
-                    };
-                    if sender.send(Some(Event::Updated(update))).is_err() {
-                        break;
+                    let snapshot = fetched.snapshot();
+                    base = Some(fetched);
+                    Some(updated(snapshot, &forbidden_watch, refresh))
+                }
+                Err(error) => Some(Err(error)),
+            },
+            Next::Apply(batch) => match base.as_mut() {
+                Some(current) => {
+                    let applied = current.apply(batch);
+                    match fetcher.follow_references(current, &applied).await {
+                        Ok(()) => Some(updated(current.snapshot(), &forbidden_watch, refresh)),
+                        Err(error) => Some(Err(error)),
                     }
                 }
-                Err(error) => {
-                    let stop = matches!(error, FetchError::TokenRejected { .. });
-                    if sender
-                        .send(Some(Event::Failed(Arc::new(error.to_string()))))
-                        .is_err()
-                        || stop
-                    {
-                        break;
-                    }
+                None => {
+                    next = Next::Fetch;
+                    continue;
                 }
+            },
+        };
+        let ended = match event {
+            Some(Ok(update)) => sender.send(Some(Event::Updated(update))).is_err(),
+            Some(Err(error)) => {
+                let stop = matches!(error, FetchError::TokenRejected { .. });
+                let failed = sender.send(Some(Event::Failed(Arc::new(error.to_string()))));
+                failed.is_err() || stop
             }
+            None => false,
+        };
+        if ended {
+            break;
         }
         // Wait for a change, a request, or the refresh interval.
         tokio::select! {
             signal = changes.recv() => {
-                match signal {
-                    Some(WatchSignal::Forbidden(reason)) => forbidden_watch = Some(reason),
-                    Some(WatchSignal::Lost(reason)) => {
+                let Some(signal) = signal else { break };
+                next = match settle(signal, &mut changes, &mut forbidden_watch).await {
+                    Settled::Lost(reason) => {
                         let message = format!("connection lost: {reason} (retrying)");
                         if sender.send(Some(Event::Failed(Arc::new(message)))).is_err() {
                             break;
                         }
                         // Not a change: wait for one, or for the watch to come back.
-                        fetch = false;
-                        continue;
+                        Next::Wait
                     }
-                    _ => {}
-                }
-                // Let a burst of changes settle into one fetch.
-                tokio::time::sleep(COALESCE).await;
-                while let Ok(signal) = changes.try_recv() {
-                    if let WatchSignal::Forbidden(reason) = signal {
-                        forbidden_watch = Some(reason);
-                    }
-                }
+                    Settled::Refetch => Next::Fetch,
+                    Settled::Changes(batch) if batch.is_empty() => Next::Fetch,
+                    Settled::Changes(batch) => Next::Apply(batch),
+                };
             }
             request = requests.recv() => {
                 if request.is_none() {
                     break;
                 }
+                next = Next::Fetch;
             }
-            _ = tokio::time::sleep(refresh) => {}
+            _ = tokio::time::sleep(refresh) => next = Next::Fetch,
         }
     }
     for watcher in watchers {
@@ -160,8 +168,79 @@ async fn run(
     }
 }
 
+fn updated(
+    snapshot: Snapshot,
+    forbidden_watch: &Option<String>,
+    refresh: Duration,
+) -> Result<Update, FetchError> {
+    let freshness = match forbidden_watch {
+        None => Freshness::Live,
+        Some(reason) => Freshness::Polled {
+            every: refresh,
+            reason: reason.clone(),
+        },
+    };
+    Ok(Update {
+        snapshot: Arc::new(snapshot),
+        at: jiff::Timestamp::now(),
+        freshness,
+    })
+}
+
+/// What a burst of signals comes to.
+enum Settled {
+    Changes(Vec<Change>),
+    Refetch,
+    Lost(String),
+}
+
+/// Lets a burst of signals settle into one step: the changes in it, a full fetch when a watch
+/// re-listed or became forbidden, or a lost connection to tell at once.
+async fn settle(
+    first: WatchSignal,
+    changes: &mut mpsc::UnboundedReceiver<WatchSignal>,
+    forbidden_watch: &mut Option<String>,
+) -> Settled {
+    let mut batch = Vec::new();
+    let mut refetch = false;
+    let mut take = |signal: WatchSignal, forbidden: &mut Option<String>| match signal {
+        WatchSignal::Change(change) => {
+            batch.push(change);
+            None
+        }
+        WatchSignal::Relisted => {
+            refetch = true;
+            None
+        }
+        WatchSignal::Forbidden(reason) => {
+            *forbidden = Some(reason);
+            refetch = true;
+            None
+        }
+        WatchSignal::Lost(reason) => Some(reason),
+    };
+    if let Some(reason) = take(first, forbidden_watch) {
+        return Settled::Lost(reason);
+    }
+    tokio::time::sleep(COALESCE).await;
+    while let Ok(signal) = changes.try_recv() {
+        if let Some(reason) = take(signal, forbidden_watch) {
+            return Settled::Lost(reason);
+        }
+    }
+    if refetch {
+        Settled::Refetch
+    } else {
+        Settled::Changes(batch)
+    }
+}
+
 enum WatchSignal {
-    Changed,
+    /// An object was applied or deleted.
+    Change(Change),
+    /// The watch listed again (after a lost connection or a 410 Gone): changes may have been
+    /// missed, so the next step is a full fetch.
+    Relisted,
     Forbidden(String),
     /// The watch's connection failed; it retries by itself.
     Lost(String),
@@ -182,21 +261,36 @@ fn spawn_watch(
         let mut initial_done = false;
         let mut lost = false;
         let mut stream = watcher(api, watcher::Config::default()).boxed();
+        let typed = |object: DynamicObject| {
+            let mut value = serde_json::to_value(object).unwrap_or_default();
+            if let Some(fields) = value.as_object_mut() {
+                let api_version = listed.kind.api_resource().api_version;
+                fields.insert("apiVersion".into(), serde_json::Value::from(api_version));
+                fields.insert(
+                    "kind".into(),
+                    serde_json::Value::from(listed.kind.kind.clone()),
+                );
+            }
+            value
+        };
         while let Some(event) = stream.next().await {
             let signal = match event {
-                Ok(watcher::Event::InitDone) if lost => {
-                    // Back after a lost connection: fetch, since changes may have been missed.
+                Ok(watcher::Event::InitDone) if lost || initial_done => {
+                    // Listed again: after a lost connection, or after a 410 Gone.
                     lost = false;
-                    WatchSignal::Changed
+                    WatchSignal::Relisted
                 }
                 Ok(watcher::Event::InitDone) => {
                     initial_done = true;
                     continue;
                 }
-                // The initial listing (and any re-list after a 410) is not a change by itself.
+                // The initial listing (and any re-list) is not a change by itself.
                 Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => continue,
-                Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) if initial_done => {
-                    WatchSignal::Changed
+                Ok(watcher::Event::Apply(object)) if initial_done => {
+                    WatchSignal::Change(Change::Applied(typed(object)))
+                }
+                Ok(watcher::Event::Delete(object)) if initial_done => {
+                    WatchSignal::Change(Change::Deleted(typed(object)))
                 }
                 Ok(_) => continue,
                 // A forbidden watch shows up as the watch request refused (WatchStartFailed),

@@ -126,3 +126,166 @@ async fn auth_for_a_namespace_scoped_token_asks_per_namespace_not_per_cell() {
         (Some(true), Some(true), Some(true))
     );
 }
+
+async fn next_update(
+    events: &mut tokio::sync::watch::Receiver<Option<kn_mesh::source::live::Event>>,
+) -> kn_mesh::source::live::Update {
+    loop {
+        events.changed().await.unwrap();
+        if let Some(kn_mesh::source::live::Event::Updated(update)) =
+            events.borrow_and_update().clone()
+        {
+            return update;
+        }
+    }
+}
+
+/// API requests the sim has served so far, the test's own writes (PATCH) aside.
+async fn reads_served(sim: &RunningSim) -> usize {
+    let admin = common::tls_client(sim, "admin").await;
+    let request = axum::http::Request::get("/debug/requests")
+        .body(vec![])
+        .unwrap();
+    let log: serde_json::Value =
+        serde_json::from_str(&admin.request_text(request).await.unwrap()).unwrap();
+    let writes = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "PATCH")
+        .count();
+    usize::try_from(log["total"].as_u64().unwrap()).unwrap() - writes
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_changes_to_ten_thousand_triggers_cost_at_most_ten_requests() {
+    use kn_mesh::source::live;
+    let sim = RunningSim::start(SimConfig {
+        objects: synthetic::objects(synthetic::Size::LARGE),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let fetcher = std::sync::Arc::new(common::fetcher(&sim, "admin").await);
+    let following = live::start(fetcher, Scope::default(), Duration::from_secs(600));
+    let mut events = following.events.clone();
+    let first = tokio::time::timeout(Duration::from_secs(60), next_update(&mut events))
+        .await
+        .unwrap();
+    assert_eq!(first.snapshot.triggers.len(), 10_000);
+    // Let the watches start and list: then the sim goes quiet.
+    let mut settled = reads_served(&sim).await;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = reads_served(&sim).await;
+        if now == settled {
+            break;
+        }
+        settled = now;
+    }
+    let admin = common::client(&sim, "admin").await;
+    let resource = kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+        "eventing.knative.dev",
+        "v1",
+        "Trigger",
+    ));
+    let triggers: kube::Api<kube::api::DynamicObject> =
+        kube::Api::namespaced_with(admin, "ns-000", &resource);
+    for change in 0..20 {
+        let patch = serde_json::json!({"metadata": {"labels": {"change": change.to_string()}}});
+        triggers
+            .patch(
+                "trigger-0",
+                &kube::api::PatchParams::default(),
+                &kube::api::Patch::Merge(patch),
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let last = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let update = next_update(&mut events).await;
+            let trigger = update
+                .snapshot
+                .triggers
+                .iter()
+                .find(|t| t.name() == "trigger-0" && t.namespace() == "ns-000")
+                .cloned();
+            if trigger
+                .and_then(|t| t.metadata.label("change").map(str::to_string))
+                .as_deref()
+                == Some("19")
+            {
+                return update;
+            }
+        }
+    })
+    .await
+    .expect("the last change shows");
+    assert_eq!(last.snapshot.triggers.len(), 10_000);
+    let requests = reads_served(&sim).await - settled;
+    eprintln!("20 changes to 10,000 triggers: {requests} requests after the first fetch");
+    assert!(requests <= 10, "{requests} requests");
+    drop(following);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_prints_a_new_document_on_each_change() {
+    use std::io::{BufRead, BufReader};
+    let sim = common::demo_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, sim.kubeconfig()).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args([
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--context",
+            "mesh-viewer",
+        ])
+        .args(["-o", "yaml", "-w"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines, seen) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let wait_for = |wanted: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while let Ok(line) = seen.recv_timeout(deadline - std::time::Instant::now()) {
+            if line.contains(wanted) {
+                return true;
+            }
+        }
+        false
+    };
+    assert!(wait_for("audit-all"), "the first document");
+    let resource = kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+        "eventing.knative.dev",
+        "v1",
+        "Trigger",
+    ));
+    let triggers: kube::Api<kube::api::DynamicObject> =
+        kube::Api::namespaced_with(common::client(&sim, "admin").await, "payments", &resource);
+    let patch = serde_json::json!({"metadata": {"labels": {"watched": "yes-it-was"}}});
+    triggers
+        .patch(
+            "audit-all",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(patch),
+        )
+        .await
+        .unwrap();
+    let changed = wait_for("yes-it-was");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(changed, "a second document with the change");
+}

@@ -12,9 +12,11 @@ use kube::core::{ApiResource, ObjectList, Resource};
 use serde_json::Value;
 use std::time::Duration;
 
+mod base;
 mod phases;
 mod polite;
 mod rules;
+pub use base::{Base, Change};
 pub use rules::{Rules, RulesAnswer};
 mod subscribers;
 
@@ -457,6 +459,12 @@ impl Fetcher {
 
     /// Fetches everything, and says which lists succeeded (what live updates watch).
     pub async fn fetch_listed(&self, scope: &Scope) -> Result<(Snapshot, Vec<Listed>), FetchError> {
+        let (base, listed) = self.fetch_base(scope).await?;
+        Ok((base.into_snapshot(), listed))
+    }
+
+    /// Fetches everything and keeps what was read, for watch events to update in place.
+    pub async fn fetch_base(&self, scope: &Scope) -> Result<(Base, Vec<Listed>), FetchError> {
         self.fetch_inner(scope)
             .await
             .map_err(|stop| self.stop(stop))
@@ -498,7 +506,7 @@ impl Fetcher {
 
     /// The phases in order, each asking what the answers before it say to ask: the CRDs name
     /// the kinds to list, and the lists name the namespaces a forbidden list is retried in.
-    async fn fetch_inner(&self, scope: &Scope) -> Result<(Snapshot, Vec<Listed>), Stop> {
+    async fn fetch_inner(&self, scope: &Scope) -> Result<(Base, Vec<Listed>), Stop> {
         self.check_reachable().await?;
         let discovered = self.discover(scope).await?;
         let catalog = phases::catalog_crds(discovered.subscribable_crds, discovered.source_crds);
@@ -534,7 +542,7 @@ impl Fetcher {
         markers.extend(subscriber_markers);
         let mut notes = catalog.notes;
         notes.extend(self.throttle.note());
-        let snapshot = phases::assemble(objects, markers, known, notes);
-        Ok((snapshot, lists.listed))
+        let base = Base::new(objects, markers, known, notes, catalog.crds);
+        Ok((base, lists.listed))
     }
 }
