@@ -506,3 +506,55 @@ subjects: [{kind: ServiceAccount, name: lister, namespace: backstage}]
     }
     panic!("ten polls and the new trigger never appeared");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subscribers_new_label_shows_from_its_watch_without_a_fetch() {
+    use kn_mesh::mesh::model::Resolution;
+    let sim = demo_sim().await;
+    let fetcher = Arc::new(fetcher(&sim, "mesh-viewer").await);
+    let mut live = live::start(fetcher, Scope::default(), Duration::from_secs(300));
+    next_update(&mut live).await;
+    // The watches list first; once they are in, a fetch would list brokers again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let broker_lists = || async {
+        let admin = common::client(&sim, "admin").await;
+        let request = axum::http::Request::get("/debug/requests")
+            .body(vec![])
+            .unwrap();
+        let log: serde_json::Value =
+            serde_json::from_str(&admin.request_text(request).await.unwrap()).unwrap();
+        let requests = log["requests"].as_array().unwrap().clone();
+        requests
+            .iter()
+            .filter(|r| r["path"] == "/apis/eventing.knative.dev/v1/brokers")
+            .count()
+    };
+    let before = broker_lists().await;
+    let services: kube::Api<k8s_openapi::api::core::v1::Service> =
+        kube::Api::namespaced(common::client(&sim, "admin").await, "payments");
+    let patch =
+        serde_json::json!({"metadata": {"labels": {"backstage.io/kubernetes-id": "audit-log-2"}}});
+    services
+        .patch(
+            "audit-log",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(patch),
+        )
+        .await
+        .unwrap();
+    let update = next_update(&mut live).await;
+    let mesh = mesh::build((*update.snapshot).clone());
+    let trigger = mesh
+        .trigger(&kn_mesh::mesh::objects::ObjectKey::new(
+            "payments",
+            "audit-all",
+        ))
+        .unwrap();
+    assert_eq!(
+        trigger.subscriber.resolution,
+        Resolution::Found {
+            backstage_id: Some("audit-log-2".into())
+        }
+    );
+    assert_eq!(broker_lists().await, before, "no full fetch");
+}

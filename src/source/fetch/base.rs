@@ -135,7 +135,8 @@ impl Fetcher {
         if new_refs.is_empty() {
             return Ok(());
         }
-        let (found, markers) = self
+        // Lists made here are not watched: the next full fetch takes them in.
+        let (found, markers, _) = self
             .subscribers(&new_refs, &base.crds)
             .await
             .map_err(|stop: Stop| self.stop(stop))?;

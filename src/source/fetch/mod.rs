@@ -537,12 +537,15 @@ impl Fetcher {
         objects.extend(lists.objects);
 
         // Phase 3: the objects subscribers, replies and sinks point at, for their labels.
-        let (subscribers, subscriber_markers) = self.subscribers(&objects, &catalog.crds).await?;
+        let (subscribers, subscriber_markers, subscriber_lists) =
+            self.subscribers(&objects, &catalog.crds).await?;
         objects.extend(subscribers);
         markers.extend(subscriber_markers);
+        let mut listed = lists.listed;
+        listed.extend(subscriber_lists);
         let mut notes = catalog.notes;
         notes.extend(self.throttle.note());
         let base = Base::new(objects, markers, known, notes, catalog.crds);
-        Ok((base, lists.listed))
+        Ok((base, listed))
     }
 }

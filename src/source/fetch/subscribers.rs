@@ -1,14 +1,15 @@
 //! Subscribers, replies and sinks: the objects refs point at, looked up for their labels (the
 //! Backstage id) and to tell "not found" from "forbidden".
 
-use super::{Fetcher, Kind, Outcome, Stop, bounded, marker, text};
+use super::{Fetcher, Kind, Listed, Outcome, Stop, bounded, marker, text};
 use crate::mesh::objects::{Crd, group_of};
 use crate::mesh::snapshot::{Access, AccessMarker, ApiRequest};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Objects found, and what each lookup was allowed.
-type Found = (Vec<Value>, Vec<AccessMarker>);
+/// Objects found, what each lookup was allowed, and the lists that succeeded (live updates
+/// watch them, so subscribers' labels stay current).
+type Found = (Vec<Value>, Vec<AccessMarker>, Vec<Listed>);
 
 /// What the refs point at, by (apiVersion, kind, namespace): the names to look up. Kinds in
 /// hand already (brokers, channels and sources from their CRDs) are left out.
@@ -145,14 +146,14 @@ impl Fetcher {
                 .collect(),
         )
         .await;
-        let mut found = Vec::new();
-        let mut markers = refused;
+        let (mut found, mut markers, mut listed) = (Vec::new(), refused, Vec::new());
         for lookup in lookups {
-            let (objects, lookup_markers) = lookup?;
+            let (objects, lookup_markers, lookup_listed) = lookup?;
             found.extend(objects);
             markers.extend(lookup_markers);
+            listed.extend(lookup_listed);
         }
-        Ok((found, markers))
+        Ok((found, markers, listed))
     }
 
     /// One kind's lookups: a cluster-wide list first when that pays, else per namespace.
@@ -163,7 +164,12 @@ impl Fetcher {
             let request = ApiRequest::list(&target.group, &target.plural, None);
             let mut listed_marker = marker(request, &listed);
             if let Outcome::Items(items) = listed {
-                return Ok((wanted_items(items, &namespaces), vec![listed_marker]));
+                let watchable = Listed {
+                    kind: target.clone(),
+                    namespace: None,
+                };
+                let found = wanted_items(items, &namespaces);
+                return Ok((found, vec![listed_marker], vec![watchable]));
             }
             // Not data the mesh lacks: the lookups go on per namespace, and say so.
             let message = format!(
@@ -180,13 +186,14 @@ impl Fetcher {
                 .collect(),
         )
         .await;
-        let mut found = Vec::new();
+        let (mut found, mut listed) = (Vec::new(), Vec::new());
         for lookup in per_namespace {
-            let (objects, lookup_markers) = lookup?;
+            let (objects, lookup_markers, lookup_listed) = lookup?;
             found.extend(objects);
             markers.extend(lookup_markers);
+            listed.extend(lookup_listed);
         }
-        Ok((found, markers))
+        Ok((found, markers, listed))
     }
 
     /// One namespace's lookups of a kind: a list, else a get per name.
@@ -204,8 +211,12 @@ impl Fetcher {
         )];
         let listed = match listed {
             Outcome::Items(items) => {
+                let watchable = Listed {
+                    kind: target.clone(),
+                    namespace: Some(namespace.clone()),
+                };
                 let wanted = ByNamespace::from([(namespace, names)]);
-                return Ok((wanted_items(items, &wanted), markers));
+                return Ok((wanted_items(items, &wanted), markers, vec![watchable]));
             }
             other => other,
         };
@@ -235,7 +246,7 @@ impl Fetcher {
                 found.extend(items);
             }
         }
-        Ok((found, markers))
+        Ok((found, markers, Vec::new()))
     }
 
     /// The plural of each kind in these API versions, from discovery (one request per version),
