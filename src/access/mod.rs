@@ -116,7 +116,7 @@ async fn check_token(
 ) -> Result<AccessReport, FetchError> {
     let server = fetcher.endpoint().server.clone();
     fetcher.probe().await?;
-    let mut reviews = Reviews::new(fetcher.client());
+    let mut reviews = Reviews::new(fetcher);
     let now = jiff::Timestamp::now().as_second();
     let (token_info, token_error, mut warnings) = token_facts(token, now);
     let (identity, identity_failure) = who_am_i(&reviews, fetcher).await?;

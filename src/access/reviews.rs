@@ -55,15 +55,13 @@ impl Answers for HashMap<Question, Verdict> {
     }
 }
 
-/// Tries for a review that failed on the network or with a 5xx.
-const TRIES: u32 = 4;
 /// After this many reviews in a row failed (each after its retries), the server is not asked
 /// the rest: they are unknown at once, instead of hundreds more failing requests.
 const GIVE_UP_AFTER: usize = 16;
 
 /// Asks the server, concurrently, once per question.
 pub(super) struct Reviews<'a> {
-    pub client: &'a kube::Client,
+    pub fetcher: &'a crate::source::fetch::Fetcher,
     pub answers: Mutex<HashMap<Question, Verdict>>,
     pub asked: AtomicUsize,
     /// Reviews that failed in a row; any answer resets it.
@@ -76,9 +74,9 @@ pub(super) struct Reviews<'a> {
 }
 
 impl<'a> Reviews<'a> {
-    pub fn new(client: &'a kube::Client) -> Self {
+    pub fn new(fetcher: &'a crate::source::fetch::Fetcher) -> Self {
         Self {
-            client,
+            fetcher,
             answers: Mutex::new(HashMap::new()),
             asked: AtomicUsize::new(0),
             failing: AtomicUsize::new(0),
@@ -134,42 +132,16 @@ pub(super) enum PostError {
 }
 
 impl Reviews<'_> {
-    /// Posts a review, retrying network errors and 5xx with backoff.
+    /// Posts a review, as the fetcher sends every request: retried on network errors and 5xx,
+    /// waited out on 429 as `Retry-After` says.
     pub async fn post(&self, path: &str, body: Value) -> Result<Value, PostError> {
-        let mut delay = std::time::Duration::from_millis(100);
-        for attempt in 1..=TRIES {
-            self.asked.fetch_add(1, Ordering::Relaxed);
-            let request = axum::http::Request::post(path)
-                .header("content-type", "application/json")
-                .body(serde_json::to_vec(&body).unwrap_or_default())
-                .map_err(|e| PostError::Failed(e.to_string()))?;
-            let failure = match self.client.request::<Value>(request).await {
-                Ok(value) => return Ok(value),
-                Err(kube::Error::Api(status)) if status.code == 401 => {
-                    return Err(PostError::Rejected(FetchError::TokenRejected {
-                        endpoint: String::new(),
-                        hint: String::new(),
-                    }));
-                }
-                // 429 is throttling (API Priority and Fairness): worth another try, as a 5xx.
-                Err(kube::Error::Api(status)) if status.code < 500 && status.code != 429 => {
-                    return Err(PostError::Failed(format!(
-                        "{} {}: {}",
-                        status.code, status.reason, status.message
-                    )));
-                }
-                Err(kube::Error::Api(status)) => {
-                    format!("{} {}: {}", status.code, status.reason, status.message)
-                }
-                Err(other) => crate::source::fetch::with_causes(&other),
-            };
-            if attempt == TRIES {
-                return Err(PostError::Failed(format!("after {TRIES} tries: {failure}")));
-            }
-            tokio::time::sleep(delay).await;
-            delay *= 3;
+        self.asked.fetch_add(1, Ordering::Relaxed);
+        match self.fetcher.post_json(path, &body).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(why)) => Err(PostError::Failed(why)),
+            Err(error @ FetchError::TokenRejected { .. }) => Err(PostError::Rejected(error)),
+            Err(other) => Err(PostError::Failed(other.to_string())),
         }
-        Err(PostError::Failed("no try was made".into()))
     }
 
     pub async fn ask(&self, question: &Question) -> Result<Verdict, FetchError> {

@@ -531,3 +531,19 @@ async fn a_throttling_server_gets_a_complete_mesh_equal_to_the_calm_one() {
         serde_json::to_value(kn_mesh::mesh::build(calm)).unwrap()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_against_a_throttling_server_gives_the_calm_report() {
+    let sim = demo_sim().await;
+    let (calm_code, calm) = auth_exit(&sim, "docs-reader").await;
+    sim.set_knobs(Knobs {
+        latency: std::time::Duration::from_millis(30),
+        max_inflight: Some(4),
+        ..Knobs::default()
+    });
+    let (code, throttled) = auth_exit(&sim, "docs-reader").await;
+    assert_eq!(code, calm_code);
+    assert_eq!(throttled.matrix, calm.matrix);
+    assert_eq!(throttled.findings, calm.findings);
+    assert!(throttled.unknown.is_empty(), "{:?}", throttled.unknown);
+}

@@ -481,6 +481,29 @@ impl Fetcher {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// POSTs a JSON body (an access or rules review) the way every request here is sent:
+    /// retried on 5xx, waited out on 429, scrubbed. Ok(Err(why)) is an answer that is not one.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<Result<Value, String>, FetchError> {
+        let request = axum::http::Request::post(path)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(body).unwrap_or_default())
+            .map_err(|e| self.stop(Stop::Unreachable(e.to_string())))?;
+        match self.send::<Value>(request).await {
+            Ok(Ok(value)) => Ok(Ok(value)),
+            Ok(Err(outcome)) => Ok(Err(match outcome {
+                Outcome::Forbidden(message) => format!("403 Forbidden: {message}"),
+                Outcome::NotFound => "404 Not Found".into(),
+                Outcome::Failed(message) => message,
+                Outcome::Items(_) => String::new(),
+            })),
+            Err(stop) => Err(self.stop(stop)),
+        }
+    }
+
     /// Requests this fetcher has made (watches aside).
     pub fn requests_made(&self) -> u64 {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
