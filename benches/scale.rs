@@ -10,16 +10,6 @@ use kn_mesh::source::connect::Endpoint;
 use kn_mesh::source::fetch::{Fetcher, Scope};
 use std::time::{Duration, Instant};
 
-async fn served(sim: &RunningSim) -> u64 {
-    let admin = sim.in_process_client("admin").unwrap();
-    let request = axum::http::Request::get("/debug/requests")
-        .body(vec![])
-        .unwrap();
-    let log: serde_json::Value =
-        serde_json::from_str(&admin.request_text(request).await.unwrap()).unwrap();
-    log["total"].as_u64().unwrap()
-}
-
 fn fetcher(sim: &RunningSim, identity: &str) -> Fetcher {
     let endpoint = Endpoint {
         server: sim.url.clone(),
@@ -30,11 +20,11 @@ fn fetcher(sim: &RunningSim, identity: &str) -> Fetcher {
 }
 
 async fn measure<F: std::future::Future<Output = ()>>(sim: &RunningSim, what: &str, run: F) {
-    let before = served(sim).await;
+    let before = sim.requests_served();
     let started = Instant::now();
     run.await;
     let elapsed = started.elapsed();
-    let requests = served(sim).await - before;
+    let requests = sim.requests_served() - before;
     println!(
         "{what:<48} {requests:>6} requests  {:>6.2} s",
         elapsed.as_secs_f64()

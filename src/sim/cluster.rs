@@ -376,6 +376,26 @@ impl RunningSim {
         Some(kube::Client::new(router, "default"))
     }
 
+    /// API requests served so far (reading the log aside): what tests and benchmarks count a
+    /// client's calls with.
+    pub fn requests_served(&self) -> u64 {
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .total
+    }
+
+    /// The latest requests served, oldest first (at most 10,000).
+    pub fn latest_requests(&self) -> Vec<super::request_log::RequestRecord> {
+        let log = self
+            .state
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        log.latest.iter().cloned().collect()
+    }
+
     pub fn identity(&self, name: &str) -> Option<&Identity> {
         self.identities.iter().find(|i| i.name == name)
     }

@@ -318,17 +318,6 @@ async fn backstage_app_config_drives_the_backend_source() {
     assert_eq!(body["brokers"].as_array().unwrap().len(), 2);
 }
 
-/// API requests the sim has served so far (its log does not count reading the log).
-async fn sim_served(sim: &kn_mesh::sim::RunningSim) -> u64 {
-    let admin = common::client(sim, "admin").await;
-    let request = axum::http::Request::get("/debug/requests")
-        .body(vec![])
-        .unwrap();
-    let log: serde_json::Value =
-        serde_json::from_str(&admin.request_text(request).await.unwrap()).unwrap();
-    log["total"].as_u64().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_fetches_once_for_callers_with_one_token_and_says_so_in_its_metrics() {
     let sim = demo_sim().await;
@@ -353,22 +342,22 @@ async fn serve_fetches_once_for_callers_with_one_token_and_says_so_in_its_metric
         }
     };
     // What one fetch costs upstream, as the sim counts it.
-    let before = sim_served(&sim).await;
+    let before = sim.requests_served();
     common::fetcher(&sim, "mesh-viewer")
         .await
         .fetch(&Default::default())
         .await
         .unwrap();
-    let one_fetch = sim_served(&sim).await - before;
+    let one_fetch = sim.requests_served() - before;
 
-    let before = sim_served(&sim).await;
+    let before = sim.requests_served();
     let answers = futures_util::future::join_all((0..10).map(|_| get("/v1/getEventMesh"))).await;
     assert!(
         answers.windows(2).all(|pair| pair[0] == pair[1]),
         "the same answer for all"
     );
     assert_eq!(
-        sim_served(&sim).await - before,
+        sim.requests_served() - before,
         one_fetch,
         "ten callers, one fetch"
     );

@@ -16,27 +16,16 @@ async fn tenant_cluster() -> RunningSim {
     RunningSim::start(config).await.unwrap()
 }
 
-/// The API requests the sim has served so far (its log does not count reading the log).
-async fn served(sim: &RunningSim) -> u64 {
-    let admin = common::tls_client(sim, "admin").await;
-    let request = axum::http::Request::get("/debug/requests")
-        .body(vec![])
-        .unwrap();
-    let log: serde_json::Value =
-        serde_json::from_str(&admin.request_text(request).await.unwrap()).unwrap();
-    log["total"].as_u64().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_namespace_scoped_token_reads_its_mesh_in_few_requests() {
     let sim = tenant_cluster().await;
-    let before = served(&sim).await;
+    let before = sim.requests_served();
     let snapshot = common::fetcher(&sim, "tenant")
         .await
         .fetch(&Scope::default())
         .await
         .unwrap();
-    let requests = served(&sim).await - before;
+    let requests = sim.requests_served() - before;
     assert_eq!(snapshot.triggers.len(), 5, "the tenant's own triggers");
     eprintln!("namespace-scoped token: {requests} requests");
     assert!(requests <= 400, "{requests} requests");
@@ -69,13 +58,13 @@ async fn a_namespace_scoped_token_reads_its_mesh_in_few_requests() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cluster_wide_token_reads_the_mesh_in_few_requests() {
     let sim = tenant_cluster().await;
-    let before = served(&sim).await;
+    let before = sim.requests_served();
     let snapshot = common::fetcher(&sim, "reader")
         .await
         .fetch(&Scope::default())
         .await
         .unwrap();
-    let requests = served(&sim).await - before;
+    let requests = sim.requests_served() - before;
     assert_eq!(snapshot.triggers.len(), 1500);
     eprintln!("cluster-wide token: {requests} requests");
     assert!(requests <= 60, "{requests} requests");
@@ -103,12 +92,12 @@ fn assert_all_subscribers_found(mesh: &kn_mesh::mesh::Mesh) {
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_for_a_namespace_scoped_token_asks_per_namespace_not_per_cell() {
     let sim = tenant_cluster().await;
-    let before = served(&sim).await;
+    let before = sim.requests_served();
     let fetcher = common::fetcher(&sim, "tenant").await;
     let report = kn_mesh::access::check(&fetcher, &Scope::default(), sim.token("tenant"))
         .await
         .unwrap();
-    let requests = served(&sim).await - before;
+    let requests = sim.requests_served() - before;
     eprintln!("auth, namespace-scoped token: {requests} requests");
     assert!(requests <= 700, "{requests} requests");
     // It reads its own namespace and lacks the cluster scope: exit 1, as with one review per cell.
@@ -141,20 +130,13 @@ async fn next_update(
 }
 
 /// API requests the sim has served so far, the test's own writes (PATCH) aside.
-async fn reads_served(sim: &RunningSim) -> usize {
-    let admin = common::tls_client(sim, "admin").await;
-    let request = axum::http::Request::get("/debug/requests")
-        .body(vec![])
-        .unwrap();
-    let log: serde_json::Value =
-        serde_json::from_str(&admin.request_text(request).await.unwrap()).unwrap();
-    let writes = log["requests"]
-        .as_array()
-        .unwrap()
+fn reads_served(sim: &RunningSim) -> usize {
+    let writes = sim
+        .latest_requests()
         .iter()
-        .filter(|r| r["method"] == "PATCH")
+        .filter(|r| r.method == "PATCH")
         .count();
-    usize::try_from(log["total"].as_u64().unwrap()).unwrap() - writes
+    usize::try_from(sim.requests_served()).unwrap() - writes
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -174,10 +156,10 @@ async fn twenty_changes_to_ten_thousand_triggers_cost_at_most_ten_requests() {
         .unwrap();
     assert_eq!(first.snapshot.triggers.len(), 10_000);
     // Let the watches start and list: then the sim goes quiet.
-    let mut settled = reads_served(&sim).await;
+    let mut settled = reads_served(&sim);
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let now = reads_served(&sim).await;
+        let now = reads_served(&sim);
         if now == settled {
             break;
         }
@@ -224,7 +206,7 @@ async fn twenty_changes_to_ten_thousand_triggers_cost_at_most_ten_requests() {
     .await
     .expect("the last change shows");
     assert_eq!(last.snapshot.triggers.len(), 10_000);
-    let requests = reads_served(&sim).await - settled;
+    let requests = reads_served(&sim) - settled;
     eprintln!("20 changes to 10,000 triggers: {requests} requests after the first fetch");
     assert!(requests <= 10, "{requests} requests");
     drop(following);
