@@ -7,7 +7,7 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 type Key = [u8; 32];
@@ -15,7 +15,7 @@ type Key = [u8; 32];
 #[derive(Default)]
 pub struct Cache {
     ttl: Duration,
-    entries: Mutex<Entries>,
+    entries: Arc<Mutex<Entries>>,
 }
 
 #[derive(Default)]
@@ -42,12 +42,41 @@ impl Cache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            entries: Mutex::default(),
+            entries: Arc::default(),
         }
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a fetch as its own task, which files its answer and leaves the in-flight table
+    /// itself: a caller that times out or goes away cannot leave the fetch half-filed.
+    fn spawn(
+        &self,
+        key: Key,
+        fetch: BoxFuture<'static, Answer>,
+    ) -> Shared<BoxFuture<'static, Answer>> {
+        let entries = self.entries.clone();
+        let task = tokio::spawn(async move {
+            let answer = fetch.await;
+            let mut entries = entries.lock().unwrap_or_else(|e| e.into_inner());
+            entries.in_flight.remove(&key);
+            entries
+                .answered
+                .insert(key, (Instant::now(), answer.clone()));
+            answer
+        });
+        async move {
+            task.await.unwrap_or_else(|_| {
+                super::error(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "the fetch for this caller stopped",
+                )
+            })
+        }
+        .boxed()
+        .shared()
     }
 
     /// The answer for this token: cached if fresh, else shared with a fetch in flight, else
@@ -69,21 +98,13 @@ impl Cache {
             match entries.in_flight.get(&key) {
                 Some(shared) => (shared.clone(), Source::Joined),
                 None => {
-                    let shared = fetch.shared();
+                    let shared = self.spawn(key, fetch);
                     entries.in_flight.insert(key, shared.clone());
                     (shared, Source::Fetched)
                 }
             }
         };
-        let answer = shared.await;
-        if source == Source::Fetched {
-            let mut entries = self.entries();
-            entries.in_flight.remove(&key);
-            entries
-                .answered
-                .insert(key, (Instant::now(), answer.clone()));
-        }
-        (answer, source)
+        (shared.await, source)
     }
 }
 
@@ -91,7 +112,6 @@ impl Cache {
 mod tests {
     use super::*;
     use axum::http::StatusCode;
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn counted(fetches: &Arc<AtomicUsize>) -> BoxFuture<'static, Answer> {
@@ -125,6 +145,20 @@ mod tests {
             Source::Fetched
         );
         assert_eq!(fetches.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_goes_away_leaves_the_fetch_to_finish_and_be_kept() {
+        let cache = Cache::new(Duration::from_secs(5));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let gone = tokio::time::timeout(
+            Duration::from_millis(5),
+            cache.answer("t", counted(&fetches)),
+        );
+        assert!(gone.await.is_err(), "the first caller gave up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(cache.answer("t", counted(&fetches)).await.1, Source::Cached);
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

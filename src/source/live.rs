@@ -141,13 +141,14 @@ async fn run(
             signal = changes.recv() => {
                 let Some(signal) = signal else { break };
                 next = match settle(signal, &mut changes, &mut forbidden_watch).await {
-                    Settled::Lost(reason) => {
+                    Settled::Lost(reason, batch) => {
                         let message = format!("connection lost: {reason} (retrying)");
                         if sender.send(Some(Event::Failed(Arc::new(message)))).is_err() {
                             break;
                         }
-                        // Not a change: wait for one, or for the watch to come back.
-                        Next::Wait
+                        // Not a change: wait for one, or for the watch to come back; changes
+                        // other watches sent before still count.
+                        if batch.is_empty() { Next::Wait } else { Next::Apply(batch) }
                     }
                     Settled::Refetch => Next::Fetch,
                     Settled::Changes(batch) if batch.is_empty() => Next::Fetch,
@@ -160,7 +161,10 @@ async fn run(
                 }
                 next = Next::Fetch;
             }
-            _ = tokio::time::sleep(refresh) => next = Next::Fetch,
+            // The safety net: polling where a watch is forbidden, or after a failed fetch.
+            _ = tokio::time::sleep(refresh), if forbidden_watch.is_some() || base.is_none() => {
+                next = Next::Fetch;
+            }
         }
     }
     for watcher in watchers {
@@ -191,7 +195,8 @@ fn updated(
 enum Settled {
     Changes(Vec<Change>),
     Refetch,
-    Lost(String),
+    /// A lost connection, and the changes that came before it.
+    Lost(String, Vec<Change>),
 }
 
 /// Lets a burst of signals settle into one step: the changes in it, a full fetch when a watch
@@ -220,12 +225,12 @@ async fn settle(
         WatchSignal::Lost(reason) => Some(reason),
     };
     if let Some(reason) = take(first, forbidden_watch) {
-        return Settled::Lost(reason);
+        return Settled::Lost(reason, batch);
     }
     tokio::time::sleep(COALESCE).await;
     while let Ok(signal) = changes.try_recv() {
         if let Some(reason) = take(signal, forbidden_watch) {
-            return Settled::Lost(reason);
+            return Settled::Lost(reason, batch);
         }
     }
     if refetch {
@@ -286,6 +291,9 @@ fn spawn_watch(
                 }
                 // The initial listing (and any re-list) is not a change by itself.
                 Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => continue,
+                Ok(watcher::Event::Apply(object)) if initial_done && listed.labels_only => {
+                    WatchSignal::Change(Change::Relabelled(typed(object)))
+                }
                 Ok(watcher::Event::Apply(object)) if initial_done => {
                     WatchSignal::Change(Change::Applied(typed(object)))
                 }
@@ -295,6 +303,12 @@ fn spawn_watch(
                 Ok(_) => continue,
                 // A forbidden watch shows up as the watch request refused (WatchStartFailed),
                 // or on the stream; either way polling takes over, and says so.
+                Err(
+                    watcher::Error::WatchFailed(kube::Error::Api(status))
+                    | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+                    | watcher::Error::InitialListFailed(kube::Error::Api(status))
+                    | watcher::Error::WatchError(status),
+                ) if status.code == 403 && listed.labels_only => return,
                 Err(
                     watcher::Error::WatchFailed(kube::Error::Api(status))
                     | watcher::Error::WatchStartFailed(kube::Error::Api(status))

@@ -557,4 +557,23 @@ async fn a_subscribers_new_label_shows_from_its_watch_without_a_fetch() {
         }
     );
     assert_eq!(broker_lists().await, before, "no full fetch");
+    // A Service no trigger points at is not the mesh's: its watch event leaves the mesh as is.
+    let unrelated: k8s_openapi::api::core::v1::Service =
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "unrelated", "namespace": "payments"}
+        }))
+        .unwrap();
+    services
+        .create(&kube::api::PostParams::default(), &unrelated)
+        .await
+        .unwrap();
+    let update = next_update(&mut live).await;
+    assert!(
+        update
+            .snapshot
+            .subscribers
+            .iter()
+            .all(|s| s.metadata.name != "unrelated")
+    );
 }

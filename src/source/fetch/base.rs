@@ -33,6 +33,8 @@ fn identity(object: &Value) -> (String, String, String, String) {
 #[derive(Debug, Clone)]
 pub enum Change {
     Applied(Value),
+    /// A subscriber's change: it replaces the object if the mesh knows it, else is nothing.
+    Relabelled(Value),
     Deleted(Value),
 }
 
@@ -92,6 +94,11 @@ impl Base {
                         }
                     }
                     applied.push(object);
+                }
+                Change::Relabelled(object) => {
+                    if let Some(&i) = at.get(&identity(&object)) {
+                        self.objects[i] = object;
+                    }
                 }
                 Change::Deleted(object) => {
                     deleted.insert(identity(&object));

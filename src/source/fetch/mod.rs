@@ -28,7 +28,10 @@ const PAGE: u32 = 500;
 const TRIES: u32 = 4;
 /// The Accept header for a list of metadata only, as kube-apiserver and controller-runtime's
 /// metadata informers spell it.
-const METADATA_LIST: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+/// Plain JSON after it, as client-go sends: a server that cannot answer in metadata form (an
+/// aggregated API) answers the objects instead of 406.
+const METADATA_LIST: &str =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
 /// An item of a list with its own type: lists of built-in kinds leave it out, and a metadata
 /// list says PartialObjectMetadata.
@@ -102,6 +105,9 @@ pub struct Listed {
     pub kind: Kind,
     /// None: cluster-wide.
     pub namespace: Option<String>,
+    /// A subscriber kind: its watch only keeps known objects' labels current (the rest of
+    /// the kind is not the mesh's), and a forbidden watch only means labels wait for a fetch.
+    pub labels_only: bool,
 }
 
 impl Kind {
@@ -286,8 +292,10 @@ impl Fetcher {
         let (mut attempt, mut throttled) = (0, 0);
         loop {
             let answer = {
-                let _turn = self.throttle.permit().await;
-                self.answer(request.clone()).await
+                let turn = self.throttle.permit().await;
+                let answer = self.answer(request.clone()).await;
+                self.throttle.release(turn);
+                answer
             };
             let retry_message = match answer {
                 Answer::Value(bytes) => {
@@ -530,6 +538,10 @@ impl Fetcher {
     /// The phases in order, each asking what the answers before it say to ask: the CRDs name
     /// the kinds to list, and the lists name the namespaces a forbidden list is retried in.
     async fn fetch_inner(&self, scope: &Scope) -> Result<(Base, Vec<Listed>), Stop> {
+        // RBAC may have changed since the last fetch (the reason to press r): rules are asked
+        // again, and the throttling note tells of this fetch only.
+        self.rules.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.throttle.begin();
         self.check_reachable().await?;
         let discovered = self.discover(scope).await?;
         let catalog = phases::catalog_crds(discovered.subscribable_crds, discovered.source_crds);

@@ -339,6 +339,7 @@ pub(super) fn record_lists(per_kind: Vec<(Kind, Scoped)>) -> Lists {
             if let Outcome::Items(items) = outcome {
                 lists.objects.extend(items);
                 lists.listed.push(Listed {
+                    labels_only: false,
                     kind: kind.clone(),
                     namespace,
                 });

@@ -23,6 +23,9 @@ pub(super) struct Throttle {
 #[derive(Debug, Default)]
 struct State {
     limit: usize,
+    /// Permits still to take out of use: the ones held when the limit was halved go as they
+    /// come back.
+    debt: usize,
     lowest: usize,
     successes: usize,
     throttled: usize,
@@ -66,10 +69,12 @@ impl Throttle {
             header(headers, "x-kubernetes-pf-flowschema-uid").or(state.flow_schema.take());
         state.priority_level =
             header(headers, "x-kubernetes-pf-prioritylevel-uid").or(state.priority_level.take());
-        if state.limit > 1 {
+        // Halved once per wave of 429s: the debt still owed means the last halving is under way.
+        if state.limit > 1 && state.debt == 0 {
             let wanted = state.limit / 2;
             let forgotten = self.permits.forget_permits(state.limit - wanted);
-            state.limit -= forgotten;
+            state.debt = state.limit - wanted - forgotten;
+            state.limit = wanted;
             state.lowest = state.lowest.min(state.limit);
         }
         let seconds = header(headers, "retry-after")
@@ -78,11 +83,30 @@ impl Throttle {
         Duration::from_secs(seconds).min(LONGEST_WAIT) + jitter()
     }
 
+    /// A request done: its permit goes back, or out of use while a halving is owed.
+    pub(super) fn release(&self, permit: Option<SemaphorePermit<'_>>) {
+        let Some(permit) = permit else { return };
+        let mut state = self.state();
+        if state.debt > 0 {
+            state.debt -= 1;
+            permit.forget();
+        }
+    }
+
+    /// A new fetch: the note tells of it alone; the limit learned stays.
+    pub(super) fn begin(&self) {
+        let mut state = self.state();
+        state.throttled = 0;
+        state.lowest = state.limit;
+        state.flow_schema = None;
+        state.priority_level = None;
+    }
+
     /// An answer: after enough of them in a row, one more request in flight.
     pub(super) fn succeeded(&self) {
         let mut state = self.state();
         state.successes += 1;
-        if state.limit < START && state.successes >= REGAIN_AFTER {
+        if state.limit < START && state.debt == 0 && state.successes >= REGAIN_AFTER {
             state.successes = 0;
             state.limit += 1;
             self.permits.add_permits(1);
@@ -126,13 +150,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_429_halves_the_requests_in_flight_and_successes_win_them_back() {
+    fn a_429_halves_the_requests_in_flight_even_while_they_are_held() {
         let throttle = Throttle::default();
         let mut headers = axum::http::HeaderMap::new();
         headers.insert("retry-after", "2".parse().unwrap());
         headers.insert("x-kubernetes-pf-prioritylevel-uid", "pl-1".parse().unwrap());
+        let held: Vec<_> = (0..START)
+            .map(|_| throttle.permits.try_acquire().ok())
+            .collect();
         let wait = throttle.throttled(&headers);
         assert!(wait >= Duration::from_secs(2) && wait < Duration::from_millis(2250));
+        for permit in held {
+            throttle.release(permit);
+        }
+        assert_eq!(
+            throttle.permits.available_permits(),
+            8,
+            "half came back, half went"
+        );
         throttle.throttled(&headers);
         assert_eq!(throttle.permits.available_permits(), 4);
         for _ in 0..REGAIN_AFTER {

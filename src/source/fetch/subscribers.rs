@@ -165,6 +165,7 @@ impl Fetcher {
             let mut listed_marker = marker(request, &listed);
             if let Outcome::Items(items) = listed {
                 let watchable = Listed {
+                    labels_only: true,
                     kind: target.clone(),
                     namespace: None,
                 };
@@ -212,6 +213,7 @@ impl Fetcher {
         let listed = match listed {
             Outcome::Items(items) => {
                 let watchable = Listed {
+                    labels_only: true,
                     kind: target.clone(),
                     namespace: Some(namespace.clone()),
                 };
