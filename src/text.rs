@@ -151,3 +151,43 @@ mod tests {
         );
     }
 }
+
+/// "a bound token", "an opaque token", "an OIDC ID token": the article a noun phrase takes, by
+/// its sound where it matters (initialisms read letter by letter).
+pub fn with_article(phrase: &str) -> String {
+    let first = phrase.split_whitespace().next().unwrap_or("");
+    let initialism = first.len() > 1 && first.chars().all(|c| c.is_ascii_uppercase());
+    let vowel_sound = if initialism {
+        first.starts_with(['A', 'E', 'F', 'H', 'I', 'L', 'M', 'N', 'O', 'R', 'S', 'X'])
+    } else {
+        first.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U'])
+    };
+    let article = if vowel_sound { "an" } else { "a" };
+    format!("{article} {phrase}")
+}
+
+/// "1 broker", "2 brokers".
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
+#[cfg(test)]
+mod wording_tests {
+    use super::*;
+
+    #[test]
+    fn articles_and_plurals() {
+        assert_eq!(with_article("opaque token"), "an opaque token");
+        assert_eq!(with_article("OIDC ID token"), "an OIDC ID token");
+        assert_eq!(
+            with_article("bound ServiceAccount token"),
+            "a bound ServiceAccount token"
+        );
+        assert_eq!(
+            with_article("Backstage user identity token"),
+            "a Backstage user identity token"
+        );
+        assert_eq!(count(1, "broker", "brokers"), "1 broker");
+        assert_eq!(count(0, "broker", "brokers"), "0 brokers");
+    }
+}

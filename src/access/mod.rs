@@ -85,22 +85,22 @@ pub fn explain_rejection(error: FetchError, token: Option<&str>) -> FetchError {
             let mut reasons = token::warnings(&info, now);
             // The lesser warnings (never expires, static) do not explain a rejection.
             reasons.retain(|w| !w.contains("never expires") && !w.contains("cannot rotate"));
+            let kind = info.kind.map(|k| k.describe()).unwrap_or("token");
+            let kind = crate::text::with_article(kind);
             if reasons.is_empty() {
                 format!(
-                    "It is a {}; {}",
-                    info.kind.map(|k| k.describe()).unwrap_or("token"),
+                    "It is {kind}; {}",
                     crate::source::fetch::REJECTED_HINT.to_lowercase()
                 )
             } else {
-                format!(
-                    "The token is a {}: {}.",
-                    info.kind.map(|k| k.describe()).unwrap_or("token"),
-                    reasons.join("; ")
-                )
+                format!("The token is {kind}: {}.", reasons.join("; "))
             }
         }
         Some(Err(problem)) => format!("The token is malformed: {problem}."),
-        None => crate::source::fetch::REJECTED_HINT.into(),
+        None => format!(
+            "No token was given: kn-mesh looked for --token-file, --token, ${} and a token in the kubeconfig's user, and found none.",
+            crate::source::connect::TOKEN_ENV
+        ),
     };
     FetchError::TokenRejected { endpoint, hint }
 }

@@ -209,6 +209,14 @@ pub fn absolute(timestamp: i64) -> String {
 }
 
 /// What the report should warn about this token, at time `now`.
+/// Under an hour left, or under a tenth of the token's lifetime: a token made with the
+/// `--duration=24h` kn-mesh recommends is not warned about for its first 21 hours.
+fn expires_soon(issued_at: Option<i64>, expires: i64, now: i64) -> bool {
+    let left = expires.saturating_sub(now);
+    let tenth = issued_at.map(|issued| expires.saturating_sub(issued) / 10);
+    left < 3600 || tenth.is_some_and(|tenth| left < tenth)
+}
+
 pub fn warnings(info: &TokenInfo, now: i64) -> Vec<String> {
     let mut warnings = Vec::new();
     match info.kind {
@@ -238,9 +246,9 @@ pub fn warnings(info: &TokenInfo, now: i64) -> Vec<String> {
                 absolute(expires),
                 relative(expires.saturating_sub(now))
             ));
-        } else if expires.saturating_sub(now) < 24 * 3600 {
+        } else if expires_soon(info.issued_at, expires, now) {
             warnings.push(format!(
-                "expires within 24h: at {} ({})",
+                "expires soon: at {} ({})",
                 absolute(expires),
                 relative(expires.saturating_sub(now))
             ));
@@ -358,8 +366,24 @@ mod tests {
         assert!(
             warnings(&info, 2000)[0].starts_with("expired at 1970-01-01 00:16:40 UTC (16m ago)")
         );
-        assert!(warnings(&info, 0)[0].starts_with("expires within 24h"));
+        assert!(
+            warnings(&info, 0)[0].starts_with("expires soon"),
+            "under an hour left"
+        );
         assert!(warnings(&info, -100_000).is_empty());
+        // A day-long token, as `kubectl create token --duration=24h` makes: quiet until under
+        // a tenth of its life is left.
+        let day = TokenInfo {
+            issued_at: Some(0),
+            expires_at: Some(86_400),
+            ..info.clone()
+        };
+        assert!(warnings(&day, 60).is_empty(), "just made");
+        assert!(warnings(&day, 77_000).is_empty(), "2.6h of 24h left");
+        assert!(
+            warnings(&day, 79_000)[0].starts_with("expires soon"),
+            "2h of 24h left"
+        );
         let foreign = TokenInfo {
             kind: Some(TokenKind::Bound),
             audiences: vec!["vault".into()],

@@ -347,13 +347,13 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ));
     }
     let counts = [
-        (mesh.brokers.len(), "brokers", "b"),
-        (mesh.triggers.len(), "triggers", "t"),
-        (mesh.event_types.len(), "event types", "et"),
-        (mesh.sources.len(), "sources", "s"),
+        (mesh.brokers.len(), ("broker", "brokers"), "b"),
+        (mesh.triggers.len(), ("trigger", "triggers"), "t"),
+        (mesh.event_types.len(), ("event type", "event types"), "et"),
+        (mesh.sources.len(), ("source", "sources"), "s"),
         (
             mesh.channels.iter().filter(|c| c.owner.is_none()).count(),
-            "channels",
+            ("channel", "channels"),
             "ch",
         ),
     ];
@@ -361,9 +361,9 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let wide = area.width >= 110;
     let counts: Vec<String> = counts
         .iter()
-        .map(|(n, long, short)| {
+        .map(|(n, (one, many), short)| {
             if wide {
-                format!("{n} {long}")
+                crate::text::count(*n, one, many)
             } else {
                 format!("{n}{short}")
             }

@@ -313,3 +313,56 @@ async fn the_report_from_rules_equals_the_report_from_access_reviews() {
         );
     }
 }
+
+#[tokio::test]
+async fn no_token_at_all_is_said_as_such_with_where_kn_mesh_looked() {
+    let sim = demo_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &sim.ca_pem).unwrap();
+    let url = sim.url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+            .args(["-o", "tree", "--server", &url])
+            .arg("--certificate-authority")
+            .arg(&ca_file)
+            .env_remove("KNATIVE_EVENT_MESH_TOKEN")
+            .env("KUBECONFIG", "/nonexistent")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("No token was given"), "{stderr}");
+    assert!(
+        stderr.contains("--token-file") && stderr.contains("KNATIVE_EVENT_MESH_TOKEN"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("expired, revoked"), "{stderr}");
+}
+
+#[tokio::test]
+async fn demo_then_auth_checks_the_demo() {
+    let output = tokio::task::spawn_blocking(|| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+            .args(["--demo", "auth"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // The demo's first identity, bound to one namespace: it lacks the cluster scope (exit 1).
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("system:serviceaccount:backstage:payments-only"),
+        "{stdout}"
+    );
+}

@@ -436,7 +436,7 @@ fn a_report_warning_shows_its_glyph_once() {
         identity_note: None,
         token: None,
         token_error: None,
-        warnings: vec!["expires within 24h".into()],
+        warnings: vec!["expires soon".into()],
         matrix: Vec::new(),
         fit: Vec::new(),
         findings: Vec::new(),
@@ -448,6 +448,6 @@ fn a_report_warning_shows_its_glyph_once() {
     app.set_report(Some(Arc::new(report)), None);
     update(&mut app, key(KeyCode::Char('5')));
     let text = screen(&app);
-    assert!(text.contains("⚠ expires within 24h"), "{text}");
+    assert!(text.contains("⚠ expires soon"), "{text}");
     assert!(!text.contains("⚠ ⚠"), "{text}");
 }
