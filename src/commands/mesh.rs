@@ -2,7 +2,7 @@
 //! same source, opened once.
 
 use super::{no_color, write_stdout};
-use crate::cli::Cli;
+use crate::cli::{Cli, UsageError};
 use crate::mesh::views::View;
 use crate::output::{self, Format};
 use crate::source::spec::{Reading, SourceError, SourceSpec, Update};
@@ -10,6 +10,7 @@ use crate::{access, exit, mesh, source, tui};
 use std::io::IsTerminal;
 
 pub async fn run(cli: &Cli, spec: SourceSpec) -> color_eyre::Result<u8> {
+    check_output_flags(cli)?;
     let interactive = cli.output.is_none() && std::io::stdout().is_terminal();
     let opened = source::open(spec, interactive).await?;
     if interactive {
@@ -33,6 +34,22 @@ pub async fn run(cli: &Cli, spec: SourceSpec) -> color_eyre::Result<u8> {
         Err(error) => return Err(error.into()),
     };
     print_reading(cli, reading)
+}
+
+/// Flags that shape one output only are refused with the others, never silently ignored.
+fn check_output_flags(cli: &Cli) -> Result<(), UsageError> {
+    let format = cli.output.unwrap_or(Format::Tree);
+    if !cli.view.is_empty() && format != Format::Tree {
+        return Err(UsageError(
+            "--view picks the views of -o tree; the other outputs hold the whole mesh".into(),
+        ));
+    }
+    if cli.partial && format != Format::Eventmesh {
+        return Err(UsageError(
+            "--partial is for -o eventmesh; the other outputs always print the partial mesh, marked".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `-w`: a new document on each change, until interrupted. A failure is told on stderr and

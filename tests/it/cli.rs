@@ -247,3 +247,34 @@ fn no_source_and_no_cluster_is_a_usage_error() {
         stderr(&output)
     );
 }
+
+#[test]
+fn flags_for_one_output_are_refused_with_the_others() {
+    let refused = kn_mesh(&["-f", &demo(), "-o", "json", "--view", "brokers"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("--view picks the views of -o tree"),
+        "{}",
+        stderr(&refused)
+    );
+    let refused = kn_mesh(&["-f", &demo(), "-o", "tree", "--partial"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("--partial is for -o eventmesh"),
+        "{}",
+        stderr(&refused)
+    );
+    // With the output each belongs to, both are taken.
+    assert_eq!(
+        kn_mesh(&["-f", &demo(), "-o", "tree", "--view", "brokers"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        kn_mesh(&["-f", &demo(), "-o", "eventmesh", "--partial"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
