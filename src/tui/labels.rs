@@ -21,15 +21,12 @@ pub fn origin_text(origin: Option<&OriginLabel>) -> String {
         Some(OriginLabel::Backend {
             url,
             provider: None,
-        }) => format!(
-            "backend {} (reduced: no triggers)",
-            crate::text::escape(url)
-        ),
+        }) => format!("backend {}", crate::text::escape(url)),
         Some(OriginLabel::Backend {
             url,
             provider: Some(id),
         }) => format!(
-            "backend {} (provider {}; reduced: no triggers)",
+            "backend {} (provider {})",
             crate::text::escape(url),
             crate::text::escape(id)
         ),

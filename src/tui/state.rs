@@ -313,10 +313,13 @@ fn permissions_tree(mesh: &Mesh) -> Vec<TreeNode> {
         })
         .collect();
     if roots.is_empty() {
-        roots.push(TreeNode::new(
-            NodeKind::Note,
-            "No API requests: this data came from files",
-        ));
+        // A backend makes its own requests, with the token it was given; files make none.
+        let text = if mesh.reduced {
+            "No API requests of kn-mesh's own: this data came from an eventmesh backend"
+        } else {
+            "No API requests: this data came from files"
+        };
+        roots.push(TreeNode::new(NodeKind::Note, text));
     }
     roots
 }

@@ -186,7 +186,7 @@ fn several_providers_ask_first_and_the_pick_goes_to_the_source() {
     );
     let text = screen(&app);
     assert!(
-        text.contains("(provider prod; reduced: no triggers)"),
+        text.contains("backend http://backend.test/v1/getEventMesh (provider prod)"),
         "{text}"
     );
 }
@@ -450,4 +450,31 @@ fn a_report_warning_shows_its_glyph_once() {
     let text = screen(&app);
     assert!(text.contains("⚠ expires soon"), "{text}");
     assert!(!text.contains("⚠ ⚠"), "{text}");
+}
+
+#[test]
+fn a_backends_mesh_says_where_it_came_from_and_reduced_once() {
+    let mut app = new_app();
+    let backend = OriginLabel::Backend {
+        url: "http://backend.test/v1/getEventMesh".into(),
+        provider: None,
+    };
+    update(
+        &mut app,
+        Msg::Source(Update::Connected(connection(backend, 0))),
+    );
+    let reduced = Mesh {
+        reduced: true,
+        ..Mesh::default()
+    };
+    update(&mut app, Msg::Source(Update::Read(reading(reduced, None))));
+    let header = screen(&app);
+    assert_eq!(header.matches("reduced").count(), 1, "{header}");
+    update(&mut app, key(KeyCode::Char('5')));
+    let permissions = screen(&app);
+    assert!(
+        permissions.contains("came from an eventmesh backend"),
+        "{permissions}"
+    );
+    assert!(!permissions.contains("came from files"), "{permissions}");
 }
