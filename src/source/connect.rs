@@ -198,6 +198,25 @@ async fn from_kubeconfig_or_cluster(
     };
     match kubeconfig {
         Some(kubeconfig) => {
+            // As kubectl: a context the kubeconfig does not have is named, with those it has.
+            if let Some(wanted) = &options.context
+                && !kubeconfig.contexts.iter().any(|c| &c.name == wanted)
+            {
+                let names: Vec<String> = kubeconfig
+                    .contexts
+                    .iter()
+                    .map(|c| crate::text::escape(&c.name))
+                    .collect();
+                return Err(ConnectError::Kubeconfig(format!(
+                    "context {} does not exist; the kubeconfig has: {}",
+                    crate::text::escape(&format!("{wanted:?}")),
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+            }
             let context = options
                 .context
                 .clone()

@@ -278,3 +278,28 @@ fn flags_for_one_output_are_refused_with_the_others() {
         Some(0)
     );
 }
+
+#[test]
+fn an_unknown_context_is_named_with_the_contexts_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: prod, context: {cluster: c, user: u}}, {name: staging, context: {cluster: c, user: u}}]\ncurrent-context: prod\n",
+    )
+    .unwrap();
+    let output = kn_mesh(&[
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--context",
+        "prd",
+        "-o",
+        "tree",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains(r#"context "prd" does not exist; the kubeconfig has: prod, staging"#),
+        "{message}"
+    );
+}
