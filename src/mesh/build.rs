@@ -73,7 +73,11 @@ pub fn build(snapshot: Snapshot) -> Mesh {
     triggers.sort_by(by_key);
     event_types.sort_by(by_key);
     subscriptions.sort_by(by_key);
-    sort_by_crd(&mut channels, &mut sources, &crds);
+    let crd_by_kind: HashMap<(&str, &str), &Crd> = crds
+        .iter()
+        .map(|crd| ((crd.spec.group.as_str(), crd.spec.names.kind.as_str()), crd))
+        .collect();
+    sort_by_crd(&mut channels, &mut sources, &crd_by_kind);
 
     let inputs = Inputs {
         brokers: &brokers,
@@ -82,10 +86,7 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         channels: &channels,
         subscriptions: &subscriptions,
         sources: &sources,
-        crd_by_kind: crds
-            .iter()
-            .map(|crd| ((crd.spec.group.as_str(), crd.spec.names.kind.as_str()), crd))
-            .collect(),
+        crd_by_kind,
         broker_index: index_by(&brokers, |b| (b.namespace(), b.name())),
         channel_index: index_by(&channels, |c| {
             (c.group(), c.kind.as_str(), c.namespace(), c.name())
@@ -143,11 +144,11 @@ fn index_by<'a, T, K: std::hash::Hash + Eq>(
 }
 
 /// The backend lists channels and sources per CRD, in CRD name order.
-fn sort_by_crd(channels: &mut [Channel], sources: &mut [Source], crds: &[Crd]) {
-    let crd_by_kind: HashMap<(&str, &str), &Crd> = crds
-        .iter()
-        .map(|crd| ((crd.spec.group.as_str(), crd.spec.names.kind.as_str()), crd))
-        .collect();
+fn sort_by_crd(
+    channels: &mut [Channel],
+    sources: &mut [Source],
+    crd_by_kind: &HashMap<(&str, &str), &Crd>,
+) {
     let crd_rank = |group: &str, kind: &str| {
         crd_by_kind
             .get(&(group, kind))

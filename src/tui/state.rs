@@ -222,11 +222,6 @@ impl App {
             .selected_node()
             .and_then(|n| n.target.as_ref())
     }
-
-    /// Nodes the token was denied, for the status bar.
-    pub fn denied(&self) -> usize {
-        self.mesh.denied_count()
-    }
 }
 
 /// The tree a tab shows.

@@ -5,8 +5,7 @@ use crate::common;
 use common::{demo_dir, demo_sim};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kn_mesh::mesh::{self, Mesh};
-use kn_mesh::source::connect::Endpoint;
-use kn_mesh::source::fetch::{Fetcher, Scope};
+use kn_mesh::source::fetch::Scope;
 use kn_mesh::source::spec::{Control, Freshness, Identity, OriginLabel};
 use kn_mesh::tui::keys;
 use kn_mesh::tui::msg::Cmd;
@@ -21,14 +20,9 @@ use std::sync::Arc;
 /// The demo mesh as `payments-only` sees it, through the sim, as `--demo` shows it.
 async fn payments_only_mesh() -> Mesh {
     let sim = demo_sim().await;
-    let client = kube::Client::try_from(sim.client_config("payments-only").await.unwrap()).unwrap();
-    let endpoint = Endpoint {
-        server: sim.url.clone(),
-        context: None,
-        token: None,
-    };
     mesh::build(
-        Fetcher::new(client, endpoint)
+        common::fetcher(&sim, "payments-only")
+            .await
             .fetch(&Scope::default())
             .await
             .unwrap(),
@@ -403,15 +397,7 @@ fn a_terminal_too_small_says_so() {
 #[tokio::test]
 async fn the_permissions_view_shows_the_token_report_and_denied_nodes_link_to_it() {
     let sim = demo_sim().await;
-    let client = kube::Client::try_from(sim.client_config("payments-only").await.unwrap()).unwrap();
-    let fetcher = Fetcher::new(
-        client,
-        Endpoint {
-            server: sim.url.clone(),
-            context: None,
-            token: None,
-        },
-    );
+    let fetcher = common::fetcher(&sim, "payments-only").await;
     let snapshot = fetcher.fetch(&Scope::default()).await.unwrap();
     let report = kn_mesh::access::check(&fetcher, &Scope::default(), sim.token("payments-only"))
         .await

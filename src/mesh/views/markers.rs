@@ -103,30 +103,17 @@ pub(super) fn group_locked(roots: Vec<TreeNode>) -> Vec<TreeNode> {
     if count < LOCKED_GROUP_FROM {
         return roots;
     }
-    let mut grouped = Vec::with_capacity(roots.len() - count + 1);
-    let mut folded = Vec::with_capacity(count);
-    for node in roots {
-        if !locked(&node) {
-            grouped.push(node);
-            continue;
-        }
-        if folded.is_empty() {
-            grouped.push(TreeNode::new(NodeKind::Note, String::new()));
-        }
-        folded.push(node);
-    }
-    if let Some(slot) = grouped
-        .iter_mut()
-        .find(|n| n.kind == NodeKind::Note && n.text.is_empty())
-    {
-        *slot = TreeNode::new(
-            NodeKind::Note,
-            format!("{count} namespaces: nothing readable"),
-        )
-        .status(NodeStatus::Forbidden)
-        .key("locked namespaces")
-        .children(folded);
-    }
+    let first = roots.iter().position(locked).unwrap_or(0);
+    let (folded, mut grouped): (Vec<TreeNode>, Vec<TreeNode>) = roots.into_iter().partition(locked);
+    let row = TreeNode::new(
+        NodeKind::Note,
+        format!("{count} namespaces: nothing readable"),
+    )
+    .status(NodeStatus::Forbidden)
+    .key("locked namespaces")
+    .children(folded);
+    // Everything before the first locked namespace stayed before it.
+    grouped.insert(first, row);
     grouped
 }
 

@@ -496,20 +496,23 @@ impl Fetcher {
         path: &str,
         body: &Value,
     ) -> Result<Result<Value, String>, FetchError> {
+        self.post(path, body).await.map_err(|stop| self.stop(stop))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Result<Result<Value, String>, Stop> {
         let request = axum::http::Request::post(path)
             .header("content-type", "application/json")
             .body(serde_json::to_vec(body).unwrap_or_default())
-            .map_err(|e| self.stop(Stop::Unreachable(e.to_string())))?;
-        match self.send::<Value>(request).await {
-            Ok(Ok(value)) => Ok(Ok(value)),
-            Ok(Err(outcome)) => Ok(Err(match outcome {
+            .map_err(|e| Stop::Unreachable(e.to_string()))?;
+        Ok(self
+            .send::<Value>(request)
+            .await?
+            .map_err(|outcome| match outcome {
                 Outcome::Forbidden(message) => format!("403 Forbidden: {message}"),
                 Outcome::NotFound => "404 Not Found".into(),
                 Outcome::Failed(message) => message,
                 Outcome::Items(_) => String::new(),
-            })),
-            Err(stop) => Err(self.stop(stop)),
-        }
+            }))
     }
 
     /// Requests this fetcher has made (watches aside).

@@ -154,24 +154,12 @@ impl Fetcher {
         let body = json!({"apiVersion": "authorization.k8s.io/v1",
                           "kind": "SelfSubjectRulesReview",
                           "spec": {"namespace": namespace}});
-        let request =
-            axum::http::Request::post("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
-                .header("content-type", "application/json")
-                .body(serde_json::to_vec(&body).unwrap_or_default())
-                .map_err(|e| Stop::Unreachable(e.to_string()))?;
-        let answer = match self.send::<Value>(request).await? {
+        let path = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
+        let answer = match self.post(path, &body).await? {
             Ok(answer) => RulesAnswer::Answered(answer),
-            Err(outcome) => RulesAnswer::Failed(outcome_text(&outcome)),
+            Err(why) => RulesAnswer::Failed(why),
         };
         Ok((namespace, answer))
-    }
-}
-
-fn outcome_text(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Forbidden(message) | Outcome::Failed(message) => message.clone(),
-        Outcome::NotFound => "404: SelfSubjectRulesReview is not served".into(),
-        Outcome::Items(_) => String::new(),
     }
 }
 
