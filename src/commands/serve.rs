@@ -41,7 +41,7 @@ pub async fn backend(spec: SourceSpec, args: &ServeArgs) -> color_eyre::Result<u
     };
     eprintln!(
         "serving GET /v1/getEventMesh for {} (callers' tokens only){partial}",
-        endpoint.server
+        crate::text::escape(&endpoint.server)
     );
     let state =
         crate::serve::ServeState::new(base, args.partial, args.request_timeout, args.cache_ttl);

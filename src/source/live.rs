@@ -108,7 +108,12 @@ async fn run(
                     base = Some(fetched);
                     Some(updated(snapshot, &forbidden_watch, refresh))
                 }
-                Err(error) => Some(Err(error)),
+                Err(error) => {
+                    // Watch events must not land on what a failed fetch should have replaced:
+                    // the next step fetches, and the timer retries.
+                    base = None;
+                    Some(Err(error))
+                }
             },
             Next::Apply(batch) => match base.as_mut() {
                 Some(current) => {
@@ -141,14 +146,18 @@ async fn run(
             signal = changes.recv() => {
                 let Some(signal) = signal else { break };
                 next = match settle(signal, &mut changes, &mut forbidden_watch).await {
-                    Settled::Lost(reason, batch) => {
+                    Settled::Lost(reason, batch, refetch) => {
                         let message = format!("connection lost: {reason} (retrying)");
                         if sender.send(Some(Event::Failed(Arc::new(message)))).is_err() {
                             break;
                         }
                         // Not a change: wait for one, or for the watch to come back; changes
                         // other watches sent before still count.
-                        if batch.is_empty() { Next::Wait } else { Next::Apply(batch) }
+                        match (refetch, batch.is_empty()) {
+                            (true, _) => Next::Fetch,
+                            (false, true) => Next::Wait,
+                            (false, false) => Next::Apply(batch),
+                        }
                     }
                     Settled::Refetch => Next::Fetch,
                     Settled::Changes(batch) if batch.is_empty() => Next::Fetch,
@@ -195,8 +204,8 @@ fn updated(
 enum Settled {
     Changes(Vec<Change>),
     Refetch,
-    /// A lost connection, and the changes that came before it.
-    Lost(String, Vec<Change>),
+    /// A lost connection, the changes that came before it, and whether a re-list came too.
+    Lost(String, Vec<Change>, bool),
 }
 
 /// Lets a burst of signals settle into one step: the changes in it, a full fetch when a watch
@@ -225,12 +234,12 @@ async fn settle(
         WatchSignal::Lost(reason) => Some(reason),
     };
     if let Some(reason) = take(first, forbidden_watch) {
-        return Settled::Lost(reason, batch);
+        return Settled::Lost(reason, batch, refetch);
     }
     tokio::time::sleep(COALESCE).await;
     while let Ok(signal) = changes.try_recv() {
         if let Some(reason) = take(signal, forbidden_watch) {
-            return Settled::Lost(reason, batch);
+            return Settled::Lost(reason, batch, refetch);
         }
     }
     if refetch {

@@ -61,6 +61,24 @@ fn refuse_never_subscribers(wanted: &mut Wanted) -> Vec<AccessMarker> {
     let mut refused = Vec::new();
     wanted.retain(|(api_version, kind, namespace), names| {
         let group = group_of(api_version);
+        // Refs are written by anyone who may write a trigger, and their apiVersion goes into
+        // request paths: only a real group and version are followed.
+        let version = api_version.rsplit('/').next().unwrap_or("");
+        let valid = (group.is_empty() || crate::k8s::is_dns_subdomain(group))
+            && crate::k8s::is_dns_label(version)
+            && api_version.matches('/').count() <= 1;
+        if !valid {
+            let plural = crate::mesh::build::guess_resource(kind);
+            refused.extend(names.iter().map(|name| {
+                let request = ApiRequest::get(group, &plural, namespace, name);
+                let message = format!(
+                    "not looked up: {} is not an API version",
+                    crate::text::escape(&format!("{api_version:?}"))
+                );
+                AccessMarker::new(request, Access::Fallback { message })
+            }));
+            return false;
+        }
         if !crate::mesh::catalog::NEVER_SUBSCRIBERS.contains(&(group, kind.as_str())) {
             return true;
         }
