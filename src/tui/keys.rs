@@ -2,6 +2,7 @@
 //! from the bindings that really apply.
 
 use super::msg::Cmd;
+use super::picker::{NamespacePicker, PickerOutcome};
 use super::state::{App, Popup, TABS};
 use crate::source::spec::Control;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -304,32 +305,17 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Opti
                 scroll,
             })
         }
-        Popup::Namespaces {
-            mut cursor,
-            mut chosen,
-        } => {
-            let all = &app.mesh.namespaces;
-            match key.code {
-                KeyCode::Down | KeyCode::Char('j') => {
-                    cursor = (cursor + 1).min(all.len().saturating_sub(1))
-                }
-                KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
-                KeyCode::Char(' ') => {
-                    if let Some(namespace) = all.get(cursor)
-                        && !chosen.remove(namespace)
-                    {
-                        chosen.insert(namespace.clone());
-                    }
-                }
-                KeyCode::Char('a') => chosen.clear(),
-                KeyCode::Enter => {
-                    app.namespaces = (!chosen.is_empty()).then_some(chosen);
+        Popup::Namespaces(mut picker) => {
+            let height = super::view::picker_rows(app.screen);
+            match picker.key(key, height) {
+                PickerOutcome::Open => Some(Popup::Namespaces(picker)),
+                PickerOutcome::Cancel => None,
+                PickerOutcome::Apply(chosen) => {
+                    app.namespaces = chosen;
                     app.reflow();
-                    return (None, None);
+                    None
                 }
-                _ => return (None, None),
             }
-            Some(Popup::Namespaces { cursor, chosen })
         }
     };
     (popup, None)
@@ -380,8 +366,8 @@ pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
             }
         }
         Action::Namespaces => {
-            let chosen = app.namespaces.clone().unwrap_or_default();
-            app.popup = Some(Popup::Namespaces { cursor: 0, chosen });
+            let picker = NamespacePicker::new(app.mesh.namespaces.clone(), app.namespaces.as_ref());
+            app.popup = Some(Popup::Namespaces(picker));
         }
         Action::Detail => app.show_detail = !app.show_detail,
         Action::Yaml => {

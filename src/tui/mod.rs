@@ -8,6 +8,7 @@ mod jobs;
 pub mod keys;
 pub mod labels;
 pub mod msg;
+pub mod picker;
 pub mod state;
 pub mod tree;
 pub mod update;

@@ -40,10 +40,7 @@ pub enum Popup {
         text: String,
         scroll: u16,
     },
-    Namespaces {
-        cursor: usize,
-        chosen: BTreeSet<String>,
-    },
+    Namespaces(super::picker::NamespacePicker),
     /// Several Knative event mesh providers in the app-config: which one to show.
     Providers {
         ids: Vec<String>,

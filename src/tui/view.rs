@@ -3,6 +3,7 @@
 use super::detail;
 use super::keys::{self, Action};
 use super::labels::{freshness_text, identity_text, origin_text};
+use super::picker::{NamespacePicker, PICKER_HINT};
 use super::state::{App, Popup, TABS};
 use super::tree::Row;
 use crate::mesh::views::{NodeKind, NodeStatus, TreeNode};
@@ -455,20 +456,68 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
             let title = " Knative event mesh providers: Enter picks, q quits ";
             draw_pick_list(frame, &theme, area, (items, *cursor), 56, title);
         }
-        Popup::Namespaces { cursor, chosen } => {
-            let items = app
-                .mesh
-                .namespaces
-                .iter()
-                .map(|n| {
-                    let mark = if chosen.contains(n) { "[x]" } else { "[ ]" };
-                    format!(" {mark} {n}")
-                })
-                .collect();
-            let title = " Namespaces: Space picks, Enter shows (none = all), a = all ";
-            draw_pick_list(frame, &theme, area, (items, *cursor), 44, title);
-        }
+        Popup::Namespaces(picker) => draw_namespaces(frame, &theme, area, picker),
     }
+}
+
+/// List rows the namespace picker has on this screen: the popup leaves two lines above and
+/// below, and holds its borders, the query line and the footer.
+pub fn picker_rows(screen: Rect) -> usize {
+    usize::from(screen.height.saturating_sub(4 + 4)).max(1)
+}
+
+fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &NamespacePicker) {
+    let shown = picker.shown();
+    let rows = picker_rows(area);
+    let mut lines = vec![Line::from(vec![
+        Span::styled("type to filter: ", theme.dim()),
+        Span::raw(format!("{}▏", crate::text::escape(&picker.query))),
+        Span::styled(
+            format!("  {} of {} listed", shown.len(), picker.all.len()),
+            theme.dim(),
+        ),
+    ])];
+    for (index, namespace) in shown.iter().enumerate().skip(picker.offset).take(rows) {
+        let mark = if picker.chosen.contains(*namespace) {
+            "[x]"
+        } else {
+            "[ ]"
+        };
+        // The namespaces the views show now, before this choice is applied.
+        let current = if picker.current.contains(*namespace) {
+            "•"
+        } else {
+            " "
+        };
+        let line = Line::from(format!(" {mark} {current} {namespace}"));
+        lines.push(if index == picker.cursor {
+            line.patch_style(theme.selected())
+        } else {
+            line
+        });
+    }
+    if shown.is_empty() {
+        lines.push(Line::styled(" (no namespace matches)", theme.dim()));
+    }
+    let listed = lines.len();
+    let more = shown.len().saturating_sub(picker.offset + rows);
+    let position = if more > 0 {
+        format!(" ↓ {more} more")
+    } else {
+        String::new()
+    };
+    lines.push(Line::styled(
+        format!(" {}{position}", picker.summary()),
+        theme.accent(),
+    ));
+    let width = (PICKER_HINT.chars().count() as u16 + 4).max(44);
+    let rect = centered(area, width, listed as u16 + 3);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Namespaces (• shown now) ")
+        .title_bottom(format!(" {PICKER_HINT} "));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
 fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {

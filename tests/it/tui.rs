@@ -321,23 +321,21 @@ fn navigation_expand_and_collapse() {
 fn picking_namespaces_hides_the_others() {
     let mut app = app(offline_mesh());
     press(&mut app, KeyCode::Char('n'));
-    // Namespaces: backstage, ops, payments, shipping; pick ops and shipping.
-    let namespaces = app.mesh.namespaces.clone();
-    let ops = namespaces.iter().position(|n| n == "ops").unwrap();
-    for _ in 0..ops {
-        press(&mut app, KeyCode::Down);
-    }
+    // Namespaces: backstage, ops, payments, shipping; type to find ops and shipping.
+    type_text(&mut app, "ops");
     press(&mut app, KeyCode::Char(' '));
-    let shipping = namespaces.iter().position(|n| n == "shipping").unwrap();
-    for _ in ops..shipping {
-        press(&mut app, KeyCode::Down);
-    }
+    press(&mut app, KeyCode::Esc);
+    type_text(&mut app, "ship");
     press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
     let screen = text(&render(&mut app, 80, 24));
     assert!(
-        screen.contains("[x] ops")
-            && screen.contains("[x] shipping")
-            && screen.contains("[ ] payments"),
+        screen.contains("[x]   ops")
+            && screen.contains("[x]   shipping")
+            && screen.contains("[ ]   payments")
+            && screen.contains("2 of 4 chosen"),
         "{screen}"
     );
     press(&mut app, KeyCode::Enter);
@@ -346,6 +344,46 @@ fn picking_namespaces_hides_the_others() {
     press(&mut app, KeyCode::Char('4'));
     let roots = root_texts(&app);
     assert_eq!(roots, ["shipping"]);
+    // Opened again, the picker marks what is shown now.
+    press(&mut app, KeyCode::Char('n'));
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(screen.contains("[x] • ops"), "{screen}");
+    // Esc leaves the choice as it was.
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.popup.is_none());
+    assert_eq!(root_texts(&app), ["shipping"]);
+}
+
+/// 40 namespaces: the picker scrolls with its cursor, and its title and keys stay whole.
+#[test]
+fn the_namespace_picker_scrolls_through_forty_namespaces() {
+    let mesh = Mesh {
+        namespaces: (0..40).map(|i| format!("team-{i:02}")).collect(),
+        ..Mesh::default()
+    };
+    let mut app = app(mesh);
+    app.screen = ratatui::layout::Rect::new(0, 0, 80, 24);
+    press(&mut app, KeyCode::Char('n'));
+    for _ in 0..30 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Char(' '));
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(screen.contains("[x]   team-30"), "{screen}");
+    assert!(
+        !screen.contains("team-00"),
+        "scrolled past the top: {screen}"
+    );
+    assert!(screen.contains("1 of 40 chosen"), "{screen}");
+    assert!(
+        screen.contains(kn_mesh::tui::picker::PICKER_HINT),
+        "{screen}"
+    );
+    insta::assert_snapshot!("namespace_picker_scrolled", screen);
+    press(&mut app, KeyCode::End);
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(screen.contains("team-39"), "{screen}");
 }
 
 #[test]
