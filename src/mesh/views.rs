@@ -65,6 +65,48 @@ pub enum NodeKind {
     Note,
 }
 
+impl NodeKind {
+    /// The row's kind in words, for filtering by kind.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Namespace => "namespace",
+            NodeKind::Broker => "broker",
+            NodeKind::Trigger => "trigger",
+            NodeKind::Filter => "filter",
+            NodeKind::Subscriber => "subscriber",
+            NodeKind::EventType => "event type",
+            NodeKind::Producer => "producer",
+            NodeKind::Consumer => "consumer",
+            NodeKind::Source => "source",
+            NodeKind::Sink => "sink",
+            NodeKind::Channel => "channel",
+            NodeKind::Subscription => "subscription",
+            NodeKind::Reply => "reply",
+            NodeKind::Access => "access",
+            NodeKind::Note => "note",
+        }
+    }
+}
+
+/// The kind and metadata of the object a node shows, if it shows one.
+pub fn object_of<'m>(
+    mesh: &'m Mesh,
+    target: &Target,
+) -> Option<(&'m str, &'m super::objects::ObjectMeta)> {
+    fn parts<S, T>(object: &super::objects::Object<S, T>) -> (&str, &super::objects::ObjectMeta) {
+        (object.kind.as_str(), &object.metadata)
+    }
+    match target {
+        Target::Broker(key) => mesh.broker(key).map(|n| parts(&n.object)),
+        Target::Trigger(key) => mesh.trigger(key).map(|n| parts(&n.object)),
+        Target::EventType(key) => mesh.event_type(key).map(|n| parts(&n.object)),
+        Target::Channel(key) => mesh.channel(key).map(|n| parts(&n.object)),
+        Target::Subscription(key) => mesh.subscription(key).map(|n| parts(&n.object)),
+        Target::Source(index) => mesh.sources.get(*index).map(|n| parts(&n.object)),
+        Target::Access(_) => None,
+    }
+}
+
 /// How a node looks: the four states of missing data each have their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum NodeStatus {

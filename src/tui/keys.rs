@@ -119,7 +119,7 @@ pub const BINDINGS: &[Binding] = &[
         Action::Filter,
         Some((
             "/",
-            "filter by name, type or label (keeps the way to each match)",
+            "filter by text, kind, label (key or key=value) or a:annotation",
         )),
     ),
     bind(
@@ -248,8 +248,8 @@ pub fn handle(app: &mut App, key: KeyEvent) -> Option<Cmd> {
 fn filter_key(app: &mut App, key: KeyEvent) {
     match key.code {
         KeyCode::Esc => {
-            app.filtering = false;
-            app.filter.clear();
+            app.clear_filter();
+            return;
         }
         KeyCode::Enter => app.filtering = false,
         KeyCode::Backspace => {
@@ -266,7 +266,15 @@ fn filter_key(app: &mut App, key: KeyEvent) {
 /// A key while a popup is open; returns the popup to keep open, if any, and a command.
 fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Option<Cmd>) {
     let popup = match popup {
-        Popup::Help => None,
+        Popup::Help { scroll } => match key.code {
+            KeyCode::Down | KeyCode::Char('j') => Some(Popup::Help {
+                scroll: scroll.saturating_add(1).min(HELP_SCROLL_LIMIT),
+            }),
+            KeyCode::Up | KeyCode::Char('k') => Some(Popup::Help {
+                scroll: scroll.saturating_sub(1),
+            }),
+            _ => None,
+        },
         Popup::Providers { ids, mut cursor } => {
             match key.code {
                 KeyCode::Down | KeyCode::Char('j') => {
@@ -321,6 +329,9 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Opti
     (popup, None)
 }
 
+/// The help never scrolls further than it has lines; the view clamps to what it shows.
+const HELP_SCROLL_LIMIT: u16 = 64;
+
 /// Applies an action to the state; returns what only the runner can do, if anything.
 pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
     let page = app.page.max(1) as isize;
@@ -359,12 +370,7 @@ pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
             app.reflow();
         }
         Action::Filter => app.filtering = true,
-        Action::Clear => {
-            if !app.filter.is_empty() {
-                app.filter.clear();
-                app.reflow();
-            }
-        }
+        Action::Clear => app.clear_filter(),
         Action::Namespaces => {
             let picker = NamespacePicker::new(app.mesh.namespaces.clone(), app.namespaces.as_ref());
             app.popup = Some(Popup::Namespaces(picker));
@@ -392,7 +398,7 @@ pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
             }
             _ => app.select_tab(TABS.len() - 1),
         },
-        Action::Help => app.popup = Some(Popup::Help),
+        Action::Help => app.popup = Some(Popup::Help { scroll: 0 }),
     }
     None
 }

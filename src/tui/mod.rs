@@ -9,10 +9,12 @@ pub mod keys;
 pub mod labels;
 pub mod msg;
 pub mod picker;
+pub mod query;
 pub mod state;
 pub mod tree;
 pub mod update;
 pub mod view;
+pub mod wrap;
 
 use crate::mesh::Mesh;
 use crate::source::Following;

@@ -1,5 +1,6 @@
 //! The TUI's state: a plain struct that keys change and the renderer reads.
 
+use super::query::{Facts, Query};
 use super::tree::TreeState;
 use crate::access::AccessReport;
 use crate::mesh::Mesh;
@@ -34,7 +35,10 @@ impl Tab {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
-    Help,
+    /// The keys, scrolled down this many lines (a short terminal cannot hold them all).
+    Help {
+        scroll: u16,
+    },
     Yaml {
         title: String,
         text: String,
@@ -156,14 +160,26 @@ impl App {
 
     /// Recomputes the visible rows of the current view.
     pub fn reflow(&mut self) {
-        let (filter, namespaces) = (self.filter.clone(), self.namespaces.clone());
-        self.trees[self.tab].flatten(&filter, namespaces.as_ref());
+        let (query, mesh) = (Query::parse(&self.filter), Arc::clone(&self.mesh));
+        let facts = |node: &TreeNode| facts(&mesh, node);
+        self.trees[self.tab].flatten(&query, self.namespaces.as_ref(), &facts);
     }
 
     fn reflow_all(&mut self) {
-        let (filter, namespaces) = (self.filter.clone(), self.namespaces.clone());
+        let (query, mesh) = (Query::parse(&self.filter), Arc::clone(&self.mesh));
+        let facts = |node: &TreeNode| facts(&mesh, node);
         for tree in &mut self.trees {
-            tree.flatten(&filter, namespaces.as_ref());
+            tree.flatten(&query, self.namespaces.as_ref(), &facts);
+        }
+    }
+
+    /// Clears the filter; the selected node stays selected, and visible.
+    pub fn clear_filter(&mut self) {
+        self.filtering = false;
+        if !self.filter.is_empty() {
+            self.current_mut().open_to_selection();
+            self.filter.clear();
+            self.reflow_all();
         }
     }
 
@@ -218,6 +234,20 @@ impl App {
         self.current()
             .selected_node()
             .and_then(|n| n.target.as_ref())
+    }
+}
+
+/// What a filter may match in a node beyond its text: its object's kind and metadata.
+fn facts<'m>(mesh: &'m Mesh, node: &TreeNode) -> Facts<'m> {
+    match node.target.as_ref().and_then(|t| views::object_of(mesh, t)) {
+        Some((kind, meta)) => Facts {
+            kind,
+            meta: Some(meta),
+        },
+        None => Facts {
+            kind: node.kind.name(),
+            meta: None,
+        },
     }
 }
 

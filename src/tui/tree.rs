@@ -8,6 +8,7 @@
 //! demand, for the few rows on screen. That keeps a filter keystroke on a 100,000-node tree
 //! within a frame or two.
 
+use super::query::{Facts, Hit, Query};
 use crate::mesh::views::{NodeKind, NodeStatus, Target, TreeNode};
 use std::collections::{BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -31,8 +32,8 @@ pub struct Row {
     pub expanded: bool,
     /// Whether the node is the last of its visible siblings (for the tree guides).
     pub last: bool,
-    /// Byte range of the filter match in the node's text.
-    pub matched: Option<(u32, u32)>,
+    /// How the node matched the filter, if it did.
+    pub hit: Option<Hit>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -148,10 +149,16 @@ impl TreeState {
     /// Recomputes the visible rows. With a filter, a node shows when it or a descendant matches,
     /// and every node on the way to a match is open. `namespaces`, when given, hides the other
     /// namespace roots.
-    pub fn flatten(&mut self, filter: &str, namespaces: Option<&BTreeSet<String>>) {
+    pub fn flatten<'m>(
+        &mut self,
+        query: &Query,
+        namespaces: Option<&BTreeSet<String>>,
+        facts: &dyn Fn(&TreeNode) -> Facts<'m>,
+    ) {
         let selected_id = self.selected_row().map(|r| r.id);
+        let filtering = !query.is_everything();
         // With a filter, one pass marks which nodes stay (pre-order), then the walk reads it.
-        if !filter.is_empty() && self.lowered.is_none() {
+        if filtering && self.lowered.is_none() {
             let mut lowered = Vec::new();
             let mut stack: Vec<&TreeNode> = self.roots.iter().rev().collect();
             while let Some(node) = stack.pop() {
@@ -160,9 +167,8 @@ impl TreeState {
             }
             self.lowered = Some(lowered);
         }
-        let needle = filter.to_ascii_lowercase();
-        let marks = match (&self.lowered, filter.is_empty()) {
-            (Some(lowered), false) => Some(Marks::new(&self.roots, lowered, &needle)),
+        let marks = match (&self.lowered, filtering) {
+            (Some(lowered), true) => Some(Marks::new(&self.roots, lowered, query, facts)),
             _ => None,
         };
         let mut walk = Walk {
@@ -207,6 +213,16 @@ impl TreeState {
             self.selected = index;
         } else {
             self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+        }
+    }
+
+    /// Opens every ancestor of the selected row, so the selection stays visible when a filter
+    /// that opened them goes away.
+    pub fn open_to_selection(&mut self) {
+        let mut parent = self.selected_row().and_then(|r| r.parent);
+        while let Some(row) = parent.and_then(|p| self.rows.get(p as usize)) {
+            self.expanded.insert(row.id);
+            parent = row.parent;
         }
     }
 
@@ -336,35 +352,43 @@ struct Marks {
     keep: Vec<bool>,
     /// Nodes in each subtree, to step over one.
     size: Vec<usize>,
-    /// Where the filter matches the node's own text.
-    matched: Vec<Option<(u32, u32)>>,
+    /// How the filter matches the node itself.
+    hits: Vec<Option<Hit>>,
 }
 
 impl Marks {
-    fn new(roots: &[TreeNode], lowered: &[String], needle: &str) -> Self {
+    fn new<'m>(
+        roots: &[TreeNode],
+        lowered: &[String],
+        query: &Query,
+        facts: &dyn Fn(&TreeNode) -> Facts<'m>,
+    ) -> Self {
         let count = lowered.len();
         let mut marks = Marks {
             keep: Vec::with_capacity(count),
             size: Vec::with_capacity(count),
-            matched: Vec::with_capacity(count),
+            hits: Vec::with_capacity(count),
         };
+        let mut matcher = |node: &TreeNode, index: usize| query.hit(&lowered[index], facts(node));
         for root in roots {
-            marks.mark(root, lowered, needle);
+            marks.mark(root, &mut matcher);
         }
         marks
     }
 
-    fn mark(&mut self, node: &TreeNode, lowered: &[String], needle: &str) -> bool {
+    fn mark(
+        &mut self,
+        node: &TreeNode,
+        matcher: &mut dyn FnMut(&TreeNode, usize) -> Option<Hit>,
+    ) -> bool {
         let index = self.keep.len();
-        let matched = lowered[index]
-            .find(needle)
-            .map(|at| (at as u32, (at + needle.len()) as u32));
+        let hit = matcher(node, index);
         self.keep.push(false);
         self.size.push(0);
-        self.matched.push(matched);
-        let mut keep = matched.is_some();
+        self.hits.push(hit);
+        let mut keep = hit.is_some();
         for child in &node.children {
-            keep |= self.mark(child, lowered, needle);
+            keep |= self.mark(child, matcher);
         }
         self.keep[index] = keep;
         self.size[index] = self.keep.len() - index;
@@ -406,7 +430,7 @@ impl Walk<'_> {
             }
             None => has_children && self.expanded.contains(&id),
         };
-        let matched = self.marks.and_then(|m| m.matched[order]);
+        let hit = self.marks.and_then(|m| m.hits[order]);
         let row = self.rows.len() as u32;
         self.rows.push(Row {
             id,
@@ -416,7 +440,7 @@ impl Walk<'_> {
             has_children,
             expanded: open,
             last,
-            matched,
+            hit,
         });
         if !open {
             return;

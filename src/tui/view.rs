@@ -4,6 +4,7 @@ use super::detail;
 use super::keys::{self, Action};
 use super::labels::{freshness_text, identity_text, origin_text};
 use super::picker::{NamespacePicker, PICKER_HINT};
+use super::query::Hit;
 use super::state::{App, Popup, TABS};
 use super::tree::Row;
 use crate::mesh::views::{NodeKind, NodeStatus, TreeNode};
@@ -86,6 +87,11 @@ impl Theme {
         } else {
             Style::default().add_modifier(Modifier::UNDERLINED)
         }
+    }
+
+    /// A row that matched by a label, annotation or kind: nothing in its text to highlight.
+    fn matched_elsewhere(&self) -> Style {
+        Style::default().add_modifier(Modifier::UNDERLINED)
     }
 
     fn dim(&self) -> Style {
@@ -175,7 +181,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             .current()
             .rows
             .iter()
-            .filter(|r| r.matched.is_some())
+            .filter(|r| r.hit.is_some())
             .count();
         let line = Line::from(vec![
             Span::styled("/", theme.accent()),
@@ -276,8 +282,9 @@ fn row_line(
         Span::raw(marker),
         Span::styled(glyph, style),
     ];
-    match row.matched.map(|(a, b)| (a as usize, b as usize)) {
-        Some((start, end)) => {
+    match row.hit {
+        Some(Hit::Text(start, end)) => {
+            let (start, end) = (start as usize, end as usize);
             spans.push(Span::styled(node.text[..start].to_string(), style));
             spans.push(Span::styled(
                 node.text[start..end].to_string(),
@@ -285,6 +292,10 @@ fn row_line(
             ));
             spans.push(Span::styled(node.text[end..].to_string(), style));
         }
+        Some(Hit::Elsewhere) => spans.push(Span::styled(
+            node.text.clone(),
+            style.patch(theme.matched_elsewhere()),
+        )),
         None => spans.push(Span::styled(node.text.clone(), style)),
     }
     let line = Line::from(spans);
@@ -433,7 +444,7 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
         color: !app.no_color,
     };
     match popup {
-        Popup::Help => draw_help(frame, app, &theme, area),
+        Popup::Help { scroll } => draw_help(frame, app, &theme, area, *scroll),
         Popup::Yaml {
             title,
             text,
@@ -520,30 +531,50 @@ fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &Namesp
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
-fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let mut lines: Vec<Line> = keys::help_lines(app.source.can_switch_identity)
-        .map(|(keys, help)| {
-            Line::from(vec![
-                Span::styled(format!("{keys:<18}"), theme.accent()),
-                Span::raw(help),
-            ])
-        })
-        .collect();
+/// The keys' column in the help.
+const HELP_KEYS: usize = 18;
+
+fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
+    let rect_width = area.width.saturating_sub(2).min(84);
+    // Inside the borders, the text column: a long line wraps under itself, not under the keys.
+    let text_width = usize::from(rect_width.saturating_sub(2))
+        .saturating_sub(HELP_KEYS)
+        .max(10);
+    let mut lines: Vec<Line> = Vec::new();
+    for (keys, help) in keys::help_lines(app.source.can_switch_identity) {
+        for (index, part) in super::wrap::words(help, text_width).into_iter().enumerate() {
+            let keys = if index == 0 { keys } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{keys:<HELP_KEYS$}"), theme.accent()),
+                Span::raw(part),
+            ]));
+        }
+    }
     lines.push(Line::from(""));
-    lines.push(Line::styled(
+    let notes = [
         "Mouse: click to select, wheel to scroll (--no-mouse lets you select text).",
-        theme.dim(),
-    ));
-    lines.push(Line::styled(
         "🔒 forbidden  ∅ not found  ⚠ failed  … loading  ✗ not ready",
-        theme.dim(),
-    ));
-    let rect = centered(area, 84, lines.len() as u16 + 2);
+    ];
+    for note in notes {
+        for part in super::wrap::words(note, usize::from(rect_width.saturating_sub(2))) {
+            lines.push(Line::styled(part, theme.dim()));
+        }
+    }
+    let rect = centered(area, rect_width, lines.len() as u16 + 2);
+    let inside = rect.height.saturating_sub(2);
+    let hidden = (lines.len() as u16).saturating_sub(inside);
+    let scroll = scroll.min(hidden);
+    let title = if hidden > 0 {
+        format!(
+            " Keys ({}/{hidden}, j/k scroll, any other key closes) ",
+            scroll
+        )
+    } else {
+        " Keys (any key closes) ".to_string()
+    };
     frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Keys (any key closes) ");
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    let block = Block::default().borders(Borders::ALL).title(title);
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
 }
 
 /// A list in a box, its cursor's line highlighted.

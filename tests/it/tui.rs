@@ -201,6 +201,41 @@ fn the_help_overlay_lists_the_key_map() {
     assert!(app.popup.is_none());
 }
 
+/// At 80×24 and at the smallest size, with the demo's identity key, every help line can be
+/// read whole: long lines wrap under their text, and j scrolls what does not fit.
+#[test]
+fn every_help_line_is_whole_on_small_terminals() {
+    for (width, height) in [(80, 24), (view::MIN_WIDTH, view::MIN_HEIGHT)] {
+        let mut app = app(offline_mesh());
+        app.source.can_switch_identity = true;
+        press(&mut app, KeyCode::Char('?'));
+        let mut seen = String::new();
+        for _ in 0..30 {
+            // Each screen's lines, joined where a help text wrapped onto the next line.
+            let screen = text(&render(&mut app, width, height));
+            seen.push_str(&screen);
+            for line in screen.lines() {
+                seen.push_str(line.trim_matches(|c| c == '│' || c == ' '));
+                seen.push(' ');
+            }
+            press(&mut app, KeyCode::Char('j'));
+        }
+        let seen = seen.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (keys, help) in keys::help_lines(true) {
+            assert!(
+                seen.contains(keys),
+                "{width}x{height}: the keys {keys:?} are cut"
+            );
+            let words = help.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                seen.contains(&words),
+                "{width}x{height}: {help:?} is cut: {seen}"
+            );
+        }
+        assert!(seen.contains("demo: switch identity"), "the i line");
+    }
+}
+
 #[test]
 fn the_detail_pane_of_a_trigger_at_80x24() {
     let mut app = app(offline_mesh());
@@ -261,6 +296,90 @@ fn a_filter_in_progress_keeps_the_way_to_each_match_and_highlights_it() {
     assert_eq!(buffer[(x, row)].bg, Color::Yellow);
     press(&mut app, KeyCode::Esc);
     assert!(app.filter.is_empty() && !app.filtering);
+}
+
+/// Labels, annotations and kinds match too, the count is shown, and clearing keeps the
+/// selection on its node.
+#[test]
+fn a_filter_matches_labels_annotations_and_kinds() {
+    let mut app = app(offline_mesh());
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "app.kubernetes.io/part-of=payments");
+    let rows = row_texts(&app);
+    assert!(
+        rows.iter().any(|r| r.starts_with("broker default")),
+        "the payments broker carries the label: {rows:?}"
+    );
+    let hits: Vec<_> = hit_texts(&app);
+    assert!(
+        hits.iter()
+            .all(|h| h.starts_with("broker default") || h.starts_with("event type ")),
+        "only the payments broker and event type carry it: {hits:?}"
+    );
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        screen.contains(&format!("{} matching", hits.len())),
+        "{screen}"
+    );
+    // A label key alone.
+    app.filter = "eventing.knative.dev/broker".into();
+    app.reflow();
+    let triggers = hit_texts(&app);
+    assert!(
+        triggers
+            .iter()
+            .filter(|t| t.starts_with("trigger "))
+            .count()
+            == 7
+            && !triggers.iter().any(|t| t.starts_with("broker ")),
+        "{triggers:?}"
+    );
+    // A kind, with or without `kind:`.
+    for query in ["kind:EventType", "eventtype"] {
+        app.filter = query.into();
+        app.reflow();
+        let hits = hit_texts(&app);
+        assert!(
+            !hits.is_empty()
+                && hits
+                    .iter()
+                    .all(|t| t.starts_with("event type ") || t.starts_with("type ")),
+            "{query}: {hits:?}"
+        );
+    }
+    // No annotation in the demo starts with this prefix.
+    app.filter = "a:example.com/".into();
+    app.reflow();
+    assert!(hit_texts(&app).is_empty());
+    // Select a trigger deep in the tree, then clear: it stays selected.
+    app.filter = "order-created".into();
+    app.reflow();
+    let row = (0..app.current().rows.len())
+        .find(|&i| {
+            app.current()
+                .node_of(i)
+                .unwrap()
+                .text
+                .starts_with("trigger order-created")
+        })
+        .unwrap();
+    app.current_mut().selected = row;
+    app.current_mut().collapse_all();
+    press(&mut app, KeyCode::Esc);
+    assert!(app.filter.is_empty());
+    assert!(
+        selected_text(&app).starts_with("trigger order-created"),
+        "{}",
+        selected_text(&app)
+    );
+}
+
+fn hit_texts(app: &App) -> Vec<String> {
+    let tree = app.current();
+    (0..tree.rows.len())
+        .filter(|&i| tree.rows[i].hit.is_some())
+        .map(|i| tree.node_of(i).unwrap().text.clone())
+        .collect()
 }
 
 #[test]

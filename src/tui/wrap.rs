@@ -1,0 +1,82 @@
+//! Wrapping text at spaces, for the help and the detail pane, where ratatui's own wrapping
+//! would lose a hanging indent.
+
+/// Splits text into lines of at most `width` characters, at spaces where it can; a word longer
+/// than a line is cut.
+pub fn words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        loop {
+            let (length, word_length) = (line.chars().count(), word.chars().count());
+            let space = usize::from(length > 0);
+            if length + space + word_length <= width {
+                if space == 1 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if length > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            lines.push(word.chars().take(width).collect());
+            word = word.chars().skip(width).collect();
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Wraps a line whose continuation lines start with `indent` (its own leading spaces plus
+/// `extra`), so that wrapped YAML stays readable and a copied block keeps its structure.
+pub fn hanging(text: &str, width: usize, extra: usize) -> Vec<String> {
+    let lead = text.len() - text.trim_start_matches(' ').len();
+    let indent = " ".repeat(lead + extra);
+    let body = &text[lead..];
+    let first_width = width.saturating_sub(lead).max(1);
+    let rest_width = width.saturating_sub(lead + extra).max(1);
+    let mut parts = words(body, first_width);
+    if parts.len() > 1 {
+        let tail = parts.split_off(1).join(" ");
+        parts.extend(words(&tail, rest_width));
+    }
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                format!("{}{part}", &text[..lead])
+            } else {
+                format!("{indent}{part}")
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_wrap_at_spaces_and_cut_what_cannot() {
+        assert_eq!(words("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(words("abcdefgh", 3), ["abc", "def", "gh"]);
+        assert_eq!(words("", 5), [""]);
+    }
+
+    #[test]
+    fn continuation_lines_hang_under_the_first() {
+        let lines = hanging("  - apiGroups: a b c d", 16, 2);
+        assert_eq!(lines, ["  - apiGroups: a", "    b c d"]);
+        assert!(lines.iter().skip(1).all(|l| l.starts_with("    ")));
+    }
+}
