@@ -33,6 +33,8 @@ pub struct ServeState {
     /// The API server connection with no credentials of its own.
     pub base: kube::Config,
     pub partial: bool,
+    /// `-n`: the namespaces every answer covers (default: the cluster).
+    pub scope: Scope,
     pub request_timeout: Duration,
     /// Answers per token for a short time (`--cache-ttl`), and one fetch for callers at once.
     pub cache: Cache,
@@ -49,6 +51,7 @@ impl ServeState {
         Self {
             base,
             partial,
+            scope: Scope::default(),
             request_timeout,
             cache: Cache::new(cache_ttl),
             metrics: Metrics::default(),
@@ -194,7 +197,7 @@ async fn build(state: &ServeState, token: &str) -> Answer {
         }
     };
     let fetcher = Fetcher::new(client, endpoint).with_secret(Some(token));
-    let fetched = fetcher.fetch(&Scope::default()).await;
+    let fetched = fetcher.fetch(&state.scope).await;
     let failed = match &fetched {
         Ok(snapshot) => !snapshot.completeness().failed.is_empty(),
         Err(_) => true,

@@ -88,6 +88,23 @@ fn print_reading(cli: &Cli, reading: Reading) -> color_eyre::Result<u8> {
     // Problems were just reported with their file and line; the output marks them in place.
     let list_failures = reading.problems.is_empty();
     let printed = print(cli, &reading.mesh, list_failures);
+    // A namespace named with -n that does not exist is bad input, as kubectl's `get ns` says.
+    let missing = reading.mesh.missing_namespaces();
+    if !missing.is_empty() {
+        for namespace in missing {
+            eprintln!(
+                "kn-mesh: namespace {:?} does not exist (named with -n)",
+                output::escape(namespace)
+            );
+        }
+        return printed.map(|code| {
+            if code == exit::OK {
+                exit::BAD_INPUT
+            } else {
+                code
+            }
+        });
+    }
     if !reading.unreadable_file {
         return printed;
     }

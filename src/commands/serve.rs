@@ -43,8 +43,9 @@ pub async fn backend(spec: SourceSpec, args: &ServeArgs) -> color_eyre::Result<u
         "serving GET /v1/getEventMesh for {} (callers' tokens only){partial}",
         crate::text::escape(&endpoint.server)
     );
-    let state =
+    let mut state =
         crate::serve::ServeState::new(base, args.partial, args.request_timeout, args.cache_ttl);
+    state.scope.namespaces = (!spec.namespaces.is_empty()).then(|| spec.namespaces.clone());
     crate::serve::serve_on(listener, state, shutdown_signal()).await?;
     Ok(exit::OK)
 }

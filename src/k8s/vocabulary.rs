@@ -164,6 +164,14 @@ impl ResourceRequest {
         }
     }
 
+    /// A get of a cluster-scoped object: a Namespace, a CRD.
+    pub fn get_cluster_scoped(group: &str, plural: &str, name: &str) -> Self {
+        Self {
+            name: Some(name.into()),
+            ..Self::new(Verb::Get, group, plural, None)
+        }
+    }
+
     pub fn namespace(&self) -> Option<&str> {
         self.scope.namespace()
     }

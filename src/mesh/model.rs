@@ -240,6 +240,22 @@ impl Mesh {
         super::snapshot::Completeness::of(&self.access)
     }
 
+    /// Namespaces `-n` named that do not exist (a get of the Namespace answered not found).
+    pub fn missing_namespaces(&self) -> Vec<&str> {
+        use super::snapshot::Access;
+        self.access
+            .iter()
+            .filter(|m| matches!(m.access, Access::NotFound))
+            .filter(|m| {
+                let resource = &m.request.resource;
+                resource.group.is_empty()
+                    && resource.plural == "namespaces"
+                    && m.request.namespace().is_none()
+            })
+            .filter_map(|m| m.request.name.as_deref())
+            .collect()
+    }
+
     /// How many places the token was denied.
     pub fn denied_count(&self) -> usize {
         self.access.iter().filter(|m| m.access.is_denied()).count()

@@ -150,9 +150,9 @@ fn start_reader(
     let (poke, pokes) = mpsc::unbounded_channel();
     let sender = sender.clone();
     let task = match opened {
-        Opened::Files { paths, namespace } => tokio::spawn(read_files_on_poke(
+        Opened::Files { paths, namespaces } => tokio::spawn(read_files_on_poke(
             paths.clone(),
-            namespace.clone(),
+            namespaces.clone(),
             pokes,
             sender,
         )),
@@ -170,18 +170,18 @@ fn start_reader(
 /// Files: read now, and again on each poke.
 async fn read_files_on_poke(
     paths: Vec<std::path::PathBuf>,
-    namespace: Option<String>,
+    namespaces: Vec<String>,
     mut pokes: mpsc::UnboundedReceiver<()>,
     sender: mpsc::UnboundedSender<Update>,
 ) {
     loop {
-        let (paths, namespace) = (paths.clone(), namespace.clone());
-        let update = match tokio::task::spawn_blocking(move || read_files(&paths, namespace)).await
-        {
-            Ok(Ok(reading)) => Update::Read(reading),
-            Ok(Err(error)) => Update::Failed(error),
-            Err(panicked) => Update::Failed(SourceError::Live(panicked.to_string().into())),
-        };
+        let (paths, namespaces) = (paths.clone(), namespaces.clone());
+        let update =
+            match tokio::task::spawn_blocking(move || read_files(&paths, &namespaces)).await {
+                Ok(Ok(reading)) => Update::Read(reading),
+                Ok(Err(error)) => Update::Failed(error),
+                Err(panicked) => Update::Failed(SourceError::Live(panicked.to_string().into())),
+            };
         if sender.send(update).is_err() || pokes.recv().await.is_none() {
             return;
         }

@@ -30,7 +30,8 @@ pub struct Source {
 pub(super) enum Opened {
     Files {
         paths: Vec<PathBuf>,
-        namespace: Option<String>,
+        /// `-n`: the namespaces to keep; the last is that of objects that name none.
+        namespaces: Vec<String>,
     },
     Cluster(ClusterAccess),
     Demo {
@@ -57,13 +58,15 @@ pub(super) struct ProviderChoice {
 /// Opens the source the spec names. `may_ask`: the face can ask the user to pick among several
 /// app-config providers (the TUI); otherwise that is an error that lists them.
 pub async fn open(spec: SourceSpec, may_ask: bool) -> Result<Source, SourceError> {
-    let namespace = spec.namespaces.last().cloned();
     let scope = |default_namespace: Option<String>| Scope {
         namespaces: (!spec.namespaces.is_empty()).then(|| spec.namespaces.clone()),
         default_namespace,
     };
     let (opened, default_refresh) = match spec.origin {
-        Origin::Files(paths) => (Opened::Files { paths, namespace }, CLUSTER_REFRESH),
+        Origin::Files(paths) => {
+            let namespaces = spec.namespaces.clone();
+            (Opened::Files { paths, namespaces }, CLUSTER_REFRESH)
+        }
         Origin::Cluster(options) => {
             let (config, endpoint) = connect::config(&options).await?;
             let scope = scope(Some(config.default_namespace.clone()));
@@ -198,9 +201,9 @@ impl Source {
     /// Reads the source once.
     pub async fn read_once(self) -> Result<Reading, SourceError> {
         match &self.opened {
-            Opened::Files { paths, namespace } => {
-                let (paths, namespace) = (paths.clone(), namespace.clone());
-                tokio::task::spawn_blocking(move || read_files(&paths, namespace))
+            Opened::Files { paths, namespaces } => {
+                let (paths, namespaces) = (paths.clone(), namespaces.clone());
+                tokio::task::spawn_blocking(move || read_files(&paths, &namespaces))
                     .await
                     .map_err(|e| SourceError::Live(Arc::new(e.to_string())))?
             }
@@ -276,11 +279,8 @@ impl Opened {
 }
 
 /// Reads manifests: the mesh of everything readable, and the problems with the rest.
-pub(super) fn read_files(
-    paths: &[PathBuf],
-    namespace: Option<String>,
-) -> Result<Reading, SourceError> {
-    let read = super::manifests::read_snapshot(paths, namespace.as_deref())?;
+pub(super) fn read_files(paths: &[PathBuf], namespaces: &[String]) -> Result<Reading, SourceError> {
+    let read = super::manifests::read_in_namespaces(paths, namespaces)?;
     Ok(Reading {
         mesh: Arc::new(mesh::build(read.snapshot)),
         snapshot: None,

@@ -314,7 +314,7 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Opti
             })
         }
         Popup::Namespaces(mut picker) => {
-            let height = super::view::picker_rows(app.screen);
+            let height = super::picker::rows_on(app.screen);
             match picker.key(key, height) {
                 PickerOutcome::Open => Some(Popup::Namespaces(picker)),
                 PickerOutcome::Cancel => None,

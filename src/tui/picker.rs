@@ -32,6 +32,12 @@ pub enum PickerOutcome {
 /// The keys, for the popup's footer and the help.
 pub const PICKER_HINT: &str = "Space pick · ^A all/none · Enter show · Esc cancel";
 
+/// List rows the picker has on this screen: the popup leaves two lines above and below, and
+/// holds its borders, the query line and the footer.
+pub fn rows_on(screen: ratatui::layout::Rect) -> usize {
+    usize::from(screen.height.saturating_sub(4 + 4)).max(1)
+}
+
 impl NamespacePicker {
     pub fn new(all: Vec<String>, current: Option<&BTreeSet<String>>) -> Self {
         let current = current.cloned().unwrap_or_default();

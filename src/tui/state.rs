@@ -275,6 +275,19 @@ pub fn tree_of(
                     })
                     .unwrap_or_default(),
             };
+            if !mesh.notes.is_empty() {
+                let notes = mesh
+                    .notes
+                    .iter()
+                    .map(|note| TreeNode::new(NodeKind::Note, crate::text::escape(note)))
+                    .collect();
+                let title = format!("Notes on the data ({})", mesh.notes.len());
+                roots.push(
+                    TreeNode::new(NodeKind::Note, title)
+                        .key("notes")
+                        .children(notes),
+                );
+            }
             let markers = permissions_tree(mesh);
             let count = mesh.access.len();
             if count > 0 {

@@ -347,10 +347,20 @@ fn draw_tree(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mesh = &app.mesh;
     let mut spans = Vec::new();
+    let missing = mesh.missing_namespaces();
     if let Some(problem) = &app.source.problem {
         spans.push(Span::styled(
             format!(" ⚠ {problem} "),
             theme.status(NodeStatus::Failed),
+        ));
+    } else if !missing.is_empty() {
+        let names = missing
+            .iter()
+            .map(|n| crate::text::escape(n))
+            .collect::<Vec<_>>();
+        spans.push(Span::styled(
+            format!(" ∅ no namespace {} ", names.join(", ")),
+            theme.status(NodeStatus::NotFound),
         ));
     } else if app.source.loading {
         spans.push(Span::styled(
@@ -471,15 +481,9 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
     }
 }
 
-/// List rows the namespace picker has on this screen: the popup leaves two lines above and
-/// below, and holds its borders, the query line and the footer.
-pub fn picker_rows(screen: Rect) -> usize {
-    usize::from(screen.height.saturating_sub(4 + 4)).max(1)
-}
-
 fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &NamespacePicker) {
     let shown = picker.shown();
-    let rows = picker_rows(area);
+    let rows = super::picker::rows_on(area);
     let mut lines = vec![Line::from(vec![
         Span::styled("type to filter: ", theme.dim()),
         Span::raw(format!("{}▏", crate::text::escape(&picker.query))),

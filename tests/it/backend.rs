@@ -114,7 +114,7 @@ async fn payments_only_gets_a_500_by_default_and_a_partial_mesh_when_asked() {
 }
 
 /// A plain GET with an optional bearer token, through kube's client (as the backend client does).
-async fn reqwest_like_get(url: &str, token: Option<&str>) -> String {
+pub async fn reqwest_like_get(url: &str, token: Option<&str>) -> String {
     let uri: axum::http::Uri = url.parse().unwrap();
     let base = format!(
         "{}://{}",

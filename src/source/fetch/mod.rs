@@ -425,9 +425,20 @@ impl Fetcher {
     }
 
     async fn get(&self, kind: &Kind, namespace: &str, name: &str) -> Result<Outcome, Stop> {
+        self.get_in(kind, Some(namespace), name).await
+    }
+
+    /// A get in a namespace, or of a cluster-scoped object (None).
+    async fn get_in(
+        &self,
+        kind: &Kind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Outcome, Stop> {
         // Names come from references in objects, which anyone may write: `<sink-name>` is a
         // name no object has, not a reason to stop. Each path segment is %-encoded.
-        let request = kube::core::Request::new(kind.url(Some(&encode_segment(namespace))))
+        let namespace = namespace.map(encode_segment);
+        let request = kube::core::Request::new(kind.url(namespace.as_deref()))
             .get(&encode_segment(name), &GetParams::default())
             .map_err(|e| Stop::Unreachable(e.to_string()))?;
         Ok(match self.send::<Value>(request).await? {
@@ -538,6 +549,47 @@ impl Fetcher {
         &self.endpoint
     }
 
+    /// The namespaces `-n` named that do not exist. The namespace list answers when it was
+    /// allowed; else a namespace nothing was found in is asked for by name, and one the token
+    /// may not get is not called missing (it cannot be told from a forbidden one).
+    async fn missing_namespaces(
+        &self,
+        scope: &Scope,
+        namespace_list: Option<&Outcome>,
+        objects: &[Value],
+    ) -> Result<Vec<String>, Stop> {
+        let Some(named) = &scope.namespaces else {
+            return Ok(Vec::new());
+        };
+        if let Some(Outcome::Items(items)) = namespace_list {
+            let existing: std::collections::BTreeSet<&str> =
+                items.iter().map(|n| text(n, "/metadata/name")).collect();
+            return Ok(named
+                .iter()
+                .filter(|n| !existing.contains(n.as_str()))
+                .cloned()
+                .collect());
+        }
+        let unseen = named.iter().filter(|namespace| {
+            !objects
+                .iter()
+                .any(|o| text(o, "/metadata/namespace") == namespace.as_str())
+        });
+        let kind = Kind {
+            group: String::new(),
+            version: "v1".into(),
+            plural: "namespaces".into(),
+            kind: "Namespace".into(),
+        };
+        let mut missing = Vec::new();
+        for namespace in unseen {
+            if let Outcome::NotFound = self.get_in(&kind, None, namespace).await? {
+                missing.push(namespace.clone());
+            }
+        }
+        Ok(missing)
+    }
+
     /// The phases in order, each asking what the answers before it say to ask: the CRDs name
     /// the kinds to list, and the lists name the namespaces a forbidden list is retried in.
     async fn fetch_inner(&self, scope: &Scope) -> Result<(Base, Vec<Listed>), Stop> {
@@ -582,6 +634,16 @@ impl Fetcher {
         let mut listed = lists.listed;
         listed.extend(subscriber_lists);
         let mut notes = catalog.notes;
+        let missing = self
+            .missing_namespaces(scope, namespace_list.as_ref(), &objects)
+            .await?;
+        for namespace in missing {
+            notes.push(phases::missing_namespace_note(&namespace));
+            markers.push(AccessMarker::new(
+                ApiRequest::get_cluster_scoped("", "namespaces", &namespace),
+                Access::NotFound,
+            ));
+        }
         notes.extend(self.throttle.note());
         let base = Base::new(objects, markers, known, notes, catalog.crds);
         Ok((base, listed))

@@ -280,6 +280,14 @@ pub(super) fn namespace_marker(outcome: &Outcome) -> AccessMarker {
     namespace_marker
 }
 
+/// What a face says of a namespace `-n` named that does not exist.
+pub fn missing_namespace_note(namespace: &str) -> String {
+    format!(
+        "namespace {:?} does not exist (named with -n)",
+        crate::text::escape(namespace)
+    )
+}
+
 /// Every kind whose cluster-wide list was forbidden, in each known namespace.
 pub(super) fn forbidden_retries(
     per_kind: &[(Kind, Scoped)],

@@ -144,8 +144,27 @@ pub fn read_snapshot(
     paths: &[PathBuf],
     namespace: Option<&str>,
 ) -> Result<Manifests, ManifestError> {
+    read_scoped(paths, namespace, &[])
+}
+
+/// Reads as `read_snapshot` does, keeping only the namespaces `-n` named (and cluster-scoped
+/// objects); objects without a namespace go to the last one. A named namespace that nothing in
+/// the files is in is a not-found marker and a warning, as a cluster's missing namespace is.
+pub fn read_in_namespaces(
+    paths: &[PathBuf],
+    namespaces: &[String],
+) -> Result<Manifests, ManifestError> {
+    read_scoped(paths, namespaces.last().map(String::as_str), namespaces)
+}
+
+fn read_scoped(
+    paths: &[PathBuf],
+    namespace: Option<&str>,
+    only: &[String],
+) -> Result<Manifests, ManifestError> {
     let (objects, mut problems) = read_located(paths)?;
     let (mut values, origins, warnings) = settle(objects, namespace.unwrap_or("default"));
+    let missing = keep_namespaces(&mut values, only);
     let count = values.len();
     let (mut snapshot, errors) = catalog::sort_objects(std::mem::take(&mut values));
     // A file that could not be read is data that failed to arrive: a marker, like a failed list.
@@ -160,12 +179,59 @@ pub fn read_snapshot(
         }));
     problems.extend(locate(errors, &origins));
     snapshot.notes.extend(warnings.iter().cloned());
+    snapshot.notes.extend(missing.iter().map(|n| {
+        format!(
+            "namespace {:?}: nothing in the files is in it (named with -n)",
+            crate::text::escape(n)
+        )
+    }));
+    snapshot.access.extend(missing.iter().map(|namespace| {
+        AccessMarker::new(
+            ApiRequest::get_cluster_scoped("", "namespaces", namespace),
+            Access::NotFound,
+        )
+    }));
     Ok(Manifests {
         snapshot,
         objects: count,
         problems,
         warnings,
     })
+}
+
+/// Keeps the objects in these namespaces, cluster-scoped ones, and these Namespaces (all when
+/// none are named); returns the named namespaces nothing is in.
+fn keep_namespaces(values: &mut Vec<Value>, only: &[String]) -> Vec<String> {
+    if only.is_empty() {
+        return Vec::new();
+    }
+    let named = |value: &Value, pointer: &str| {
+        value
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+    };
+    let is_namespace = |value: &Value| catalog::kind_of(value) == ("", "Namespace");
+    values.retain(|value| {
+        let in_scope = |n: &String| only.contains(n);
+        match named(value, "/metadata/namespace") {
+            Some(namespace) => in_scope(&namespace),
+            None if is_namespace(value) => {
+                named(value, "/metadata/name").is_some_and(|n| in_scope(&n))
+            }
+            None => true,
+        }
+    });
+    only.iter()
+        .filter(|namespace| {
+            !values.iter().any(|v| {
+                named(v, "/metadata/namespace").as_ref() == Some(*namespace)
+                    || (is_namespace(v) && named(v, "/metadata/name").as_ref() == Some(*namespace))
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// Reads every object as it is, RBAC and Secrets included (the simulated cluster loads them

@@ -1,0 +1,143 @@
+//! `-n` on every source: files, the demo, a cluster and `serve` read only the namespaces named,
+//! and a named namespace that does not exist is said to be missing (exit 2), never an empty
+//! answer that looks whole.
+
+use crate::common::{self, demo_dir};
+use kn_mesh::mesh::{self, views::View};
+use kn_mesh::serve::ServeState;
+use kn_mesh::source::fetch::Scope;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn kn_mesh(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The namespaces the brokers and sources views show, from `-o json`.
+fn namespaces_of(output: &Output) -> Vec<String> {
+    let mesh: mesh::Mesh = serde_json::from_slice(&output.stdout).unwrap();
+    let mut seen: Vec<String> = mesh
+        .brokers
+        .iter()
+        .map(|b| b.object.namespace().to_string())
+        .chain(
+            mesh.sources
+                .iter()
+                .map(|s| s.object.namespace().to_string()),
+        )
+        .chain(
+            mesh.channels
+                .iter()
+                .map(|c| c.object.namespace().to_string()),
+        )
+        .collect();
+    seen.sort();
+    seen.dedup();
+    seen
+}
+
+#[test]
+fn files_keep_only_the_named_namespaces() {
+    let demo = demo_dir().display().to_string();
+    let output = kn_mesh(&["-f", &demo, "-n", "ops", "-n", "shipping", "-o", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(namespaces_of(&output), ["ops", "shipping"]);
+    let all = kn_mesh(&["-f", &demo, "-o", "json"]);
+    assert!(namespaces_of(&all).len() > 2, "without -n every namespace");
+}
+
+#[test]
+fn a_named_namespace_that_does_not_exist_is_said_and_exits_2() {
+    let demo = demo_dir().display().to_string();
+    let output = kn_mesh(&["-f", &demo, "-n", "ops", "-n", "nosuchns", "-o", "tree"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(r#"namespace "nosuchns" does not exist (named with -n)"#),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("broker alerts"),
+        "ops is still shown: {stdout}"
+    );
+    assert!(stdout.contains("nothing in the files is in it"), "{stdout}");
+}
+
+#[test]
+fn the_demo_honours_n_and_names_a_missing_namespace() {
+    let output = kn_mesh(&["--demo", "-n", "ghost", "-o", "json"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(r#"namespace "ghost" does not exist"#),
+        "{stderr}"
+    );
+    let payments = kn_mesh(&["--demo", "-n", "payments", "-o", "json"]);
+    assert_eq!(payments.status.code(), Some(0));
+    assert_eq!(namespaces_of(&payments), ["payments"]);
+}
+
+/// A namespace that exists but holds nothing is not called missing, and costs no request when
+/// the namespace list is allowed.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_namespace_is_not_missing() {
+    let sim = common::demo_sim().await;
+    let fetcher = common::fetcher(&sim, "admin").await;
+    let scope = Scope {
+        namespaces: Some(vec!["backstage".into(), "ghost".into()]),
+        default_namespace: None,
+    };
+    let mesh = mesh::build(fetcher.fetch(&scope).await.unwrap());
+    assert_eq!(mesh.missing_namespaces(), ["ghost"]);
+    // payments-only may get namespaces but not list them: it asks for the empty ones by name.
+    let fetcher = common::fetcher(&sim, "payments-only").await;
+    let scope = Scope {
+        namespaces: Some(vec!["payments".into(), "ghost".into()]),
+        default_namespace: None,
+    };
+    let mesh = mesh::build(fetcher.fetch(&scope).await.unwrap());
+    assert_eq!(mesh.missing_namespaces(), ["ghost"]);
+    let tree =
+        kn_mesh::output::render(&mesh, kn_mesh::output::Format::Tree, &[View::Brokers]).unwrap();
+    assert!(
+        tree.contains(r#"namespace "ghost" does not exist"#),
+        "{tree}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_for_the_named_namespaces_only() {
+    let sim = common::demo_sim().await;
+    let mut base = sim.client_config("admin").await.unwrap();
+    base.auth_info = kube::config::AuthInfo::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut state = ServeState::new(base, false, Duration::from_secs(30), Duration::ZERO);
+    state.scope.namespaces = Some(vec!["ops".into()]);
+    tokio::spawn(kn_mesh::serve::serve_on(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let body =
+        crate::backend::reqwest_like_get(&format!("{url}/v1/getEventMesh"), sim.token("admin"))
+            .await;
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let namespaces: std::collections::BTreeSet<&str> = body["eventTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(body["brokers"].as_array().unwrap())
+        .map(|o| o["namespace"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        namespaces.into_iter().collect::<Vec<_>>(),
+        ["ops"],
+        "{body}"
+    );
+}
