@@ -245,6 +245,25 @@ impl From<PurposeArg> for crate::access::least_privilege::Purpose {
     }
 }
 
+/// Whose needs `kn-mesh auth` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthPurpose {
+    Backend,
+    KnMesh,
+    Both,
+}
+
+impl AuthPurpose {
+    pub fn purposes(self) -> Vec<crate::access::least_privilege::Purpose> {
+        use crate::access::least_privilege::Purpose;
+        match self {
+            AuthPurpose::Backend => vec![Purpose::Backend],
+            AuthPurpose::KnMesh => vec![Purpose::KnMesh],
+            AuthPurpose::Both => vec![Purpose::Backend, Purpose::KnMesh],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
     Text,
@@ -256,6 +275,10 @@ pub struct AuthArgs {
     /// `text` (readable sections) or `json`.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: ReportFormat,
+
+    /// Whose needs decide the verdict: the Knative eventmesh backend's, kn-mesh's, or both.
+    #[arg(long = "for", value_enum, default_value = "both")]
+    pub purpose: AuthPurpose,
 
     /// Check one of the embedded demo's identities (payments-only, mesh-viewer, docs-reader,
     /// admin) instead of a cluster.

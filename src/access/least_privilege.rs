@@ -8,7 +8,8 @@ use crate::mesh::snapshot::Snapshot;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Purpose {
     /// What the Knative eventmesh backend needs: cluster-wide lists, and get on subscribers.
     Backend,

@@ -204,6 +204,10 @@ fn fit(report: &AccessReport) -> TreeNode {
             let key = format!("unknown {purpose}");
             lines.push(section(&key, text, NodeStatus::Failed, unknown));
         }
+        for note in &fit.notes {
+            let text = format!("note: {note}");
+            lines.push(line(text, NodeStatus::Normal).key(format!("note {purpose}")));
+        }
     }
     section("fit", "Fit for purpose".into(), NodeStatus::Normal, lines)
 }

@@ -3,6 +3,7 @@
 //! and the findings. No I/O: `check_token` asks, these decide, and tests feed them a map.
 
 use super::kinds::Kinds;
+use super::least_privilege::Purpose;
 use super::reviews::{Answers, Question};
 use super::{Finding, Fit, Identity, MatrixRow, Severity};
 use crate::k8s::Scope;
@@ -119,12 +120,7 @@ pub(super) struct Needs {
 }
 
 pub(super) fn needs(kinds: &Kinds, namespaces: &[String], cluster_wide: bool) -> Needs {
-    let crds = Question::new(
-        "list",
-        "apiextensions.k8s.io",
-        "customresourcedefinitions",
-        None,
-    );
+    let crds = crd_list();
     let mut backend: Vec<Question> = kinds
         .mesh
         .iter()
@@ -163,15 +159,41 @@ pub(super) fn fit(needs: &Needs, answers: &impl Answers) -> Vec<Fit> {
         found.dedup();
         found
     };
-    let fit = |purpose: &str, needs: &[Question]| Fit {
+    let fit = |purpose: &str, target, needs: &[Question]| Fit {
         purpose: purpose.into(),
+        target,
         missing: with(needs, Some(false)),
         unknown: with(needs, None),
+        notes: Vec::new(),
     };
+    let mut kn_mesh = fit("kn-mesh (direct mode)", Purpose::KnMesh, &needs.kn_mesh);
+    // Without the CRD list, kn-mesh reads the built-in Knative kinds: a note, not a lack.
+    // The Go backend has no such fallback, so for it the list stays a need.
+    let crds = crd_list();
+    if answers.known(&crds) == Some(false) {
+        kn_mesh.missing.retain(|m| *m != crds.to_string());
+        kn_mesh.notes.push(format!(
+            "{crds} is denied: kn-mesh reads the built-in Knative channel and source kinds \
+             instead, and custom kinds are missed"
+        ));
+    }
     vec![
-        fit("the Knative eventmesh backend", &needs.backend),
-        fit("kn-mesh (direct mode)", &needs.kn_mesh),
+        fit(
+            "the Knative eventmesh backend",
+            Purpose::Backend,
+            &needs.backend,
+        ),
+        kn_mesh,
     ]
+}
+
+fn crd_list() -> Question {
+    Question::new(
+        "list",
+        "apiextensions.k8s.io",
+        "customresourcedefinitions",
+        None,
+    )
 }
 
 /// Rights beyond reading the mesh, asked at the cluster scope first.

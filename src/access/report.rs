@@ -47,11 +47,18 @@ pub struct MatrixRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Fit {
+    /// Whose needs, in words.
     pub purpose: String,
+    /// Whose needs, as `auth --for` names them.
+    #[serde(rename = "for")]
+    pub target: super::least_privilege::Purpose,
     pub missing: Vec<String>,
     /// Needs whose review failed: neither missing nor there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// Denied needs that are worked around, so not missing (kn-mesh without the CRD list).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -103,6 +110,12 @@ pub enum Verdict {
 }
 
 impl AccessReport {
+    /// Keeps the fit for these purposes only (`auth --for`): the verdict then answers for them.
+    pub fn only_for(mut self, purposes: &[super::least_privilege::Purpose]) -> Self {
+        self.fit.retain(|fit| purposes.contains(&fit.target));
+        self
+    }
+
     pub fn verdict(&self) -> Verdict {
         if !self.unknown.is_empty() {
             Verdict::Unknown

@@ -20,7 +20,9 @@ pub async fn run(mut spec: SourceSpec, args: &AuthArgs) -> color_eyre::Result<u8
         )
         .into());
     };
-    let report = access::check(&cluster.fetcher, &cluster.scope, cluster.token.as_deref()).await?;
+    let report = access::check(&cluster.fetcher, &cluster.scope, cluster.token.as_deref())
+        .await?
+        .only_for(&args.purpose.purposes());
     let text = match args.output {
         ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
         ReportFormat::Text => {

@@ -366,3 +366,83 @@ async fn demo_then_auth_checks_the_demo() {
         "{stdout}"
     );
 }
+
+/// `auth --for backend` is the gate for a token made with `rbac --for backend`: it passes, and
+/// the same token fails `--for kn-mesh`, which also needs watch.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backend_token_passes_auth_for_the_backend() {
+    let snapshot = kn_mesh::source::manifests::read_snapshot(&[demo_dir()], None)
+        .unwrap()
+        .snapshot;
+    let options = least_privilege::Options {
+        purpose: Purpose::Backend,
+        service_account: "eventmesh-backend".into(),
+        namespace: "backstage".into(),
+        namespaces: Vec::new(),
+        legacy_token_secret: false,
+    };
+    let manifests = least_privilege::manifests(&options, &snapshot).unwrap();
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    objects.extend(serde_saphyr::from_multiple::<serde_json::Value>(&manifests).unwrap());
+    let sim = RunningSim::start(SimConfig {
+        objects,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let report = report(&sim, "eventmesh-backend").await;
+    let backend = report.clone().only_for(&[Purpose::Backend]);
+    assert_eq!(
+        backend.verdict(),
+        access::Verdict::Fit,
+        "{:#?}",
+        backend.fit
+    );
+    let kn_mesh = report.only_for(&[Purpose::KnMesh]);
+    assert_eq!(kn_mesh.verdict(), access::Verdict::Missing);
+    assert!(
+        kn_mesh.fit[0]
+            .missing
+            .iter()
+            .all(|m| m.starts_with("watch "))
+    );
+}
+
+/// A namespace-bound token is fit for kn-mesh in its namespace: the denied CRD list is a note
+/// (kn-mesh falls back to the built-in kinds), not a missing permission. The backend, which
+/// has no fallback and lists cluster-wide, is not served by it.
+#[test]
+fn a_namespaced_token_notes_the_crd_list_instead_of_failing() {
+    let run = |purpose: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+            .args(["auth", "--demo-identity", "payments-only", "-n", "payments"])
+            .args(["--for", purpose, "-o", "json"])
+            .output()
+            .unwrap()
+    };
+    let output = run("kn-mesh");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fit = &report["fit"];
+    assert_eq!(
+        fit.as_array().unwrap().len(),
+        1,
+        "only kn-mesh's fit: {fit}"
+    );
+    assert_eq!(fit[0]["for"], "kn-mesh");
+    assert_eq!(fit[0]["missing"], serde_json::json!([]));
+    assert!(
+        fit[0]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("built-in Knative"),
+        "{fit}"
+    );
+    assert_eq!(run("backend").status.code(), Some(1));
+    assert_eq!(run("both").status.code(), Some(1));
+}

@@ -1225,8 +1225,10 @@ fn auth_shows_no_tick_over_needs_it_could_not_check() {
         matrix: Vec::new(),
         fit: vec![kn_mesh::access::Fit {
             purpose: "the Knative eventmesh backend".into(),
+            target: kn_mesh::access::least_privilege::Purpose::Backend,
             missing: Vec::new(),
             unknown: vec!["list brokers.eventing.knative.dev at the cluster scope".into()],
+            notes: Vec::new(),
         }],
         findings: Vec::new(),
         rules: Vec::new(),
