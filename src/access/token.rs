@@ -149,9 +149,15 @@ pub fn inspect(token: &str) -> Result<TokenInfo, TokenError> {
     info.expires_at = number("exp");
     let typ = text(&header, "typ").unwrap_or_default();
     let nested = claims.get("kubernetes.io");
+    // A ServiceAccount token says so in its claims, whatever audience it was minted for:
+    // `kubectl create token --audience backstage` is a Kubernetes token for another audience.
+    let kubernetes =
+        nested.is_some() || info.issuer.as_deref() == Some("kubernetes/serviceaccount");
     info.kind = Some(if typ.starts_with("vnd.backstage.") {
         TokenKind::BackstageService
-    } else if info.audiences.iter().any(|a| a == "backstage") || claims.get("ent").is_some() {
+    } else if !kubernetes
+        && (info.audiences.iter().any(|a| a == "backstage") || claims.get("ent").is_some())
+    {
         TokenKind::BackstageUser
     } else if info.issuer.as_deref() == Some("kubernetes/serviceaccount") {
         info.namespace = text(&claims, "kubernetes.io/serviceaccount/namespace");
@@ -221,13 +227,13 @@ pub fn warnings(info: &TokenInfo, now: i64) -> Vec<String> {
     let mut warnings = Vec::new();
     match info.kind {
         Some(TokenKind::OidcIdToken) => warnings.push(
-            "this is an OIDC ID token: the API server accepts it only if it is configured to trust its issuer. For the eventmesh backend, use a ServiceAccount token (kubectl create token <sa>).".into(),
+            "the API server accepts an OIDC ID token only if it is configured to trust its issuer. For the eventmesh backend, use a ServiceAccount token (kubectl create token <sa>).".into(),
         ),
         Some(TokenKind::BackstageUser) => warnings.push(
-            "this is a Backstage user identity token (from the auth refresh endpoint), not a Kubernetes token: the API server will reject it. The eventmesh backend needs a ServiceAccount token in KNATIVE_EVENT_MESH_TOKEN (kubectl create token <sa>).".into(),
+            "it comes from Backstage's auth refresh endpoint and is not a Kubernetes token: the API server will reject it. The eventmesh backend needs a ServiceAccount token in KNATIVE_EVENT_MESH_TOKEN (kubectl create token <sa>).".into(),
         ),
         Some(TokenKind::BackstageService) => warnings.push(
-            "this is a Backstage plugin or service token, meant for Backstage's own backends, not for Kubernetes: the API server will reject it. Use a ServiceAccount token (kubectl create token <sa>).".into(),
+            "it is meant for Backstage's own backends, not for Kubernetes: the API server will reject it. Use a ServiceAccount token (kubectl create token <sa>).".into(),
         ),
         Some(TokenKind::Opaque) => warnings.push(
             "an opaque (static) token: Kubernetes cannot rotate it or make it expire. Prefer a bound ServiceAccount token.".into(),
@@ -272,8 +278,10 @@ pub fn warnings(info: &TokenInfo, now: i64) -> Vec<String> {
             .any(|a| a == API_AUDIENCE || a.contains("kubernetes"))
     {
         warnings.push(format!(
-            "its audience ({}) does not include the API server's ({API_AUDIENCE}): the server will likely reject it",
-            info.audiences.join(", ")
+            "a ServiceAccount token for another audience ({}): the API server accepts only its own ({API_AUDIENCE}) unless its --api-audiences name this one. Mint it without --audience: kubectl create token {} -n {} --duration=24h",
+            info.audiences.join(", "),
+            info.service_account.as_deref().unwrap_or("<sa>"),
+            info.namespace.as_deref().unwrap_or("<namespace>")
         ));
     }
     warnings
@@ -290,6 +298,26 @@ mod tests {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         )
+    }
+
+    #[test]
+    fn a_service_account_token_for_the_backstage_audience_is_a_kubernetes_token() {
+        let token = jwt(
+            json!({"alg": "RS256"}),
+            json!({"iss": "https://kubernetes.default.svc", "aud": ["backstage"], "sub": "system:serviceaccount:backstage:reader",
+                "iat": 1000, "exp": 1000 + 86_400,
+                "kubernetes.io": {"namespace": "backstage", "serviceaccount": {"name": "reader", "uid": "u"}}}),
+        );
+        let info = inspect(&token).unwrap();
+        assert_eq!(info.kind, Some(TokenKind::Bound));
+        let warnings = warnings(&info, 2000);
+        assert_eq!(warnings.len(), 1, "one message, said once: {warnings:?}");
+        assert!(
+            warnings[0].starts_with("a ServiceAccount token for another audience (backstage)")
+                && warnings[0].contains("kubectl create token reader -n backstage")
+                && !warnings[0].contains("Backstage user"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

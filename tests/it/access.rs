@@ -446,3 +446,38 @@ fn a_namespaced_token_notes_the_crd_list_instead_of_failing() {
     assert_eq!(run("backend").status.code(), Some(1));
     assert_eq!(run("both").status.code(), Some(1));
 }
+
+/// A ServiceAccount token minted for the `backstage` audience is rejected as a Kubernetes
+/// token for another audience, said once, not as a Backstage user's token.
+#[test]
+fn a_rejected_backstage_audience_token_is_explained_once() {
+    use base64::Engine;
+    let encode = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let token = format!(
+        "{}.{}.c2ln",
+        encode(serde_json::json!({"alg": "RS256"})),
+        encode(serde_json::json!({
+            "iss": "https://kubernetes.default.svc", "aud": ["backstage"], "iat": now, "exp": now + 86_400,
+            "sub": "system:serviceaccount:backstage:reader",
+            "kubernetes.io": {"namespace": "backstage", "serviceaccount": {"name": "reader", "uid": "u"}}
+        }))
+    );
+    let rejected = FetchError::TokenRejected {
+        endpoint: "https://api".into(),
+        hint: String::new(),
+    };
+    let message = access::explain_rejection(rejected, Some(&token)).to_string();
+    assert!(!message.contains("Backstage user"), "{message}");
+    assert!(
+        message.contains("The token is a bound ServiceAccount token (TokenRequest): a ServiceAccount token for another audience (backstage)"),
+        "{message}"
+    );
+    assert_eq!(
+        message.matches("another audience").count(),
+        1,
+        "said once: {message}"
+    );
+}
