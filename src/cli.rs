@@ -82,82 +82,201 @@ pub struct Cli {
     pub refresh: Option<Duration>,
 
     #[command(flatten)]
-    pub connect: ConnectArgs,
+    pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    #[command(flatten)]
+    pub namespace_args: NamespaceArgs,
 }
 
-/// How to reach a live cluster, as kubectl spells it.
-#[derive(Debug, Clone, Default, Args)]
-pub struct ConnectArgs {
+/// How to reach a live cluster, as kubectl spells it. Given before a subcommand or after it
+/// (`kn-mesh --context prod auth` or `kn-mesh auth --context prod`), as kubectl's flags are;
+/// each subcommand lists only the groups it uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct ClusterArgs {
     /// The kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
 
     /// The kubeconfig context to use (default: the current one).
-    #[arg(long, value_name = "NAME", global = true)]
+    #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
 
     /// The API server's URL, instead of a kubeconfig; pair it with a token.
-    #[arg(long, value_name = "URL", global = true)]
+    #[arg(long, value_name = "URL")]
     pub server: Option<String>,
 
+    /// A PEM file with the CA that signed the server's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub certificate_authority: Option<PathBuf>,
+
+    /// Do not verify the server's certificate (insecure: anyone on the path can read the token).
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// The caller's own bearer token (`serve` has none: it uses each caller's).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct TokenArgs {
     /// Read the bearer token from a file. The safest way to give a token: it stays out of
     /// the shell history and out of `ps`.
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
 
     /// The bearer token itself. The least safe way: other users can read it in `ps`, and it
     /// lands in the shell history. Prefer --token-file or KNATIVE_EVENT_MESH_TOKEN.
-    #[arg(long, value_name = "TOKEN", global = true, hide_env_values = true)]
+    #[arg(long, value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+}
 
-    /// A PEM file with the CA that signed the server's certificate.
-    #[arg(long, value_name = "FILE", global = true)]
-    pub certificate_authority: Option<PathBuf>,
-
-    /// Do not verify the server's certificate (insecure: anyone on the path can read the token).
-    #[arg(long, global = true)]
-    pub insecure_skip_tls_verify: bool,
-
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct NamespaceArgs {
     /// Read only this namespace; repeatable. The default is every namespace the token may read.
-    #[arg(short = 'n', long = "namespace", value_name = "NS", global = true)]
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
     pub namespaces: Vec<String>,
 
     /// Read every namespace (the default; given for kubectl habits).
-    #[arg(short = 'A', long, global = true, conflicts_with = "namespaces")]
+    #[arg(short = 'A', long, conflicts_with = "namespaces")]
     pub all_namespaces: bool,
 }
 
+/// Everything that names a cluster and a token: the groups together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectArgs {
+    pub cluster: ClusterArgs,
+    pub token: TokenArgs,
+    pub namespaces: NamespaceArgs,
+}
+
 impl ConnectArgs {
+    /// These flags, with those given after the subcommand winning over those given before it.
+    fn over(self, earlier: &ConnectArgs) -> ConnectArgs {
+        let (c, e) = (self.cluster, &earlier.cluster);
+        let (t, et) = (self.token, &earlier.token);
+        let (n, en) = (self.namespaces, &earlier.namespaces);
+        ConnectArgs {
+            cluster: ClusterArgs {
+                kubeconfig: c.kubeconfig.or_else(|| e.kubeconfig.clone()),
+                context: c.context.or_else(|| e.context.clone()),
+                server: c.server.or_else(|| e.server.clone()),
+                certificate_authority: c
+                    .certificate_authority
+                    .or_else(|| e.certificate_authority.clone()),
+                insecure_skip_tls_verify: c.insecure_skip_tls_verify || e.insecure_skip_tls_verify,
+            },
+            token: TokenArgs {
+                token_file: t.token_file.or_else(|| et.token_file.clone()),
+                token: t.token.or_else(|| et.token.clone()),
+            },
+            namespaces: NamespaceArgs {
+                namespaces: if n.namespaces.is_empty() {
+                    en.namespaces.clone()
+                } else {
+                    n.namespaces
+                },
+                all_namespaces: n.all_namespaces || en.all_namespaces,
+            },
+        }
+    }
+
     pub fn options(&self) -> crate::source::connect::ConnectOptions {
         crate::source::connect::ConnectOptions {
-            kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
-            server: self.server.clone(),
-            token_file: self.token_file.clone(),
-            token: self.token.clone(),
-            certificate_authority: self.certificate_authority.clone(),
-            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            kubeconfig: self.cluster.kubeconfig.clone(),
+            context: self.cluster.context.clone(),
+            server: self.cluster.server.clone(),
+            token_file: self.token.token_file.clone(),
+            token: self.token.token.clone(),
+            certificate_authority: self.cluster.certificate_authority.clone(),
+            insecure_skip_tls_verify: self.cluster.insecure_skip_tls_verify,
         }
     }
 }
 
 impl Cli {
+    /// The connection flags given before the subcommand (or with none).
+    fn leading_connect(&self) -> ConnectArgs {
+        ConnectArgs {
+            cluster: self.cluster.clone(),
+            token: self.token.clone(),
+            namespaces: self.namespace_args.clone(),
+        }
+    }
+
+    /// The connection flags in effect: the subcommand's own, then those given before it.
+    pub fn connect(&self) -> ConnectArgs {
+        let leading = self.leading_connect();
+        let own = match &self.command {
+            Some(Command::Auth(args)) => ConnectArgs {
+                cluster: args.cluster.clone(),
+                token: args.token.clone(),
+                namespaces: args.namespace_args.clone(),
+            },
+            Some(Command::Serve(args)) => ConnectArgs {
+                cluster: args.cluster.clone(),
+                namespaces: args.namespace_args.clone(),
+                ..ConnectArgs::default()
+            },
+            Some(Command::Rbac(args)) => ConnectArgs {
+                namespaces: NamespaceArgs {
+                    namespaces: args.namespaces.clone(),
+                    all_namespaces: false,
+                },
+                ..ConnectArgs::default()
+            },
+            Some(Command::Sim { .. }) | None => return leading,
+        };
+        own.over(&leading)
+    }
+
+    /// `rbac` and `sim serve` talk to no cluster: connection flags given before them are
+    /// refused, not ignored.
+    pub fn refuse_unused_flags(&self) -> Result<(), UsageError> {
+        let name = match &self.command {
+            Some(Command::Rbac(_)) => "rbac",
+            Some(Command::Sim { .. }) => "sim serve",
+            _ => return Ok(()),
+        };
+        let mut unused = Vec::new();
+        if self.cluster != ClusterArgs::default() {
+            unused.push("--kubeconfig, --context, --server and the TLS flags");
+        }
+        if self.token != TokenArgs::default() {
+            unused.push("--token and --token-file");
+        }
+        if name == "sim serve" && self.namespace_args != NamespaceArgs::default() {
+            unused.push("-n and -A");
+        }
+        if self.demo {
+            unused.push("--demo");
+        }
+        if unused.is_empty() {
+            return Ok(());
+        }
+        Err(UsageError(format!(
+            "{name} connects to no cluster: {} do not apply to it",
+            unused.join(", ")
+        )))
+    }
+
     /// The source the flags name: a backend, an app-config, the demo, files, or else a cluster.
     pub fn source_spec(&self) -> Result<SourceSpec, UsageError> {
+        let connect = self.connect();
         // A namespace goes into request paths: one that is not a name is bad input, as kubectl.
-        for namespace in &self.connect.namespaces {
+        for namespace in &connect.namespaces.namespaces {
             crate::k8s::check_label("the namespace", namespace)
                 .map_err(|e| UsageError(e.to_string()))?;
         }
         if !self.filenames.is_empty()
-            && (self.connect.server.is_some() || self.connect.context.is_some())
+            && (connect.cluster.server.is_some() || connect.cluster.context.is_some())
         {
             return Err(UsageError(
                 "-f reads manifests: it does not go with --server or --context".into(),
             ));
         }
         let http = HttpOptions {
-            tls: self.connect.options(),
+            tls: connect.options(),
             timeout: self.timeout,
             max_body: self.max_body,
         };
@@ -179,11 +298,11 @@ impl Cli {
         } else if !self.filenames.is_empty() {
             Origin::Files(self.filenames.clone())
         } else {
-            Origin::Cluster(self.connect.options())
+            Origin::Cluster(connect.options())
         };
         Ok(SourceSpec {
             origin,
-            namespaces: self.connect.namespaces.clone(),
+            namespaces: connect.namespaces.namespaces.clone(),
             refresh: self.refresh,
         })
     }
@@ -272,6 +391,15 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct AuthArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    #[command(flatten)]
+    pub namespace_args: NamespaceArgs,
+
     /// `text` (readable sections) or `json`.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: ReportFormat,
@@ -288,6 +416,11 @@ pub struct AuthArgs {
 
 #[derive(Debug, Args)]
 pub struct RbacArgs {
+    /// Grant in these namespaces only (a Role and RoleBinding each); repeatable. The default
+    /// is one ClusterRole and ClusterRoleBinding.
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespaces: Vec<String>,
+
     /// Whose needs: the Knative eventmesh backend's, or kn-mesh's (get, list and watch).
     #[arg(long = "for", value_enum, default_value = "kn-mesh")]
     pub purpose: PurposeArg,
@@ -312,6 +445,12 @@ pub struct RbacArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub namespace_args: NamespaceArgs,
+
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
@@ -351,7 +490,7 @@ pub struct SimServeArgs {
 
     /// Static tokens, in kube-apiserver's --token-auth-file format: token,user,uid,"groups".
     #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
+    pub token_auth_file: Option<PathBuf>,
 
     /// Write a kubeconfig with one context per identity (admin and each ServiceAccount).
     #[arg(long, value_name = "FILE")]

@@ -14,6 +14,7 @@ use std::io::Write;
 pub fn run(cli: Cli) -> color_eyre::Result<u8> {
     // Every command that reads a source resolves it the same way; `sim serve` and `rbac` read
     // only their own files.
+    cli.refuse_unused_flags()?;
     match &cli.command {
         Some(Command::Sim {
             command: SimCommand::Serve(args),

@@ -5,7 +5,7 @@ use crate::cli::{Cli, RbacArgs, UsageError};
 use crate::{access, exit, mesh, source};
 
 pub fn run(cli: &Cli, args: &RbacArgs) -> color_eyre::Result<u8> {
-    for namespace in &cli.connect.namespaces {
+    for namespace in &cli.connect().namespaces.namespaces {
         crate::k8s::check_label("the namespace", namespace)
             .map_err(|e| UsageError(e.to_string()))?;
     }
@@ -23,7 +23,7 @@ pub fn run(cli: &Cli, args: &RbacArgs) -> color_eyre::Result<u8> {
         purpose: args.purpose.into(),
         service_account: args.service_account.clone(),
         namespace: args.sa_namespace.clone(),
-        namespaces: cli.connect.namespaces.clone(),
+        namespaces: cli.connect().namespaces.namespaces.clone(),
         legacy_token_secret: args.legacy_token_secret,
     };
     let manifests = access::least_privilege::manifests(&options, &snapshot)

@@ -53,7 +53,7 @@ pub async fn backend(spec: SourceSpec, args: &ServeArgs) -> color_eyre::Result<u
 /// `kn-mesh sim serve`.
 pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
     let objects = source::manifests::read_objects(&args.filenames)?;
-    let static_tokens = match &args.token_file {
+    let static_tokens = match &args.token_auth_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .wrap_err_with(|| format!("cannot read {}", path.display()))?;

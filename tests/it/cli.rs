@@ -303,3 +303,92 @@ fn an_unknown_context_is_named_with_the_contexts_there_are() {
         "{message}"
     );
 }
+
+/// Each subcommand's help lists only the flags it uses, and flags before a subcommand that
+/// does not use them are refused, not ignored.
+#[test]
+fn each_subcommand_lists_only_its_flags() {
+    let help = |args: &[&str]| stdout(&kn_mesh(args));
+    let rbac = help(&["rbac", "--help"]);
+    for flag in ["--server", "--context", "--token", "--kubeconfig"] {
+        assert!(!rbac.contains(flag), "rbac lists {flag}: {rbac}");
+    }
+    assert!(rbac.contains("--namespace"), "{rbac}");
+    let sim = help(&["sim", "serve", "--help"]);
+    for flag in [
+        "--server",
+        "--context",
+        "--token ",
+        "--token-file",
+        "--namespace",
+    ] {
+        assert!(!sim.contains(flag), "sim serve lists {flag}: {sim}");
+    }
+    assert!(sim.contains("--token-auth-file"), "{sim}");
+    let serve = help(&["serve", "--help"]);
+    assert!(
+        serve.contains("--context") && !serve.contains("--token-file"),
+        "{serve}"
+    );
+    let auth = help(&["auth", "--help"]);
+    for flag in [
+        "--context",
+        "--server",
+        "--token-file",
+        "--namespace",
+        "--for",
+    ] {
+        assert!(auth.contains(flag), "auth misses {flag}: {auth}");
+    }
+    let refused = kn_mesh(&["--context", "prod", "rbac"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("rbac connects to no cluster"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+/// kubectl habits: flags before the subcommand or after it mean the same.
+#[test]
+fn flags_before_and_after_auth_mean_the_same() {
+    for args in [
+        &["--demo", "auth", "-o", "json"][..],
+        &["auth", "--demo-identity", "payments-only", "-o", "json"][..],
+    ] {
+        let output = kn_mesh(args);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", stderr(&output)));
+        assert!(
+            report["identity"]["username"]
+                .as_str()
+                .unwrap()
+                .ends_with("payments-only"),
+            "{args:?}: {report}"
+        );
+    }
+    let before = kn_mesh(&[
+        "-n",
+        "payments",
+        "auth",
+        "--demo-identity",
+        "payments-only",
+        "-o",
+        "json",
+    ]);
+    let after = kn_mesh(&[
+        "auth",
+        "--demo-identity",
+        "payments-only",
+        "-n",
+        "payments",
+        "-o",
+        "json",
+    ]);
+    let matrix = |o: &Output| {
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        report["fit"].clone()
+    };
+    assert_eq!(matrix(&before), matrix(&after));
+    assert_eq!(before.status.code(), after.status.code());
+}

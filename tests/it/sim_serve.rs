@@ -26,7 +26,7 @@ async fn sim_serve_prints_the_url_first_writes_a_private_kubeconfig_and_stops_on
         ])
         .arg("--kubeconfig-out")
         .arg(&kubeconfig)
-        .arg("--token-file")
+        .arg("--token-auth-file")
         .arg(&tokens)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -98,7 +98,7 @@ fn sim_serve_rejects_a_bad_token_file_and_bad_knobs() {
     std::fs::write(&tokens, "only-a-token\n").unwrap();
     let demo = demo_dir().display().to_string();
     let output = Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
-        .args(["sim", "serve", "-f", &demo, "--token-file"])
+        .args(["sim", "serve", "-f", &demo, "--token-auth-file"])
         .arg(&tokens)
         .output()
         .unwrap();
