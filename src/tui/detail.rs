@@ -78,17 +78,17 @@ fn link(label: &str, link: &SubscriberLink, out: &mut Vec<Line<'static>>) {
     }
 }
 
-/// The rule a Role (or ClusterRole, at the cluster scope) needs to allow a request, as YAML
-/// from a serializer: the request's names came from the server and the manifests.
-pub fn rbac_snippet(request: &ApiRequest, user: Option<&str>) -> String {
+/// The rule a Role (or ClusterRole, at the cluster scope) needs to allow a request, and the
+/// binding that gives it to the user, as YAML from a serializer: the request's names came from
+/// the server and the manifests. `kubectl apply -f` takes it as it is.
+pub fn rbac_snippet(request: &ApiRequest, username: Option<&str>) -> String {
     let kind = if request.namespace().is_some() {
         "Role"
     } else {
         "ClusterRole"
     };
-    let mut metadata = serde_json::json!({
-        "name": format!("kn-mesh-{}-{}", request.verb, request.resource.plural)
-    });
+    let name = format!("kn-mesh-{}-{}", request.verb, request.resource.plural);
+    let mut metadata = serde_json::json!({ "name": name });
     if let Some(namespace) = request.namespace() {
         metadata["namespace"] = serde_json::json!(namespace);
     }
@@ -111,20 +111,44 @@ pub fn rbac_snippet(request: &ApiRequest, user: Option<&str>) -> String {
         crate::text::escape(&request.to_string()),
         serde_saphyr::to_string(&role).unwrap_or_default()
     );
-    if let Some(user) = user {
-        text.push_str(&format!(
-            "# bind it to {} with a {kind}Binding\n",
-            crate::text::escape(user)
-        ));
+    match username.map(subject) {
+        Some(subject) => {
+            let binding = serde_json::json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": format!("{kind}Binding"),
+                "metadata": metadata,
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": name},
+                "subjects": [subject],
+            });
+            text.push_str("---\n");
+            text.push_str(&serde_saphyr::to_string(&binding).unwrap_or_default());
+        }
+        None => text.push_str(&format!(
+            "# bind it to the token's user with a {kind}Binding\n"
+        )),
     }
     text
 }
 
-fn identity(app: &App) -> Option<String> {
-    app.source
-        .identity
-        .as_ref()
-        .map(super::labels::identity_text)
+/// The RBAC subject for a username: a ServiceAccount's, or a User.
+fn subject(username: &str) -> serde_json::Value {
+    let service_account = username
+        .strip_prefix("system:serviceaccount:")
+        .and_then(|rest| rest.split_once(':'));
+    match service_account {
+        Some((namespace, name)) => {
+            serde_json::json!({"kind": "ServiceAccount", "name": name, "namespace": namespace})
+        }
+        None => serde_json::json!({
+            "kind": "User",
+            "apiGroup": "rbac.authorization.k8s.io",
+            "name": username,
+        }),
+    }
+}
+
+fn username(app: &App) -> Option<&str> {
+    app.source.identity.as_ref().map(|i| i.username.as_str())
 }
 
 /// The detail pane's lines for the selected row.
@@ -418,7 +442,7 @@ fn access_lines(app: &App, index: usize) -> Vec<Line<'static>> {
     if matches!(marker.access, Access::Forbidden { .. }) {
         out.push(Line::from(""));
         out.push(heading("The rule that would grant it"));
-        for line in rbac_snippet(request, identity(app).as_deref()).lines() {
+        for line in rbac_snippet(request, username(app)).lines() {
             out.push(Line::from(line.to_string()));
         }
     }
@@ -460,7 +484,7 @@ pub fn yaml(app: &App) -> Option<(String, String)> {
             let marker = mesh.access.get(*index)?;
             (
                 format!("RBAC for {}", marker.request),
-                rbac_snippet(&marker.request, identity(app).as_deref()),
+                rbac_snippet(&marker.request, username(app)),
             )
         }
     };

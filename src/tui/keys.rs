@@ -4,6 +4,7 @@
 use super::msg::Cmd;
 use super::picker::{NamespacePicker, PickerOutcome};
 use super::state::{App, Popup, TABS};
+use super::yaml_view::{YamlOutcome, YamlView};
 use crate::source::spec::Control;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -28,6 +29,8 @@ pub enum Action {
     Clear,
     Namespaces,
     Detail,
+    DetailDown,
+    DetailUp,
     Yaml,
     Refresh,
     Identity,
@@ -138,6 +141,12 @@ pub const BINDINGS: &[Binding] = &[
         Some(("d", "show or hide the detail pane")),
     ),
     bind(
+        &[Char('J')],
+        Action::DetailDown,
+        Some(("J / K", "scroll the detail pane (or the wheel over it)")),
+    ),
+    bind(&[Char('K')], Action::DetailUp, None),
+    bind(
         &[Char('y')],
         Action::Yaml,
         Some(("y", "the selected object as YAML")),
@@ -187,6 +196,8 @@ impl Action {
         Action::Clear,
         Action::Namespaces,
         Action::Detail,
+        Action::DetailDown,
+        Action::DetailUp,
         Action::Yaml,
         Action::Refresh,
         Action::Identity,
@@ -290,28 +301,13 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Opti
             }
             Some(Popup::Providers { ids, cursor })
         }
-        Popup::Yaml {
-            title,
-            text,
-            scroll,
-        } => {
-            let lines = text.lines().count() as u16;
-            let scroll = match key.code {
-                KeyCode::Down | KeyCode::Char('j') => {
-                    scroll.saturating_add(1).min(lines.saturating_sub(1))
-                }
-                KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
-                KeyCode::PageDown | KeyCode::Char(' ') => {
-                    scroll.saturating_add(10).min(lines.saturating_sub(1))
-                }
-                KeyCode::PageUp => scroll.saturating_sub(10),
-                _ => return (None, None),
-            };
-            Some(Popup::Yaml {
-                title,
-                text,
-                scroll,
-            })
+        Popup::Yaml(mut view) => {
+            let height = usize::from(app.screen.height.saturating_sub(6));
+            match view.key(key, height) {
+                YamlOutcome::Open => Some(Popup::Yaml(view)),
+                YamlOutcome::Close => None,
+                YamlOutcome::Copy(text) => return (Some(Popup::Yaml(view)), Some(Cmd::Copy(text))),
+            }
         }
         Popup::Namespaces(mut picker) => {
             let height = super::picker::rows_on(app.screen);
@@ -376,13 +372,11 @@ pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
             app.popup = Some(Popup::Namespaces(picker));
         }
         Action::Detail => app.show_detail = !app.show_detail,
+        Action::DetailDown => app.scroll_detail(3),
+        Action::DetailUp => app.scroll_detail(-3),
         Action::Yaml => {
             if let Some((title, text)) = super::detail::yaml(app) {
-                app.popup = Some(Popup::Yaml {
-                    title,
-                    text,
-                    scroll: 0,
-                });
+                app.popup = Some(Popup::Yaml(YamlView::new(title, text)));
             }
         }
         Action::Refresh => return Some(Cmd::Source(Control::Refresh)),
@@ -431,6 +425,8 @@ mod tests {
                 | Action::Clear
                 | Action::Namespaces
                 | Action::Detail
+                | Action::DetailDown
+                | Action::DetailUp
                 | Action::Yaml
                 | Action::Refresh
                 | Action::Identity

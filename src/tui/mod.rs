@@ -15,6 +15,7 @@ pub mod tree;
 pub mod update;
 pub mod view;
 pub mod wrap;
+pub mod yaml_view;
 
 use crate::mesh::Mesh;
 use crate::source::Following;
@@ -149,6 +150,7 @@ where
                     return Ok(());
                 }
                 Cmd::Source(control) => source.control(control),
+                Cmd::Copy(text) => copy_to_clipboard(&text),
                 Cmd::CheckToken {
                     cluster,
                     snapshot,
@@ -174,6 +176,17 @@ where
 }
 
 /// The terminal's events as messages.
+/// OSC 52: the terminal (and tmux with `set-clipboard on`) puts the text on the clipboard,
+/// over SSH too. A terminal that does not support it ignores the sequence.
+fn copy_to_clipboard(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout();
+    // Nothing to do if the terminal is gone: the popup's note already said what was asked.
+    let _ = stdout
+        .write_all(yaml_view::osc52(text).as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
 fn terminal_events() -> impl futures_util::Stream<Item = Msg> + Unpin {
     EventStream::new().filter_map(|event| {
         std::future::ready(match event {

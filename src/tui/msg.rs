@@ -32,6 +32,8 @@ pub enum Msg {
 #[derive(Debug)]
 pub enum Cmd {
     Quit,
+    /// Put text on the terminal's clipboard (OSC 52).
+    Copy(String),
     /// Tell the source: refresh, switch identity, pick a provider.
     Source(Control),
     /// Check the token in the background (a few hundred access reviews), replacing any check

@@ -39,11 +39,7 @@ pub enum Popup {
     Help {
         scroll: u16,
     },
-    Yaml {
-        title: String,
-        text: String,
-        scroll: u16,
-    },
+    Yaml(super::yaml_view::YamlView),
     Namespaces(super::picker::NamespacePicker),
     /// Several Knative event mesh providers in the app-config: which one to show.
     Providers {
@@ -105,6 +101,9 @@ pub struct App {
     pub namespaces: Option<BTreeSet<String>>,
     pub popup: Option<Popup>,
     pub show_detail: bool,
+    /// Lines the detail pane is scrolled, for the row it was scrolled on (another row's detail
+    /// starts at the top).
+    pub detail_scroll: (Option<u64>, u16),
     pub no_color: bool,
     /// Times are shown in this zone: the system's, or UTC in tests.
     pub time_zone: jiff::tz::TimeZone,
@@ -137,6 +136,7 @@ impl App {
             namespaces: None,
             popup: None,
             show_detail: true,
+            detail_scroll: (None, 0),
             no_color: false,
             time_zone: jiff::tz::TimeZone::system(),
             page: 20,
@@ -228,6 +228,22 @@ impl App {
             self.tab = index;
             self.reflow();
         }
+    }
+
+    /// How far the detail pane is scrolled for the selected row.
+    pub fn detail_offset(&self) -> u16 {
+        let selected = self.current().selected_row().map(|r| r.id);
+        match self.detail_scroll {
+            (anchor, lines) if anchor == selected => lines,
+            _ => 0,
+        }
+    }
+
+    /// Scrolls the detail pane by `delta` lines; the view clamps it to the text.
+    pub fn scroll_detail(&mut self, delta: i32) {
+        let selected = self.current().selected_row().map(|r| r.id);
+        let lines = (i32::from(self.detail_offset()) + delta).clamp(0, i32::from(u16::MAX));
+        self.detail_scroll = (selected, lines as u16);
     }
 
     pub fn selected_target(&self) -> Option<&Target> {

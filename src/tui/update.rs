@@ -81,7 +81,7 @@ fn after_command(app: &mut App, cmd: Cmd) -> Vec<Cmd> {
         Cmd::Source(Control::SwitchIdentity | Control::PickProvider(_)) => {
             app.source.loading = true;
         }
-        Cmd::Quit | Cmd::CheckToken { .. } => {}
+        Cmd::Quit | Cmd::CheckToken { .. } | Cmd::Copy(_) => {}
     }
     vec![cmd]
 }
@@ -145,7 +145,12 @@ fn read(app: &mut App, reading: Reading) -> Vec<Cmd> {
 fn mouse_event(app: &mut App, mouse: MouseEvent) {
     let areas = view::areas(app, app.screen);
     let tree = areas.tree;
+    let over_detail = areas.detail.is_some_and(|d| {
+        (d.x..d.x + d.width).contains(&mouse.column) && (d.y..d.y + d.height).contains(&mouse.row)
+    });
     match mouse.kind {
+        MouseEventKind::ScrollDown if over_detail => app.scroll_detail(3),
+        MouseEventKind::ScrollUp if over_detail => app.scroll_detail(-3),
         MouseEventKind::ScrollDown => app.current_mut().move_by(3),
         MouseEventKind::ScrollUp => app.current_mut().move_by(-3),
         MouseEventKind::Down(MouseButton::Left) => {

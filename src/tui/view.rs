@@ -7,6 +7,7 @@ use super::picker::{NamespacePicker, PICKER_HINT};
 use super::query::Hit;
 use super::state::{App, Popup, TABS};
 use super::tree::Row;
+use super::yaml_view::{YAML_HINT, YamlView};
 use crate::mesh::views::{NodeKind, NodeStatus, TreeNode};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -169,11 +170,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_tabs(frame, app, &theme, areas.tabs);
     draw_tree(frame, app, &theme, areas.tree);
     if let Some(detail_area) = areas.detail {
-        let block = Block::default().borders(Borders::ALL).title(" Detail ");
-        let paragraph = Paragraph::new(detail::lines(app))
-            .block(block)
-            .wrap(Wrap { trim: false });
-        frame.render_widget(paragraph, detail_area);
+        draw_detail(frame, app, detail_area);
     }
     if let Some(filter_area) = areas.filter {
         let cursor = if app.filtering { "▏" } else { "" };
@@ -197,6 +194,23 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(popup) = &app.popup {
         draw_popup(frame, app, popup, area);
     }
+}
+
+/// The detail pane: wrapped with hanging indents (so copied YAML keeps its shape), and
+/// scrolled by J/K or the wheel.
+fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
+    let width = usize::from(area.width.saturating_sub(2));
+    let lines = super::wrap::lines(detail::lines(app), width);
+    let inside = area.height.saturating_sub(2);
+    let hidden = (lines.len() as u16).saturating_sub(inside);
+    let scroll = app.detail_offset().min(hidden);
+    let title = if hidden > 0 {
+        format!(" Detail  {}/{hidden}  J/K scroll ", scroll)
+    } else {
+        " Detail ".to_string()
+    };
+    let block = Block::default().borders(Borders::ALL).title(title);
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
 }
 
 fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -455,23 +469,7 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
     };
     match popup {
         Popup::Help { scroll } => draw_help(frame, app, &theme, area, *scroll),
-        Popup::Yaml {
-            title,
-            text,
-            scroll,
-        } => {
-            let rect = centered(
-                area,
-                area.width.saturating_sub(8),
-                area.height.saturating_sub(4),
-            );
-            frame.render_widget(Clear, rect);
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" {title} (j/k scroll, Esc closes) "));
-            let paragraph = Paragraph::new(text.as_str()).block(block);
-            frame.render_widget(paragraph.scroll((*scroll, 0)), rect);
-        }
+        Popup::Yaml(yaml) => draw_yaml(frame, &theme, area, yaml),
         Popup::Providers { ids, cursor } => {
             let items = ids.iter().map(|id| format!(" {id}")).collect();
             let title = " Knative event mesh providers: Enter picks, q quits ";
@@ -532,6 +530,45 @@ fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &Namesp
         .borders(Borders::ALL)
         .title(" Namespaces (• shown now) ")
         .title_bottom(format!(" {PICKER_HINT} "));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// The YAML popup: the text from its scroll line, the search hit marked, and in the bottom
+/// border the search being typed, what the last key did, or the keys.
+fn draw_yaml(frame: &mut Frame, theme: &Theme, area: Rect, yaml: &YamlView) {
+    let rect = centered(
+        area,
+        area.width.saturating_sub(8),
+        area.height.saturating_sub(4),
+    );
+    let height = usize::from(rect.height.saturating_sub(2));
+    let lines: Vec<Line> = yaml
+        .text
+        .lines()
+        .enumerate()
+        .skip(yaml.scroll)
+        .take(height)
+        .map(|(index, text)| {
+            let line = Line::from(text.to_string());
+            if yaml.found == Some(index) {
+                line.patch_style(theme.matched())
+            } else {
+                line
+            }
+        })
+        .collect();
+    let footer = if yaml.typing {
+        format!(" /{}▏ Enter finds, Esc cancels ", yaml.query)
+    } else if let Some(note) = &yaml.note {
+        format!(" {note} ")
+    } else {
+        format!(" {YAML_HINT} ")
+    };
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {} ", yaml.title))
+        .title_bottom(footer);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 

@@ -44,10 +44,14 @@ pub fn hanging(text: &str, width: usize, extra: usize) -> Vec<String> {
     let body = &text[lead..];
     let first_width = width.saturating_sub(lead).max(1);
     let rest_width = width.saturating_sub(lead + extra).max(1);
-    let mut parts = words(body, first_width);
-    if parts.len() > 1 {
-        let tail = parts.split_off(1).join(" ");
-        parts.extend(words(&tail, rest_width));
+    // The first line is a prefix of the text: the rest is wrapped from where it ends, so a
+    // word cut in two is not rejoined with a space.
+    let first = words(body, first_width).swap_remove(0);
+    let rest = body.get(first.len()..).unwrap_or("");
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    let mut parts = vec![first];
+    if !rest.is_empty() {
+        parts.extend(words(rest, rest_width));
     }
     parts
         .into_iter()
@@ -60,6 +64,27 @@ pub fn hanging(text: &str, width: usize, extra: usize) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// Lines wider than `width` are wrapped with a hanging indent of two; they keep the line's
+/// style, and lose their spans' (a long line is text to read or copy).
+pub fn lines(
+    lines: Vec<ratatui::text::Line<'static>>,
+    width: usize,
+) -> Vec<ratatui::text::Line<'static>> {
+    use ratatui::text::Line;
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        for part in hanging(&text, width, 2) {
+            out.push(Line::styled(part, line.style));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -77,6 +102,8 @@ mod tests {
     fn continuation_lines_hang_under_the_first() {
         let lines = hanging("  - apiGroups: a b c d", 16, 2);
         assert_eq!(lines, ["  - apiGroups: a", "    b c d"]);
+        let url = hanging("http://kafka-broker.svc", 10, 2);
+        assert_eq!(url.concat().replace(' ', ""), "http://kafka-broker.svc");
         assert!(lines.iter().skip(1).all(|l| l.starts_with("    ")));
     }
 }

@@ -266,6 +266,83 @@ fn the_yaml_popup_shows_the_object() {
     let screen = text(&render(&mut app, 120, 40));
     insta::assert_snapshot!("yaml_popup", screen);
     assert!(screen.contains("eventing.knative.dev/broker.class: Kafka"));
+    // End, a search with n, and a copy; any other key keeps it open.
+    app.screen = ratatui::layout::Rect::new(0, 0, 120, 40);
+    press(&mut app, KeyCode::End);
+    press(&mut app, KeyCode::Char('x'));
+    assert!(app.popup.is_some(), "only Esc or q close it");
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "class");
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(screen.contains("/class▏ Enter finds"), "{screen}");
+    press(&mut app, KeyCode::Enter);
+    let Some(kn_mesh::tui::state::Popup::Yaml(view)) = &app.popup else {
+        panic!("the popup closed")
+    };
+    let found = view.found.unwrap();
+    assert!(
+        view.text
+            .lines()
+            .nth(found)
+            .unwrap()
+            .contains("broker.class")
+    );
+    let copied = press(&mut app, KeyCode::Char('c'));
+    assert!(
+        matches!(&copied, Some(Cmd::Copy(text)) if text.contains("kind: Broker")),
+        "{copied:?}"
+    );
+    assert!(text(&render(&mut app, 120, 40)).contains("copied"));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.popup.is_none());
+}
+
+/// The rule for a denial comes with its binding to the identity, valid YAML when copied from
+/// the YAML popup; the detail pane wraps long lines under themselves and scrolls with J/K.
+#[tokio::test]
+async fn the_rbac_snippet_binds_the_role_and_the_detail_pane_scrolls() {
+    let mut app = app(payments_only_mesh().await);
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Down);
+    assert!(
+        selected_text(&app).contains("forbidden"),
+        "{}",
+        selected_text(&app)
+    );
+    press(&mut app, KeyCode::Char('y'));
+    let Some(kn_mesh::tui::state::Popup::Yaml(view)) = &app.popup else {
+        panic!("no YAML for a denial")
+    };
+    let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(&view.text).unwrap();
+    assert_eq!(documents.len(), 2, "{}", view.text);
+    assert_eq!(documents[0]["kind"], "ClusterRole");
+    assert_eq!(documents[1]["kind"], "ClusterRoleBinding");
+    assert_eq!(
+        documents[1]["roleRef"]["name"],
+        documents[0]["metadata"]["name"]
+    );
+    assert_eq!(
+        documents[1]["subjects"][0],
+        serde_json::json!({"kind": "ServiceAccount", "name": "payments-only", "namespace": "backstage"})
+    );
+    press(&mut app, KeyCode::Esc);
+    // At 80×24 the pane is short: J scrolls it, and another row starts at the top.
+    app.screen = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let before = text(&render(&mut app, 80, 24));
+    assert!(before.contains("J/K scroll"), "{before}");
+    press(&mut app, KeyCode::Char('J'));
+    let after = text(&render(&mut app, 80, 24));
+    assert_ne!(before, after);
+    for _ in 0..10 {
+        press(&mut app, KeyCode::Char('J'));
+    }
+    let end = text(&render(&mut app, 80, 24));
+    assert!(
+        end.contains("kind: ServiceAccount") && end.contains("subjects:"),
+        "{end}"
+    );
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.detail_offset(), 0);
 }
 
 #[test]
