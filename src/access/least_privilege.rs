@@ -178,10 +178,10 @@ pub fn manifests(options: &Options, snapshot: &Snapshot) -> Result<String, Inval
         ));
     }
     let mut out = format!(
-        "# Least-privilege access for {sa} ({}): reads the mesh kinds in use and the\n\
-         # subscriber kinds triggers point at; no Secrets, no writes, no wildcards.\n",
+        "# Least-privilege access for {}, as ServiceAccount {sa}: reads the mesh kinds in use\n\
+         # and the subscriber kinds triggers point at; no Secrets, no writes, no wildcards.\n",
         match options.purpose {
-            Purpose::Backend => "the eventmesh backend",
+            Purpose::Backend => "the Knative eventmesh backend",
             Purpose::KnMesh => "kn-mesh",
         }
     );

@@ -85,6 +85,10 @@ fn print_reading(cli: &Cli, reading: Reading) -> color_eyre::Result<u8> {
     for problem in &reading.problems {
         eprintln!("kn-mesh: {}", output::escape_lines(problem));
     }
+    // Nothing could be read: the error said so, and an empty mesh would only repeat it.
+    if reading.unreadable_file && reading.mesh.is_empty() {
+        return Ok(exit::BAD_INPUT);
+    }
     // Problems were just reported with their file and line; the output marks them in place.
     let list_failures = reading.problems.is_empty();
     let printed = print(cli, &reading.mesh, list_failures);

@@ -240,6 +240,17 @@ impl Mesh {
         super::snapshot::Completeness::of(&self.access)
     }
 
+    /// No object at all: nothing was read.
+    pub fn is_empty(&self) -> bool {
+        self.namespaces.is_empty()
+            && self.brokers.is_empty()
+            && self.triggers.is_empty()
+            && self.event_types.is_empty()
+            && self.channels.is_empty()
+            && self.subscriptions.is_empty()
+            && self.sources.is_empty()
+    }
+
     /// Namespaces `-n` named that do not exist (a get of the Namespace answered not found).
     pub fn missing_namespaces(&self) -> Vec<&str> {
         use super::snapshot::Access;

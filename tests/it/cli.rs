@@ -204,7 +204,7 @@ fn a_missing_path_is_reported() {
     let output = kn_mesh(&["-f", "/nonexistent/mesh.yaml"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("/nonexistent/mesh.yaml: cannot read"),
+        stderr(&output).contains("/nonexistent/mesh.yaml: does not exist"),
         "{}",
         stderr(&output)
     );

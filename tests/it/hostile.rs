@@ -1174,7 +1174,7 @@ fn a_broken_link_in_a_directory_is_reported() {
     let output = kn_mesh(&["-f", &dir.path().display().to_string(), "-o", "tree"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        text(&output.stderr).contains("broken.yaml: cannot read"),
+        text(&output.stderr).contains("broken.yaml: does not exist"),
         "{}",
         text(&output.stderr)
     );

@@ -15,6 +15,7 @@ mod faults;
 mod filters;
 mod hostile;
 mod mesh_build;
+mod messages;
 mod namespaces;
 mod properties;
 mod rbac;

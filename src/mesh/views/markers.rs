@@ -131,9 +131,10 @@ pub(super) fn cluster_markers(markers: Vec<TreeNode>) -> Vec<TreeNode> {
     } else {
         NodeStatus::Failed
     };
+    let lists = crate::text::count(denied, "list", "lists");
     let text = match markers.len() - denied {
-        0 => format!("at the cluster scope: {denied} lists denied"),
-        other => format!("at the cluster scope: {denied} lists denied, {other} failed or fallback"),
+        0 => format!("at the cluster scope: {lists} denied"),
+        other => format!("at the cluster scope: {lists} denied, {other} failed or fallback"),
     };
     vec![
         TreeNode::new(NodeKind::Access, text)

@@ -66,19 +66,40 @@ pub const REJECTED_HINT: &str =
     "The token is unknown to this server, expired, revoked, or meant for another audience.";
 
 /// An error with its causes, "outer: inner: innermost", since kube-rs's own messages alone
-/// ("client error (Connect)") do not say what went wrong.
+/// ("client error (Connect)") do not say what went wrong. The client library's wrappers, which
+/// name its internals rather than the problem, are left out, and a TLS failure gets a hint.
 pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
+    let mut parts: Vec<String> = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(error);
     while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
+        let text = plain_cause(&cause.to_string());
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
         }
         source = cause.source();
     }
+    let mut text = parts.join(": ");
+    if text.contains("UnknownIssuer") || text.contains("unknown issuer") {
+        text.push_str(
+            ". The server's certificate is signed by a CA kn-mesh does not trust: pass \
+             --certificate-authority FILE, or give the kubeconfig's cluster its \
+             certificate-authority(-data)",
+        );
+    }
     text
+}
+
+/// One cause's text without the client library's own vocabulary: "ServiceError: " and
+/// "client error (Connect)" say where in hyper it failed, "(os error 111)" repeats the errno.
+fn plain_cause(text: &str) -> String {
+    let text = text.strip_prefix("ServiceError: ").unwrap_or(text);
+    if text.starts_with("client error (") && text.ends_with(')') {
+        return String::new();
+    }
+    match text.find(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text.to_string(),
+    }
 }
 
 /// Which namespaces to read: all of them, or the listed ones.

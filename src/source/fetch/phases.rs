@@ -5,7 +5,7 @@
 use super::{Fetcher, Kind, Listed, Outcome, Scope, Scoped, Stop, bounded, marker, text};
 use crate::mesh::catalog::{builtin_crds, snapshot_from_objects};
 use crate::mesh::objects::Crd;
-use crate::mesh::snapshot::{Access, AccessMarker, ApiRequest, Role, Snapshot};
+use crate::mesh::snapshot::{Access, AccessMarker, ApiRequest, Snapshot};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -214,15 +214,15 @@ impl CrdCatalog {
         }
     }
 
+    /// The denied or failed list stays one marker, which says what was used instead: listing
+    /// the denial and a fallback separately told one fact twice.
     fn fall_back_to_builtin(&mut self) {
         self.notes.push("CustomResourceDefinitions could not be listed: channel and source kinds are the built-in Knative ones, and custom kinds may be missing".into());
-        self.markers.push(AccessMarker {
-            role: Role::Other,
-            request: crd_list_request(),
-            access: Access::Fallback {
-                message: "using the built-in Knative channel and source kinds".into(),
-            },
-        });
+        for marker in &mut self.markers {
+            if let Access::Forbidden { message } | Access::Failed { message } = &mut marker.access {
+                message.push_str(" (kn-mesh uses the built-in Knative channel and source kinds)");
+            }
+        }
         for crd in builtin_crds() {
             if !self.has(crd) {
                 self.crds.push(crd.clone());
@@ -453,11 +453,7 @@ mod tests {
         let accesses: Vec<&Access> = catalog.markers.iter().map(|m| &m.access).collect();
         assert!(matches!(
             accesses.as_slice(),
-            [
-                Access::Allowed,
-                Access::Forbidden { .. },
-                Access::Fallback { .. }
-            ]
+            [Access::Allowed, Access::Forbidden { message }] if message.contains("built-in Knative")
         ));
         assert_eq!(catalog.crds.len(), builtin_crds().len());
         assert!(catalog.objects.is_empty());

@@ -28,9 +28,26 @@ pub const MAX_VALUES: usize = 12_000_000;
 pub const MAX_TOTAL_BYTES: usize = 256 << 20;
 pub(super) const MAX_YAML_DEPTH: usize = 128;
 
+/// An I/O error in words, without the errno Rust appends ("(os error 2)").
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "does not exist".into(),
+        std::io::ErrorKind::PermissionDenied => "cannot read: permission denied".into(),
+        _ => {
+            let text = error.to_string();
+            let text = text
+                .split(" (os error ")
+                .next()
+                .unwrap_or(&text)
+                .to_string();
+            format!("cannot read: {text}")
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: {}", io_reason(source))]
     Unreadable {
         path: String,
         #[source]
