@@ -2,6 +2,7 @@
 //! backend's `baseUrl`, its `token` (usually `${KNATIVE_EVENT_MESH_TOKEN}`) and
 //! `schedule.frequency`. Later files override earlier ones, key by key, as Backstage merges them.
 
+use super::spec::ProviderLabel;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,8 +21,8 @@ pub enum AppConfigError {
         "no Knative event mesh provider in {files}: expected catalog.providers.knativeEventMesh.<id> with baseUrl and token"
     )]
     NoProvider { files: String },
-    #[error("several Knative event mesh providers ({}): choose one with --provider", .0.join(", "))]
-    Ambiguous(Vec<String>),
+    #[error("several Knative event mesh providers ({}): choose one with --provider", provider_list(.0))]
+    Ambiguous(Vec<ProviderLabel>),
     #[error("no provider {wanted:?}: the config has {available}")]
     UnknownProvider { wanted: String, available: String },
     #[error(
@@ -175,6 +176,15 @@ fn read_merged(paths: &[PathBuf]) -> Result<Value, AppConfigError> {
 }
 
 /// Reads and merges the files, and picks the provider.
+/// "dev (http://localhost:8080), prod (https://…)".
+fn provider_list(labels: &[ProviderLabel]) -> String {
+    let listed: Vec<String> = labels
+        .iter()
+        .map(|l| format!("{} ({})", l.id, crate::text::escape(&l.base_url)))
+        .collect();
+    listed.join(", ")
+}
+
 pub fn provider(
     paths: &[PathBuf],
     wanted: Option<&str>,
@@ -208,9 +218,18 @@ pub fn provider(
         }
         None if ids.len() == 1 => ids[0].clone(),
         None => {
-            return Err(AppConfigError::Ambiguous(
-                ids.iter().map(|s| s.to_string()).collect(),
-            ));
+            let labels = ids
+                .iter()
+                .map(|id| ProviderLabel {
+                    id: id.to_string(),
+                    base_url: providers[id.as_str()]
+                        .get("baseUrl")
+                        .and_then(Value::as_str)
+                        .unwrap_or("(no baseUrl)")
+                        .to_string(),
+                })
+                .collect();
+            return Err(AppConfigError::Ambiguous(labels));
         }
     };
     let config = &providers[&id];
@@ -350,7 +369,7 @@ catalog:
         let error = provider(std::slice::from_ref(&config), None, &env).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "several Knative event mesh providers (dev, prod): choose one with --provider"
+            "several Knative event mesh providers (dev (http://dev), prod (http://prod)): choose one with --provider"
         );
         let prod = provider(std::slice::from_ref(&config), Some("prod"), &env).unwrap();
         assert_eq!(

@@ -49,7 +49,7 @@ pub(super) enum Opened {
 
 pub(super) struct ProviderChoice {
     pub(super) paths: Vec<PathBuf>,
-    pub(super) ids: Vec<String>,
+    pub(super) ids: Vec<super::spec::ProviderLabel>,
     pub(super) http: HttpOptions,
     /// --refresh, which wins over the provider's schedule.
     pub(super) refresh: Option<Duration>,

@@ -130,7 +130,15 @@ pub struct Connection {
     /// Identities `SwitchIdentity` cycles through (the demo's); empty when there is no choice.
     pub identities: Vec<String>,
     /// App-config providers to pick from before any data comes; empty once one is chosen.
-    pub providers: Vec<String>,
+    pub providers: Vec<ProviderLabel>,
+}
+
+/// An app-config provider to pick: its id and the backend it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderLabel {
+    pub id: String,
+    /// As the app-config writes it, `${VARIABLES}` and all: the picker shows, it does not connect.
+    pub base_url: String,
 }
 
 /// Where the data comes from, as data; the faces word it.

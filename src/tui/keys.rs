@@ -293,7 +293,9 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Opti
                 }
                 KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
                 KeyCode::Enter => {
-                    let pick = ids.get(cursor).cloned().map(Control::PickProvider);
+                    let pick = ids
+                        .get(cursor)
+                        .map(|label| Control::PickProvider(label.id.clone()));
                     return (None, pick.map(Cmd::Source));
                 }
                 KeyCode::Char('q') | KeyCode::Esc => return (None, Some(Cmd::Quit)),

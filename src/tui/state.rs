@@ -43,7 +43,7 @@ pub enum Popup {
     Namespaces(super::picker::NamespacePicker),
     /// Several Knative event mesh providers in the app-config: which one to show.
     Providers {
-        ids: Vec<String>,
+        ids: Vec<crate::source::spec::ProviderLabel>,
         cursor: usize,
     },
 }

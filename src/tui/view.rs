@@ -471,9 +471,16 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
         Popup::Help { scroll } => draw_help(frame, app, &theme, area, *scroll),
         Popup::Yaml(yaml) => draw_yaml(frame, &theme, area, yaml),
         Popup::Providers { ids, cursor } => {
-            let items = ids.iter().map(|id| format!(" {id}")).collect();
+            let width = ids.iter().map(|l| l.id.chars().count()).max().unwrap_or(0);
+            let items = ids
+                .iter()
+                .map(|l| {
+                    let url = crate::text::escape(&l.base_url);
+                    format!(" {:<width$}  {url}", crate::text::escape(&l.id))
+                })
+                .collect();
             let title = " Knative event mesh providers: Enter picks, q quits ";
-            draw_pick_list(frame, &theme, area, (items, *cursor), 56, title);
+            draw_pick_list(frame, &theme, area, (items, *cursor), 76, title);
         }
         Popup::Namespaces(picker) => draw_namespaces(frame, &theme, area, picker),
     }

@@ -677,14 +677,19 @@ async fn the_permissions_view_shows_the_token_report_and_denied_nodes_link_to_it
 fn with_several_app_config_providers_the_user_picks_one() {
     let mut app = app(Mesh::default());
     app.popup = Some(kn_mesh::tui::state::Popup::Providers {
-        ids: vec!["dev".into(), "prod".into()],
+        ids: ["dev", "prod"]
+            .map(|id| kn_mesh::source::spec::ProviderLabel {
+                id: id.into(),
+                base_url: format!("https://{id}.example.com:8080"),
+            })
+            .to_vec(),
         cursor: 0,
     });
     let screen = text(&render(&mut app, 80, 24));
     assert!(
         screen.contains("Knative event mesh providers")
-            && screen.contains(" dev")
-            && screen.contains(" prod"),
+            && screen.contains(" dev   https://dev.example.com:8080")
+            && screen.contains(" prod  https://prod.example.com:8080"),
         "{screen}"
     );
     press(&mut app, KeyCode::Char('j'));

@@ -164,7 +164,12 @@ fn a_source_failure_is_shown_and_ends_loading() {
 fn several_providers_ask_first_and_the_pick_goes_to_the_source() {
     let mut app = new_app();
     let mut unchosen = connection(OriginLabel::Unchosen, 0);
-    unchosen.providers = vec!["dev".into(), "prod".into()];
+    unchosen.providers = ["dev", "prod"]
+        .map(|id| kn_mesh::source::spec::ProviderLabel {
+            id: id.into(),
+            base_url: format!("http://{id}:8080"),
+        })
+        .to_vec();
     update(&mut app, Msg::Source(Update::Connected(unchosen)));
     assert!(!app.source.loading, "nothing is read before a pick");
     assert!(screen(&app).contains("Knative event mesh providers"));
