@@ -2,7 +2,6 @@
 //! backend's `baseUrl`, its `token` (usually `${KNATIVE_EVENT_MESH_TOKEN}`) and
 //! `schedule.frequency`. Later files override earlier ones, key by key, as Backstage merges them.
 
-use super::spec::ProviderLabel;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -176,6 +175,14 @@ fn read_merged(paths: &[PathBuf]) -> Result<Value, AppConfigError> {
 }
 
 /// Reads and merges the files, and picks the provider.
+/// An app-config provider to pick: its id and the backend it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderLabel {
+    pub id: String,
+    /// As the app-config writes it, `${VARIABLES}` and all: the picker shows, it does not connect.
+    pub base_url: String,
+}
+
 /// "dev (http://localhost:8080), prod (https://…)".
 fn provider_list(labels: &[ProviderLabel]) -> String {
     let listed: Vec<String> = labels

@@ -3,6 +3,7 @@
 
 use super::backend::BackendError;
 use super::backstage::AppConfigError;
+pub use super::backstage::ProviderLabel;
 use super::connect::{ConnectError, ConnectOptions};
 use super::fetch::{FetchError, Fetcher, Scope};
 use super::manifests::ManifestError;
@@ -131,14 +132,6 @@ pub struct Connection {
     pub identities: Vec<String>,
     /// App-config providers to pick from before any data comes; empty once one is chosen.
     pub providers: Vec<ProviderLabel>,
-}
-
-/// An app-config provider to pick: its id and the backend it names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderLabel {
-    pub id: String,
-    /// As the app-config writes it, `${VARIABLES}` and all: the picker shows, it does not connect.
-    pub base_url: String,
 }
 
 /// Where the data comes from, as data; the faces word it.

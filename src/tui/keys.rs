@@ -25,6 +25,8 @@ pub enum Action {
     PageDown,
     ExpandAll,
     CollapseAll,
+    ShiftLeft,
+    ShiftRight,
     Filter,
     Clear,
     Namespaces,
@@ -99,6 +101,12 @@ pub const BINDINGS: &[Binding] = &[
         Some(("E / C", "expand all / collapse all")),
     ),
     bind(&[Char('C')], Action::CollapseAll, None),
+    bind(
+        &[Char('<')],
+        Action::ShiftLeft,
+        Some(("< / >", "scroll long rows left / right (cut rows end in …)")),
+    ),
+    bind(&[Char('>')], Action::ShiftRight, None),
     bind(
         &[Tab],
         Action::NextTab,
@@ -192,6 +200,8 @@ impl Action {
         Action::PageDown,
         Action::ExpandAll,
         Action::CollapseAll,
+        Action::ShiftLeft,
+        Action::ShiftRight,
         Action::Filter,
         Action::Clear,
         Action::Namespaces,
@@ -327,6 +337,10 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Opti
     (popup, None)
 }
 
+/// Columns `<` and `>` move the tree by, and the furthest they go.
+const SHIFT_STEP: usize = 20;
+const SHIFT_LIMIT: usize = 2000;
+
 /// The help never scrolls further than it has lines; the view clamps to what it shows.
 const HELP_SCROLL_LIMIT: u16 = 64;
 
@@ -367,6 +381,8 @@ pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
             app.current_mut().collapse_all();
             app.reflow();
         }
+        Action::ShiftLeft => app.shift = app.shift.saturating_sub(SHIFT_STEP),
+        Action::ShiftRight => app.shift = (app.shift + SHIFT_STEP).min(SHIFT_LIMIT),
         Action::Filter => app.filtering = true,
         Action::Clear => app.clear_filter(),
         Action::Namespaces => {
@@ -423,6 +439,8 @@ mod tests {
                 | Action::PageDown
                 | Action::ExpandAll
                 | Action::CollapseAll
+                | Action::ShiftLeft
+                | Action::ShiftRight
                 | Action::Filter
                 | Action::Clear
                 | Action::Namespaces

@@ -34,6 +34,18 @@ pub fn origin_text(origin: Option<&OriginLabel>) -> String {
     }
 }
 
+/// The origin without its URL, for a narrow header: "demo", "cluster", "files", "backend".
+pub fn origin_short(origin: Option<&OriginLabel>) -> &'static str {
+    match origin {
+        None => "connecting…",
+        Some(OriginLabel::Files(_)) => "files",
+        Some(OriginLabel::Demo { .. }) => "demo",
+        Some(OriginLabel::Cluster { .. }) => "cluster",
+        Some(OriginLabel::Backend { .. }) => "backend",
+        Some(OriginLabel::Unchosen) => "app-config",
+    }
+}
+
 /// "payments-only (system:serviceaccount:backstage:payments-only, bound token)".
 pub fn identity_text(identity: &Identity) -> String {
     format!(
@@ -42,6 +54,15 @@ pub fn identity_text(identity: &Identity) -> String {
         crate::text::escape(&identity.username),
         identity.token_kind
     )
+}
+
+/// "12:03:04": when the data was read, for a narrow status bar.
+pub fn freshness_time(freshness: &Freshness, time_zone: &jiff::tz::TimeZone) -> String {
+    let (Freshness::Read { at } | Freshness::Watched { at } | Freshness::Polled { at, .. }) =
+        freshness;
+    at.to_zoned(time_zone.clone())
+        .strftime("%H:%M:%S")
+        .to_string()
 }
 
 /// "12:03:04 (watch)", "12:03:04 (polled every 30s: watch is forbidden)", "read 12:03:04".

@@ -105,6 +105,8 @@ pub struct App {
     /// starts at the top).
     pub detail_scroll: (Option<u64>, u16),
     pub no_color: bool,
+    /// Columns the tree is scrolled to the right (`<` and `>`), to read long rows.
+    pub shift: usize,
     /// Times are shown in this zone: the system's, or UTC in tests.
     pub time_zone: jiff::tz::TimeZone,
     /// Lines the tree area had at the last draw, for paging and scrolling.
@@ -138,6 +140,7 @@ impl App {
             show_detail: true,
             detail_scroll: (None, 0),
             no_color: false,
+            shift: 0,
             time_zone: jiff::tz::TimeZone::system(),
             page: 20,
             tick: 0,

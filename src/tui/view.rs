@@ -2,113 +2,21 @@
 
 use super::detail;
 use super::keys::{self, Action};
-use super::labels::{freshness_text, identity_text, origin_text};
-use super::picker::{NamespacePicker, PICKER_HINT};
+use super::labels::{freshness_text, freshness_time, identity_text, origin_short, origin_text};
 use super::query::Hit;
-use super::state::{App, Popup, TABS};
+use super::state::{App, TABS};
+use super::theme::Theme;
 use super::tree::Row;
-use super::yaml_view::{YAML_HINT, YamlView};
-use crate::mesh::views::{NodeKind, NodeStatus, TreeNode};
+use crate::mesh::views::{NodeStatus, TreeNode};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
-
-/// Styles, with a colourless variant for NO_COLOR: every state stays distinct through its
-/// glyph and modifiers alone.
-struct Theme {
-    color: bool,
-}
-
-impl Theme {
-    fn status(&self, status: NodeStatus) -> Style {
-        let base = Style::default();
-        match (status, self.color) {
-            (NodeStatus::Forbidden, true) => base.fg(Color::Red).add_modifier(Modifier::BOLD),
-            (NodeStatus::Forbidden, false) => {
-                base.add_modifier(Modifier::BOLD | Modifier::REVERSED)
-            }
-            (NodeStatus::NotFound, true) => base.fg(Color::Yellow).add_modifier(Modifier::ITALIC),
-            (NodeStatus::NotFound, false) => base.add_modifier(Modifier::ITALIC),
-            (NodeStatus::Failed, true) => {
-                base.fg(Color::Magenta).add_modifier(Modifier::UNDERLINED)
-            }
-            (NodeStatus::Failed, false) => base.add_modifier(Modifier::UNDERLINED),
-            (NodeStatus::Loading, _) => base.add_modifier(Modifier::DIM | Modifier::ITALIC),
-            (NodeStatus::NotReady, true) => base.fg(Color::LightRed),
-            (NodeStatus::NotReady, false) => base.add_modifier(Modifier::DIM),
-            _ => base,
-        }
-    }
-
-    fn kind(&self, kind: NodeKind) -> Style {
-        if !self.color {
-            return match kind {
-                NodeKind::Namespace | NodeKind::Broker => {
-                    Style::default().add_modifier(Modifier::BOLD)
-                }
-                _ => Style::default(),
-            };
-        }
-        match kind {
-            NodeKind::Namespace => Style::default()
-                .fg(Color::Cyan)
-                .add_modifier(Modifier::BOLD),
-            NodeKind::Broker => Style::default()
-                .fg(Color::Blue)
-                .add_modifier(Modifier::BOLD),
-            NodeKind::EventType => Style::default().fg(Color::LightMagenta),
-            NodeKind::Source => Style::default().fg(Color::Green),
-            NodeKind::Channel => Style::default().fg(Color::LightBlue),
-            NodeKind::Filter | NodeKind::Consumer | NodeKind::Producer => {
-                Style::default().fg(Color::Gray)
-            }
-            _ => Style::default(),
-        }
-    }
-
-    fn selected(&self) -> Style {
-        if self.color {
-            Style::default()
-                .bg(Color::DarkGray)
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::default().add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
-        }
-    }
-
-    fn matched(&self) -> Style {
-        if self.color {
-            Style::default().bg(Color::Yellow).fg(Color::Black)
-        } else {
-            Style::default().add_modifier(Modifier::UNDERLINED)
-        }
-    }
-
-    /// A row that matched by a label, annotation or kind: nothing in its text to highlight.
-    fn matched_elsewhere(&self) -> Style {
-        Style::default().add_modifier(Modifier::UNDERLINED)
-    }
-
-    fn dim(&self) -> Style {
-        Style::default().add_modifier(Modifier::DIM)
-    }
-
-    fn accent(&self) -> Style {
-        if self.color {
-            Style::default()
-                .fg(Color::Cyan)
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::default().add_modifier(Modifier::BOLD)
-        }
-    }
-}
 
 /// The screen's parts, computed the same way for drawing and for mouse clicks.
 pub struct Areas {
@@ -192,7 +100,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     draw_status(frame, app, &theme, areas.status);
     if let Some(popup) = &app.popup {
-        draw_popup(frame, app, popup, area);
+        super::popups::draw(frame, app, popup, area);
     }
 }
 
@@ -213,21 +121,47 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
 }
 
+/// The header, as much of it as fits: the identity is what matters most on a narrow screen,
+/// so the server's URL goes first, then the identity's details.
 fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let mut spans = vec![
-        Span::styled(" kn-mesh ", theme.accent()),
-        Span::raw(format!("│ {} ", origin_text(app.source.origin.as_ref()))),
+    let origin = app.source.origin.as_ref();
+    let identity = app.source.identity.as_ref();
+    let long_origin = origin_text(origin);
+    let candidates = [
+        (long_origin.as_str(), identity.map(identity_text)),
+        (origin_short(origin), identity.map(identity_text)),
+        (
+            origin_short(origin),
+            identity.map(|i| crate::text::escape(&i.name)),
+        ),
     ];
-    if let Some(identity) = &app.source.identity {
-        spans.push(Span::raw(format!("│ as {} ", identity_text(identity))));
-    }
-    if app.mesh.reduced {
-        spans.push(Span::styled(
-            "│ reduced: backend data, no triggers ",
-            theme.status(NodeStatus::NotFound),
-        ));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let reduced = app
+        .mesh
+        .reduced
+        .then_some("│ reduced: backend data, no triggers ");
+    let width = usize::from(area.width);
+    let line_of = |(origin, identity): &(&str, Option<String>)| {
+        let mut spans = vec![
+            Span::styled(" kn-mesh ", theme.accent()),
+            Span::raw(format!("│ {origin} ")),
+        ];
+        if let Some(identity) = identity {
+            spans.push(Span::raw(format!("│ as {identity} ")));
+        }
+        if let Some(reduced) = reduced {
+            spans.push(Span::styled(reduced, theme.status(NodeStatus::NotFound)));
+        }
+        Line::from(spans)
+    };
+    let fits = candidates
+        .iter()
+        .map(line_of)
+        .find(|line| line.width() <= width);
+    let line = fits.unwrap_or_else(|| {
+        let text = line_of(&candidates[2]).to_string();
+        Line::from(super::wrap::ellipsis(&text, width))
+    });
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -344,15 +278,11 @@ fn draw_tree(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         offset
     };
+    let width = usize::from(area.width);
     for (index, row) in tree.rows.iter().enumerate().skip(offset).take(height) {
         if let Some(node) = tree.node_of(index) {
-            lines.push(row_line(
-                row,
-                &tree.lasts(index),
-                node,
-                theme,
-                index == tree.selected,
-            ));
+            let line = row_line(row, &tree.lasts(index), node, theme, index == tree.selected);
+            lines.push(super::wrap::window(line, app.shift, width));
         }
     }
     frame.render_widget(Paragraph::new(lines), area);
@@ -382,41 +312,13 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.dim(),
         ));
     }
-    let counts = [
-        (mesh.brokers.len(), ("broker", "brokers"), "b"),
-        (mesh.triggers.len(), ("trigger", "triggers"), "t"),
-        (mesh.event_types.len(), ("event type", "event types"), "et"),
-        (mesh.sources.len(), ("source", "sources"), "s"),
-        (
-            mesh.channels.iter().filter(|c| c.owner.is_none()).count(),
-            ("channel", "channels"),
-            "ch",
-        ),
-    ];
-    // Narrow terminals get the short form, so the denied count and the help hint still fit.
-    let wide = area.width >= 110;
-    let counts: Vec<String> = counts
-        .iter()
-        .map(|(n, (one, many), short)| {
-            if wide {
-                crate::text::count(*n, one, many)
-            } else {
-                format!("{n}{short}")
-            }
-        })
-        .collect();
-    spans.push(Span::raw(format!(
-        " {} ",
-        counts.join(if wide { " · " } else { " " })
-    )));
     // Denials per namespace, not per request: 300 locked namespaces are one fact each.
     let (namespaces, cluster) = app.mesh.denied_scopes();
-    let denied = match (namespaces, cluster, wide) {
-        (0, false, _) => String::new(),
-        (0, true, _) => "cluster".to_string(),
-        (n, false, _) => format!("{n} ns"),
-        (n, true, true) => format!("{n} ns + cluster"),
-        (n, true, false) => format!("{n}ns+cl"),
+    let denied = match (namespaces, cluster) {
+        (0, false) => String::new(),
+        (0, true) => "cluster".to_string(),
+        (n, false) => format!("{n} ns"),
+        (n, true) => format!("{n} ns + cluster"),
     };
     if !denied.is_empty() {
         spans.push(Span::styled(
@@ -428,8 +330,6 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         let updated = freshness_text(freshness, &app.time_zone);
         spans.push(Span::styled(format!("│ updated {updated} "), theme.dim()));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
-    // The hint is drawn last, at the right edge, so it is never pushed off screen.
     // From the key table, so the hint names the keys that really apply.
     let label = |action| {
         keys::binding(action)
@@ -439,6 +339,24 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let quit = label(Action::Quit).split(' ').next().unwrap_or("q");
     let hint = format!(" {} help  {quit} quit ", label(Action::Help));
     let width = hint.chars().count() as u16;
+    // The counts take the room the rest leaves, in the longest wording that fits; on a narrow
+    // screen the time of the last update loses its explanation first.
+    let mut taken = Line::from(spans.clone()).width() + usize::from(width);
+    if let Some(freshness) = &app.source.freshness
+        && taken + " 99 objects ".len() > usize::from(area.width)
+        && let Some(last) = spans.last_mut()
+    {
+        *last = Span::styled(
+            format!("│ {} ", freshness_time(freshness, &app.time_zone)),
+            theme.dim(),
+        );
+        taken = Line::from(spans.clone()).width() + usize::from(width);
+    }
+    let room = usize::from(area.width).saturating_sub(taken);
+    let at = usize::from(app.source.problem.is_some() || app.source.loading || !missing.is_empty());
+    spans.insert(at, Span::raw(status_counts(mesh, room)));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    // The hint is drawn last, at the right edge, so it is never pushed off screen.
     if area.width > width {
         let hint_area = Rect {
             x: area.x + area.width - width,
@@ -452,202 +370,31 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let width = width.min(area.width.saturating_sub(2));
-    let height = height.min(area.height.saturating_sub(2));
-    Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    }
-}
-
-fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
-    let theme = Theme {
-        color: !app.no_color,
-    };
-    match popup {
-        Popup::Help { scroll } => draw_help(frame, app, &theme, area, *scroll),
-        Popup::Yaml(yaml) => draw_yaml(frame, &theme, area, yaml),
-        Popup::Providers { ids, cursor } => {
-            let width = ids.iter().map(|l| l.id.chars().count()).max().unwrap_or(0);
-            let items = ids
-                .iter()
-                .map(|l| {
-                    let url = crate::text::escape(&l.base_url);
-                    format!(" {:<width$}  {url}", crate::text::escape(&l.id))
-                })
-                .collect();
-            let title = " Knative event mesh providers: Enter picks, q quits ";
-            draw_pick_list(frame, &theme, area, (items, *cursor), 76, title);
-        }
-        Popup::Namespaces(picker) => draw_namespaces(frame, &theme, area, picker),
-    }
-}
-
-fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &NamespacePicker) {
-    let shown = picker.shown();
-    let rows = super::picker::rows_on(area);
-    let mut lines = vec![Line::from(vec![
-        Span::styled("type to filter: ", theme.dim()),
-        Span::raw(format!("{}▏", crate::text::escape(&picker.query))),
-        Span::styled(
-            format!("  {} of {} listed", shown.len(), picker.all.len()),
-            theme.dim(),
+/// The object counts in words, as long as `room` allows: every count, then the ones that are
+/// not zero, then the total; never abbreviations nobody can read.
+fn status_counts(mesh: &crate::mesh::Mesh, room: usize) -> String {
+    let counts = [
+        (mesh.brokers.len(), "broker", "brokers"),
+        (mesh.triggers.len(), "trigger", "triggers"),
+        (mesh.event_types.len(), "event type", "event types"),
+        (mesh.sources.len(), "source", "sources"),
+        (
+            mesh.channels.iter().filter(|c| c.owner.is_none()).count(),
+            "channel",
+            "channels",
         ),
-    ])];
-    for (index, namespace) in shown.iter().enumerate().skip(picker.offset).take(rows) {
-        let mark = if picker.chosen.contains(*namespace) {
-            "[x]"
-        } else {
-            "[ ]"
-        };
-        // The namespaces the views show now, before this choice is applied.
-        let current = if picker.current.contains(*namespace) {
-            "•"
-        } else {
-            " "
-        };
-        let line = Line::from(format!(" {mark} {current} {namespace}"));
-        lines.push(if index == picker.cursor {
-            line.patch_style(theme.selected())
-        } else {
-            line
-        });
-    }
-    if shown.is_empty() {
-        lines.push(Line::styled(" (no namespace matches)", theme.dim()));
-    }
-    let listed = lines.len();
-    let more = shown.len().saturating_sub(picker.offset + rows);
-    let position = if more > 0 {
-        format!(" ↓ {more} more")
-    } else {
-        String::new()
-    };
-    lines.push(Line::styled(
-        format!(" {}{position}", picker.summary()),
-        theme.accent(),
-    ));
-    let width = (PICKER_HINT.chars().count() as u16 + 4).max(44);
-    let rect = centered(area, width, listed as u16 + 3);
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Namespaces (• shown now) ")
-        .title_bottom(format!(" {PICKER_HINT} "));
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
-}
-
-/// The YAML popup: the text from its scroll line, the search hit marked, and in the bottom
-/// border the search being typed, what the last key did, or the keys.
-fn draw_yaml(frame: &mut Frame, theme: &Theme, area: Rect, yaml: &YamlView) {
-    let rect = centered(
-        area,
-        area.width.saturating_sub(8),
-        area.height.saturating_sub(4),
-    );
-    let height = usize::from(rect.height.saturating_sub(2));
-    let lines: Vec<Line> = yaml
-        .text
-        .lines()
-        .enumerate()
-        .skip(yaml.scroll)
-        .take(height)
-        .map(|(index, text)| {
-            let line = Line::from(text.to_string());
-            if yaml.found == Some(index) {
-                line.patch_style(theme.matched())
-            } else {
-                line
-            }
-        })
-        .collect();
-    let footer = if yaml.typing {
-        format!(" /{}▏ Enter finds, Esc cancels ", yaml.query)
-    } else if let Some(note) = &yaml.note {
-        format!(" {note} ")
-    } else {
-        format!(" {YAML_HINT} ")
-    };
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" {} ", yaml.title))
-        .title_bottom(footer);
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
-}
-
-/// The keys' column in the help.
-const HELP_KEYS: usize = 18;
-
-fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
-    let rect_width = area.width.saturating_sub(2).min(84);
-    // Inside the borders, the text column: a long line wraps under itself, not under the keys.
-    let text_width = usize::from(rect_width.saturating_sub(2))
-        .saturating_sub(HELP_KEYS)
-        .max(10);
-    let mut lines: Vec<Line> = Vec::new();
-    for (keys, help) in keys::help_lines(app.source.can_switch_identity) {
-        for (index, part) in super::wrap::words(help, text_width).into_iter().enumerate() {
-            let keys = if index == 0 { keys } else { "" };
-            lines.push(Line::from(vec![
-                Span::styled(format!("{keys:<HELP_KEYS$}"), theme.accent()),
-                Span::raw(part),
-            ]));
-        }
-    }
-    lines.push(Line::from(""));
-    let notes = [
-        "Mouse: click to select, wheel to scroll (--no-mouse lets you select text).",
-        "🔒 forbidden  ∅ not found  ⚠ failed  … loading  ✗ not ready",
     ];
-    for note in notes {
-        for part in super::wrap::words(note, usize::from(rect_width.saturating_sub(2))) {
-            lines.push(Line::styled(part, theme.dim()));
-        }
-    }
-    let rect = centered(area, rect_width, lines.len() as u16 + 2);
-    let inside = rect.height.saturating_sub(2);
-    let hidden = (lines.len() as u16).saturating_sub(inside);
-    let scroll = scroll.min(hidden);
-    let title = if hidden > 0 {
-        format!(
-            " Keys ({}/{hidden}, j/k scroll, any other key closes) ",
-            scroll
-        )
-    } else {
-        " Keys (any key closes) ".to_string()
-    };
-    frame.render_widget(Clear, rect);
-    let block = Block::default().borders(Borders::ALL).title(title);
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
-}
-
-/// A list in a box, its cursor's line highlighted.
-fn draw_pick_list(
-    frame: &mut Frame,
-    theme: &Theme,
-    area: Rect,
-    (items, cursor): (Vec<String>, usize),
-    width: u16,
-    title: &str,
-) {
-    let lines: Vec<Line> = items
+    let words = |(n, one, many): &(usize, &str, &str)| crate::text::count(*n, one, many);
+    let all: Vec<String> = counts.iter().map(words).collect();
+    let nonzero: Vec<String> = counts.iter().filter(|c| c.0 > 0).map(words).collect();
+    let total: usize = counts.iter().map(|c| c.0).sum();
+    let candidates = [
+        format!(" {} ", all.join(" · ")),
+        format!(" {} ", nonzero.join(", ")),
+        format!(" {} ", crate::text::count(total, "object", "objects")),
+    ];
+    candidates
         .into_iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let line = Line::from(item);
-            if i == cursor {
-                line.patch_style(theme.selected())
-            } else {
-                line
-            }
-        })
-        .collect();
-    let rect = centered(area, width, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    let block = Block::default().borders(Borders::ALL).title(title);
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+        .find(|c| c.chars().count() <= room && c.trim() != "")
+        .unwrap_or_default()
 }

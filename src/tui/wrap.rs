@@ -87,6 +87,72 @@ pub fn lines(
     out
 }
 
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+/// The part of a row from column `shift`, `width` wide: `…` marks text cut off on either side,
+/// so a cut row never looks whole.
+pub fn window(line: Line<'static>, shift: usize, width: usize) -> Line<'static> {
+    let total = line.width();
+    if shift == 0 && total <= width {
+        return line;
+    }
+    let style = line.style;
+    let mut cells: Vec<(String, Style)> = Vec::with_capacity(total);
+    for span in &line.spans {
+        for grapheme in span.content.chars() {
+            cells.push((grapheme.to_string(), span.style));
+        }
+    }
+    let shift = shift.min(cells.len().saturating_sub(1));
+    // Cells are characters; an emoji takes two columns, so columns are counted as they go.
+    let columns = |text: &str| Span::raw(text.to_string()).width();
+    let rest: Vec<(String, Style)> = cells.into_iter().skip(shift).collect();
+    let rest_width: usize = rest.iter().map(|(text, _)| columns(text)).sum();
+    // Room for the `…` only when something is cut.
+    let limit = if rest_width <= width {
+        width
+    } else {
+        width.saturating_sub(1)
+    };
+    let mut shown: Vec<(String, Style)> = Vec::new();
+    let mut used = 0;
+    let mut cut = false;
+    for (text, style) in rest {
+        let wide = columns(&text);
+        if used + wide > limit {
+            cut = true;
+            break;
+        }
+        used += wide;
+        shown.push((text, style));
+    }
+    if cut {
+        let last = shown.last().map(|(_, s)| *s).unwrap_or_default();
+        shown.push(("…".into(), last));
+    }
+    if shift > 0
+        && let Some(first) = shown.first_mut()
+    {
+        first.0 = "…".into();
+    }
+    let spans: Vec<Span> = shown
+        .into_iter()
+        .map(|(text, style)| Span::styled(text, style))
+        .collect();
+    Line::from(spans).style(style)
+}
+
+/// Text cut to `width` characters, ending with `…` when cut.
+pub fn ellipsis(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -169,12 +169,23 @@ async fn a_forbidden_node_is_red_and_shows_its_rule_in_the_detail_pane() {
     let cell = &buffer[(x, row)];
     assert_eq!(cell.fg, Color::Red);
     assert!(cell.modifier.contains(ratatui::style::Modifier::BOLD));
-    // Without colour, the state still shows: reverse video.
+    // Without colour, the state still shows through its glyph, bold and underline; reverse
+    // video is kept for the selection, so a denied row never looks selected.
     app.no_color = true;
     let plain = render(&mut app, 120, 40);
     let cell = &plain[(x, row)];
     assert_eq!(cell.fg, Color::Reset);
-    assert!(cell.modifier.contains(ratatui::style::Modifier::REVERSED));
+    use ratatui::style::Modifier;
+    assert!(
+        cell.modifier
+            .contains(Modifier::UNDERLINED | Modifier::BOLD)
+    );
+    assert!(!cell.modifier.contains(Modifier::REVERSED));
+    let selected = lines
+        .iter()
+        .position(|l| l.contains("🔒 brokers at the cluster scope"))
+        .unwrap() as u16;
+    assert!(plain[(x, selected)].modifier.contains(Modifier::REVERSED));
 }
 
 fn text_of_row(buffer: &Buffer, y: u16) -> String {
@@ -733,4 +744,49 @@ fn the_readme_key_table_is_the_key_table() {
         readme.contains(&table),
         "README.md's key table differs from the key map; it should read:\n{table}"
     );
+}
+
+/// At 60 columns the header keeps the identity and drops the server's URL; the status bar
+/// counts in words; cut rows end in `…`, and `>` scrolls them to show the rest.
+#[tokio::test]
+async fn a_narrow_terminal_keeps_what_matters_and_marks_what_is_cut() {
+    let mut app = app(payments_only_mesh().await);
+    let screen = text(&render(&mut app, 60, 20));
+    let header = screen.lines().next().unwrap();
+    assert!(header.contains("as payments-only"), "{header}");
+    assert!(!header.contains("https://"), "{header}");
+    let status = screen.lines().last().unwrap();
+    assert!(
+        status.contains("objects") || status.contains("broker"),
+        "counts in words: {status}"
+    );
+    assert!(
+        !status.contains("5et") && !status.contains("ns+cl"),
+        "{status}"
+    );
+    let cut: Vec<&str> = screen.lines().filter(|l| l.ends_with('…')).collect();
+    assert!(!cut.is_empty(), "long rows end in …: {screen}");
+    let long = row_texts(&app)
+        .into_iter()
+        .find(|r| r.contains("http://broker-ingress"))
+        .unwrap();
+    let tail = &long[long.len() - 12..];
+    assert!(!screen.contains(tail), "the row's end is cut at first");
+    let mut shifted = String::new();
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Char('>'));
+        shifted = text(&render(&mut app, 60, 20));
+        if shifted.contains(tail) {
+            break;
+        }
+    }
+    assert!(shifted.contains(tail), "> shows the rest: {shifted}");
+    assert!(
+        shifted.lines().nth(2).unwrap().starts_with('…'),
+        "{shifted}"
+    );
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Char('<'));
+    }
+    assert_eq!(app.shift, 0);
 }
