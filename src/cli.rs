@@ -69,8 +69,10 @@ pub struct Cli {
     pub max_body: usize,
 
     /// How long to wait for a backend's answer, e.g. 30s.
-    #[arg(long, value_parser = parse_timeout, default_value = "30s")]
-    pub timeout: Duration,
+    /// How long one request may wait for its answer, e.g. 30s: a backend's (default 30s) or
+    /// the API server's (default: none, as kubectl's --request-timeout 0).
+    #[arg(long, alias = "request-timeout", value_parser = parse_timeout, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
 
     /// Do not capture the mouse, so that text can be selected and copied.
     #[arg(long)]
@@ -277,7 +279,7 @@ impl Cli {
         }
         let http = HttpOptions {
             tls: connect.options(),
-            timeout: self.timeout,
+            timeout: self.timeout.unwrap_or(BACKEND_TIMEOUT),
             max_body: self.max_body,
         };
         let origin = if let Some(url) = &self.backend {
@@ -301,6 +303,7 @@ impl Cli {
             Origin::Cluster(connect.options())
         };
         Ok(SourceSpec {
+            request_timeout: self.timeout,
             origin,
             namespaces: connect.namespaces.namespaces.clone(),
             refresh: self.refresh,
@@ -532,6 +535,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .filter(|d| *d <= MAX_DURATION)
         .ok_or_else(|| format!("{text:?} is out of range (at most a year)"))
 }
+
+/// A backend's answer is awaited this long unless --timeout says otherwise.
+const BACKEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// No timeout, interval or latency kn-mesh takes is longer.
 const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);

@@ -292,7 +292,7 @@ fn rules_section(
     answers: &HashMap<String, RulesAnswer>,
     warnings: &mut Vec<String>,
 ) -> (Vec<RulesReview>, Vec<String>) {
-    let (mut rules, mut wildcards) = (Vec::new(), Vec::new());
+    let (mut rules, mut wildcards) = (Vec::new(), std::collections::BTreeMap::new());
     let sorted: std::collections::BTreeMap<&String, &RulesAnswer> = answers.iter().collect();
     for (namespace, answer) in sorted {
         let answer = match answer {
@@ -307,14 +307,15 @@ fn rules_section(
                 continue;
             }
         };
-        let found = passes::rules_of(answer, namespace);
+        let found = passes::rules_of(answer);
         if found.incomplete {
             warnings.push(format!("the rules review for {namespace} is incomplete: the server could not list every rule (the matrix, from access reviews, stays accurate)"));
         }
-        for evidence in found.wildcards {
-            if !wildcards.contains(&evidence) {
-                wildcards.push(evidence);
-            }
+        for rule in found.wildcards {
+            wildcards
+                .entry(rule)
+                .or_insert_with(Vec::new)
+                .push(namespace.clone());
         }
         rules.push(RulesReview {
             namespace: namespace.clone(),
@@ -322,7 +323,8 @@ fn rules_section(
             incomplete: found.incomplete,
         });
     }
-    (rules, wildcards)
+    let evidence = passes::wildcard_evidence(&wildcards, rules.len());
+    (rules, evidence)
 }
 
 /// Fills in the endpoint on errors raised before it was known.

@@ -242,8 +242,14 @@ fn findings(report: &AccessReport) -> TreeNode {
         .iter()
         .map(|finding| {
             let (severity, status) = match finding.severity {
-                Severity::High => ("HIGH  ", NodeStatus::Forbidden),
-                Severity::Medium => ("MEDIUM", NodeStatus::Failed),
+                Severity::High | Severity::Medium => {
+                    let label = if finding.severity == Severity::High {
+                        "HIGH  "
+                    } else {
+                        "MEDIUM"
+                    };
+                    (label, NodeStatus::Finding)
+                }
                 Severity::Low => ("LOW   ", NodeStatus::Normal),
             };
             let evidence = first_of(&finding.evidence, EVIDENCE_SHOWN, "", NodeStatus::Normal);
@@ -251,13 +257,8 @@ fn findings(report: &AccessReport) -> TreeNode {
             section(&finding.title, text, status, evidence)
         })
         .collect();
-    let high = report.findings.iter().any(|f| f.severity == Severity::High);
-    let status = if high {
-        NodeStatus::Forbidden
-    } else {
-        NodeStatus::Failed
-    };
-    section("findings", "Findings".into(), status, lines)
+    // Findings are about what the token may do: their own mark, not a denial's lock.
+    section("findings", "Findings".into(), NodeStatus::Finding, lines)
 }
 
 fn verdict(report: &AccessReport) -> TreeNode {

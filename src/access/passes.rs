@@ -8,7 +8,7 @@ use super::reviews::{Answers, Question};
 use super::{Finding, Fit, Identity, MatrixRow, Severity};
 use crate::k8s::Scope;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) const VERBS: [&str; 3] = ["get", "list", "watch"];
 const WRITES: [&str; 4] = ["create", "update", "patch", "delete"];
@@ -246,6 +246,24 @@ pub(super) fn namespaced_privilege_questions(
         .collect()
 }
 
+/// The wildcard rules as evidence: a rule every namespace's review holds (as a cluster-wide
+/// binding gives) is one line, not one per namespace.
+pub(super) fn wildcard_evidence(
+    by_rule: &BTreeMap<String, Vec<String>>,
+    reviewed: usize,
+) -> Vec<String> {
+    by_rule
+        .iter()
+        .map(|(rule, namespaces)| {
+            if namespaces.len() == reviewed && reviewed > 1 {
+                format!("in every namespace reviewed ({reviewed}): {rule}")
+            } else {
+                format!("in {}: {rule}", namespaces.join(", "))
+            }
+        })
+        .collect()
+}
+
 /// What the token may do beyond reading, with the allowed questions as evidence.
 pub(super) fn findings(asked: &BTreeSet<Question>, answers: &impl Answers) -> Vec<Finding> {
     let evidence = |filter: &dyn Fn(&Question) -> bool| -> Vec<String> {
@@ -302,7 +320,7 @@ pub(super) fn identity_of(answer: &Value) -> Option<Identity> {
     })
 }
 
-/// A SelfSubjectRulesReview's answer: its rules as text, the wildcard ones as evidence, and
+/// A SelfSubjectRulesReview's answer: its rules as text, the wildcard ones among them, and
 /// whether the server said the list is incomplete.
 pub(super) struct Rules {
     pub texts: Vec<String>,
@@ -310,7 +328,7 @@ pub(super) struct Rules {
     pub incomplete: bool,
 }
 
-pub(super) fn rules_of(answer: &Value, namespace: &str) -> Rules {
+pub(super) fn rules_of(answer: &Value) -> Rules {
     let mut rules = Rules {
         texts: Vec::new(),
         wildcards: Vec::new(),
@@ -334,11 +352,8 @@ pub(super) fn rules_of(answer: &Value, namespace: &str) -> Rules {
             resources.join(", "),
             groups.join(", ")
         );
-        if verbs.iter().chain(&resources).any(|v| v == "*") {
-            let evidence = format!("in {namespace}: {text}");
-            if !rules.wildcards.contains(&evidence) {
-                rules.wildcards.push(evidence);
-            }
+        if verbs.iter().chain(&resources).any(|v| v == "*") && !rules.wildcards.contains(&text) {
+            rules.wildcards.push(text.clone());
         }
         rules.texts.push(text);
     }

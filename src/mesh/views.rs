@@ -117,6 +117,8 @@ pub enum NodeStatus {
     NotFound,
     Failed,
     Loading,
+    /// A finding about the token: something it may do and should not.
+    Finding,
 }
 
 impl NodeStatus {
@@ -128,6 +130,7 @@ impl NodeStatus {
             NodeStatus::Failed => "⚠ ",
             NodeStatus::Loading => "… ",
             NodeStatus::NotReady => "✗ ",
+            NodeStatus::Finding => "⚑ ",
             _ => "",
         }
     }
@@ -293,7 +296,15 @@ pub fn tree(mesh: &Mesh, view: View) -> Vec<TreeNode> {
 
 fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
     let trigger = &node.object;
-    let (text, status) = with_ready(format!("trigger {}", trigger.name()), &trigger.status);
+    // A trigger with no status yet has not been reconciled: "unknown", not a healthy-looking
+    // nothing, since "why does my trigger not receive events" starts here.
+    let (text, status) = match trigger.status.ready() {
+        Readiness::NoStatus => (
+            format!("trigger {}  Ready=Unknown (no status yet)", trigger.name()),
+            NodeStatus::Normal,
+        ),
+        _ => with_ready(format!("trigger {}", trigger.name()), &trigger.status),
+    };
     let mut children: Vec<TreeNode> = filter::describe(&trigger.spec)
         .into_iter()
         .map(|line| TreeNode::new(NodeKind::Filter, format!("filter: {line}")))

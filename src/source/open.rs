@@ -71,8 +71,9 @@ pub async fn open(spec: SourceSpec, may_ask: bool) -> Result<Source, SourceError
             let (config, endpoint) = connect::config(&options).await?;
             let scope = scope(Some(config.default_namespace.clone()));
             let token = bearer_token(&config);
-            let fetcher =
-                Fetcher::new(connect::client(config)?, endpoint).with_secret(token.as_deref());
+            let fetcher = Fetcher::new(connect::client(config)?, endpoint)
+                .with_secret(token.as_deref())
+                .with_timeout(spec.request_timeout);
             let access = ClusterAccess {
                 fetcher: Arc::new(fetcher),
                 scope,

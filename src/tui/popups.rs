@@ -160,7 +160,7 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u1
     lines.push(Line::from(""));
     let notes = [
         "Mouse: click to select, wheel to scroll (--no-mouse lets you select text).",
-        "🔒 forbidden  ∅ not found  ⚠ failed  … loading  ✗ not ready",
+        "🔒 forbidden  ∅ not found  ⚠ failed  … loading  ✗ not ready  ⚑ finding",
     ];
     for note in notes {
         for part in super::wrap::words(note, usize::from(rect_width.saturating_sub(2))) {

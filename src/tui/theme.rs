@@ -27,6 +27,8 @@ impl Theme {
             (NodeStatus::Loading, _) => base.add_modifier(Modifier::DIM | Modifier::ITALIC),
             (NodeStatus::NotReady, true) => base.fg(Color::LightRed),
             (NodeStatus::NotReady, false) => base.add_modifier(Modifier::DIM),
+            (NodeStatus::Finding, true) => base.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            (NodeStatus::Finding, false) => base.add_modifier(Modifier::BOLD | Modifier::ITALIC),
             _ => base,
         }
     }

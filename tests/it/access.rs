@@ -481,3 +481,33 @@ fn a_rejected_backstage_audience_token_is_explained_once() {
         "said once: {message}"
     );
 }
+
+/// A wildcard rule a cluster-wide binding gives is listed once, not once per namespace, and
+/// findings have their own mark in the TUI's outline, not the lock of a denial.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_wide_wildcard_is_one_line_and_findings_have_their_own_mark() {
+    let sim = demo_sim().await;
+    let report = report(&sim, "docs-reader").await;
+    let wildcard = report
+        .findings
+        .iter()
+        .find(|f| f.title.contains("wildcard"))
+        .expect("docs-reader has get on */*");
+    assert_eq!(wildcard.evidence.len(), 1, "{:#?}", wildcard.evidence);
+    assert!(
+        wildcard.evidence[0].starts_with("in every namespace reviewed"),
+        "{:#?}",
+        wildcard.evidence
+    );
+    let outline = kn_mesh::access::outline::outline(&report, 0);
+    let findings = outline.iter().find(|n| n.text == "Findings").unwrap();
+    use kn_mesh::mesh::views::NodeStatus;
+    assert_eq!(findings.status, NodeStatus::Finding);
+    assert!(
+        findings
+            .children
+            .iter()
+            .all(|c| c.status == NodeStatus::Finding)
+    );
+    assert_eq!(NodeStatus::Finding.glyph(), "⚑ ");
+}

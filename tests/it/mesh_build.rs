@@ -277,3 +277,27 @@ fn a_denied_kind_is_placed_by_its_role_not_by_its_name() {
             .all(|&view| !in_view(view).contains("octopi"))
     );
 }
+
+/// A trigger the controller has not reconciled yet shows "unknown", not a healthy-looking
+/// nothing.
+#[test]
+fn a_trigger_with_no_status_yet_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata: {name: fresh, namespace: a}\nspec:\n  broker: default\n  subscriber: {uri: http://x}\n",
+    )
+    .unwrap();
+    let mesh = mesh::build(read_snapshot(&[path], None).unwrap().snapshot);
+    let tree = kn_mesh::output::render(
+        &mesh,
+        kn_mesh::output::Format::Tree,
+        &[kn_mesh::mesh::views::View::Brokers],
+    )
+    .unwrap();
+    assert!(
+        tree.contains("trigger fresh  Ready=Unknown (no status yet)"),
+        "{tree}"
+    );
+}

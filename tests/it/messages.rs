@@ -100,3 +100,38 @@ fn rbac_names_its_purpose_in_words() {
         assert_plain(&stdout);
     }
 }
+
+/// `--timeout` (or kubectl's `--request-timeout`) bounds each request to the API server too: a
+/// server slower than it is unreachable in time, and says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_timeout_applies_to_the_api_server() {
+    let sim = common::demo_sim().await;
+    sim.set_knobs(kn_mesh::sim::server::Knobs {
+        latency: std::time::Duration::from_secs(5),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, sim.kubeconfig()).unwrap();
+    let kubeconfig = kubeconfig.display().to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        kn_mesh(&[
+            "--kubeconfig",
+            &kubeconfig,
+            "--context",
+            "admin",
+            "--request-timeout",
+            "1s",
+            "-o",
+            "tree",
+        ])
+    })
+    .await
+    .unwrap();
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("no answer within 1s (--timeout)"),
+        "{stderr}"
+    );
+}

@@ -230,6 +230,8 @@ pub struct Fetcher {
     rules: std::sync::Mutex<std::collections::HashMap<String, rules::RulesAnswer>>,
     /// The bearer token the client presents, kept only to scrub it from what the server says.
     secret: Option<secrecy::SecretString>,
+    /// `--timeout`: how long one request may wait for its answer.
+    timeout: Option<Duration>,
 }
 
 fn marker(request: ApiRequest, outcome: &Outcome) -> AccessMarker {
@@ -275,6 +277,23 @@ impl Fetcher {
             throttle: Default::default(),
             requests: Default::default(),
             secret: None,
+            timeout: None,
+        }
+    }
+
+    /// How long each request may wait for its whole answer (`--timeout`); none by default.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Runs a request's future within the timeout, if there is one.
+    async fn timed<T>(&self, future: impl std::future::Future<Output = T>) -> Result<T, String> {
+        match self.timeout {
+            None => Ok(future.await),
+            Some(limit) => tokio::time::timeout(limit, future)
+                .await
+                .map_err(|_| format!("no answer within {}s (--timeout)", limit.as_secs_f64())),
         }
     }
 
@@ -355,18 +374,19 @@ impl Fetcher {
     async fn answer(&self, request: axum::http::Request<Vec<u8>>) -> Answer {
         use http_body_util::BodyExt;
         self.count_request();
-        let response = match self
-            .client
-            .send(request.map(kube::client::Body::from))
-            .await
-        {
-            Ok(response) => response,
-            Err(error) => return Answer::Unreachable(self.scrub(&with_causes(&error))),
+        let exchange = async {
+            let response = self
+                .client
+                .send(request.map(kube::client::Body::from))
+                .await
+                .map_err(|error| with_causes(&error))?;
+            let (parts, body) = response.into_parts();
+            let bytes = body.collect().await.map_err(|error| with_causes(&error))?;
+            Ok::<_, String>((parts, bytes.to_bytes()))
         };
-        let (parts, body) = response.into_parts();
-        let bytes = match body.collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(error) => return Answer::Unreachable(self.scrub(&with_causes(&error))),
+        let (parts, bytes) = match self.timed(exchange).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(message)) | Err(message) => return Answer::Unreachable(self.scrub(&message)),
         };
         if parts.status.is_success() {
             return Answer::Value(bytes.to_vec());
@@ -554,7 +574,11 @@ impl Fetcher {
 
     async fn check_reachable(&self) -> Result<(), Stop> {
         self.count_request();
-        match self.client.apiserver_version().await {
+        let version = self
+            .timed(self.client.apiserver_version())
+            .await
+            .map_err(Stop::Unreachable)?;
+        match version {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(status)) if status.code == 401 => Err(Stop::Rejected),
             Err(kube::Error::Api(_)) => Ok(()),
