@@ -282,8 +282,12 @@ impl Opened {
 /// Reads manifests: the mesh of everything readable, and the problems with the rest.
 pub(super) fn read_files(paths: &[PathBuf], namespaces: &[String]) -> Result<Reading, SourceError> {
     let read = super::manifests::read_in_namespaces(paths, namespaces)?;
+    let mesh = match read.saved {
+        Some(saved) => saved,
+        None => mesh::build(read.snapshot),
+    };
     Ok(Reading {
-        mesh: Arc::new(mesh::build(read.snapshot)),
+        mesh: Arc::new(mesh),
         snapshot: None,
         freshness: Freshness::Read {
             at: jiff::Timestamp::now(),

@@ -50,3 +50,76 @@ fn a_reduced_mesh_shows_backstage_consumers_and_says_it_is_reduced() {
         "{tree}"
     );
 }
+
+fn kn_mesh(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// `-f` opens what `-o json` and `-o yaml` wrote, from a file or a pipe, as the same mesh; the
+/// backend's answer (`-o eventmesh`) opens as the reduced mesh a backend gives.
+#[test]
+fn f_opens_what_kn_mesh_wrote() {
+    let demo_mesh = demo();
+    let demo = demo_dir().display().to_string();
+    let tree = kn_mesh(&["-f", &demo, "-o", "tree"], None);
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["json", "yaml"] {
+        let saved = kn_mesh(&["-f", &demo, "-o", format], None);
+        let path = dir.path().join(format!("saved.{format}"));
+        std::fs::write(&path, &saved.stdout).unwrap();
+        let reopened = kn_mesh(&["-f", &path.display().to_string(), "-o", "tree"], None);
+        assert_eq!(reopened.status.code(), Some(0), "{format}");
+        assert_eq!(
+            reopened.stdout, tree.stdout,
+            "{format} reopens as the same mesh"
+        );
+        let piped = kn_mesh(&["-f", "-", "-o", "tree"], Some(&saved.stdout));
+        assert_eq!(piped.stdout, tree.stdout, "{format} through a pipe");
+    }
+    let answer = kn_mesh(&["-f", &demo, "-o", "eventmesh"], None);
+    let reduced = kn_mesh(&["-f", "-", "-o", "json"], Some(&answer.stdout));
+    assert_eq!(reduced.status.code(), Some(0));
+    let mesh: Mesh = serde_json::from_slice(&reduced.stdout).unwrap();
+    let expected = eventmesh::into_mesh(eventmesh::project(&demo_mesh));
+    assert!(mesh.reduced && mesh.triggers.is_empty());
+    assert_eq!(mesh, expected);
+}
+
+/// A saved mesh is a whole answer: with manifests beside it, it is refused, not merged.
+#[test]
+fn a_saved_mesh_does_not_mix_with_manifests() {
+    let demo = demo_dir().display().to_string();
+    let saved = kn_mesh(&["-f", &demo, "-o", "json"], None);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("saved.json");
+    std::fs::write(&path, &saved.stdout).unwrap();
+    let mixed = kn_mesh(
+        &["-f", &path.display().to_string(), "-f", &demo, "-o", "tree"],
+        None,
+    );
+    assert_eq!(mixed.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&mixed.stderr);
+    assert!(stderr.contains("opens alone"), "{stderr}");
+    // Its shape without its content is a problem at its line, not a panic.
+    let broken = kn_mesh(
+        &["-f", "-", "-o", "tree"],
+        Some(br#"{"brokers": [{"nope": 1}], "triggers": [], "eventTypes": []}"#),
+    );
+    assert_eq!(broken.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        stderr.contains("saved kn-mesh output that cannot be read back"),
+        "{stderr}"
+    );
+}

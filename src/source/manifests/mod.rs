@@ -7,6 +7,7 @@
 
 mod locate;
 mod parse;
+mod saved;
 
 use crate::mesh::catalog;
 use crate::mesh::snapshot::{Access, AccessMarker, ApiRequest, Snapshot};
@@ -123,6 +124,9 @@ fn lines(problems: &[ManifestError]) -> String {
 #[derive(Debug, Default)]
 pub struct Manifests {
     pub snapshot: Snapshot,
+    /// A mesh kn-mesh wrote (`-o json`, `-o yaml`, `-o eventmesh`), read back whole: shown as
+    /// it is, instead of a mesh built from the snapshot.
+    pub saved: Option<crate::mesh::Mesh>,
     /// How many objects were read (after duplicates were resolved), decoded or not.
     pub objects: usize,
     pub problems: Vec<ManifestError>,
@@ -133,6 +137,8 @@ pub struct Manifests {
 struct Located {
     value: Value,
     origin: Origin,
+    /// One of kn-mesh's own outputs, not a Kubernetes object.
+    saved: Option<saved::Shape>,
 }
 
 #[derive(Clone)]
@@ -180,6 +186,11 @@ fn read_scoped(
     only: &[String],
 ) -> Result<Manifests, ManifestError> {
     let (objects, mut problems) = read_located(paths)?;
+    let (saved, objects): (Vec<Located>, Vec<Located>) =
+        objects.into_iter().partition(|o| o.saved.is_some());
+    if !saved.is_empty() {
+        return read_saved(saved, objects, problems);
+    }
     let (mut values, origins, warnings) = settle(objects, namespace.unwrap_or("default"));
     let missing = keep_namespaces(&mut values, only);
     let count = values.len();
@@ -210,9 +221,38 @@ fn read_scoped(
     }));
     Ok(Manifests {
         snapshot,
+        saved: None,
         objects: count,
         problems,
         warnings,
+    })
+}
+
+/// One saved output, read back as the mesh it holds. It is a whole mesh: mixed with manifests
+/// or with another saved output it would be two answers in one, so that is refused.
+fn read_saved(
+    mut saved: Vec<Located>,
+    others: Vec<Located>,
+    problems: Vec<ManifestError>,
+) -> Result<Manifests, ManifestError> {
+    if saved.len() > 1 || !others.is_empty() {
+        let second = saved.get(1).or(others.first()).unwrap_or(&saved[0]);
+        return Err(ManifestError::NotAnObject {
+            location: second.origin.location(),
+            reason: format!(
+                "{} is a saved kn-mesh output, which opens alone: not with manifests or another saved output",
+                saved[0].origin.location()
+            ),
+        });
+    }
+    let first = saved.remove(0);
+    let shape = first.saved.unwrap_or(saved::Shape::Mesh);
+    let mesh = saved::read(first.value, shape, &first.origin)?;
+    Ok(Manifests {
+        objects: 1,
+        saved: Some(mesh),
+        problems,
+        ..Manifests::default()
     })
 }
 
@@ -256,6 +296,12 @@ fn keep_namespaces(values: &mut Vec<Value>, only: &[String]) -> Vec<String> {
 /// answer for a cluster nobody has.
 pub fn read_objects(paths: &[PathBuf]) -> Result<Vec<Value>, ManifestError> {
     let (objects, mut problems) = read_located(paths)?;
+    if let Some(saved) = objects.iter().find(|o| o.saved.is_some()) {
+        return Err(ManifestError::NotAnObject {
+            location: saved.origin.location(),
+            reason: "a saved kn-mesh output holds no objects to serve: give the manifests".into(),
+        });
+    }
     let (values, origins, _) = settle(objects, "default");
     let (_, errors) = catalog::sort_objects(values.clone());
     problems.extend(locate(errors, &origins));
@@ -535,6 +581,14 @@ fn push_object(value: Value, origin: Origin, out: &mut Vec<Located>) -> Result<(
             ),
         });
     };
+    if let Some(shape) = saved::shape(&value) {
+        out.push(Located {
+            value,
+            origin,
+            saved: Some(shape),
+        });
+        return Ok(());
+    }
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind.is_empty() || object.get("apiVersion").and_then(Value::as_str).is_none() {
         return Err(ManifestError::NotAnObject {
@@ -573,7 +627,11 @@ fn push_object(value: Value, origin: Origin, out: &mut Vec<Located>) -> Result<(
             },
         });
     }
-    out.push(Located { value, origin });
+    out.push(Located {
+        value,
+        origin,
+        saved: None,
+    });
     Ok(())
 }
 
