@@ -31,6 +31,8 @@ struct GraphNode {
     label: String,
     namespace: String,
     shape: Shape,
+    /// The broker a trigger hangs under: drawn inside the broker's own box.
+    parent: Option<String>,
 }
 
 struct Edge {
@@ -84,6 +86,7 @@ impl Graph {
             label,
             namespace: key.namespace.clone(),
             shape,
+            parent: None,
         });
         node_id
     }
@@ -114,7 +117,7 @@ impl Graph {
         };
         let shape = match (&link.resolution, kind.as_str()) {
             (Resolution::Forbidden { .. }, _) => {
-                label.push_str(" 🔒 forbidden");
+                label.push_str(" (forbidden)");
                 Shape::Denied
             }
             (Resolution::NotFound, _) => {
@@ -179,6 +182,9 @@ impl Graph {
                 let broker = ObjectKey::new(&key.namespace, &trigger.object.spec.broker);
                 let broker_id = self.id("broker", &broker.namespace, &broker.name);
                 self.edge(&broker_id, &trigger_id, "", false);
+                if let Some(node) = self.nodes.get_mut(&trigger_id) {
+                    node.parent = Some(broker_id);
+                }
             }
             if let Some(subscriber) = self.target(&trigger.subscriber, &key.namespace) {
                 self.edge(&trigger_id, &subscriber, "subscriber", false);
@@ -204,6 +210,8 @@ impl Graph {
                 let producer_id = self.id(&kind, &producer.key.namespace, &producer.key.name);
                 self.edge(&producer_id, &et_id, "produces", false);
             }
+            // Consumers are only those whose filter lets the type through, or may (build's
+            // consumers pass): no edge says a trigger receives a type its filter refuses.
             for consumer in &et.consumers {
                 let kind = match consumer.kind {
                     ConsumerKind::Trigger => "trigger",
@@ -261,19 +269,39 @@ impl Graph {
     }
 
     /// A node per marker that hides data; a marker's position in the list keeps its id unique.
+    /// Lists denied in one scope are one node: a locked namespace is one fact, not a red box
+    /// per kind.
     fn add_markers(&mut self, markers: &[AccessMarker]) {
+        let mut denied_lists: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         for (index, marker) in markers.iter().enumerate() {
-            let Some((label, shape)) = marker_node(marker) else {
+            let request = &marker.request;
+            let namespace = request.namespace().unwrap_or_default().to_string();
+            if matches!(marker.access, Access::Forbidden { .. }) && request.name.is_none() {
+                denied_lists
+                    .entry(namespace)
+                    .or_default()
+                    .push(&request.resource.plural);
+                continue;
+            }
+            let Some(label) = failed_label(marker) else {
                 continue;
             };
-            let namespace = marker.request.namespace().unwrap_or_default().to_string();
-            let kind = if shape == Shape::Denied {
-                "denied"
-            } else {
-                "failed"
+            let key = ObjectKey::new(&namespace, &format!("failed{index}"));
+            self.node("failed", &key, label, Shape::Failed);
+        }
+        for (namespace, plurals) in denied_lists {
+            let lists = match plurals.as_slice() {
+                [one] => format!("{one}: forbidden"),
+                many => format!("{} lists forbidden", many.len()),
             };
-            let key = ObjectKey::new(&namespace, &format!("{kind}{index}"));
-            self.node(kind, &key, label, shape);
+            // A namespace's box names it; the cluster scope has no box.
+            let label = if namespace.is_empty() {
+                format!("cluster scope: {lists}")
+            } else {
+                lists
+            };
+            let key = ObjectKey::new(&namespace, "denied");
+            self.node("denied", &key, label, Shape::Denied);
         }
     }
 
@@ -285,25 +313,15 @@ impl Graph {
     }
 }
 
-/// The label and shape of a marker's node, if the marker hides data: a whole list denied, or
-/// anything that failed or did not decode. A denied single object shows on its referrer.
-fn marker_node(marker: &AccessMarker) -> Option<(String, Shape)> {
+/// The label of a node for data that failed to arrive or to decode. Words, not glyphs: an
+/// emoji renders as a box where the picture's font has none.
+fn failed_label(marker: &AccessMarker) -> Option<String> {
     let request = &marker.request;
     match &marker.access {
-        Access::Forbidden { .. } if request.name.is_none() => Some((
-            format!(
-                "🔒 {} {}: forbidden",
-                request.resource.plural, request.scope
-            ),
-            Shape::Denied,
-        )),
-        Access::Failed { .. } => Some((format!("⚠ {request}: failed"), Shape::Failed)),
-        Access::Undecodable { kind, .. } => Some((
-            format!(
-                "⚠ {kind} {}: cannot decode",
-                request.name.as_deref().unwrap_or("?")
-            ),
-            Shape::Failed,
+        Access::Failed { .. } => Some(format!("{request}: failed")),
+        Access::Undecodable { kind, .. } => Some(format!(
+            "{kind} {}: cannot decode",
+            request.name.as_deref().unwrap_or("?")
         )),
         _ => None,
     }
@@ -320,6 +338,32 @@ fn by_namespace(graph: &Graph) -> BTreeMap<&str, Vec<&GraphNode>> {
     groups
 }
 
+/// A namespace's nodes as drawn: brokers with the triggers that hang under them, and the rest.
+fn families<'a>(
+    nodes: &[&'a GraphNode],
+) -> (Vec<(&'a GraphNode, Vec<&'a GraphNode>)>, Vec<&'a GraphNode>) {
+    let mut families: Vec<(&GraphNode, Vec<&GraphNode>)> = Vec::new();
+    let mut loose = Vec::new();
+    for node in nodes {
+        let children: Vec<&GraphNode> = nodes
+            .iter()
+            .filter(|n| n.parent.as_deref() == Some(node.id.as_str()))
+            .copied()
+            .collect();
+        // A trigger whose broker is not drawn here stands on its own, never vanishes.
+        let parent_drawn = node
+            .parent
+            .as_deref()
+            .is_some_and(|p| nodes.iter().any(|n| n.id == p));
+        if !children.is_empty() {
+            families.push((node, children));
+        } else if !parent_drawn {
+            loose.push(*node);
+        }
+    }
+    (families, loose)
+}
+
 /// A DOT string: quotes and backslashes escaped, and control characters as text.
 fn quote(text: &str) -> String {
     crate::text::escape(text)
@@ -327,10 +371,29 @@ fn quote(text: &str) -> String {
         .replace('"', "\\\"")
 }
 
+/// One node's DOT line.
+fn dot_node(node: &GraphNode) -> String {
+    let style = match node.shape {
+        Shape::Broker => "shape=box3d, style=filled, fillcolor=\"#dbeafe\"",
+        Shape::Trigger => "shape=cds, style=filled, fillcolor=\"#fef9c3\"",
+        Shape::EventType => "shape=note, style=filled, fillcolor=\"#ede9fe\"",
+        Shape::Source => "shape=invhouse, style=filled, fillcolor=\"#dcfce7\"",
+        Shape::Channel => "shape=cylinder, style=filled, fillcolor=\"#e0f2fe\"",
+        Shape::Subscription => "shape=cds, style=filled, fillcolor=\"#f1f5f9\"",
+        Shape::Subscriber => "shape=box, style=rounded",
+        Shape::Denied => "shape=octagon, style=filled, color=\"#b91c1c\", fillcolor=\"#fee2e2\"",
+        Shape::Failed => {
+            "shape=octagon, style=\"filled,dashed\", color=\"#b45309\", fillcolor=\"#fef3c7\""
+        }
+    };
+    format!("{} [label=\"{}\", {style}];", node.id, quote(&node.label))
+}
+
 pub fn dot(mesh: &Mesh) -> String {
     let graph = build(mesh);
+    // Edge labels are smaller than node labels: they qualify an arrow, they are not the picture.
     let mut out = String::from(
-        "digraph mesh {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n",
+        "digraph mesh {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=8];\n",
     );
     for (cluster, (namespace, nodes)) in by_namespace(&graph).into_iter().enumerate() {
         let indent = if namespace.is_empty() { "  " } else { "    " };
@@ -341,28 +404,19 @@ pub fn dot(mesh: &Mesh) -> String {
                 quote(namespace)
             );
         }
-        for node in nodes {
-            let style = match node.shape {
-                Shape::Broker => "shape=box3d, style=filled, fillcolor=\"#dbeafe\"",
-                Shape::Trigger => "shape=cds, style=filled, fillcolor=\"#fef9c3\"",
-                Shape::EventType => "shape=note, style=filled, fillcolor=\"#ede9fe\"",
-                Shape::Source => "shape=invhouse, style=filled, fillcolor=\"#dcfce7\"",
-                Shape::Channel => "shape=cylinder, style=filled, fillcolor=\"#e0f2fe\"",
-                Shape::Subscription => "shape=cds, style=filled, fillcolor=\"#f1f5f9\"",
-                Shape::Subscriber => "shape=box, style=rounded",
-                Shape::Denied => {
-                    "shape=octagon, style=filled, color=\"#b91c1c\", fillcolor=\"#fee2e2\""
-                }
-                Shape::Failed => {
-                    "shape=octagon, style=\"filled,dashed\", color=\"#b45309\", fillcolor=\"#fef3c7\""
-                }
-            };
+        let (families, loose) = families(&nodes);
+        for (index, (broker, triggers)) in families.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "{indent}{} [label=\"{}\", {style}];",
-                node.id,
-                quote(&node.label)
+                "{indent}subgraph cluster_{cluster}_{index} {{ label=\"\"; style=dashed; color=\"#94a3b8\";"
             );
+            for node in std::iter::once(broker).chain(triggers) {
+                let _ = writeln!(out, "{indent}  {}", dot_node(node));
+            }
+            let _ = writeln!(out, "{indent}}}");
+        }
+        for node in loose {
+            let _ = writeln!(out, "{indent}{}", dot_node(node));
         }
         if !namespace.is_empty() {
             out.push_str("  }\n");
@@ -387,6 +441,21 @@ pub fn dot(mesh: &Mesh) -> String {
     out
 }
 
+/// One node's Mermaid line, its text made safe by `label`.
+fn mermaid_node(node: &GraphNode, label: &dyn Fn(&str) -> String) -> String {
+    let text = label(&node.label);
+    let shape = match node.shape {
+        Shape::Broker => format!("[[\"{text}\"]]"),
+        Shape::Trigger | Shape::Subscription => format!(">\"{text}\"]"),
+        Shape::EventType => format!("[/\"{text}\"/]"),
+        Shape::Source => format!("([\"{text}\"])"),
+        Shape::Channel => format!("[(\"{text}\")]"),
+        Shape::Subscriber => format!("(\"{text}\")"),
+        Shape::Denied | Shape::Failed => format!("{{{{\"{text}\"}}}}"),
+    };
+    format!("{}{shape}", node.id)
+}
+
 pub fn mermaid(mesh: &Mesh) -> String {
     let graph = build(mesh);
     let mut out = String::from("flowchart LR\n");
@@ -401,6 +470,7 @@ pub fn mermaid(mesh: &Mesh) -> String {
     };
     // Subgraph ids, unique as node ids are: `a-b` and `a_b` read alike.
     let mut subgraphs = std::collections::HashSet::new();
+    let mut family = 0;
     for (namespace, nodes) in by_namespace(&graph) {
         let indent = if namespace.is_empty() { "  " } else { "    " };
         if !namespace.is_empty() {
@@ -416,18 +486,18 @@ pub fn mermaid(mesh: &Mesh) -> String {
             }
             let _ = writeln!(out, "  subgraph {subgraph}[\"{}\"]", label(namespace));
         }
-        for node in nodes {
-            let text = label(&node.label);
-            let shape = match node.shape {
-                Shape::Broker => format!("[[\"{text}\"]]"),
-                Shape::Trigger | Shape::Subscription => format!(">\"{text}\"]"),
-                Shape::EventType => format!("[/\"{text}\"/]"),
-                Shape::Source => format!("([\"{text}\"])"),
-                Shape::Channel => format!("[(\"{text}\")]"),
-                Shape::Subscriber => format!("(\"{text}\")"),
-                Shape::Denied | Shape::Failed => format!("{{{{\"{text}\"}}}}"),
-            };
-            let _ = writeln!(out, "{indent}{}{shape}", node.id);
+        let (families, loose) = families(&nodes);
+        for (broker, triggers) in &families {
+            // Readable node ids always hold underscores: `famN` cannot be one of them.
+            family += 1;
+            let _ = writeln!(out, "{indent}subgraph fam{family}[\" \"]");
+            for node in std::iter::once(broker).chain(triggers) {
+                let _ = writeln!(out, "{indent}  {}", mermaid_node(node, &label));
+            }
+            let _ = writeln!(out, "{indent}end");
+        }
+        for node in loose {
+            let _ = writeln!(out, "{indent}{}", mermaid_node(node, &label));
         }
         if !namespace.is_empty() {
             out.push_str("  end\n");

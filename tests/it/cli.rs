@@ -82,6 +82,72 @@ fn graphs_of_the_demo() {
     insta::assert_snapshot!("demo_mermaid", mermaid);
 }
 
+/// The pictures: a namespace whose lists were all denied is one node, triggers hang in their
+/// broker's box, an event type points only at triggers whose filter lets it through (or may),
+/// edge labels are smaller than node labels, and no glyph needs an emoji font.
+#[test]
+fn graphs_summarise_denials_and_draw_only_real_paths() {
+    let dot = stdout(&kn_mesh(&["--demo", "-o", "dot"]));
+    let denied: Vec<&str> = dot
+        .lines()
+        .filter(|l| l.contains("lists forbidden"))
+        .collect();
+    assert!(
+        denied.iter().any(|l| l.contains("denied_ops_denied")) && denied.len() <= 9,
+        "one node per scope: {denied:#?}"
+    );
+    assert!(dot.contains("cluster scope: 11 lists forbidden") || dot.contains("cluster scope:"));
+    for graph in [dot.clone(), stdout(&kn_mesh(&["--demo", "-o", "mermaid"]))] {
+        assert!(
+            graph.chars().all(|c| (c as u32) < 0x2000),
+            "a glyph that needs an emoji font: {graph}"
+        );
+    }
+    assert!(dot.contains("edge [fontname=\"Helvetica\", fontsize=8]"));
+    assert!(dot.contains("node [fontname=\"Helvetica\", fontsize=10]"));
+    let files = stdout(&kn_mesh(&["-f", &demo(), "-o", "dot"]));
+    // The payments broker's box holds its triggers.
+    let family = files
+        .split("subgraph cluster_")
+        .find(|part| part.contains("broker_payments_default ["))
+        .unwrap();
+    let family = &family[..family.find("\n    }").unwrap()];
+    assert!(
+        family.contains("trigger_payments_order_created ["),
+        "{family}"
+    );
+    // A trigger that wants one type of two: an edge from that type only.
+    let manifests = br#"
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: b, namespace: x}
+---
+apiVersion: eventing.knative.dev/v1beta2
+kind: EventType
+metadata: {name: wanted, namespace: x}
+spec: {type: a.wanted, reference: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: b}}
+---
+apiVersion: eventing.knative.dev/v1beta2
+kind: EventType
+metadata: {name: other, namespace: x}
+spec: {type: a.other, reference: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: b}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: t, namespace: x}
+spec: {broker: b, filter: {attributes: {type: a.wanted}}, subscriber: {uri: "http://sink"}}
+"#;
+    let picture = stdout(&kn_mesh_stdin(&["-f", "-", "-o", "dot"], manifests));
+    assert!(
+        picture.contains("eventtype_x_wanted -> trigger_x_t"),
+        "{picture}"
+    );
+    assert!(
+        !picture.contains("eventtype_x_other -> trigger_x_t"),
+        "{picture}"
+    );
+}
+
 #[test]
 fn one_view_only() {
     let output = stdout(&kn_mesh(&["-f", &demo(), "--view", "channels"]));

@@ -69,7 +69,7 @@ fn marks_a_failure(format: &str, stdout: &str) -> bool {
         "tree" => stdout.contains("⚠ "),
         "json" => stdout.contains("\"outcome\": \"failed\"") || stdout.contains("\"undecodable\""),
         "yaml" => stdout.contains("outcome: failed") || stdout.contains("outcome: undecodable"),
-        "dot" | "mermaid" => stdout.contains("⚠ "),
+        "dot" | "mermaid" => stdout.contains(": failed") || stdout.contains(": cannot decode"),
         _ => false,
     }
 }
