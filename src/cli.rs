@@ -36,6 +36,11 @@ pub struct Cli {
     #[arg(long)]
     pub partial: bool,
 
+    /// Only mesh objects whose labels match, selected by the server as kubectl's -l does
+    /// (`app=web`, `tier!=test`, `env in (prod,staging)`, `!legacy`).
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
     /// With -o: keep following the source and print the mesh again on each change (as
     /// kubectl's -w), until interrupted.
     #[arg(short = 'w', long)]
@@ -302,7 +307,17 @@ impl Cli {
         } else {
             Origin::Cluster(connect.options())
         };
+        if let Some(selector) = &self.selector {
+            crate::sim::selectors::Selectors::parse(Some(selector), None).map_err(|e| {
+                UsageError(format!(
+                    "-l {}: {}",
+                    crate::text::escape(selector),
+                    e.body["message"].as_str().unwrap_or("not a label selector")
+                ))
+            })?;
+        }
         Ok(SourceSpec {
+            label_selector: self.selector.clone(),
             request_timeout: self.timeout,
             origin,
             namespaces: connect.namespaces.namespaces.clone(),

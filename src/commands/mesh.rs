@@ -39,7 +39,7 @@ pub async fn run(cli: &Cli, spec: SourceSpec) -> color_eyre::Result<u8> {
 /// Flags that shape one output only are refused with the others, never silently ignored.
 fn check_output_flags(cli: &Cli) -> Result<(), UsageError> {
     let format = cli.output.unwrap_or(Format::Tree);
-    if !cli.view.is_empty() && format != Format::Tree {
+    if !cli.view.is_empty() && !matches!(format, Format::Tree | Format::Wide) {
         return Err(UsageError(
             "--view picks the views of -o tree; the other outputs hold the whole mesh".into(),
         ));

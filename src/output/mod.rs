@@ -23,6 +23,10 @@ pub enum Format {
     Dot,
     /// The relation graph for Mermaid.
     Mermaid,
+    /// The trees with each object's age, as kubectl's `-o wide` adds columns.
+    Wide,
+    /// One `kind.group/name` per object, as kubectl's `-o name` prints them.
+    Name,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +45,40 @@ pub fn render(mesh: &Mesh, format: Format, views: &[View]) -> Result<String, Ren
         Format::Eventmesh => json(&eventmesh::project(mesh)).map_err(|e| fail(e.to_string()))?,
         Format::Dot => graph::dot(mesh),
         Format::Mermaid => graph::mermaid(mesh),
+        Format::Wide => tree::render_wide(mesh, views, jiff::Timestamp::now()),
+        Format::Name => names(mesh),
     })
+}
+
+/// kubectl's `-o name`: `broker.eventing.knative.dev/default`, a line per object, in the order
+/// of the views (brokers, triggers, event types, sources, channels, subscriptions). Like
+/// kubectl's, the name leaves the namespace out.
+fn names(mesh: &Mesh) -> String {
+    fn line<S, T>(object: &crate::mesh::objects::Object<S, T>) -> String {
+        let kind = object.kind.to_ascii_lowercase();
+        match object.group() {
+            "" => format!("{kind}/{}\n", crate::text::escape(object.name())),
+            group => format!("{kind}.{group}/{}\n", crate::text::escape(object.name())),
+        }
+    }
+    let mut out = String::new();
+    out.extend(mesh.brokers.iter().map(|n| line(&n.object)));
+    out.extend(mesh.triggers.iter().map(|n| line(&n.object)));
+    out.extend(mesh.event_types.iter().map(|n| line(&n.object)));
+    out.extend(mesh.sources.iter().map(|n| line(&n.object)));
+    out.extend(
+        mesh.channels
+            .iter()
+            .filter(|c| c.owner.is_none())
+            .map(|n| line(&n.object)),
+    );
+    out.extend(
+        mesh.subscriptions
+            .iter()
+            .filter(|s| s.owner.is_none())
+            .map(|n| line(&n.object)),
+    );
+    out
 }
 
 fn json<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {

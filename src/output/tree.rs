@@ -5,6 +5,23 @@ use crate::mesh::views::{self, TreeNode, View};
 
 /// Renders the chosen views, each under its title.
 pub fn render(mesh: &Mesh, views: &[View]) -> String {
+    render_with(mesh, views, None)
+}
+
+/// The same, each object's row ending with its age at `now` (`-o wide`).
+pub fn render_wide(mesh: &Mesh, views: &[View], now: jiff::Timestamp) -> String {
+    render_with(mesh, views, Some(now))
+}
+
+fn render_with(mesh: &Mesh, views: &[View], now: Option<jiff::Timestamp>) -> String {
+    let age = |node: &TreeNode| -> Option<String> {
+        let now = now?;
+        let (_, meta) = views::object_of(mesh, node.target.as_ref()?)?;
+        let created: jiff::Timestamp = meta.creation_timestamp.as_deref()?.parse().ok()?;
+        Some(kubectl_age(
+            now.as_second().saturating_sub(created.as_second()),
+        ))
+    };
     let mut out = String::new();
     if mesh.reduced {
         out.push_str(
@@ -22,7 +39,7 @@ pub fn render(mesh: &Mesh, views: &[View]) -> String {
             out.push_str("  (none)\n");
         }
         for root in &roots {
-            write_node(&mut out, root, "", None);
+            write_node(&mut out, root, "", None, &age);
         }
     }
     for note in &mesh.notes {
@@ -32,7 +49,23 @@ pub fn render(mesh: &Mesh, views: &[View]) -> String {
 }
 
 /// `last` is None for a root, which is printed flush left with no connector.
-fn write_node(out: &mut String, node: &TreeNode, prefix: &str, last: Option<bool>) {
+/// "45s", "12m", "3h", "5d": kubectl's AGE.
+fn kubectl_age(seconds: i64) -> String {
+    match seconds.max(0) {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+fn write_node(
+    out: &mut String,
+    node: &TreeNode,
+    prefix: &str,
+    last: Option<bool>,
+    age: &dyn Fn(&TreeNode) -> Option<String>,
+) {
     let (connector, child_prefix) = match last {
         None => ("", String::new()),
         Some(true) => ("└── ", format!("{prefix}    ")),
@@ -43,9 +76,12 @@ fn write_node(out: &mut String, node: &TreeNode, prefix: &str, last: Option<bool
     out.push_str(node.status.glyph());
     // Names, URLs and server messages in the text came from outside.
     out.push_str(&crate::text::escape(&node.text));
+    if let Some(age) = age(node) {
+        out.push_str(&format!("  age {age}"));
+    }
     out.push('\n');
     let count = node.children.len();
     for (i, child) in node.children.iter().enumerate() {
-        write_node(out, child, &child_prefix, Some(i + 1 == count));
+        write_node(out, child, &child_prefix, Some(i + 1 == count), age);
     }
 }

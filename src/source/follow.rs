@@ -150,9 +150,13 @@ fn start_reader(
     let (poke, pokes) = mpsc::unbounded_channel();
     let sender = sender.clone();
     let task = match opened {
-        Opened::Files { paths, namespaces } => tokio::spawn(read_files_on_poke(
+        Opened::Files {
+            paths,
+            namespaces,
+            selector,
+        } => tokio::spawn(read_files_on_poke(
             paths.clone(),
-            namespaces.clone(),
+            (namespaces.clone(), selector.clone()),
             pokes,
             sender,
         )),
@@ -170,18 +174,21 @@ fn start_reader(
 /// Files: read now, and again on each poke.
 async fn read_files_on_poke(
     paths: Vec<std::path::PathBuf>,
-    namespaces: Vec<String>,
+    (namespaces, selector): (Vec<String>, Option<String>),
     mut pokes: mpsc::UnboundedReceiver<()>,
     sender: mpsc::UnboundedSender<Update>,
 ) {
     loop {
-        let (paths, namespaces) = (paths.clone(), namespaces.clone());
-        let update =
-            match tokio::task::spawn_blocking(move || read_files(&paths, &namespaces)).await {
-                Ok(Ok(reading)) => Update::Read(reading),
-                Ok(Err(error)) => Update::Failed(error),
-                Err(panicked) => Update::Failed(SourceError::Live(panicked.to_string().into())),
-            };
+        let (paths, namespaces, selector) = (paths.clone(), namespaces.clone(), selector.clone());
+        let update = match tokio::task::spawn_blocking(move || {
+            read_files(&paths, &namespaces, selector.as_deref())
+        })
+        .await
+        {
+            Ok(Ok(reading)) => Update::Read(reading),
+            Ok(Err(error)) => Update::Failed(error),
+            Err(panicked) => Update::Failed(SourceError::Live(panicked.to_string().into())),
+        };
         if sender.send(update).is_err() || pokes.recv().await.is_none() {
             return;
         }

@@ -274,7 +274,11 @@ fn spawn_watch(
     tokio::spawn(async move {
         let mut initial_done = false;
         let mut lost = false;
-        let mut stream = watcher(api, watcher::Config::default()).boxed();
+        let mut config = watcher::Config::default();
+        if let Some(selector) = &listed.selector {
+            config = config.labels(selector);
+        }
+        let mut stream = watcher(api, config).boxed();
         let typed = |object: DynamicObject| {
             let mut value = serde_json::to_value(object).unwrap_or_default();
             if let Some(fields) = value.as_object_mut() {

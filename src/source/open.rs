@@ -32,6 +32,8 @@ pub(super) enum Opened {
         paths: Vec<PathBuf>,
         /// `-n`: the namespaces to keep; the last is that of objects that name none.
         namespaces: Vec<String>,
+        /// `-l`: the label selector mesh objects must match.
+        selector: Option<String>,
     },
     Cluster(ClusterAccess),
     Demo {
@@ -61,11 +63,18 @@ pub async fn open(spec: SourceSpec, may_ask: bool) -> Result<Source, SourceError
     let scope = |default_namespace: Option<String>| Scope {
         namespaces: (!spec.namespaces.is_empty()).then(|| spec.namespaces.clone()),
         default_namespace,
+        label_selector: spec.label_selector.clone(),
     };
     let (opened, default_refresh) = match spec.origin {
         Origin::Files(paths) => {
             let namespaces = spec.namespaces.clone();
-            (Opened::Files { paths, namespaces }, CLUSTER_REFRESH)
+            let selector = spec.label_selector.clone();
+            let files = Opened::Files {
+                paths,
+                namespaces,
+                selector,
+            };
+            (files, CLUSTER_REFRESH)
         }
         Origin::Cluster(options) => {
             let (config, endpoint) = connect::config(&options).await?;
@@ -202,11 +211,18 @@ impl Source {
     /// Reads the source once.
     pub async fn read_once(self) -> Result<Reading, SourceError> {
         match &self.opened {
-            Opened::Files { paths, namespaces } => {
-                let (paths, namespaces) = (paths.clone(), namespaces.clone());
-                tokio::task::spawn_blocking(move || read_files(&paths, &namespaces))
-                    .await
-                    .map_err(|e| SourceError::Live(Arc::new(e.to_string())))?
+            Opened::Files {
+                paths,
+                namespaces,
+                selector,
+            } => {
+                let (paths, namespaces, selector) =
+                    (paths.clone(), namespaces.clone(), selector.clone());
+                tokio::task::spawn_blocking(move || {
+                    read_files(&paths, &namespaces, selector.as_deref())
+                })
+                .await
+                .map_err(|e| SourceError::Live(Arc::new(e.to_string())))?
             }
             Opened::Cluster(access) | Opened::Demo { access, .. } => {
                 let snapshot = access.fetcher.fetch(&access.scope).await?;
@@ -280,8 +296,12 @@ impl Opened {
 }
 
 /// Reads manifests: the mesh of everything readable, and the problems with the rest.
-pub(super) fn read_files(paths: &[PathBuf], namespaces: &[String]) -> Result<Reading, SourceError> {
-    let read = super::manifests::read_in_namespaces(paths, namespaces)?;
+pub(super) fn read_files(
+    paths: &[PathBuf],
+    namespaces: &[String],
+    selector: Option<&str>,
+) -> Result<Reading, SourceError> {
+    let read = super::manifests::read_in_namespaces(paths, namespaces, selector)?;
     let mesh = match read.saved {
         Some(saved) => saved,
         None => mesh::build(read.snapshot),

@@ -21,6 +21,8 @@ pub struct SourceSpec {
     pub namespaces: Vec<String>,
     /// `--refresh`; each source has its own default.
     pub refresh: Option<Duration>,
+    /// `-l`: only mesh objects whose labels match (kubectl's selector syntax).
+    pub label_selector: Option<String>,
     /// `--timeout` for each request to an API server (a backend has its own in `HttpOptions`).
     pub request_timeout: Option<Duration>,
 }

@@ -305,6 +305,7 @@ async fn namespaces_given_with_n_limit_the_lists() {
     let scope = Scope {
         namespaces: Some(vec!["ops".into()]),
         default_namespace: None,
+        label_selector: None,
     };
     let snapshot = fetcher(&sim, "mesh-viewer")
         .await

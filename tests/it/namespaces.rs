@@ -91,6 +91,7 @@ async fn an_empty_namespace_is_not_missing() {
     let scope = Scope {
         namespaces: Some(vec!["backstage".into(), "ghost".into()]),
         default_namespace: None,
+        label_selector: None,
     };
     let mesh = mesh::build(fetcher.fetch(&scope).await.unwrap());
     assert_eq!(mesh.missing_namespaces(), ["ghost"]);
@@ -99,6 +100,7 @@ async fn an_empty_namespace_is_not_missing() {
     let scope = Scope {
         namespaces: Some(vec!["payments".into(), "ghost".into()]),
         default_namespace: None,
+        label_selector: None,
     };
     let mesh = mesh::build(fetcher.fetch(&scope).await.unwrap());
     assert_eq!(mesh.missing_namespaces(), ["ghost"]);
@@ -139,5 +141,48 @@ async fn serve_answers_for_the_named_namespaces_only() {
         namespaces.into_iter().collect::<Vec<_>>(),
         ["ops"],
         "{body}"
+    );
+}
+
+/// kubectl's `-l`: the server selects (the sim, through kube-rs, as a real cluster), files are
+/// selected alike, and a selector that does not parse is bad input.
+#[test]
+fn a_label_selector_selects_mesh_objects_on_every_source() {
+    let demo = demo_dir().display().to_string();
+    let selector = "app.kubernetes.io/part-of=payments";
+    let files = kn_mesh(&["-f", &demo, "-l", selector, "-o", "name"]);
+    assert_eq!(files.status.code(), Some(0));
+    let files = String::from_utf8_lossy(&files.stdout).into_owned();
+    assert_eq!(
+        files,
+        "broker.eventing.knative.dev/default\neventtype.eventing.knative.dev/order-created\n"
+    );
+    let cluster = kn_mesh(&["--demo", "-l", selector, "-o", "name"]);
+    assert_eq!(String::from_utf8_lossy(&cluster.stdout), files);
+    let bad = kn_mesh(&["-f", &demo, "-l", "a in (", "-o", "name"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("-l a in ("));
+}
+
+/// `-o name` is one `kind.group/name` a line; `-o wide` adds each object's age.
+#[test]
+fn name_and_wide_outputs() {
+    let output = kn_mesh(&["--demo", "-o", "name"]);
+    let names = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        names.lines().all(|l| l.contains('/') && !l.contains(' ')),
+        "{names}"
+    );
+    assert!(
+        names.contains("trigger.eventing.knative.dev/order-created\n"),
+        "{names}"
+    );
+    let wide = kn_mesh(&["--demo", "-o", "wide", "--view", "brokers"]);
+    let wide = String::from_utf8_lossy(&wide.stdout);
+    let broker = wide.lines().find(|l| l.contains("broker default")).unwrap();
+    let age = broker.rsplit("  age ").next().unwrap();
+    assert!(
+        age.ends_with('s') || age.ends_with('m'),
+        "the demo cluster is young: {broker}"
     );
 }

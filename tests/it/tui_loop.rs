@@ -328,6 +328,7 @@ async fn the_runner_follows_the_demo_switches_identity_and_shows_the_token_repor
         namespaces: Vec::new(),
         refresh: None,
         request_timeout: None,
+        label_selector: None,
     };
     let following = kn_mesh::source::open(spec, true).await.unwrap().follow();
     let (frames_sender, mut frames) = watch::channel(String::new());

@@ -109,6 +109,8 @@ pub struct Scope {
     /// A namespace known from the configuration (the kubeconfig's), used when a cluster-wide
     /// list is forbidden.
     pub default_namespace: Option<String>,
+    /// `-l`: only mesh objects with these labels, selected by the server (kubectl's syntax).
+    pub label_selector: Option<String>,
 }
 
 /// A resource to list: group, version, plural and kind.
@@ -129,6 +131,8 @@ pub struct Listed {
     /// A subscriber kind: its watch only keeps known objects' labels current (the rest of
     /// the kind is not the mesh's), and a forbidden watch only means labels wait for a fetch.
     pub labels_only: bool,
+    /// `-l`: the label selector the list was made with, which its watch keeps.
+    pub selector: Option<String>,
 }
 
 impl Kind {
@@ -495,6 +499,7 @@ impl Fetcher {
         scope: &Scope,
         labels: Option<&str>,
     ) -> Result<Scoped, Stop> {
+        let labels = labels.or(scope.label_selector.as_deref());
         match &scope.namespaces {
             None => Ok(vec![(None, self.list(kind, None, labels).await?)]),
             Some(namespaces) => {
@@ -658,7 +663,7 @@ impl Fetcher {
         let answers = self.rules_answers(asked).await?;
         let rules = answers.into_iter().map(|(ns, a)| (ns, a.rules())).collect();
         let (retries, mut denied) = rules::screen(retries, &rules);
-        denied.extend(self.list_per_namespace(retries).await?);
+        denied.extend(self.list_per_namespace(retries, scope).await?);
         phases::merge_retries(&mut per_kind, denied);
 
         let mut markers = catalog.markers;
@@ -667,7 +672,7 @@ impl Fetcher {
             objects.extend(outcome.items().iter().cloned());
             markers.push(phases::namespace_marker(outcome));
         }
-        let lists = phases::record_lists(per_kind);
+        let lists = phases::record_lists(per_kind, scope.label_selector.as_deref());
         markers.extend(lists.markers);
         objects.extend(lists.objects);
 

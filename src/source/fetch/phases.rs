@@ -140,12 +140,14 @@ impl Fetcher {
     pub(super) async fn list_per_namespace(
         &self,
         retries: Vec<(Kind, String)>,
+        scope: &Scope,
     ) -> Result<Vec<(Kind, String, Outcome)>, Stop> {
+        let labels = scope.label_selector.as_deref();
         let retried: Vec<Result<(Kind, String, Outcome), Stop>> = bounded(
             retries
                 .into_iter()
                 .map(|(kind, ns)| async move {
-                    let outcome = self.list(&kind, Some(&ns), None).await?;
+                    let outcome = self.list(&kind, Some(&ns), labels).await?;
                     Ok((kind, ns, outcome))
                 })
                 .collect(),
@@ -332,7 +334,7 @@ pub(super) struct Lists {
     pub listed: Vec<Listed>,
 }
 
-pub(super) fn record_lists(per_kind: Vec<(Kind, Scoped)>) -> Lists {
+pub(super) fn record_lists(per_kind: Vec<(Kind, Scoped)>, selector: Option<&str>) -> Lists {
     let mut lists = Lists {
         markers: Vec::new(),
         objects: Vec::new(),
@@ -350,6 +352,7 @@ pub(super) fn record_lists(per_kind: Vec<(Kind, Scoped)>) -> Lists {
                     labels_only: false,
                     kind: kind.clone(),
                     namespace,
+                    selector: selector.map(str::to_string),
                 });
             }
         }
@@ -434,6 +437,7 @@ mod tests {
         let scope = Scope {
             namespaces: None,
             default_namespace: Some("home".into()),
+            label_selector: None,
         };
         let listed = Outcome::Items(vec![json!({"metadata": {"name": "listed"}})]);
         let per_kind = vec![(

@@ -183,6 +183,7 @@ impl Fetcher {
             let mut listed_marker = marker(request, &listed);
             if let Outcome::Items(items) = listed {
                 let watchable = Listed {
+                    selector: None,
                     labels_only: true,
                     kind: target.clone(),
                     namespace: None,
@@ -231,6 +232,7 @@ impl Fetcher {
         let listed = match listed {
             Outcome::Items(items) => {
                 let watchable = Listed {
+                    selector: None,
                     labels_only: true,
                     kind: target.clone(),
                     namespace: Some(namespace.clone()),

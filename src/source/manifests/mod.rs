@@ -176,8 +176,30 @@ pub fn read_snapshot(
 pub fn read_in_namespaces(
     paths: &[PathBuf],
     namespaces: &[String],
+    selector: Option<&str>,
 ) -> Result<Manifests, ManifestError> {
-    read_scoped(paths, namespaces.last().map(String::as_str), namespaces)
+    let mut read = read_scoped(paths, namespaces.last().map(String::as_str), namespaces)?;
+    if let Some(selector) = selector {
+        keep_selected(&mut read.snapshot, selector);
+    }
+    Ok(read)
+}
+
+/// `-l` on files: the mesh objects whose labels match, as the server would select them.
+/// Subscribers and CRDs stay: they are what the mesh points at, not what it lists.
+fn keep_selected(snapshot: &mut Snapshot, selector: &str) {
+    let Ok(selector) = crate::sim::selectors::Selectors::parse(Some(selector), None) else {
+        return;
+    };
+    let keep = |meta: &crate::mesh::objects::ObjectMeta| {
+        selector.matches(&serde_json::json!({"metadata": {"labels": meta.labels}}))
+    };
+    snapshot.brokers.retain(|o| keep(&o.metadata));
+    snapshot.triggers.retain(|o| keep(&o.metadata));
+    snapshot.event_types.retain(|o| keep(&o.metadata));
+    snapshot.channels.retain(|o| keep(&o.metadata));
+    snapshot.subscriptions.retain(|o| keep(&o.metadata));
+    snapshot.sources.retain(|o| keep(&o.metadata));
 }
 
 fn read_scoped(
