@@ -31,6 +31,8 @@ pub enum Action {
     Clear,
     Namespaces,
     Detail,
+    Jump,
+    Back,
     DetailDown,
     DetailUp,
     Yaml,
@@ -136,7 +138,10 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         &[Esc],
         Action::Clear,
-        Some(("Esc", "clear the filter, close a popup")),
+        Some((
+            "Esc",
+            "clear the filter, close a popup, or go back from a jump",
+        )),
     ),
     bind(
         &[Char('n')],
@@ -148,6 +153,12 @@ pub const BINDINGS: &[Binding] = &[
         Action::Detail,
         Some(("d", "show or hide the detail pane")),
     ),
+    bind(
+        &[Char('o')],
+        Action::Jump,
+        Some(("o / [", "jump to a related object / go back")),
+    ),
+    bind(&[Char('[')], Action::Back, None),
     bind(
         &[Char('J')],
         Action::DetailDown,
@@ -206,6 +217,8 @@ impl Action {
         Action::Clear,
         Action::Namespaces,
         Action::Detail,
+        Action::Jump,
+        Action::Back,
         Action::DetailDown,
         Action::DetailUp,
         Action::Yaml,
@@ -254,6 +267,7 @@ pub fn handle(app: &mut App, key: KeyEvent) -> Option<Cmd> {
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return Some(Cmd::Quit);
     }
+    app.notice = None;
     if let Some(popup) = app.popup.take() {
         let (popup, cmd) = popup_key(app, popup, key);
         app.popup = popup;
@@ -296,6 +310,24 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Opti
             }),
             _ => None,
         },
+        Popup::Jump { items, mut cursor } => {
+            match key.code {
+                KeyCode::Down | KeyCode::Char('j') => {
+                    cursor = (cursor + 1).min(items.len().saturating_sub(1))
+                }
+                KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
+                KeyCode::Enter => {
+                    if let Some((_, target)) = items.get(cursor) {
+                        let target = target.clone();
+                        app.jump(&target);
+                    }
+                    return (None, None);
+                }
+                KeyCode::Esc | KeyCode::Char('q') => return (None, None),
+                _ => {}
+            }
+            Some(Popup::Jump { items, cursor })
+        }
         Popup::Providers { ids, mut cursor } => {
             match key.code {
                 KeyCode::Down | KeyCode::Char('j') => {
@@ -384,7 +416,30 @@ pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
         Action::ShiftLeft => app.shift = app.shift.saturating_sub(SHIFT_STEP),
         Action::ShiftRight => app.shift = (app.shift + SHIFT_STEP).min(SHIFT_LIMIT),
         Action::Filter => app.filtering = true,
-        Action::Clear => app.clear_filter(),
+        // Esc clears the filter; with none, it goes back from a jump, as k9s's Esc does.
+        Action::Clear => {
+            if app.filter.is_empty() && !app.filtering {
+                app.back();
+            } else {
+                app.clear_filter();
+            }
+        }
+        Action::Jump => {
+            let items = app
+                .selected_target()
+                .map(|t| super::jump::related(&app.mesh, t))
+                .unwrap_or_default();
+            if items.is_empty() {
+                app.notice = Some("nothing to jump to from here".into());
+            } else {
+                app.popup = Some(Popup::Jump { items, cursor: 0 });
+            }
+        }
+        Action::Back => {
+            if !app.back() {
+                app.notice = Some("no jump to go back from".into());
+            }
+        }
         Action::Namespaces => {
             let picker = NamespacePicker::new(app.mesh.namespaces.clone(), app.namespaces.as_ref());
             app.popup = Some(Popup::Namespaces(picker));
@@ -445,6 +500,8 @@ mod tests {
                 | Action::Clear
                 | Action::Namespaces
                 | Action::Detail
+                | Action::Jump
+                | Action::Back
                 | Action::DetailDown
                 | Action::DetailUp
                 | Action::Yaml

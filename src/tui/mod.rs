@@ -5,6 +5,7 @@
 
 pub mod detail;
 mod jobs;
+pub mod jump;
 pub mod keys;
 pub mod labels;
 pub mod msg;

@@ -29,6 +29,14 @@ pub(super) fn draw(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
     match popup {
         Popup::Help { scroll } => draw_help(frame, app, &theme, area, *scroll),
         Popup::Yaml(yaml) => draw_yaml(frame, &theme, area, yaml),
+        Popup::Jump { items, cursor } => {
+            let lines = items
+                .iter()
+                .map(|(label, _)| format!(" {}", crate::text::escape(label)))
+                .collect();
+            let title = " Jump to: Enter goes, [ or Esc comes back ";
+            draw_pick_list(frame, &theme, area, (lines, *cursor), 64, title);
+        }
         Popup::Providers { ids, cursor } => {
             let width = ids.iter().map(|l| l.id.chars().count()).max().unwrap_or(0);
             let items = ids
@@ -206,7 +214,10 @@ fn draw_pick_list(
         })
         .collect();
     let rect = centered(area, width, lines.len() as u16 + 2);
+    // A list longer than the box scrolls so that the cursor stays in it.
+    let inside = usize::from(rect.height.saturating_sub(2)).max(1);
+    let offset = cursor.saturating_sub(inside - 1) as u16;
     frame.render_widget(Clear, rect);
     let block = Block::default().borders(Borders::ALL).title(title);
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((offset, 0)), rect);
 }

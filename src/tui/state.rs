@@ -41,6 +41,11 @@ pub enum Popup {
     },
     Yaml(super::yaml_view::YamlView),
     Namespaces(super::picker::NamespacePicker),
+    /// The objects related to the selected one (`o`): Enter jumps to one.
+    Jump {
+        items: Vec<super::jump::Related>,
+        cursor: usize,
+    },
     /// Several Knative event mesh providers in the app-config: which one to show.
     Providers {
         ids: Vec<crate::source::spec::ProviderLabel>,
@@ -118,6 +123,10 @@ pub struct App {
     /// Why there is no report yet ("checking the token…", or what went wrong).
     pub report_status: Option<String>,
     pub token_check: TokenCheck,
+    /// Where jumps came from, to go back to (`[` or Esc): the tab and the object selected.
+    pub history: Vec<(usize, Target)>,
+    /// What the last key did, when it is worth a word in the status bar; the next key clears it.
+    pub notice: Option<String>,
     /// The terminal's size at the last resize, for mouse hits.
     pub screen: ratatui::layout::Rect,
 }
@@ -148,6 +157,8 @@ impl App {
             report_status: None,
             token_check: TokenCheck::Idle,
             screen: ratatui::layout::Rect::new(0, 0, 80, 24),
+            history: Vec::new(),
+            notice: None,
         };
         app.reflow_all();
         app
@@ -224,6 +235,49 @@ impl App {
         }) {
             tree.selected = row;
         }
+    }
+
+    /// Selects the row of an object: in this view if it shows it, else in the first view that
+    /// does, opening the way to it. False when no view shows it (a hidden namespace, a filter).
+    pub fn show_target(&mut self, target: &Target) -> bool {
+        let order = std::iter::once(self.tab).chain((0..TABS.len()).filter(|t| *t != self.tab));
+        for tab in order.collect::<Vec<_>>() {
+            self.tab = tab;
+            self.trees[tab].open_path_to(target);
+            self.reflow();
+            let tree = &mut self.trees[tab];
+            let row = (0..tree.rows.len())
+                .find(|&i| tree.node_of(i).and_then(|n| n.target.as_ref()) == Some(target));
+            if let Some(row) = row {
+                tree.selected = row;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Jumps to an object, remembering where from.
+    pub fn jump(&mut self, target: &Target) {
+        let (tab, from) = (self.tab, self.selected_target().cloned());
+        if self.show_target(target) {
+            if let Some(from) = from {
+                self.history.push((tab, from));
+            }
+        } else {
+            self.tab = tab;
+            self.reflow();
+            self.notice = Some("not shown here: a hidden namespace or the filter".into());
+        }
+    }
+
+    /// Goes back to where the last jump came from. False when there is no jump to undo.
+    pub fn back(&mut self) -> bool {
+        let Some((tab, target)) = self.history.pop() else {
+            return false;
+        };
+        self.tab = tab;
+        self.show_target(&target);
+        true
     }
 
     pub fn select_tab(&mut self, index: usize) {

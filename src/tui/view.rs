@@ -297,6 +297,8 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             format!(" ⚠ {problem} "),
             theme.status(NodeStatus::Failed),
         ));
+    } else if let Some(notice) = &app.notice {
+        spans.push(Span::styled(format!(" {notice} "), theme.accent()));
     } else if !missing.is_empty() {
         let names = missing
             .iter()
@@ -353,7 +355,12 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         taken = Line::from(spans.clone()).width() + usize::from(width);
     }
     let room = usize::from(area.width).saturating_sub(taken);
-    let at = usize::from(app.source.problem.is_some() || app.source.loading || !missing.is_empty());
+    let at = usize::from(
+        app.source.problem.is_some()
+            || app.notice.is_some()
+            || app.source.loading
+            || !missing.is_empty(),
+    );
     spans.insert(at, Span::raw(status_counts(mesh, room)));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     // The hint is drawn last, at the right edge, so it is never pushed off screen.

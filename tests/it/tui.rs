@@ -790,3 +790,77 @@ async fn a_narrow_terminal_keeps_what_matters_and_marks_what_is_cut() {
     }
     assert_eq!(app.shift, 0);
 }
+
+/// k9s habits: from a trigger to its broker and its event types, from an event type to its
+/// consumers in another view, and back with `[` or Esc.
+#[test]
+fn jumping_along_relations_and_back() {
+    let mut app = app(offline_mesh());
+    app.screen = ratatui::layout::Rect::new(0, 0, 120, 40);
+    while !selected_text(&app).starts_with("trigger order-created") {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Char('o'));
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        screen.contains("Jump to") && screen.contains("broker default"),
+        "{screen}"
+    );
+    assert!(screen.contains("event type order-created"), "{screen}");
+    // Down to the event type, and go: it is in this view, under the broker.
+    let Some(kn_mesh::tui::state::Popup::Jump { items, .. }) = &app.popup else {
+        panic!("no jump list")
+    };
+    let to_type = items
+        .iter()
+        .position(|(label, _)| label == "event type order-created")
+        .unwrap();
+    for _ in 0..to_type {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        selected_text(&app).starts_with("event type com.example.order.created"),
+        "{}",
+        selected_text(&app)
+    );
+    assert_eq!(app.tab, 0);
+    // From the event type to a consumer, and back twice.
+    press(&mut app, KeyCode::Char('2'));
+    while !selected_text(&app).starts_with("event type com.example.order.created") {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Char('o'));
+    let Some(kn_mesh::tui::state::Popup::Jump { items, .. }) = &app.popup else {
+        panic!("no jump list")
+    };
+    assert!(
+        items[0].0.starts_with("produced by Broker default"),
+        "{items:?}"
+    );
+    let consumer = items
+        .iter()
+        .position(|(label, _)| label.starts_with("consumed by trigger"))
+        .unwrap();
+    for _ in 0..consumer {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        selected_text(&app).contains("trigger"),
+        "{}",
+        selected_text(&app)
+    );
+    press(&mut app, KeyCode::Char('['));
+    assert_eq!(app.tab, 1);
+    assert!(selected_text(&app).starts_with("event type com.example.order.created"));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.tab, 0);
+    assert!(
+        selected_text(&app).starts_with("trigger order-created"),
+        "{}",
+        selected_text(&app)
+    );
+    press(&mut app, KeyCode::Char('['));
+    assert!(text(&render(&mut app, 120, 40)).contains("no jump to go back from"));
+}
