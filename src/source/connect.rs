@@ -121,6 +121,21 @@ pub fn explicit_token(options: &ConnectOptions) -> Result<Option<String>, Connec
 }
 
 /// The kube-rs configuration for the options, and a description of the endpoint.
+/// The kubeconfig's context names, for switching between them; none with `--server` or without
+/// a kubeconfig.
+pub fn contexts(options: &ConnectOptions) -> Vec<String> {
+    if options.server.is_some() {
+        return Vec::new();
+    }
+    let kubeconfig = match &options.kubeconfig {
+        Some(path) => kube::config::Kubeconfig::read_from(path).ok(),
+        None => kube::config::Kubeconfig::read().ok(),
+    };
+    kubeconfig
+        .map(|k| k.contexts.into_iter().map(|c| c.name).collect())
+        .unwrap_or_default()
+}
+
 pub async fn config(options: &ConnectOptions) -> Result<(kube::Config, Endpoint), ConnectError> {
     let token = explicit_token(options)?;
     let (mut config, context) = match &options.server {

@@ -83,6 +83,7 @@ async fn run(
             }
             Control::SwitchIdentity => switch_identity(&mut opened).await,
             Control::PickProvider(id) => pick_provider(&mut opened, &mut refresh, &id),
+            Control::SwitchContext(name) => switch_context(&mut opened, &name).await,
         };
         match switched {
             Ok(false) => continue,
@@ -114,6 +115,36 @@ async fn switch_identity(opened: &mut Opened) -> Result<bool, SourceError> {
     *access = demo_access(sim, super::demo::IDENTITIES[next], scope).await?;
     *identity = next;
     Ok(true)
+}
+
+/// Connects through another kubeconfig context, or as another demo identity. Ok(false): this
+/// source has no contexts. A context that cannot connect is an error, and the old connection
+/// stays.
+async fn switch_context(opened: &mut Opened, name: &str) -> Result<bool, SourceError> {
+    match opened {
+        Opened::Cluster { access, reach } => {
+            let mut next = reach.clone();
+            next.options.context = Some(name.to_string());
+            *access = super::open::connect_cluster(&next).await?;
+            *reach = next;
+            Ok(true)
+        }
+        Opened::Demo {
+            sim,
+            identity,
+            access,
+        } => {
+            let index = super::demo::IDENTITIES
+                .iter()
+                .position(|n| *n == name)
+                .ok_or_else(|| SourceError::Usage(format!("the demo has no identity {name:?}")))?;
+            let scope = access.scope.clone();
+            *access = demo_access(sim, name, scope).await?;
+            *identity = index;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// Connects to the provider the user picked. Ok(false): there was nothing to pick.
@@ -160,7 +191,7 @@ fn start_reader(
             pokes,
             sender,
         )),
-        Opened::Cluster(access) | Opened::Demo { access, .. } => {
+        Opened::Cluster { access, .. } | Opened::Demo { access, .. } => {
             tokio::spawn(follow_cluster(access.clone(), refresh, pokes, sender))
         }
         Opened::Backend { backend, .. } => {

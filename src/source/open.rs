@@ -35,7 +35,11 @@ pub(super) enum Opened {
         /// `-l`: the label selector mesh objects must match.
         selector: Option<String>,
     },
-    Cluster(ClusterAccess),
+    Cluster {
+        access: ClusterAccess,
+        /// How it was reached, to reach it again through another context (`c`).
+        reach: Reach,
+    },
     Demo {
         sim: Arc<RunningSim>,
         identity: usize,
@@ -47,6 +51,33 @@ pub(super) enum Opened {
     },
     /// Several app-config providers; one is read once the face picks it.
     Unchosen(ProviderChoice),
+}
+
+/// The connection flags, scope and timeout a cluster was opened with.
+#[derive(Clone)]
+pub(super) struct Reach {
+    pub(super) options: connect::ConnectOptions,
+    pub(super) scope: Scope,
+    pub(super) timeout: Option<Duration>,
+}
+
+/// Connects to an API server: a fetcher with the token, its secret and timeout, and the scope
+/// with the kubeconfig's namespace as the default.
+pub(super) async fn connect_cluster(reach: &Reach) -> Result<ClusterAccess, SourceError> {
+    let (config, endpoint) = connect::config(&reach.options).await?;
+    let scope = Scope {
+        default_namespace: Some(config.default_namespace.clone()),
+        ..reach.scope.clone()
+    };
+    let token = bearer_token(&config);
+    let fetcher = Fetcher::new(connect::client(config)?, endpoint)
+        .with_secret(token.as_deref())
+        .with_timeout(reach.timeout);
+    Ok(ClusterAccess {
+        fetcher: Arc::new(fetcher),
+        scope,
+        token,
+    })
 }
 
 pub(super) struct ProviderChoice {
@@ -77,18 +108,13 @@ pub async fn open(spec: SourceSpec, may_ask: bool) -> Result<Source, SourceError
             (files, CLUSTER_REFRESH)
         }
         Origin::Cluster(options) => {
-            let (config, endpoint) = connect::config(&options).await?;
-            let scope = scope(Some(config.default_namespace.clone()));
-            let token = bearer_token(&config);
-            let fetcher = Fetcher::new(connect::client(config)?, endpoint)
-                .with_secret(token.as_deref())
-                .with_timeout(spec.request_timeout);
-            let access = ClusterAccess {
-                fetcher: Arc::new(fetcher),
-                scope,
-                token,
+            let reach = Reach {
+                options,
+                scope: scope(None),
+                timeout: spec.request_timeout,
             };
-            (Opened::Cluster(access), CLUSTER_REFRESH)
+            let access = connect_cluster(&reach).await?;
+            (Opened::Cluster { access, reach }, CLUSTER_REFRESH)
         }
         Origin::Demo { identity } => {
             let sim = Arc::new(demo::start().await?);
@@ -224,7 +250,7 @@ impl Source {
                 .await
                 .map_err(|e| SourceError::Live(Arc::new(e.to_string())))?
             }
-            Opened::Cluster(access) | Opened::Demo { access, .. } => {
+            Opened::Cluster { access, .. } | Opened::Demo { access, .. } => {
                 let snapshot = access.fetcher.fetch(&access.scope).await?;
                 let freshness = Freshness::Read {
                     at: jiff::Timestamp::now(),
@@ -253,17 +279,21 @@ impl Opened {
             cluster: None,
             identities: Vec::new(),
             providers: Vec::new(),
+            contexts: Vec::new(),
+            context: None,
         };
         match self {
             Opened::Files { paths, .. } => {
                 let paths = paths.iter().map(|p| p.display().to_string()).collect();
                 connection.origin = OriginLabel::Files(paths);
             }
-            Opened::Cluster(access) => {
+            Opened::Cluster { access, reach } => {
                 connection.origin = OriginLabel::Cluster {
                     endpoint: access.fetcher.endpoint().to_string(),
                 };
                 connection.cluster = Some(access.clone());
+                connection.contexts = connect::contexts(&reach.options);
+                connection.context = access.fetcher.endpoint().context.clone();
             }
             Opened::Demo {
                 sim,
@@ -282,6 +312,9 @@ impl Opened {
                 });
                 connection.cluster = Some(access.clone());
                 connection.identities = demo::IDENTITIES.iter().map(|s| s.to_string()).collect();
+                // The demo's identities are its kubeconfig's contexts.
+                connection.contexts = connection.identities.clone();
+                connection.context = Some(name.to_string());
             }
             Opened::Backend { backend, provider } => {
                 connection.origin = OriginLabel::Backend {

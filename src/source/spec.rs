@@ -136,6 +136,11 @@ pub struct Connection {
     pub identities: Vec<String>,
     /// App-config providers to pick from before any data comes; empty once one is chosen.
     pub providers: Vec<ProviderLabel>,
+    /// The kubeconfig's contexts `SwitchContext` may name (the demo's identities); empty when
+    /// there is no kubeconfig to choose from.
+    pub contexts: Vec<String>,
+    /// The context in use, if any.
+    pub context: Option<String>,
 }
 
 /// Where the data comes from, as data; the faces word it.
@@ -205,4 +210,6 @@ pub enum Control {
     SwitchIdentity,
     /// The app-config provider to read.
     PickProvider(String),
+    /// Another kubeconfig context (or demo identity), without restarting.
+    SwitchContext(String),
 }

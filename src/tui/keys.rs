@@ -38,6 +38,7 @@ pub enum Action {
     Yaml,
     Refresh,
     Identity,
+    Contexts,
     Permissions,
     Help,
 }
@@ -185,6 +186,11 @@ pub const BINDINGS: &[Binding] = &[
         Action::Identity,
         Some(("i", "demo: switch identity")),
     ),
+    bind(
+        &[Char('c')],
+        Action::Contexts,
+        Some(("c", "switch kubeconfig context (the demo: identity)")),
+    ),
     bind(&[Char('?')], Action::Help, Some(("?", "this help"))),
     bind(&[Char('q')], Action::Quit, Some(("q Ctrl-C", "quit"))),
 ];
@@ -224,6 +230,7 @@ impl Action {
         Action::Yaml,
         Action::Refresh,
         Action::Identity,
+        Action::Contexts,
         Action::Permissions,
         Action::Help,
     ];
@@ -328,6 +335,23 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Opti
             }
             Some(Popup::Jump { items, cursor })
         }
+        Popup::Contexts { names, mut cursor } => {
+            match key.code {
+                KeyCode::Down | KeyCode::Char('j') => {
+                    cursor = (cursor + 1).min(names.len().saturating_sub(1))
+                }
+                KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
+                KeyCode::Enter => {
+                    let pick = names.get(cursor).cloned();
+                    let same = pick.is_some() && pick == app.source.context;
+                    let switch = pick.filter(|_| !same).map(Control::SwitchContext);
+                    return (None, switch.map(Cmd::Source));
+                }
+                KeyCode::Esc | KeyCode::Char('q') => return (None, None),
+                _ => {}
+            }
+            Some(Popup::Contexts { names, cursor })
+        }
         Popup::Providers { ids, mut cursor } => {
             match key.code {
                 KeyCode::Down | KeyCode::Char('j') => {
@@ -424,17 +448,8 @@ pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
                 app.clear_filter();
             }
         }
-        Action::Jump => {
-            let items = app
-                .selected_target()
-                .map(|t| super::jump::related(&app.mesh, t))
-                .unwrap_or_default();
-            if items.is_empty() {
-                app.notice = Some("nothing to jump to from here".into());
-            } else {
-                app.popup = Some(Popup::Jump { items, cursor: 0 });
-            }
-        }
+        Action::Jump => app.open_jump_list(),
+        Action::Contexts => app.open_contexts(),
         Action::Back => {
             if !app.back() {
                 app.notice = Some("no jump to go back from".into());
@@ -507,6 +522,7 @@ mod tests {
                 | Action::Yaml
                 | Action::Refresh
                 | Action::Identity
+                | Action::Contexts
                 | Action::Permissions
                 | Action::Help => {}
             }

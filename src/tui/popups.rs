@@ -37,6 +37,22 @@ pub(super) fn draw(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
             let title = " Jump to: Enter goes, [ or Esc comes back ";
             draw_pick_list(frame, &theme, area, (lines, *cursor), 64, title);
         }
+        Popup::Contexts { names, cursor } => {
+            let current = app.source.context.as_deref();
+            let lines = names
+                .iter()
+                .map(|name| {
+                    let mark = if Some(name.as_str()) == current {
+                        "•"
+                    } else {
+                        " "
+                    };
+                    format!(" {mark} {}", crate::text::escape(name))
+                })
+                .collect();
+            let title = " Contexts (• in use): Enter switches, Esc stays ";
+            draw_pick_list(frame, &theme, area, (lines, *cursor), 56, title);
+        }
         Popup::Providers { ids, cursor } => {
             let width = ids.iter().map(|l| l.id.chars().count()).max().unwrap_or(0);
             let items = ids

@@ -46,6 +46,11 @@ pub enum Popup {
         items: Vec<super::jump::Related>,
         cursor: usize,
     },
+    /// The kubeconfig's contexts (`c`): Enter switches to one.
+    Contexts {
+        names: Vec<String>,
+        cursor: usize,
+    },
     /// Several Knative event mesh providers in the app-config: which one to show.
     Providers {
         ids: Vec<crate::source::spec::ProviderLabel>,
@@ -66,6 +71,10 @@ pub struct SourceInfo {
     pub loading: bool,
     /// The demo can switch identities; other sources cannot.
     pub can_switch_identity: bool,
+    /// The kubeconfig's contexts (the demo's identities) `c` switches between.
+    pub contexts: Vec<String>,
+    /// The context in use.
+    pub context: Option<String>,
     /// The API server behind the data, for the token report.
     pub cluster: Option<ClusterAccess>,
     /// The connection's generation: a token report for an older one is stale.
@@ -268,6 +277,35 @@ impl App {
             self.reflow();
             self.notice = Some("not shown here: a hidden namespace or the filter".into());
         }
+    }
+
+    /// Opens the list of objects related to the selected one (`o`).
+    pub fn open_jump_list(&mut self) {
+        let items = self
+            .selected_target()
+            .map(|t| super::jump::related(&self.mesh, t))
+            .unwrap_or_default();
+        if items.is_empty() {
+            self.notice = Some("nothing to jump to from here".into());
+        } else {
+            self.popup = Some(Popup::Jump { items, cursor: 0 });
+        }
+    }
+
+    /// Opens the kubeconfig's contexts (`c`), the cursor on the one in use.
+    pub fn open_contexts(&mut self) {
+        if self.source.contexts.is_empty() {
+            self.notice = Some("no contexts here: they come from a kubeconfig".into());
+            return;
+        }
+        let names = self.source.contexts.clone();
+        let cursor = self
+            .source
+            .context
+            .as_ref()
+            .and_then(|c| names.iter().position(|n| n == c))
+            .unwrap_or(0);
+        self.popup = Some(Popup::Contexts { names, cursor });
     }
 
     /// Goes back to where the last jump came from. False when there is no jump to undo.

@@ -78,7 +78,9 @@ fn after_command(app: &mut App, cmd: Cmd) -> Vec<Cmd> {
                 app.set_report(None, Some(CHECKING.into()));
             }
         }
-        Cmd::Source(Control::SwitchIdentity | Control::PickProvider(_)) => {
+        Cmd::Source(
+            Control::SwitchIdentity | Control::PickProvider(_) | Control::SwitchContext(_),
+        ) => {
             app.source.loading = true;
         }
         Cmd::Quit | Cmd::CheckToken { .. } | Cmd::Copy(_) => {}
@@ -95,6 +97,8 @@ fn connected(app: &mut App, connection: Connection) {
     app.source.origin = Some(connection.origin.clone());
     app.source.identity = connection.identity;
     app.source.can_switch_identity = connection.identities.len() > 1;
+    app.source.contexts = connection.contexts.clone();
+    app.source.context = connection.context.clone();
     app.source.generation = connection.generation;
     // The last reading's time belongs to the connection before.
     app.source.freshness = None;

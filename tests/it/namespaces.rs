@@ -186,3 +186,59 @@ fn name_and_wide_outputs() {
         "the demo cluster is young: {broker}"
     );
 }
+
+/// `c` in the TUI: a followed cluster switches kubeconfig context without restarting, and
+/// reads as the new context's user.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_followed_cluster_switches_context() {
+    use kn_mesh::source::spec::{Control, Origin, SourceSpec, Update};
+    let sim = common::demo_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, sim.kubeconfig()).unwrap();
+    let options = kn_mesh::source::connect::ConnectOptions {
+        kubeconfig: Some(kubeconfig),
+        context: Some("payments-only".into()),
+        ..Default::default()
+    };
+    let spec = SourceSpec {
+        origin: Origin::Cluster(options),
+        namespaces: Vec::new(),
+        refresh: None,
+        request_timeout: None,
+        label_selector: None,
+    };
+    let mut following = kn_mesh::source::open(spec, true).await.unwrap().follow();
+    async fn next_reading(
+        following: &mut kn_mesh::source::follow::Following,
+    ) -> kn_mesh::source::spec::Reading {
+        loop {
+            match following.next().await.unwrap() {
+                Update::Connected(connection) => {
+                    assert!(connection.contexts.contains(&"admin".to_string()));
+                    assert!(connection.contexts.contains(&"payments-only".to_string()));
+                }
+                Update::Read(reading) => return reading,
+                Update::Failed(error) => panic!("{error}"),
+            }
+        }
+    }
+    let first = next_reading(&mut following).await;
+    assert!(
+        first
+            .mesh
+            .brokers
+            .iter()
+            .all(|b| b.object.namespace() == "payments")
+    );
+    following.control(Control::SwitchContext("admin".into()));
+    let second = next_reading(&mut following).await;
+    assert!(
+        second
+            .mesh
+            .brokers
+            .iter()
+            .any(|b| b.object.namespace() == "ops"),
+        "admin reads ops"
+    );
+}

@@ -864,3 +864,27 @@ fn jumping_along_relations_and_back() {
     press(&mut app, KeyCode::Char('['));
     assert!(text(&render(&mut app, 120, 40)).contains("no jump to go back from"));
 }
+
+/// `c` lists the contexts with the one in use marked, and Enter asks the source to switch;
+/// a source without a kubeconfig says so.
+#[test]
+fn c_switches_the_kubeconfig_context() {
+    let mut app = app(offline_mesh());
+    press(&mut app, KeyCode::Char('c'));
+    assert!(app.popup.is_none());
+    assert!(text(&render(&mut app, 120, 40)).contains("no contexts here"));
+    app.source.contexts = vec!["prod".into(), "staging".into()];
+    app.source.context = Some("prod".into());
+    press(&mut app, KeyCode::Char('c'));
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        screen.contains("• prod") && screen.contains("  staging"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Down);
+    let cmd = press(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(&cmd, Some(Cmd::Source(Control::SwitchContext(name))) if name == "staging"),
+        "{cmd:?}"
+    );
+}

@@ -64,6 +64,8 @@ fn connection(origin: OriginLabel, generation: u64) -> Connection {
         cluster: None,
         identities: Vec::new(),
         providers: Vec::new(),
+        contexts: Vec::new(),
+        context: None,
     }
 }
 
