@@ -8,6 +8,7 @@ use super::state::{App, TABS};
 use super::theme::Theme;
 use super::tree::Row;
 use crate::mesh::views::{NodeStatus, TreeNode};
+use crate::source::spec::Freshness;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -329,8 +330,12 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ));
     }
     if let Some(freshness) = &app.source.freshness {
-        let updated = freshness_text(freshness, &app.time_zone);
-        spans.push(Span::styled(format!("│ updated {updated} "), theme.dim()));
+        // Files are read, not updated: "read 12:00:00" says it once.
+        let text = match freshness {
+            Freshness::Read { .. } => freshness_text(freshness, &app.time_zone),
+            _ => format!("updated {}", freshness_text(freshness, &app.time_zone)),
+        };
+        spans.push(Span::styled(format!("│ {text} "), theme.dim()));
     }
     // From the key table, so the hint names the keys that really apply.
     let label = |action| {

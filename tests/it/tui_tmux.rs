@@ -52,6 +52,18 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Waits until the text is gone from the screen (a popup closed). Keys are sent after it,
+    /// not with it: an Escape followed at once by a key reads as Alt and that key.
+    fn wait_gone(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.screen().contains(text) {
+            assert!(Instant::now() < deadline, "{text:?} never went away");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
@@ -164,7 +176,9 @@ fn the_demo_in_a_real_terminal() {
     // Keys: open the denied namespace, switch identity, filter.
     tmux.send(&["/", "o", "p", "s", "Enter"]);
     tmux.wait_for("/ops");
-    tmux.send(&["Escape", "i"]);
+    tmux.send(&["Escape"]);
+    tmux.wait_gone("/ops");
+    tmux.send(&["i"]);
     tmux.wait_for("as mesh-viewer");
     // The header changes at once; the data follows. Judge the screen that shows the new data.
     let screen = tmux.wait_for("trigger pager");
@@ -208,4 +222,116 @@ fn files_are_read_again_on_r_and_sigterm_restores_the_terminal() {
         .unwrap();
     assert!(killed.success());
     tmux.expect_restored(0);
+}
+
+/// k9s habits, in a real terminal: the namespace picker among 40 namespaces, a label filter,
+/// a jump and back, and the YAML popup's search.
+#[test]
+fn k9s_habits_in_a_real_terminal() {
+    let Some(tmux) = tmux("habits") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut manifests = String::new();
+    for i in 0..40 {
+        manifests.push_str(&format!(
+            "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {{name: b{i}, namespace: team-{i:02}, labels: {{tier: t{}}}}}\n---\n",
+            i % 3
+        ));
+    }
+    manifests.push_str(
+        "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata: {name: tr, namespace: team-07}\nspec: {broker: b7, subscriber: {uri: \"http://sink\"}}\n",
+    );
+    std::fs::write(dir.path().join("mesh.yaml"), manifests).unwrap();
+    tmux.send(&[
+        &format!(
+            "{} -f {}",
+            env!("CARGO_BIN_EXE_kn-mesh"),
+            dir.path().display()
+        ),
+        "Enter",
+    ]);
+    tmux.wait_for("broker b0");
+    // The picker: type to find team-33, pick it, show it alone.
+    tmux.send(&["n"]);
+    tmux.wait_for("40 of 40 listed");
+    tmux.send(&["-l", "33"]);
+    tmux.wait_for("33▏  1 of 40 listed");
+    tmux.send(&["Space", "Enter"]);
+    let screen = tmux.wait_for("broker b33");
+    assert!(!screen.contains("broker b0 "), "{screen}");
+    // All namespaces again, then a label filter.
+    tmux.send(&["n", "C-a", "C-a", "Enter", "g"]);
+    tmux.wait_for("broker b0");
+    tmux.send(&["/"]);
+    tmux.send(&["-l", "tier=t1"]);
+    tmux.wait_for("/tier=t1");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("13 matching");
+    assert!(
+        screen.contains("broker b1 ") && !screen.contains("broker b0 "),
+        "{screen}"
+    );
+    tmux.send(&["Escape"]);
+    tmux.wait_gone("13 matching");
+    // A jump from the trigger to its broker, and back.
+    tmux.send(&["/"]);
+    tmux.send(&["-l", "trigger tr"]);
+    tmux.wait_for("/trigger tr");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("1 matching");
+    tmux.send(&["Escape"]);
+    tmux.wait_gone("1 matching");
+    tmux.send(&["o"]);
+    tmux.wait_for("Jump to");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Broker team-07/b7");
+    tmux.send(&["["]);
+    tmux.wait_for("Trigger team-07/tr");
+    // The YAML popup's search.
+    tmux.send(&["y"]);
+    tmux.wait_for("g/G top/end");
+    tmux.send(&["/"]);
+    tmux.send(&["-l", "sink"]);
+    tmux.wait_for("/sink▏");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("uri: http://sink");
+    assert!(!screen.contains("not found"), "{screen}");
+    tmux.send(&["Escape"]);
+    tmux.wait_gone("g/G top/end");
+    tmux.send(&["q"]);
+    tmux.expect_restored(0);
+}
+
+/// A kubeconfig with several contexts: `c` switches from a namespace-bound one to admin
+/// without restarting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_context_switch_in_a_real_terminal() {
+    let Some(tmux) = tmux("contexts") else { return };
+    let sim = crate::common::demo_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, sim.kubeconfig()).unwrap();
+    let command = format!(
+        "{} --kubeconfig {} --context payments-only",
+        env!("CARGO_BIN_EXE_kn-mesh"),
+        kubeconfig.display()
+    );
+    tokio::task::spawn_blocking(move || {
+        tmux.send(&[&command, "Enter"]);
+        let screen = tmux.wait_for("trigger order-created");
+        assert!(screen.contains("🔒 ops"), "{screen}");
+        tmux.send(&["c"]);
+        tmux.wait_for("Contexts (• in use)");
+        tmux.send(&["g"]);
+        // The list is admin first; walk to it from the one in use.
+        for _ in 0..4 {
+            tmux.send(&["Up"]);
+        }
+        tmux.send(&["Enter"]);
+        let screen = tmux.wait_for("broker alerts");
+        assert!(screen.contains("context admin"), "{screen}");
+        tmux.send(&["q"]);
+        tmux.expect_restored(0);
+    })
+    .await
+    .unwrap();
 }
