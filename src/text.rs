@@ -167,6 +167,16 @@ pub fn with_article(phrase: &str) -> String {
 }
 
 /// "1 broker", "2 brokers".
+/// "45s", "12m", "3h", "5d": an age as kubectl's AGE column shows it.
+pub fn age(seconds: i64) -> String {
+    match seconds.max(0) {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
 pub fn count(n: usize, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }

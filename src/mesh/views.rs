@@ -93,8 +93,18 @@ pub fn object_of<'m>(
     mesh: &'m Mesh,
     target: &Target,
 ) -> Option<(&'m str, &'m super::objects::ObjectMeta)> {
-    fn parts<S, T>(object: &super::objects::Object<S, T>) -> (&str, &super::objects::ObjectMeta) {
-        (object.kind.as_str(), &object.metadata)
+    object_facts(mesh, target).map(|(kind, meta, _)| (kind, meta))
+}
+
+/// The kind, metadata and status of the object a node shows: what `kubectl get` columns read.
+pub fn object_facts<'m>(
+    mesh: &'m Mesh,
+    target: &Target,
+) -> Option<(&'m str, &'m super::objects::ObjectMeta, &'m Status)> {
+    fn parts<S>(
+        object: &super::objects::Object<S, Status>,
+    ) -> (&str, &super::objects::ObjectMeta, &Status) {
+        (object.kind.as_str(), &object.metadata, &object.status)
     }
     match target {
         Target::Broker(key) => mesh.broker(key).map(|n| parts(&n.object)),

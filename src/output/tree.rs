@@ -18,7 +18,7 @@ fn render_with(mesh: &Mesh, views: &[View], now: Option<jiff::Timestamp>) -> Str
         let now = now?;
         let (_, meta) = views::object_of(mesh, node.target.as_ref()?)?;
         let created: jiff::Timestamp = meta.creation_timestamp.as_deref()?.parse().ok()?;
-        Some(kubectl_age(
+        Some(crate::text::age(
             now.as_second().saturating_sub(created.as_second()),
         ))
     };
@@ -49,16 +49,6 @@ fn render_with(mesh: &Mesh, views: &[View], now: Option<jiff::Timestamp>) -> Str
 }
 
 /// `last` is None for a root, which is printed flush left with no connector.
-/// "45s", "12m", "3h", "5d": kubectl's AGE.
-fn kubectl_age(seconds: i64) -> String {
-    match seconds.max(0) {
-        s if s < 120 => format!("{s}s"),
-        s if s < 7200 => format!("{}m", s / 60),
-        s if s < 172_800 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
-    }
-}
-
 fn write_node(
     out: &mut String,
     node: &TreeNode,

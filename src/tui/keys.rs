@@ -27,6 +27,7 @@ pub enum Action {
     CollapseAll,
     ShiftLeft,
     ShiftRight,
+    Sort,
     Filter,
     Clear,
     Namespaces,
@@ -110,6 +111,11 @@ pub const BINDINGS: &[Binding] = &[
         Some(("< / >", "scroll long rows left / right (cut rows end in …)")),
     ),
     bind(&[Char('>')], Action::ShiftRight, None),
+    bind(
+        &[Char('s')],
+        Action::Sort,
+        Some(("s", "sort by name or by age (newest first)")),
+    ),
     bind(
         &[Tab],
         Action::NextTab,
@@ -219,6 +225,7 @@ impl Action {
         Action::CollapseAll,
         Action::ShiftLeft,
         Action::ShiftRight,
+        Action::Sort,
         Action::Filter,
         Action::Clear,
         Action::Namespaces,
@@ -437,6 +444,10 @@ pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
             app.current_mut().collapse_all();
             app.reflow();
         }
+        Action::Sort => {
+            app.sort_by_age = !app.sort_by_age;
+            app.rebuild_trees();
+        }
         Action::ShiftLeft => app.shift = app.shift.saturating_sub(SHIFT_STEP),
         Action::ShiftRight => app.shift = (app.shift + SHIFT_STEP).min(SHIFT_LIMIT),
         Action::Filter => app.filtering = true,
@@ -511,6 +522,7 @@ mod tests {
                 | Action::CollapseAll
                 | Action::ShiftLeft
                 | Action::ShiftRight
+                | Action::Sort
                 | Action::Filter
                 | Action::Clear
                 | Action::Namespaces

@@ -3,6 +3,7 @@
 //! `Cmd`s; the runner here owns the terminal, the source and the background jobs, carries out
 //! the commands, and draws with `view`, which never does I/O.
 
+pub mod columns;
 pub mod detail;
 mod jobs;
 pub mod jump;
@@ -118,6 +119,7 @@ where
     let mut dirty = true;
     loop {
         if dirty {
+            app.now = Some(jiff::Timestamp::now());
             terminal.draw(|frame| view::draw(frame, &app))?;
             dirty = false;
             match exit_after_first_frame.as_deref() {

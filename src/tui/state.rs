@@ -119,6 +119,10 @@ pub struct App {
     /// starts at the top).
     pub detail_scroll: (Option<u64>, u16),
     pub no_color: bool,
+    /// The clock the AGE column reads: the runner sets it before each frame; None shows "-".
+    pub now: Option<jiff::Timestamp>,
+    /// `s`: rows sorted newest first instead of by name.
+    pub sort_by_age: bool,
     /// Columns the tree is scrolled to the right (`<` and `>`), to read long rows.
     pub shift: usize,
     /// Times are shown in this zone: the system's, or UTC in tests.
@@ -159,6 +163,8 @@ impl App {
             detail_scroll: (None, 0),
             no_color: false,
             shift: 0,
+            now: None,
+            sort_by_age: false,
             time_zone: jiff::tz::TimeZone::system(),
             page: 20,
             tick: 0,
@@ -219,14 +225,21 @@ impl App {
         self.rebuild_trees();
     }
 
-    fn rebuild_trees(&mut self) {
+    pub fn rebuild_trees(&mut self) {
         for (tree, tab) in self.trees.iter_mut().zip(TABS) {
-            tree.set_roots(tree_of(
+            let mut roots = tree_of(
                 &self.mesh,
                 self.report.as_deref(),
                 self.report_status.as_deref(),
                 tab,
-            ));
+            );
+            if self.sort_by_age && matches!(tab, Tab::Mesh(_)) {
+                // Namespaces stay in name order; what is in them goes newest first.
+                for root in &mut roots {
+                    super::columns::sort_by_age(&self.mesh, &mut root.children);
+                }
+            }
+            tree.set_roots(roots);
         }
         self.reflow_all();
     }

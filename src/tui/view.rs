@@ -23,10 +23,18 @@ const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
 pub struct Areas {
     pub header: Rect,
     pub tabs: Rect,
+    /// The columns' header line above the tree, when it shows columns.
+    pub columns: Option<Rect>,
     pub tree: Rect,
     pub detail: Option<Rect>,
     pub filter: Option<Rect>,
     pub status: Rect,
+}
+
+/// Whether the tree shows kubectl's columns: a mesh view wide enough for names and columns.
+fn shows_columns(app: &App, tree: Rect) -> bool {
+    tree.width >= super::columns::MIN_TREE_WIDTH
+        && matches!(TABS.get(app.tab), Some(super::state::Tab::Mesh(_)))
 }
 
 pub fn areas(app: &App, area: Rect) -> Areas {
@@ -51,9 +59,17 @@ pub fn areas(app: &App, area: Rect) -> Areas {
             Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
         (tree, Some(detail))
     };
+    let (columns, tree) = if shows_columns(app, tree) {
+        let [columns, tree] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(tree);
+        (Some(columns), tree)
+    } else {
+        (None, tree)
+    };
     Areas {
         header,
         tabs,
+        columns,
         tree,
         detail,
         filter: show_filter.then_some(filter),
@@ -77,6 +93,19 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let areas = areas(app, area);
     draw_header(frame, app, &theme, areas.header);
     draw_tabs(frame, app, &theme, areas.tabs);
+    if let Some(columns) = areas.columns {
+        let sort = if app.sort_by_age { "by age" } else { "by name" };
+        let header = format!(
+            "{:<width$} {}",
+            format!("NAME ({sort}, s sorts)"),
+            super::columns::header(),
+            width = usize::from(columns.width).saturating_sub(COLUMNS_GAP)
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(header, theme.accent())),
+            columns,
+        );
+    }
     draw_tree(frame, app, &theme, areas.tree);
     if let Some(detail_area) = areas.detail {
         draw_detail(frame, app, detail_area);
@@ -279,15 +308,33 @@ fn draw_tree(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         offset
     };
-    let width = usize::from(area.width);
+    let columns = shows_columns(app, area);
+    // With columns, the names take what the columns leave.
+    let width = usize::from(area.width).saturating_sub(if columns { COLUMNS_GAP } else { 0 });
     for (index, row) in tree.rows.iter().enumerate().skip(offset).take(height) {
         if let Some(node) = tree.node_of(index) {
-            let line = row_line(row, &tree.lasts(index), node, theme, index == tree.selected);
-            lines.push(super::wrap::window(line, app.shift, width));
+            let selected = index == tree.selected;
+            let line = row_line(row, &tree.lasts(index), node, theme, selected);
+            let mut line = super::wrap::window(line, app.shift, width);
+            let cells = columns
+                .then(|| super::columns::cells(&app.mesh, node, app.now))
+                .flatten();
+            if let Some(cells) = cells {
+                let pad = width.saturating_sub(line.width()) + 1;
+                line.spans.push(Span::raw(" ".repeat(pad)));
+                line.spans.push(Span::styled(cells, theme.dim()));
+                if selected {
+                    line = line.patch_style(theme.selected());
+                }
+            }
+            lines.push(line);
         }
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
+
+/// What the columns and their gap take from a row.
+const COLUMNS_GAP: usize = super::columns::WIDTH + 1;
 
 fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mesh = &app.mesh;

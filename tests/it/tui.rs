@@ -225,8 +225,15 @@ fn every_help_line_is_whole_on_small_terminals() {
             // Each screen's lines, joined where a help text wrapped onto the next line.
             let screen = text(&render(&mut app, width, height));
             seen.push_str(&screen);
+            // Inside the popup's borders only: the view around it has text of its own.
             for line in screen.lines() {
-                seen.push_str(line.trim_matches(|c| c == '│' || c == ' '));
+                let inside = match (line.find('│'), line.rfind('│')) {
+                    (Some(first), Some(last)) if last > first => {
+                        &line[first + '│'.len_utf8()..last]
+                    }
+                    _ => line,
+                };
+                seen.push_str(inside.trim());
                 seen.push(' ');
             }
             press(&mut app, KeyCode::Char('j'));
@@ -886,5 +893,54 @@ fn c_switches_the_kubeconfig_context() {
     assert!(
         matches!(&cmd, Some(Cmd::Source(Control::SwitchContext(name))) if name == "staging"),
         "{cmd:?}"
+    );
+}
+
+/// kubectl's columns beside the tree (READY, REASON, AGE, aligned), and `s` sorting newest
+/// first.
+#[test]
+fn rows_show_ready_reason_and_age_and_sort_by_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = |name: &str, created: &str, ready: &str, reason: &str| {
+        format!(
+            "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {{name: {name}, namespace: a, creationTimestamp: \"{created}\"}}\nstatus: {{conditions: [{{type: Ready, status: \"{ready}\", reason: {reason}}}]}}\n---\n"
+        )
+    };
+    let text_of = broker("alpha", "2025-12-01T12:00:00Z", "True", "Ready")
+        + &broker("zed", "2026-01-01T11:00:00Z", "False", "NoIngress");
+    std::fs::write(dir.path().join("b.yaml"), text_of).unwrap();
+    let read =
+        kn_mesh::source::manifests::read_snapshot(&[dir.path().to_path_buf()], None).unwrap();
+    let mut app = app(mesh::build(read.snapshot));
+    app.now = Some("2026-01-01T12:00:00Z".parse().unwrap());
+    app.show_detail = false;
+    let screen = text(&render(&mut app, 100, 20));
+    assert!(screen.contains("READY REASON        AGE"), "{screen}");
+    let row = |screen: &str, name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(&format!("broker {name}")))
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        row(&screen, "alpha").ends_with("True  Ready         31d"),
+        "{screen}"
+    );
+    assert!(
+        row(&screen, "zed").ends_with("False NoIngress     60m"),
+        "{screen}"
+    );
+    let position = |screen: &str, name: &str| screen.find(&format!("broker {name}")).unwrap();
+    assert!(
+        position(&screen, "zed") > position(&screen, "alpha"),
+        "by name first"
+    );
+    press(&mut app, KeyCode::Char('s'));
+    let sorted = text(&render(&mut app, 100, 20));
+    assert!(sorted.contains("NAME (by age"), "{sorted}");
+    assert!(
+        position(&sorted, "zed") < position(&sorted, "alpha"),
+        "newest first: {sorted}"
     );
 }
