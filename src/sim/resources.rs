@@ -141,6 +141,8 @@ pub fn builtin() -> Vec<ResourceDef> {
         ResourceDef::new("", "v1", "secrets", "Secret", true),
         service_accounts,
         ResourceDef::new("", "v1", "configmaps", "ConfigMap", true).short(&["cm"]),
+        // What `kubectl describe` and kn-mesh's detail pane read about an object.
+        ResourceDef::new("events.k8s.io", "v1", "events", "Event", true).short(&["ev"]),
         ResourceDef::new("rbac.authorization.k8s.io", "v1", "roles", "Role", true),
         ResourceDef::new(
             "rbac.authorization.k8s.io",

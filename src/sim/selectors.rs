@@ -102,7 +102,12 @@ impl Selectors {
                 )));
             };
             let key = key.trim();
-            if !matches!(key, "metadata.name" | "metadata.namespace") {
+            // The fields kube-apiserver indexes for events.k8s.io, besides every kind's.
+            let event_field = key
+                .strip_prefix("regarding.")
+                .is_some_and(|f| matches!(f, "kind" | "name" | "namespace" | "uid" | "apiVersion"))
+                || matches!(key, "reason" | "type" | "reportingController");
+            if !matches!(key, "metadata.name" | "metadata.namespace") && !event_field {
                 return Err(status::bad_request(format!(
                     "field label not supported: {key}"
                 )));
@@ -129,7 +134,13 @@ impl Selectors {
         });
         labels_ok
             && self.fields.iter().all(|(key, equal, value)| {
-                let actual = meta(object, key.trim_start_matches("metadata."));
+                let actual = match key.strip_prefix("metadata.") {
+                    Some(field) => meta(object, field),
+                    None => object
+                        .pointer(&format!("/{}", key.replace('.', "/")))
+                        .and_then(Value::as_str)
+                        .unwrap_or(""),
+                };
                 (actual == value) == *equal
             })
     }

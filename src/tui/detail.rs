@@ -157,7 +157,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     let Some(target) = app.selected_target() else {
         return group_lines(app);
     };
-    match target {
+    let mut lines = match target {
         Target::Broker(key) => broker_lines(mesh, key),
         Target::Trigger(key) => trigger_lines(mesh, key),
         Target::EventType(key) => event_type_lines(mesh, key),
@@ -165,7 +165,9 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         Target::Subscription(key) => subscription_lines(mesh, key),
         Target::Source(index) => source_lines(mesh, *index),
         Target::Access(index) => access_lines(app, *index),
-    }
+    };
+    lines.extend(super::events::lines(app, target));
+    lines
 }
 
 /// A namespace or a group: what is in it.

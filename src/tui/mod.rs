@@ -5,6 +5,7 @@
 
 pub mod columns;
 pub mod detail;
+pub mod events;
 mod jobs;
 pub mod jump;
 pub mod keys;
@@ -103,6 +104,7 @@ where
 {
     let (report_sender, mut reports) = mpsc::unbounded_channel::<Msg>();
     let mut report_job: Option<tokio::task::JoinHandle<()>> = None;
+    let mut events_job: Option<tokio::task::JoinHandle<()>> = None;
     let mut terminated = termination_signal();
     let mut tick = tokio::time::interval(Duration::from_millis(120));
     // A benchmarking hook (README, Benchmarks): leave after the first frame ("any") or after
@@ -156,6 +158,22 @@ where
                 }
                 Cmd::Source(control) => source.control(control),
                 Cmd::Copy(text) => copy_to_clipboard(&text),
+                Cmd::FetchEvents {
+                    cluster,
+                    about,
+                    kind,
+                    namespace,
+                    name,
+                } => {
+                    if let Some(job) = events_job.take() {
+                        job.abort();
+                    }
+                    let sender = report_sender.clone();
+                    events_job = Some(tokio::spawn(async move {
+                        let events = cluster.fetcher.events_about(&kind, &namespace, &name).await;
+                        let _ = sender.send(Msg::Events { about, events });
+                    }));
+                }
                 Cmd::CheckToken {
                     cluster,
                     snapshot,

@@ -24,6 +24,11 @@ pub enum Msg {
         generation: u64,
         result: Result<Arc<AccessReport>, String>,
     },
+    /// The Events about an object arrived.
+    Events {
+        about: crate::mesh::views::Target,
+        events: crate::source::fetch::Events,
+    },
     /// The spinner's clock.
     Tick,
 }
@@ -34,6 +39,14 @@ pub enum Cmd {
     Quit,
     /// Put text on the terminal's clipboard (OSC 52).
     Copy(String),
+    /// Ask the API server for the Events regarding an object, replacing any such ask running.
+    FetchEvents {
+        cluster: ClusterAccess,
+        about: crate::mesh::views::Target,
+        kind: String,
+        namespace: String,
+        name: String,
+    },
     /// Tell the source: refresh, switch identity, pick a provider.
     Source(Control),
     /// Check the token in the background (a few hundred access reviews), replacing any check

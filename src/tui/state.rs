@@ -58,6 +58,10 @@ pub enum Popup {
     },
 }
 
+/// Which object the Events in the detail pane are for, and what came of asking (None: on its
+/// way).
+pub type EventsFor = (Target, Option<crate::source::fetch::Events>);
+
 /// Where the data comes from and how fresh it is, for the header and status bar. Data, not
 /// text: `view` words it.
 #[derive(Debug, Clone, Default)]
@@ -138,6 +142,8 @@ pub struct App {
     pub token_check: TokenCheck,
     /// Where jumps came from, to go back to (`[` or Esc): the tab and the object selected.
     pub history: Vec<(usize, Target)>,
+    /// The selected object's Events, once asked for.
+    pub events: Option<EventsFor>,
     /// What the last key did, when it is worth a word in the status bar; the next key clears it.
     pub notice: Option<String>,
     /// The terminal's size at the last resize, for mouse hits.
@@ -173,6 +179,7 @@ impl App {
             token_check: TokenCheck::Idle,
             screen: ratatui::layout::Rect::new(0, 0, 80, 24),
             history: Vec::new(),
+            events: None,
             notice: None,
         };
         app.reflow_all();

@@ -15,10 +15,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Key(key) if key.kind == KeyEventKind::Release => Vec::new(),
         Msg::Key(key) => {
             let cmd = keys::handle(app, key);
-            cmd.map(|cmd| after_command(app, cmd)).unwrap_or_default()
+            let mut cmds = cmd.map(|cmd| after_command(app, cmd)).unwrap_or_default();
+            cmds.extend(super::events::wanted(app));
+            cmds
         }
         Msg::Mouse(mouse) => {
             mouse_event(app, mouse);
+            super::events::wanted(app).into_iter().collect()
+        }
+        Msg::Events { about, events } => {
+            if app.events.as_ref().is_some_and(|(t, _)| *t == about) {
+                app.events = Some((about, Some(events)));
+            }
             Vec::new()
         }
         Msg::Resize { width, height } => {
@@ -29,7 +37,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             connected(app, connection);
             Vec::new()
         }
-        Msg::Source(Update::Read(reading)) => read(app, reading),
+        Msg::Source(Update::Read(reading)) => {
+            let mut cmds = read(app, reading);
+            cmds.extend(super::events::wanted(app));
+            cmds
+        }
         Msg::Source(Update::Failed(error)) => {
             app.source.loading = false;
             app.source.problem = Some(error.to_string());
@@ -83,7 +95,7 @@ fn after_command(app: &mut App, cmd: Cmd) -> Vec<Cmd> {
         ) => {
             app.source.loading = true;
         }
-        Cmd::Quit | Cmd::CheckToken { .. } | Cmd::Copy(_) => {}
+        Cmd::Quit | Cmd::CheckToken { .. } | Cmd::Copy(_) | Cmd::FetchEvents { .. } => {}
     }
     vec![cmd]
 }
@@ -105,6 +117,8 @@ fn connected(app: &mut App, connection: Connection) {
     app.source.problem = None;
     app.source.loading = !awaiting_pick;
     app.source.cluster = connection.cluster;
+    // Another identity or context may see other Events.
+    app.events = None;
     if awaiting_pick {
         app.popup = Some(state::Popup::Providers {
             ids: connection.providers,

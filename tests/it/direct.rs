@@ -578,3 +578,44 @@ async fn a_subscribers_new_label_shows_from_its_watch_without_a_fetch() {
             .all(|s| s.metadata.name != "unrelated")
     );
 }
+
+/// The Events regarding an object, through kube-rs against the sim as against a cluster: the
+/// field selector picks that object's, and a token that may not list Events gets a denial.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_events_about_an_object_are_read_and_denials_are_denials() {
+    use kn_mesh::source::fetch::Events;
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    for (name, regarding, reason) in [
+        ("e1", "order-created", "SubscriberResolved"),
+        ("e2", "fraud-check", "SubscriberNotReady"),
+    ] {
+        objects.push(serde_json::json!({
+            "apiVersion": "events.k8s.io/v1", "kind": "Event",
+            "metadata": {"name": name, "namespace": "payments"},
+            "regarding": {"apiVersion": "eventing.knative.dev/v1", "kind": "Trigger", "namespace": "payments", "name": regarding},
+            "reason": reason, "note": "because", "type": "Normal", "reportingController": "trigger-controller",
+            "eventTime": "2026-01-01T11:00:00.000000Z", "action": "Reconcile"
+        }));
+    }
+    let sim = crate::common::start_sim(objects).await;
+    let admin = fetcher(&sim, "admin").await;
+    let Events::Listed(events) = admin
+        .events_about("Trigger", "payments", "order-created")
+        .await
+    else {
+        panic!("admin may list events")
+    };
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].reason, "SubscriberResolved");
+    assert_eq!(events[0].from, "trigger-controller");
+    let reader = fetcher(&sim, "payments-only").await;
+    assert!(
+        matches!(
+            reader
+                .events_about("Trigger", "payments", "order-created")
+                .await,
+            Events::Forbidden(_)
+        ),
+        "payments-only may not list events"
+    );
+}

@@ -487,3 +487,71 @@ fn a_backends_mesh_says_where_it_came_from_and_reduced_once() {
     );
     assert!(!permissions.contains("came from files"), "{permissions}");
 }
+
+/// Describe: selecting an object of a cluster asks once for its Events; they show at the end
+/// of the detail pane, and denied Events are marked in place.
+#[tokio::test]
+async fn selecting_an_object_asks_for_its_events_once_and_shows_them() {
+    use kn_mesh::source::fetch::{EventLine, Events};
+    let mut app = new_app();
+    update(
+        &mut app,
+        Msg::Source(Update::Read(reading(demo_mesh(), None))),
+    );
+    app.source.cluster = Some(unused_cluster());
+    app.now = Some("2026-01-01T12:00:00Z".parse().unwrap());
+    app.show_detail = true;
+    let mut asked = Vec::new();
+    while !app
+        .current()
+        .selected_node()
+        .is_some_and(|n| n.text.starts_with("trigger order-created"))
+    {
+        for cmd in update(&mut app, key(KeyCode::Down)) {
+            if let Cmd::FetchEvents { kind, name, .. } = cmd {
+                asked.push((kind, name));
+            }
+        }
+    }
+    assert_eq!(
+        asked.last().unwrap(),
+        &("Trigger".to_string(), "order-created".to_string())
+    );
+    // Once per object: moving away and back asks again only for the new selection.
+    let about = app.selected_target().unwrap().clone();
+    let line = EventLine {
+        event_type: "Warning".into(),
+        reason: "SubscriberNotReady".into(),
+        last_seen: Some("2026-01-01T11:58:00Z".into()),
+        from: "trigger-controller".into(),
+        message: "the subscriber has no address".into(),
+        count: 3,
+    };
+    update(
+        &mut app,
+        Msg::Events {
+            about: about.clone(),
+            events: Events::Listed(vec![line]),
+        },
+    );
+    // The detail pane holds the trigger first; the Events are at its end.
+    for _ in 0..20 {
+        update(&mut app, key(KeyCode::Char('J')));
+    }
+    let shown = screen(&app);
+    assert!(shown.contains("Events"), "{shown}");
+    assert!(shown.contains("SubscriberNotReady"), "{shown}");
+    assert!(shown.contains("2m"), "its age: {shown}");
+    update(
+        &mut app,
+        Msg::Events {
+            about,
+            events: Events::Forbidden("events is forbidden".into()),
+        },
+    );
+    let denied = screen(&app);
+    assert!(
+        denied.contains("forbidden: events is forbidden"),
+        "{denied}"
+    );
+}

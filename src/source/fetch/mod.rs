@@ -13,6 +13,8 @@ use serde_json::Value;
 use std::time::Duration;
 
 mod base;
+mod events;
+pub use events::{EventLine, Events};
 mod phases;
 mod polite;
 mod rules;
