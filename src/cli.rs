@@ -89,13 +89,7 @@ pub struct Cli {
     pub refresh: Option<Duration>,
 
     #[command(flatten)]
-    pub cluster: ClusterArgs,
-
-    #[command(flatten)]
-    pub token: TokenArgs,
-
-    #[command(flatten)]
-    pub namespace_args: NamespaceArgs,
+    pub connect: ConnectArgs,
 }
 
 /// How to reach a live cluster, as kubectl spells it. Given before a subcommand or after it
@@ -150,10 +144,13 @@ pub struct NamespaceArgs {
 }
 
 /// Everything that names a cluster and a token: the groups together.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct ConnectArgs {
+    #[command(flatten)]
     pub cluster: ClusterArgs,
+    #[command(flatten)]
     pub token: TokenArgs,
+    #[command(flatten)]
     pub namespaces: NamespaceArgs,
 }
 
@@ -204,22 +201,14 @@ impl ConnectArgs {
 impl Cli {
     /// The connection flags given before the subcommand (or with none).
     fn leading_connect(&self) -> ConnectArgs {
-        ConnectArgs {
-            cluster: self.cluster.clone(),
-            token: self.token.clone(),
-            namespaces: self.namespace_args.clone(),
-        }
+        self.connect.clone()
     }
 
     /// The connection flags in effect: the subcommand's own, then those given before it.
     pub fn connect(&self) -> ConnectArgs {
         let leading = self.leading_connect();
         let own = match &self.command {
-            Some(Command::Auth(args)) => ConnectArgs {
-                cluster: args.cluster.clone(),
-                token: args.token.clone(),
-                namespaces: args.namespace_args.clone(),
-            },
+            Some(Command::Auth(args)) => args.connect.clone(),
             Some(Command::Serve(args)) => ConnectArgs {
                 cluster: args.cluster.clone(),
                 namespaces: args.namespace_args.clone(),
@@ -246,13 +235,13 @@ impl Cli {
             _ => return Ok(()),
         };
         let mut unused = Vec::new();
-        if self.cluster != ClusterArgs::default() {
+        if self.connect.cluster != ClusterArgs::default() {
             unused.push("--kubeconfig, --context, --server and the TLS flags");
         }
-        if self.token != TokenArgs::default() {
+        if self.connect.token != TokenArgs::default() {
             unused.push("--token and --token-file");
         }
-        if name == "sim serve" && self.namespace_args != NamespaceArgs::default() {
+        if name == "sim serve" && self.connect.namespaces != NamespaceArgs::default() {
             unused.push("-n and -A");
         }
         if self.demo {
@@ -410,13 +399,7 @@ pub enum ReportFormat {
 #[derive(Debug, Args)]
 pub struct AuthArgs {
     #[command(flatten)]
-    pub cluster: ClusterArgs,
-
-    #[command(flatten)]
-    pub token: TokenArgs,
-
-    #[command(flatten)]
-    pub namespace_args: NamespaceArgs,
+    pub connect: ConnectArgs,
 
     /// `text` (readable sections) or `json`.
     #[arg(short = 'o', long, value_enum, default_value = "text")]

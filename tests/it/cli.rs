@@ -5,13 +5,7 @@ use common::demo_dir;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn kn_mesh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
+use crate::common::kn_mesh;
 
 fn kn_mesh_stdin(args: &[&str], input: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kn-mesh"))

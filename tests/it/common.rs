@@ -85,3 +85,12 @@ fn fetcher_with(
         },
     )
 }
+
+/// The binary as a user runs it, with nothing on stdin.
+pub fn kn_mesh(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}

@@ -6,16 +6,10 @@ use crate::common::{self, demo_dir};
 use kn_mesh::mesh::{self, views::View};
 use kn_mesh::serve::ServeState;
 use kn_mesh::source::fetch::Scope;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
-fn kn_mesh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
+use crate::common::kn_mesh;
 
 /// The namespaces the brokers and sources views show, from `-o json`.
 fn namespaces_of(output: &Output) -> Vec<String> {

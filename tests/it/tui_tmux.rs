@@ -53,6 +53,15 @@ impl Tmux {
 }
 
 impl Tmux {
+    /// Types `/`, then the text, waits until `echo` shows it was all read, then Enter: keys
+    /// sent at once may be read half-way.
+    fn search(&self, text: &str, echo: &str) {
+        self.send(&["/"]);
+        self.send(&["-l", text]);
+        self.wait_for(echo);
+        self.send(&["Enter"]);
+    }
+
     /// Waits until the text is gone from the screen (a popup closed). Keys are sent after it,
     /// not with it: an Escape followed at once by a key reads as Alt and that key.
     fn wait_gone(&self, text: &str) {
@@ -261,10 +270,7 @@ fn k9s_habits_in_a_real_terminal() {
     // All namespaces again, then a label filter.
     tmux.send(&["n", "C-a", "C-a", "Enter", "g"]);
     tmux.wait_for("broker b0");
-    tmux.send(&["/"]);
-    tmux.send(&["-l", "tier=t1"]);
-    tmux.wait_for("/tier=t1");
-    tmux.send(&["Enter"]);
+    tmux.search("tier=t1", "/tier=t1");
     let screen = tmux.wait_for("13 matching");
     assert!(
         screen.contains("broker b1 ") && !screen.contains("broker b0 "),
@@ -273,10 +279,7 @@ fn k9s_habits_in_a_real_terminal() {
     tmux.send(&["Escape"]);
     tmux.wait_gone("13 matching");
     // A jump from the trigger to its broker, and back.
-    tmux.send(&["/"]);
-    tmux.send(&["-l", "trigger tr"]);
-    tmux.wait_for("/trigger tr");
-    tmux.send(&["Enter"]);
+    tmux.search("trigger tr", "/trigger tr");
     tmux.wait_for("1 matching");
     tmux.send(&["Escape"]);
     tmux.wait_gone("1 matching");
@@ -289,10 +292,7 @@ fn k9s_habits_in_a_real_terminal() {
     // The YAML popup's search.
     tmux.send(&["y"]);
     tmux.wait_for("g/G top/end");
-    tmux.send(&["/"]);
-    tmux.send(&["-l", "sink"]);
-    tmux.wait_for("/sink▏");
-    tmux.send(&["Enter"]);
+    tmux.search("sink", "/sink▏");
     let screen = tmux.wait_for("uri: http://sink");
     assert!(!screen.contains("not found"), "{screen}");
     tmux.send(&["Escape"]);
