@@ -46,9 +46,16 @@ fn a_missing_file_is_said_once_and_nothing_else_is_printed() {
 
 #[test]
 fn an_unreachable_server_is_said_in_words() {
+    // A port that was free a moment ago: nothing listens there (port 1 may be taken).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = format!("https://127.0.0.1:{port}");
     let output = kn_mesh(&[
         "--server",
-        "https://127.0.0.1:1",
+        &server,
         "--token",
         "not-a-real-token-0123",
         "-o",
@@ -57,7 +64,7 @@ fn an_unreachable_server_is_said_in_words() {
     assert_eq!(output.status.code(), Some(4));
     let stderr = stderr(&output);
     assert!(
-        stderr.contains("cannot reach the API server https://127.0.0.1:1"),
+        stderr.contains(&format!("cannot reach the API server {server}")),
         "{stderr}"
     );
     assert!(
