@@ -174,13 +174,16 @@ impl ConnectArgs {
                 token_file: t.token_file.or_else(|| et.token_file.clone()),
                 token: t.token.or_else(|| et.token.clone()),
             },
-            namespaces: NamespaceArgs {
-                namespaces: if n.namespaces.is_empty() {
-                    en.namespaces.clone()
-                } else {
-                    n.namespaces
-                },
-                all_namespaces: n.all_namespaces || en.all_namespaces,
+            // The later of -n and -A wins, as a later flag does in kubectl.
+            namespaces: if n.all_namespaces {
+                NamespaceArgs {
+                    namespaces: Vec::new(),
+                    all_namespaces: true,
+                }
+            } else if !n.namespaces.is_empty() {
+                n
+            } else {
+                en.clone()
             },
         }
     }
@@ -226,34 +229,68 @@ impl Cli {
         own.over(&leading)
     }
 
-    /// `rbac` and `sim serve` talk to no cluster: connection flags given before them are
-    /// refused, not ignored.
+    /// Flags given before a subcommand that it does not use are refused, not ignored: `rbac`
+    /// and `sim serve` talk to no cluster, and the mesh's own flags (`-f`, `-o`, `-l`, …)
+    /// belong to the mesh, not to `auth` or `serve`.
     pub fn refuse_unused_flags(&self) -> Result<(), UsageError> {
         let name = match &self.command {
             Some(Command::Rbac(_)) => "rbac",
             Some(Command::Sim { .. }) => "sim serve",
-            _ => return Ok(()),
+            Some(Command::Auth(_)) => "auth",
+            Some(Command::Serve(_)) => "serve",
+            None => return Ok(()),
         };
+        let connects = matches!(name, "auth" | "serve");
         let mut unused = Vec::new();
-        if self.connect.cluster != ClusterArgs::default() {
+        if !connects && self.connect.cluster != ClusterArgs::default() {
             unused.push("--kubeconfig, --context, --server and the TLS flags");
         }
-        if self.connect.token != TokenArgs::default() {
+        if name != "auth" && self.connect.token != TokenArgs::default() {
             unused.push("--token and --token-file");
         }
         if name == "sim serve" && self.connect.namespaces != NamespaceArgs::default() {
             unused.push("-n and -A");
         }
-        if self.demo {
+        if self.demo && name != "auth" {
             unused.push("--demo");
+        }
+        unused.extend(self.mesh_flags_given());
+        if name != "auth" && self.timeout.is_some() {
+            unused.push("--timeout");
         }
         if unused.is_empty() {
             return Ok(());
         }
         Err(UsageError(format!(
-            "{name} connects to no cluster: {} do not apply to it",
-            unused.join(", ")
+            "{} do not apply to {name} when given before it{}",
+            unused.join(", "),
+            if name == "auth" {
+                " (auth takes its own -o after it)"
+            } else {
+                ""
+            }
         )))
+    }
+
+    /// The mesh face's own flags that were given, by name.
+    fn mesh_flags_given(&self) -> Vec<&'static str> {
+        let given = [
+            (!self.filenames.is_empty(), "-f"),
+            (self.output.is_some(), "-o"),
+            (self.partial, "--partial"),
+            (self.watch, "-w"),
+            (!self.view.is_empty(), "--view"),
+            (self.selector.is_some(), "-l"),
+            (self.backend.is_some(), "--backend"),
+            (!self.backstage_config.is_empty(), "--backstage-config"),
+            (self.provider.is_some(), "--provider"),
+            (self.no_mouse, "--no-mouse"),
+            (self.refresh.is_some(), "--refresh"),
+        ];
+        given
+            .into_iter()
+            .filter_map(|(given, flag)| given.then_some(flag))
+            .collect()
     }
 
     /// The source the flags name: a backend, an app-config, the demo, files, or else a cluster.

@@ -4,6 +4,7 @@
 use clap::Parser;
 use kn_mesh::cli::Cli;
 use kn_mesh::{commands, exit, output};
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,9 +15,19 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(report) => {
             // Error texts carry names, paths and server messages: escaped before the terminal.
-            eprintln!("kn-mesh: {}", output::escape_lines(&report.to_string()));
+            // A closed stderr is no reason to panic on the way out.
+            let mut stderr = std::io::stderr();
+            let _ = writeln!(
+                stderr,
+                "kn-mesh: {}",
+                output::escape_lines(&report.to_string())
+            );
             for cause in report.chain().skip(1) {
-                eprintln!("  caused by: {}", output::escape_lines(&cause.to_string()));
+                let _ = writeln!(
+                    stderr,
+                    "  caused by: {}",
+                    output::escape_lines(&cause.to_string())
+                );
             }
             ExitCode::from(exit::code_for(&report))
         }

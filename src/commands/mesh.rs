@@ -66,7 +66,7 @@ async fn watch(cli: &Cli, opened: source::Source) -> color_eyre::Result<u8> {
                 code = print_reading(cli, reading)?;
             }
             Update::Failed(error) => {
-                eprintln!("kn-mesh: {}", output::escape_lines(&error.to_string()));
+                say!("kn-mesh: {}", output::escape_lines(&error.to_string()));
                 code = exit::INCOMPLETE;
             }
             Update::Connected(_) => {}
@@ -80,13 +80,24 @@ async fn watch(cli: &Cli, opened: source::Source) -> color_eyre::Result<u8> {
 /// read is bad input (exit 2), and `-o eventmesh` prints nothing past it without --partial.
 fn print_reading(cli: &Cli, reading: Reading) -> color_eyre::Result<u8> {
     for warning in &reading.warnings {
-        eprintln!("kn-mesh: warning: {}", output::escape(warning));
+        say!("kn-mesh: warning: {}", output::escape(warning));
     }
     for problem in &reading.problems {
-        eprintln!("kn-mesh: {}", output::escape_lines(problem));
+        say!("kn-mesh: {}", output::escape_lines(problem));
     }
     // Nothing could be read: the error said so, and an empty mesh would only repeat it.
     if reading.unreadable_file && reading.mesh.is_empty() {
+        return Ok(exit::BAD_INPUT);
+    }
+    // The backend's answer fails closed on a missing namespace: nothing is printed.
+    let missing = reading.mesh.missing_namespaces();
+    if !missing.is_empty() && cli.output == Some(Format::Eventmesh) {
+        for namespace in missing {
+            say!(
+                "kn-mesh: namespace {:?} does not exist (named with -n)",
+                output::escape(namespace)
+            );
+        }
         return Ok(exit::BAD_INPUT);
     }
     // Problems were just reported with their file and line; the output marks them in place.
@@ -96,7 +107,7 @@ fn print_reading(cli: &Cli, reading: Reading) -> color_eyre::Result<u8> {
     let missing = reading.mesh.missing_namespaces();
     if !missing.is_empty() {
         for namespace in missing {
-            eprintln!(
+            say!(
                 "kn-mesh: namespace {:?} does not exist (named with -n)",
                 output::escape(namespace)
             );
@@ -113,7 +124,7 @@ fn print_reading(cli: &Cli, reading: Reading) -> color_eyre::Result<u8> {
         return printed;
     }
     if let Err(report) = printed {
-        eprintln!("kn-mesh: {}", output::escape_lines(&report.to_string()));
+        say!("kn-mesh: {}", output::escape_lines(&report.to_string()));
     }
     Ok(exit::BAD_INPUT)
 }
@@ -140,12 +151,12 @@ fn print(cli: &Cli, mesh: &mesh::Mesh, list_failures: bool) -> color_eyre::Resul
     if !list_failures {
         return Ok(exit::INCOMPLETE);
     }
-    eprintln!(
+    say!(
         "kn-mesh: incomplete: {} request(s) failed or object(s) could not be decoded; they are marked in place",
         completeness.failed.len()
     );
     for cause in &completeness.failed {
-        eprintln!("  {}", output::escape(cause));
+        say!("  {}", output::escape(cause));
     }
     Ok(exit::INCOMPLETE)
 }

@@ -1,6 +1,15 @@
 //! The faces' entry points: each command takes the parsed arguments and the source they name,
 //! and returns the exit code. `main` only parses and reports.
 
+/// A line on stderr. Unlike `eprintln!`, a closed stderr (`2>&1 | head -1`) is not a panic:
+/// there is no one left to tell.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod auth;
 mod mesh;
 mod rbac;

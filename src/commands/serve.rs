@@ -39,7 +39,7 @@ pub async fn backend(spec: SourceSpec, args: &ServeArgs) -> color_eyre::Result<u
     } else {
         ""
     };
-    eprintln!(
+    say!(
         "serving GET /v1/getEventMesh for {} (callers' tokens only){partial}",
         crate::text::escape(&endpoint.server)
     );
@@ -82,7 +82,7 @@ pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
             .iter()
             .map(|i| format!("{} [{}]", crate::text::escape(&i.name), i.token_kind))
             .collect();
-        eprintln!(
+        say!(
             "kubeconfig: {} (contexts: {})",
             path.display(),
             contexts.join(", ")
@@ -90,7 +90,7 @@ pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
     }
     // The URL is the first line, so scripts can read it; the kubeconfig is ready by then.
     write_stdout(&format!("{}\n", sim.url))?;
-    eprintln!("serving until interrupted (Ctrl-C)");
+    say!("serving until interrupted (Ctrl-C)");
     shutdown_signal().await;
     sim.stop().await;
     Ok(exit::OK)

@@ -140,7 +140,18 @@ fn non_empty(value: &Option<String>) -> Option<String> {
 /// answers 500 on any forbidden list), unless `partial` is asked for; then the answer carries
 /// `denied` and `failed` lists beside the projection.
 pub fn answer(mesh: &Mesh, partial: bool) -> Result<EventMesh, Incomplete> {
-    let completeness = mesh.completeness();
+    let mut completeness = mesh.completeness();
+    // A namespace named with -n that does not exist makes an empty answer that looks whole:
+    // Backstage would delete what it knew there. Never whole, even with `partial`.
+    let missing = mesh.missing_namespaces();
+    if !missing.is_empty() {
+        completeness.failed.extend(
+            missing
+                .iter()
+                .map(|n| format!("namespace {n:?} does not exist (named with -n)")),
+        );
+        return Err(Incomplete(completeness));
+    }
     if !partial && !completeness.is_whole() {
         return Err(Incomplete(completeness));
     }

@@ -66,6 +66,24 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
+    pub const ALL: [NodeKind; 15] = [
+        NodeKind::Namespace,
+        NodeKind::Broker,
+        NodeKind::Trigger,
+        NodeKind::Filter,
+        NodeKind::Subscriber,
+        NodeKind::EventType,
+        NodeKind::Producer,
+        NodeKind::Consumer,
+        NodeKind::Source,
+        NodeKind::Sink,
+        NodeKind::Channel,
+        NodeKind::Subscription,
+        NodeKind::Reply,
+        NodeKind::Access,
+        NodeKind::Note,
+    ];
+
     /// The row's kind in words, for filtering by kind.
     pub fn name(self) -> &'static str {
         match self {

@@ -125,7 +125,11 @@ async fn switch_context(opened: &mut Opened, name: &str) -> Result<bool, SourceE
         Opened::Cluster { access, reach } => {
             let mut next = reach.clone();
             next.options.context = Some(name.to_string());
-            *access = super::open::connect_cluster(&next).await?;
+            let connected = super::open::connect_cluster(&next).await?;
+            // One request first: a context whose server cannot be reached (or rejects its
+            // token) is an error, and the connection that works stays.
+            connected.fetcher.probe().await?;
+            *access = connected;
             *reach = next;
             Ok(true)
         }

@@ -336,6 +336,12 @@ pub(super) fn read_files(
 ) -> Result<Reading, SourceError> {
     let read = super::manifests::read_in_namespaces(paths, namespaces, selector)?;
     let mesh = match read.saved {
+        // Refused, not ignored: a saved mesh with `-n` would otherwise look filtered.
+        Some(_) if !namespaces.is_empty() || selector.is_some() => {
+            return Err(SourceError::Usage(
+                "a saved mesh opens as it was saved: -n and -l do not apply to it".into(),
+            ));
+        }
         Some(saved) => saved,
         None => mesh::build(read.snapshot),
     };

@@ -7,8 +7,16 @@ use crate::mesh::objects::ObjectMeta;
 pub enum Query {
     #[default]
     Everything,
-    /// Lower case. Also a kind's name, or a label's key.
-    Text(String),
+    /// Lower case. Also a kind's name (`kind`: lower case, no spaces), or a label's key
+    /// (`raw`: as typed).
+    Text {
+        needle: String,
+        kind: String,
+        raw: String,
+        /// Whether any object's kind or label key could be the text (`prepare`): when none can,
+        /// only row texts are searched, with no lookup per row.
+        elsewhere: bool,
+    },
     Label {
         key: String,
         value: String,
@@ -66,36 +74,98 @@ impl Query {
                 value: value.to_string(),
             };
         }
-        Query::Text(text.to_ascii_lowercase())
+        Query::Text {
+            needle: text.to_ascii_lowercase(),
+            kind: normalise_kind(text),
+            raw: text.to_string(),
+            elsewhere: true,
+        }
+    }
+
+    /// Settles, once per keystroke, whether plain text can match anything but row texts: a
+    /// kind some object or row has, or a label key some object carries.
+    pub fn prepare(&mut self, mesh: &crate::mesh::Mesh) {
+        let Query::Text {
+            kind,
+            raw,
+            elsewhere,
+            ..
+        } = self
+        else {
+            return;
+        };
+        let metas = mesh
+            .brokers
+            .iter()
+            .map(|n| (&n.object.kind, &n.object.metadata))
+            .chain(
+                mesh.triggers
+                    .iter()
+                    .map(|n| (&n.object.kind, &n.object.metadata)),
+            )
+            .chain(
+                mesh.event_types
+                    .iter()
+                    .map(|n| (&n.object.kind, &n.object.metadata)),
+            )
+            .chain(
+                mesh.channels
+                    .iter()
+                    .map(|n| (&n.object.kind, &n.object.metadata)),
+            )
+            .chain(
+                mesh.subscriptions
+                    .iter()
+                    .map(|n| (&n.object.kind, &n.object.metadata)),
+            )
+            .chain(
+                mesh.sources
+                    .iter()
+                    .map(|n| (&n.object.kind, &n.object.metadata)),
+            );
+        let row_kind = crate::mesh::views::NodeKind::ALL
+            .iter()
+            .any(|k| same_kind(kind, k.name()));
+        *elsewhere = row_kind
+            || metas
+                .into_iter()
+                .any(|(k, meta)| same_kind(kind, k) || meta.label(raw).is_some());
     }
 
     pub fn is_everything(&self) -> bool {
         *self == Query::Everything
     }
 
-    /// Whether a node matches. `lowered` is its text in ASCII lower case (same byte offsets).
-    pub fn hit(&self, lowered: &str, facts: Facts) -> Option<Hit> {
-        let labels = || {
-            facts
-                .meta
-                .and_then(|m| m.labels.as_ref())
-                .into_iter()
-                .flatten()
-        };
+    /// Whether a node matches. `lowered` is its text in ASCII lower case (same byte offsets);
+    /// `facts` are looked up only when the text alone does not decide.
+    pub fn hit<'m>(&self, lowered: &str, facts: &dyn Fn() -> Facts<'m>) -> Option<Hit> {
         match self {
             Query::Everything => None,
-            Query::Text(needle) => {
+            Query::Text {
+                needle,
+                kind,
+                raw,
+                elsewhere,
+            } => {
                 if let Some(at) = lowered.find(needle.as_str()) {
                     return Some(Hit::Text(at as u32, (at + needle.len()) as u32));
                 }
-                let kind = normalise_kind(needle) == normalise_kind(facts.kind);
-                let label = facts.meta.is_some_and(|m| m.label(needle).is_some());
-                (kind || label).then_some(Hit::Elsewhere)
+                if !elsewhere {
+                    return None;
+                }
+                let facts = facts();
+                let is_kind = same_kind(kind, facts.kind);
+                let label = facts.meta.is_some_and(|m| m.label(raw).is_some());
+                (is_kind || label).then_some(Hit::Elsewhere)
             }
-            Query::Label { key, value } => labels()
-                .any(|(k, v)| k == key && v == value)
-                .then_some(Hit::Elsewhere),
-            Query::Annotation { prefix, value } => facts
+            Query::Label { key, value } => {
+                let facts = facts();
+                let labels = facts.meta.and_then(|m| m.labels.as_ref());
+                labels
+                    .is_some_and(|l| l.get(key) == Some(value))
+                    .then_some(Hit::Elsewhere)
+            }
+            Query::Annotation { prefix, value } => facts()
                 .meta
                 .and_then(|m| m.annotations.as_ref())
                 .into_iter()
@@ -105,9 +175,19 @@ impl Query {
                     None => k.starts_with(prefix.as_str()),
                 })
                 .then_some(Hit::Elsewhere),
-            Query::Kind(kind) => (*kind == normalise_kind(facts.kind)).then_some(Hit::Elsewhere),
+            Query::Kind(kind) => same_kind(kind, facts().kind).then_some(Hit::Elsewhere),
         }
     }
+}
+
+/// Whether a kind ("PingSource", "event type") is the normalised one ("pingsource"), without
+/// allocating: this runs for every row on every keystroke.
+fn same_kind(normalised: &str, kind: &str) -> bool {
+    let mut letters = kind
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase());
+    normalised.chars().all(|c| letters.next() == Some(c)) && letters.next().is_none()
 }
 
 fn normalise_kind(kind: &str) -> String {
@@ -137,7 +217,7 @@ mod tests {
             kind: "PingSource",
             meta: Some(&meta),
         };
-        let hit = |query: &str, text: &str| Query::parse(query).hit(text, facts);
+        let hit = |query: &str, text: &str| Query::parse(query).hit(text, &|| facts);
         assert_eq!(hit("ping", "source ping-1"), Some(Hit::Text(7, 11)));
         assert_eq!(hit("app=web", "source x"), Some(Hit::Elsewhere));
         assert_eq!(hit("app=api", "source x"), None);

@@ -196,13 +196,15 @@ impl App {
 
     /// Recomputes the visible rows of the current view.
     pub fn reflow(&mut self) {
-        let (query, mesh) = (Query::parse(&self.filter), Arc::clone(&self.mesh));
+        let (mut query, mesh) = (Query::parse(&self.filter), Arc::clone(&self.mesh));
+        query.prepare(&mesh);
         let facts = |node: &TreeNode| facts(&mesh, node);
         self.trees[self.tab].flatten(&query, self.namespaces.as_ref(), &facts);
     }
 
     fn reflow_all(&mut self) {
-        let (query, mesh) = (Query::parse(&self.filter), Arc::clone(&self.mesh));
+        let (mut query, mesh) = (Query::parse(&self.filter), Arc::clone(&self.mesh));
+        query.prepare(&mesh);
         let facts = |node: &TreeNode| facts(&mesh, node);
         for tree in &mut self.trees {
             tree.flatten(&query, self.namespaces.as_ref(), &facts);

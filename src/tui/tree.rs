@@ -369,7 +369,8 @@ impl Marks {
             size: Vec::with_capacity(count),
             hits: Vec::with_capacity(count),
         };
-        let mut matcher = |node: &TreeNode, index: usize| query.hit(&lowered[index], facts(node));
+        let mut matcher =
+            |node: &TreeNode, index: usize| query.hit(&lowered[index], &|| facts(node));
         for root in roots {
             marks.mark(root, &mut matcher);
         }

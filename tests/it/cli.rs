@@ -403,7 +403,7 @@ fn each_subcommand_lists_only_its_flags() {
     let refused = kn_mesh(&["--context", "prod", "rbac"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
-        stderr(&refused).contains("rbac connects to no cluster"),
+        stderr(&refused).contains("do not apply to rbac"),
         "{}",
         stderr(&refused)
     );
@@ -451,4 +451,54 @@ fn flags_before_and_after_auth_mean_the_same() {
     };
     assert_eq!(matrix(&before), matrix(&after));
     assert_eq!(before.status.code(), after.status.code());
+}
+
+/// The mesh's own flags before a subcommand are refused, not silently dropped; and the later
+/// of -n and -A wins, so `auth -A` after `-n` checks every namespace.
+#[test]
+fn mesh_flags_before_a_subcommand_are_refused_and_a_later_dash_a_wins() {
+    for args in [
+        &["-f", "demo", "rbac"][..],
+        &["-o", "json", "auth", "--demo-identity", "payments-only"][..],
+        &["-l", "a=b", "serve"][..],
+        &["--timeout", "5s", "sim", "serve", "-f", "demo"][..],
+    ] {
+        let output = kn_mesh(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("do not apply to"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let narrowed = kn_mesh(&[
+        "-n",
+        "payments",
+        "auth",
+        "--for",
+        "kn-mesh",
+        "--demo-identity",
+        "payments-only",
+    ]);
+    let widened = kn_mesh(&[
+        "-n",
+        "payments",
+        "auth",
+        "-A",
+        "--for",
+        "kn-mesh",
+        "--demo-identity",
+        "payments-only",
+    ]);
+    assert_eq!(narrowed.status.code(), Some(0), "{}", stderr(&narrowed));
+    assert_eq!(
+        widened.status.code(),
+        Some(1),
+        "-A asks for every namespace"
+    );
 }

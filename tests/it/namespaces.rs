@@ -189,7 +189,28 @@ async fn a_followed_cluster_switches_context() {
     let sim = common::demo_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, sim.kubeconfig()).unwrap();
+    // A context "dead" like admin's, at a port nothing listens on.
+    let mut config: serde_json::Value = serde_saphyr::from_str(&sim.kubeconfig()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cluster = config["clusters"][0].clone();
+    cluster["name"] = "dead".into();
+    cluster["cluster"]["server"] = format!("https://127.0.0.1:{port}").into();
+    config["clusters"].as_array_mut().unwrap().push(cluster);
+    let mut context = config["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "admin")
+        .unwrap()
+        .clone();
+    context["name"] = "dead".into();
+    context["context"]["cluster"] = "dead".into();
+    config["contexts"].as_array_mut().unwrap().push(context);
+    std::fs::write(&kubeconfig, serde_json::to_string(&config).unwrap()).unwrap();
     let options = kn_mesh::source::connect::ConnectOptions {
         kubeconfig: Some(kubeconfig),
         context: Some("payments-only".into()),
@@ -235,4 +256,49 @@ async fn a_followed_cluster_switches_context() {
             .any(|b| b.object.namespace() == "ops"),
         "admin reads ops"
     );
+}
+
+/// The backend's answer fails closed on a namespace that does not exist: `-o eventmesh` prints
+/// nothing, `serve` answers 502 naming it (Backstage would delete entities on an empty 200);
+/// a saved mesh refuses -n and -l instead of looking filtered.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_namespace_is_never_an_empty_answer() {
+    let demo = demo_dir().display().to_string();
+    let output = kn_mesh(&["-f", &demo, "-n", "nosuchns", "-o", "eventmesh"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let sim = common::demo_sim().await;
+    let mut base = sim.client_config("admin").await.unwrap();
+    base.auth_info = kube::config::AuthInfo::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut state = ServeState::new(base, true, Duration::from_secs(30), Duration::ZERO);
+    state.scope.namespaces = Some(vec!["nosuchns".into()]);
+    tokio::spawn(kn_mesh::serve::serve_on(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let body =
+        crate::backend::reqwest_like_get(&format!("{url}/v1/getEventMesh"), sim.token("admin"))
+            .await;
+    assert!(
+        body.contains(r#"namespace \"nosuchns\" does not exist"#),
+        "{body}"
+    );
+    assert!(
+        !body.contains(r#""eventTypes""#),
+        "no mesh, even with --partial: {body}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("saved.json");
+    std::fs::write(&saved, kn_mesh(&["-f", &demo, "-o", "json"]).stdout).unwrap();
+    let saved = saved.display().to_string();
+    let refused = kn_mesh(&["-f", &saved, "-n", "ops", "-o", "name"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("-n and -l do not apply"));
 }
