@@ -73,10 +73,10 @@ pub struct Cli {
     #[arg(long, value_parser = parse_size, default_value = "64Mi")]
     pub max_body: usize,
 
-    /// How long to wait for a backend's answer, e.g. 30s.
-    /// How long one request may wait for its answer, e.g. 30s: a backend's (default 30s) or
-    /// the API server's (default: none, as kubectl's --request-timeout 0).
-    #[arg(long, alias = "request-timeout", value_parser = parse_timeout, value_name = "DURATION")]
+    /// How long one request may wait for its answer, as kubectl's --request-timeout (also
+    /// accepted): 30s, 2m, 1h, a bare number of seconds, or 0 for no limit. Default: 30s for a
+    /// backend, no limit for an API server.
+    #[arg(long, alias = "request-timeout", value_parser = parse_request_timeout, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
     /// Do not capture the mouse, so that text can be selected and copied.
@@ -310,7 +310,11 @@ impl Cli {
         }
         let http = HttpOptions {
             tls: connect.options(),
-            timeout: self.timeout.unwrap_or(BACKEND_TIMEOUT),
+            timeout: match self.timeout {
+                Some(limit) if limit.is_zero() => MAX_DURATION,
+                Some(limit) => limit,
+                None => BACKEND_TIMEOUT,
+            },
             max_body: self.max_body,
         };
         let origin = if let Some(url) = &self.backend {
@@ -334,17 +338,13 @@ impl Cli {
             Origin::Cluster(connect.options())
         };
         if let Some(selector) = &self.selector {
-            crate::sim::selectors::Selectors::parse(Some(selector), None).map_err(|e| {
-                UsageError(format!(
-                    "-l {}: {}",
-                    crate::text::escape(selector),
-                    e.body["message"].as_str().unwrap_or("not a label selector")
-                ))
+            check_selector(selector).map_err(|problem| {
+                UsageError(format!("-l {}: {problem}", crate::text::escape(selector)))
             })?;
         }
         Ok(SourceSpec {
             label_selector: self.selector.clone(),
-            request_timeout: self.timeout,
+            request_timeout: self.timeout.filter(|limit| !limit.is_zero()),
             origin,
             namespaces: connect.namespaces.namespaces.clone(),
             refresh: self.refresh,
@@ -553,7 +553,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| format!("{text:?} needs a unit: us, ms, s or m"))?;
+        .ok_or_else(|| format!("{text:?} needs a unit: us, ms, s, m or h"))?;
     let (number, unit) = text.split_at(split);
     let number: f64 = number
         .parse()
@@ -563,7 +563,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => number / 1e3,
         "s" => number,
         "m" => number * 60.0,
-        _ => return Err(format!("unknown unit {unit:?}: use us, ms, s or m")),
+        "h" => number * 3600.0,
+        _ => return Err(format!("unknown unit {unit:?}: use us, ms, s, m or h")),
     };
     Duration::try_from_secs_f64(seconds)
         .ok()
@@ -576,6 +577,54 @@ const BACKEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// No timeout, interval or latency kn-mesh takes is longer.
 const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A label selector as kube-apiserver takes it: each term parses, and its key and values are
+/// label keys and values (kubectl refuses the rest before asking).
+fn check_selector(selector: &str) -> Result<(), String> {
+    if selector.len() > 4096 {
+        return Err("longer than 4096 characters".into());
+    }
+    crate::sim::selectors::Selectors::parse(Some(selector), None).map_err(|e| {
+        e.body["message"]
+            .as_str()
+            .unwrap_or("not a label selector")
+            .to_string()
+    })?;
+    let mut depth = 0;
+    let terms = selector.split(|c| {
+        depth += match c {
+            '(' => 1,
+            ')' => -1,
+            _ => 0,
+        };
+        c == ',' && depth == 0
+    });
+    for term in terms.map(str::trim) {
+        if term.is_empty() {
+            return Err("an empty term".into());
+        }
+        let term = term.trim_start_matches('!');
+        let split = [" notin ", " in ", "!=", "==", "="]
+            .iter()
+            .find_map(|op| term.split_once(op));
+        let (key, values) = split.unwrap_or((term, ""));
+        crate::k8s::check_label_key(key.trim())?;
+        let values = values.trim().trim_start_matches('(').trim_end_matches(')');
+        for value in values.split(',').map(str::trim) {
+            crate::k8s::check_label_value(value)?;
+        }
+    }
+    Ok(())
+}
+
+/// kubectl's --request-timeout: a duration, a bare number of seconds, or 0 for none.
+pub fn parse_request_timeout(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_duration(&format!("{text}s"));
+    }
+    parse_duration(text)
+}
 
 /// A timeout: more than nothing.
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {

@@ -52,6 +52,50 @@ pub fn check_subdomain(what: &str, name: &str) -> Result<(), InvalidName> {
     check(what, name, is_dns_subdomain(name), SUBDOMAIN_RULE)
 }
 
+/// A label value: empty, or at most 63 letters, digits, `-`, `_` and `.`, starting and ending
+/// with a letter or digit (kube-apiserver's IsValidLabelValue).
+fn is_label_value(value: &str) -> bool {
+    value.is_empty()
+        || (value.len() <= 63
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && value
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+            && value
+                .bytes()
+                .last()
+                .is_some_and(|b| b.is_ascii_alphanumeric()))
+}
+
+/// A label key: an optional DNS subdomain prefix and `/`, then a name as a non-empty value is.
+pub fn check_label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    let prefix_ok = prefix.is_none_or(is_dns_subdomain);
+    if name.is_empty() || !is_label_value(name) || !prefix_ok {
+        return Err(format!(
+            "{} is not a label key (a name of letters, digits, '-', '_' or '.', at most 63, after an optional DNS prefix and '/')",
+            crate::text::escape(&format!("{key:?}"))
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_label_value(value: &str) -> Result<(), String> {
+    if is_label_value(value) {
+        return Ok(());
+    }
+    Err(format!(
+        "{} is not a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)",
+        crate::text::escape(&format!("{value:?}"))
+    ))
+}
+
 fn check(what: &str, name: &str, valid: bool, rule: &'static str) -> Result<(), InvalidName> {
     if valid {
         return Ok(());

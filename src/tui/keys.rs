@@ -337,7 +337,7 @@ fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Opti
                     }
                     return (None, None);
                 }
-                KeyCode::Esc | KeyCode::Char('q') => return (None, None),
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('[') => return (None, None),
                 _ => {}
             }
             Some(Popup::Jump { items, cursor })

@@ -34,7 +34,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
                 .iter()
                 .map(|(label, _)| format!(" {}", crate::text::escape(label)))
                 .collect();
-            let title = " Jump to: Enter goes, [ or Esc comes back ";
+            let title = " Jump to: Enter goes, Esc stays; [ comes back later ";
             draw_pick_list(frame, &theme, area, (lines, *cursor), 64, title);
         }
         Popup::Contexts { names, cursor } => {
@@ -70,6 +70,13 @@ pub(super) fn draw(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
 }
 
 fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &NamespacePicker) {
+    let box_width = (PICKER_HINT.chars().count() as u16 + 4).max(44);
+    // A name longer than the box ends in `…`.
+    let inner = usize::from(
+        box_width
+            .min(area.width.saturating_sub(2))
+            .saturating_sub(2),
+    );
     let shown = picker.shown();
     let rows = super::picker::rows_on(area);
     let mut lines = vec![Line::from(vec![
@@ -93,6 +100,7 @@ fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &Namesp
             " "
         };
         let line = Line::from(format!(" {mark} {current} {namespace}"));
+        let line = super::wrap::window(line, 0, inner);
         lines.push(if index == picker.cursor {
             line.patch_style(theme.selected())
         } else {
@@ -113,8 +121,7 @@ fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &Namesp
         format!(" {}{position}", picker.summary()),
         theme.accent(),
     ));
-    let width = (PICKER_HINT.chars().count() as u16 + 4).max(44);
-    let rect = centered(area, width, listed as u16 + 3);
+    let rect = centered(area, box_width, listed as u16 + 3);
     frame.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -132,6 +139,7 @@ fn draw_yaml(frame: &mut Frame, theme: &Theme, area: Rect, yaml: &YamlView) {
         area.height.saturating_sub(4),
     );
     let height = usize::from(rect.height.saturating_sub(2));
+    let width = usize::from(rect.width.saturating_sub(2));
     let lines: Vec<Line> = yaml
         .text
         .lines()
@@ -139,7 +147,8 @@ fn draw_yaml(frame: &mut Frame, theme: &Theme, area: Rect, yaml: &YamlView) {
         .skip(yaml.scroll)
         .take(height)
         .map(|(index, text)| {
-            let line = Line::from(text.to_string());
+            // Long lines end in `…`; `c` copies them whole.
+            let line = super::wrap::window(Line::from(text.to_string()), 0, width);
             if yaml.found == Some(index) {
                 line.patch_style(theme.matched())
             } else {
@@ -165,14 +174,15 @@ fn draw_yaml(frame: &mut Frame, theme: &Theme, area: Rect, yaml: &YamlView) {
 /// The keys' column in the help.
 const HELP_KEYS: usize = 18;
 
-fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
+/// The help's lines at this screen's width, and the box's width.
+fn help_lines(can_switch_identity: bool, theme: &Theme, area: Rect) -> (Vec<Line<'static>>, u16) {
     let rect_width = area.width.saturating_sub(2).min(84);
     // Inside the borders, the text column: a long line wraps under itself, not under the keys.
     let text_width = usize::from(rect_width.saturating_sub(2))
         .saturating_sub(HELP_KEYS)
         .max(10);
     let mut lines: Vec<Line> = Vec::new();
-    for (keys, help) in keys::help_lines(app.source.can_switch_identity) {
+    for (keys, help) in keys::help_lines(can_switch_identity) {
         for (index, part) in super::wrap::words(help, text_width).into_iter().enumerate() {
             let keys = if index == 0 { keys } else { "" };
             lines.push(Line::from(vec![
@@ -191,6 +201,19 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u1
             lines.push(Line::styled(part, theme.dim()));
         }
     }
+    (lines, rect_width)
+}
+
+/// How many help lines do not fit on this screen: as far as j can scroll.
+pub(super) fn help_hidden_on(area: Rect, can_switch_identity: bool) -> u16 {
+    let theme = Theme { color: false };
+    let (lines, rect_width) = help_lines(can_switch_identity, &theme, area);
+    let rect = centered(area, rect_width, lines.len() as u16 + 2);
+    (lines.len() as u16).saturating_sub(rect.height.saturating_sub(2))
+}
+
+fn draw_help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
+    let (lines, rect_width) = help_lines(app.source.can_switch_identity, theme, area);
     let rect = centered(area, rect_width, lines.len() as u16 + 2);
     let inside = rect.height.saturating_sub(2);
     let hidden = (lines.len() as u16).saturating_sub(inside);

@@ -17,9 +17,11 @@ pub enum Query {
         /// only row texts are searched, with no lookup per row.
         elsewhere: bool,
     },
+    /// `key=value` (or `==`), or `key!=value` when `equal` is false.
     Label {
         key: String,
         value: String,
+        equal: bool,
     },
     /// `a:PREFIX` matches an annotation whose key starts with PREFIX; `a:KEY=VALUE` one pair.
     Annotation {
@@ -52,7 +54,11 @@ impl Query {
             return Query::Everything;
         }
         if let Some(kind) = text.strip_prefix("kind:") {
-            return Query::Kind(normalise_kind(kind));
+            // `kind:` alone, while the kind is being typed, filters nothing yet.
+            return match kind.trim() {
+                "" => Query::Everything,
+                kind => Query::Kind(normalise_kind(kind)),
+            };
         }
         if let Some(annotation) = text.strip_prefix("a:") {
             let (prefix, value) = match annotation.split_once('=') {
@@ -64,15 +70,23 @@ impl Query {
                 value,
             };
         }
-        // A label selector's equality term: no spaces around or in it.
+        // A label selector's equality term, as kubectl's -l writes it: `=`, `==` or `!=`, no
+        // spaces.
         if let Some((key, value)) = text.split_once('=')
-            && !key.is_empty()
             && !text.contains(char::is_whitespace)
         {
-            return Query::Label {
-                key: key.to_string(),
-                value: value.to_string(),
+            let (key, equal) = match key.strip_suffix('!') {
+                Some(key) => (key, false),
+                None => (key, true),
             };
+            let value = value.strip_prefix('=').unwrap_or(value);
+            if !key.is_empty() {
+                return Query::Label {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                    equal,
+                };
+            }
         }
         Query::Text {
             needle: text.to_ascii_lowercase(),
@@ -158,12 +172,13 @@ impl Query {
                 let label = facts.meta.is_some_and(|m| m.label(raw).is_some());
                 (is_kind || label).then_some(Hit::Elsewhere)
             }
-            Query::Label { key, value } => {
+            Query::Label { key, value, equal } => {
+                // `!=` matches objects without the label too, as kubectl's selector does; rows
+                // that are not objects never match.
                 let facts = facts();
-                let labels = facts.meta.and_then(|m| m.labels.as_ref());
-                labels
-                    .is_some_and(|l| l.get(key) == Some(value))
-                    .then_some(Hit::Elsewhere)
+                let meta = facts.meta?;
+                let has = meta.label(key) == Some(value.as_str());
+                (has == *equal).then_some(Hit::Elsewhere)
             }
             Query::Annotation { prefix, value } => facts()
                 .meta
@@ -221,6 +236,10 @@ mod tests {
         assert_eq!(hit("ping", "source ping-1"), Some(Hit::Text(7, 11)));
         assert_eq!(hit("app=web", "source x"), Some(Hit::Elsewhere));
         assert_eq!(hit("app=api", "source x"), None);
+        assert_eq!(hit("app==web", "source x"), Some(Hit::Elsewhere));
+        assert_eq!(hit("app!=web", "source x"), None);
+        assert_eq!(hit("app!=api", "source x"), Some(Hit::Elsewhere));
+        assert_eq!(Query::parse("kind:"), Query::Everything);
         assert_eq!(hit("app", "source x"), Some(Hit::Elsewhere), "a label key");
         assert_eq!(
             hit("pingsource", "source x"),

@@ -271,6 +271,7 @@ impl App {
     /// Selects the row of an object: in this view if it shows it, else in the first view that
     /// does, opening the way to it. False when no view shows it (a hidden namespace, a filter).
     pub fn show_target(&mut self, target: &Target) -> bool {
+        let start = self.tab;
         let order = std::iter::once(self.tab).chain((0..TABS.len()).filter(|t| *t != self.tab));
         for tab in order.collect::<Vec<_>>() {
             self.tab = tab;
@@ -284,6 +285,8 @@ impl App {
                 return true;
             }
         }
+        self.tab = start;
+        self.reflow();
         false
     }
 
@@ -335,8 +338,14 @@ impl App {
         let Some((tab, target)) = self.history.pop() else {
             return false;
         };
+        let here = self.tab;
         self.tab = tab;
-        self.show_target(&target);
+        if !self.show_target(&target) {
+            self.tab = here;
+            self.reflow();
+            self.notice =
+                Some("the place to go back to is not shown now (namespaces or filter)".into());
+        }
         true
     }
 

@@ -76,6 +76,35 @@ fn settle_layout(app: &mut App) {
     app.page = areas.tree.height as usize;
     let page = app.page;
     app.current_mut().scroll_into_view(page);
+    clamp_scrolls(app, &areas);
+}
+
+/// Scroll positions end where the text does, so the key that scrolls back moves at once.
+fn clamp_scrolls(app: &mut App, areas: &view::Areas) {
+    if let Some(state::Popup::Help { scroll }) = &mut app.popup {
+        *scroll = (*scroll).min(super::popups::help_hidden_on(
+            app.screen,
+            app.source.can_switch_identity,
+        ));
+    }
+    if let Some(detail) = areas.detail {
+        let width = usize::from(detail.width.saturating_sub(2));
+        let lines = super::wrap::lines(super::detail::lines(app), width).len() as u16;
+        let hidden = lines.saturating_sub(detail.height.saturating_sub(2));
+        app.detail_scroll.1 = app.detail_scroll.1.min(hidden);
+    }
+    // Sideways no further than the widest row on screen needs.
+    let tree = app.current();
+    let widest = (tree.offset..(tree.offset + app.page).min(tree.rows.len()))
+        .filter_map(|row| {
+            let node = tree.node_of(row)?;
+            let depth = tree.rows.get(row).map_or(0, |r| usize::from(r.depth));
+            Some(depth * 3 + 4 + node.text.chars().count())
+        })
+        .max()
+        .unwrap_or(0);
+    let room = usize::from(areas.tree.width);
+    app.shift = app.shift.min(widest.saturating_sub(room / 2));
 }
 
 /// What a key's command changes in the state before the runner carries it out.

@@ -213,7 +213,9 @@ fn draw_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    // Cut with `…` where the screen ends, never silently.
+    let line = super::wrap::window(Line::from(spans), 0, usize::from(area.width));
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 /// `lasts`: for each level from the root down to the row, whether it was the last sibling.
@@ -414,7 +416,8 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             || !missing.is_empty(),
     );
     spans.insert(at, Span::raw(status_counts(mesh, room)));
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let line = super::wrap::window(Line::from(spans), 0, usize::from(area.width));
+    frame.render_widget(Paragraph::new(line), area);
     // The hint is drawn last, at the right edge, so it is never pushed off screen.
     if area.width > width {
         let hint_area = Rect {

@@ -502,3 +502,22 @@ fn mesh_flags_before_a_subcommand_are_refused_and_a_later_dash_a_wins() {
         "-A asks for every namespace"
     );
 }
+
+/// kubectl's spellings: `--request-timeout 0` is no limit, `1h` and a bare `5` are durations;
+/// a selector kubectl refuses is refused here too.
+#[test]
+fn kubectl_spellings_of_timeouts_and_selectors() {
+    for timeout in ["0", "1h", "5"] {
+        let output = kn_mesh(&["-f", &demo(), "--request-timeout", timeout, "-o", "name"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{timeout}: {}",
+            stderr(&output)
+        );
+    }
+    for selector in ["Bad Key=1", ",", "a=b,,c=d"] {
+        let output = kn_mesh(&["-f", &demo(), "-l", selector, "-o", "name"]);
+        assert_eq!(output.status.code(), Some(2), "{selector}");
+    }
+}

@@ -1182,7 +1182,7 @@ fn a_broken_link_in_a_directory_is_reported() {
 }
 
 #[test]
-fn a_missing_certificate_authority_and_a_zero_timeout_are_bad_input() {
+fn a_missing_certificate_authority_and_a_negative_timeout_are_bad_input() {
     let output = kn_mesh(&[
         "--server",
         "https://127.0.0.1:9",
@@ -1206,7 +1206,8 @@ fn a_missing_certificate_authority_and_a_zero_timeout_are_bad_input() {
     ]);
     assert_eq!(serve.status.code(), Some(2), "serve must not start");
     assert_eq!(
-        kn_mesh(&["--backend", "http://127.0.0.1:9", "--timeout", "0s"])
+        // 0 is "no limit", as kubectl's --request-timeout 0; a negative one is no duration.
+        kn_mesh(&["--backend", "http://127.0.0.1:9", "--timeout", "-1s"])
             .status
             .code(),
         Some(2)

@@ -944,3 +944,45 @@ fn rows_show_ready_reason_and_age_and_sort_by_age() {
         "newest first: {sorted}"
     );
 }
+
+/// Scrolling ends where the text does: after too many j, J or >, one k, K or < moves at once.
+#[test]
+fn scrolling_stops_at_the_end_so_the_way_back_answers_at_once() {
+    // Through the update loop, which keeps the scroll positions in bounds after each key.
+    let step = |app: &mut App, code: KeyCode| {
+        kn_mesh::tui::update::update(
+            app,
+            kn_mesh::tui::msg::Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+        );
+    };
+    let mut app = app(offline_mesh());
+    kn_mesh::tui::update::update(
+        &mut app,
+        kn_mesh::tui::msg::Msg::Resize {
+            width: 60,
+            height: 15,
+        },
+    );
+    step(&mut app, KeyCode::Char('?'));
+    for _ in 0..60 {
+        step(&mut app, KeyCode::Char('j'));
+    }
+    let bottom = text(&render(&mut app, 60, 15));
+    step(&mut app, KeyCode::Char('k'));
+    assert_ne!(text(&render(&mut app, 60, 15)), bottom, "k moves at once");
+    step(&mut app, KeyCode::Esc);
+    for _ in 0..60 {
+        step(&mut app, KeyCode::Char('J'));
+    }
+    let end = app.detail_offset();
+    step(&mut app, KeyCode::Char('K'));
+    assert_eq!(app.detail_offset(), end.saturating_sub(3));
+    for _ in 0..200 {
+        step(&mut app, KeyCode::Char('>'));
+    }
+    assert!(
+        app.shift < 200,
+        "no further than the rows need: {}",
+        app.shift
+    );
+}
