@@ -347,6 +347,10 @@ impl Broker {
 pub struct TriggerSpec {
     #[serde(default)]
     pub broker: String,
+    /// A broker by reference, which may be in another namespace (`spec.broker` is always the
+    /// trigger's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker_ref: Option<KReference>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<AttributesFilter>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -390,6 +394,23 @@ pub struct SubscriptionsApiFilter {
 }
 
 pub type Trigger = Object<TriggerSpec, Status>;
+
+impl Trigger {
+    /// The broker the trigger is on: `spec.broker` in its own namespace, else `spec.brokerRef`
+    /// (its namespace defaulting to the trigger's).
+    pub fn broker_key(&self) -> ObjectKey {
+        match &self.spec.broker_ref {
+            Some(reference) if self.spec.broker.is_empty() && !reference.name.is_empty() => {
+                let namespace = match reference.namespace.as_str() {
+                    "" => self.namespace(),
+                    namespace => namespace,
+                };
+                ObjectKey::new(namespace, &reference.name)
+            }
+            _ => ObjectKey::new(self.namespace(), &self.spec.broker),
+        }
+    }
+}
 
 // ---- EventType (v1beta1, v1beta2 and v1beta3 read into one view) -----------------------------
 

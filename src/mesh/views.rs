@@ -235,6 +235,15 @@ impl TreeNode {
     }
 }
 
+/// A trigger's broker as the trees name it: its name, with its namespace when that is another.
+pub fn broker_name(trigger: &super::objects::Trigger, broker: &ObjectKey) -> String {
+    if broker.namespace == trigger.namespace() {
+        broker.name.clone()
+    } else {
+        broker.to_string()
+    }
+}
+
 fn readiness(status: &Status) -> (NodeStatus, &'static str) {
     match status.ready() {
         Readiness::Ready => (NodeStatus::Ready, "Ready"),
@@ -354,19 +363,23 @@ fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
     }
     if !mesh.reduced && !node.broker_found {
         // A broker that exists but could not be decoded is not "not found".
+        let broker = trigger.broker_key();
         let undecodable = mesh.access.iter().find(|m| {
             matches!(m.access, crate::mesh::snapshot::Access::Undecodable { .. })
                 && m.role == Role::Broker
-                && m.request.namespace() == Some(trigger.namespace())
-                && m.request.name.as_deref() == Some(trigger.spec.broker.as_str())
+                && m.request.namespace() == Some(broker.namespace.as_str())
+                && m.request.name.as_deref() == Some(broker.name.as_str())
         });
         let (text, status) = match undecodable {
             Some(_) => (
-                format!("broker {} (cannot be decoded)", trigger.spec.broker),
+                format!(
+                    "broker {} (cannot be decoded)",
+                    broker_name(trigger, &broker)
+                ),
                 NodeStatus::Failed,
             ),
             None => (
-                format!("broker {} (not found)", trigger.spec.broker),
+                format!("broker {} (not found)", broker_name(trigger, &broker)),
                 NodeStatus::NotFound,
             ),
         };

@@ -179,7 +179,7 @@ impl Graph {
                 Shape::Trigger,
             );
             if trigger.broker_found {
-                let broker = ObjectKey::new(&key.namespace, &trigger.object.spec.broker);
+                let broker = trigger.object.broker_key();
                 let broker_id = self.id("broker", &broker.namespace, &broker.name);
                 self.edge(&broker_id, &trigger_id, "", false);
                 if let Some(node) = self.nodes.get_mut(&trigger_id) {

@@ -242,7 +242,7 @@ fn trigger_lines(mesh: &Mesh, key: &ObjectKey) -> Vec<Line<'static>> {
         "Broker",
         format!(
             "{}{}",
-            trigger.spec.broker,
+            crate::mesh::views::broker_name(trigger, &trigger.broker_key()),
             if node.broker_found {
                 ""
             } else {

@@ -18,7 +18,7 @@ pub fn related(mesh: &Mesh, target: &Target) -> Vec<Related> {
             let Some(trigger) = mesh.trigger(key) else {
                 return out;
             };
-            let broker = ObjectKey::new(&key.namespace, &trigger.object.spec.broker);
+            let broker = trigger.object.broker_key();
             if mesh.broker(&broker).is_some() {
                 out.push((format!("broker {}", broker.name), Target::Broker(broker)));
             }

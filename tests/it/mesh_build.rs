@@ -301,3 +301,81 @@ fn a_trigger_with_no_status_yet_is_unknown() {
         "{tree}"
     );
 }
+
+/// `spec.brokerRef` names a broker, in another namespace too: the trigger hangs under it and
+/// receives its event types; one that is missing is named with its namespace. The eventmesh
+/// projection stays the Go backend's, which reads `spec.broker` only.
+#[test]
+fn a_broker_ref_links_across_namespaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.yaml");
+    std::fs::write(
+        &path,
+        r#"apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: hub}
+---
+apiVersion: eventing.knative.dev/v1beta2
+kind: EventType
+metadata: {name: created, namespace: hub}
+spec: {type: order.created, reference: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: default}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: remote, namespace: team, annotations: {backstage.io/kubernetes-id: svc}}
+spec:
+  brokerRef: {kind: Broker, apiVersion: eventing.knative.dev/v1, namespace: hub, name: default}
+  subscriber: {uri: "http://sink"}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: lost, namespace: team}
+spec:
+  brokerRef: {namespace: elsewhere, name: nosuch}
+  subscriber: {uri: "http://sink"}
+"#,
+    )
+    .unwrap();
+    let mesh = mesh::build(read_snapshot(&[path], None).unwrap().snapshot);
+    let hub = mesh
+        .brokers
+        .iter()
+        .find(|b| b.object.name() == "default")
+        .unwrap();
+    assert_eq!(
+        hub.triggers
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>(),
+        ["team/remote"]
+    );
+    let remote = mesh
+        .triggers
+        .iter()
+        .find(|t| t.object.name() == "remote")
+        .unwrap();
+    assert!(remote.broker_found);
+    assert_eq!(
+        remote.event_types.len(),
+        1,
+        "it receives the hub broker's types"
+    );
+    let tree = kn_mesh::output::render(
+        &mesh,
+        kn_mesh::output::Format::Tree,
+        &[kn_mesh::mesh::views::View::Brokers],
+    )
+    .unwrap();
+    assert!(
+        tree.contains("broker elsewhere/nosuch (not found)"),
+        "{tree}"
+    );
+    let answer = kn_mesh::mesh::eventmesh::project(&mesh);
+    assert!(
+        answer
+            .event_types
+            .iter()
+            .all(|et| et.consumed_by.is_empty()),
+        "the Go backend does not follow brokerRef"
+    );
+}

@@ -12,9 +12,10 @@ pub(super) fn trigger_nodes(inputs: &Inputs, inflow: &[Vec<usize>], nodes: &mut 
     for trigger in inputs.triggers {
         let namespace = trigger.namespace();
         let key = trigger.key();
+        let broker_key = trigger.broker_key();
         let broker = inputs
             .broker_index
-            .get(&(namespace, trigger.spec.broker.as_str()))
+            .get(&(broker_key.namespace.as_str(), broker_key.name.as_str()))
             .copied();
         let subscriber = inputs
             .resolver
@@ -23,7 +24,10 @@ pub(super) fn trigger_nodes(inputs: &Inputs, inflow: &[Vec<usize>], nodes: &mut 
         if let Some(b) = broker {
             nodes.brokers[b].triggers.push(key.clone());
             matches = evaluate(inputs, trigger, &inflow[b], nodes);
-            if let Some(id) = backstage_consumer(trigger, &subscriber) {
+            // The Go backend reads `spec.broker` only: a brokerRef trigger consumes nothing in
+            // `-o eventmesh`, which stays byte for byte the backend's.
+            let by_name = !trigger.spec.broker.is_empty();
+            if let Some(id) = backstage_consumer(trigger, &subscriber).filter(|_| by_name) {
                 backstage_consumed(inputs, trigger, b, id, nodes);
             }
         }
