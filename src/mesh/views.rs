@@ -598,7 +598,8 @@ fn sources_tree(mesh: &Mesh) -> Vec<TreeNode> {
 
 fn channels_tree(mesh: &Mesh) -> Vec<TreeNode> {
     by_namespace(mesh, View::Channels, |ns| {
-        mesh.channels
+        let channels = mesh
+            .channels
             .iter()
             .filter(|c| c.object.namespace() == ns && c.owner.is_none())
             .map(|channel| {
@@ -609,37 +610,55 @@ fn channels_tree(mesh: &Mesh) -> Vec<TreeNode> {
                     .subscriptions
                     .iter()
                     .filter_map(|key| mesh.subscription(key))
-                    .map(|sub| {
-                        let (subscriber, subscriber_status) = subscriber_text(&sub.subscriber);
-                        let mut children = vec![
-                            TreeNode::new(
-                                NodeKind::Subscriber,
-                                format!("subscriber: {subscriber}"),
-                            )
-                            .status(subscriber_status),
-                        ];
-                        if let Some(reply) = &sub.reply {
-                            let (reply, reply_status) = subscriber_text(reply);
-                            children.push(
-                                TreeNode::new(NodeKind::Reply, format!("reply: {reply}"))
-                                    .status(reply_status),
-                            );
-                        }
-                        let (text, status) = with_ready(
-                            format!("subscription {}", sub.object.name()),
-                            &sub.object.status,
-                        );
-                        TreeNode::new(NodeKind::Subscription, text)
-                            .status(status)
-                            .target(Target::Subscription(sub.object.key()))
-                            .children(children)
-                    })
+                    .map(|sub| subscription_node(sub, None))
                     .collect();
                 TreeNode::new(NodeKind::Channel, text)
                     .status(status)
                     .target(Target::Channel(object.key()))
                     .children(children)
-            })
-            .collect()
+            });
+        // A subscription whose channel is not there is shown with its missing channel, never
+        // dropped: it is where events stop.
+        let orphans = mesh
+            .subscriptions
+            .iter()
+            .filter(|s| s.object.namespace() == ns && s.owner.is_none() && !s.channel_found)
+            .map(|sub| {
+                let channel = &sub.object.spec.channel;
+                let name = match channel.namespace.as_str() {
+                    "" => channel.name.clone(),
+                    namespace => format!("{namespace}/{}", channel.name),
+                };
+                let missing = TreeNode::new(
+                    NodeKind::Channel,
+                    format!("channel: {} {name} (not found)", channel.kind),
+                )
+                .status(NodeStatus::NotFound);
+                subscription_node(sub, Some(missing))
+            });
+        channels.chain(orphans).collect()
     })
+}
+
+/// A subscription with its subscriber and reply, and first, when given, the channel it names.
+fn subscription_node(sub: &SubscriptionNode, channel: Option<TreeNode>) -> TreeNode {
+    let (subscriber, subscriber_status) = subscriber_text(&sub.subscriber);
+    let mut children: Vec<TreeNode> = channel.into_iter().collect();
+    children.push(
+        TreeNode::new(NodeKind::Subscriber, format!("subscriber: {subscriber}"))
+            .status(subscriber_status),
+    );
+    if let Some(reply) = &sub.reply {
+        let (reply, reply_status) = subscriber_text(reply);
+        children
+            .push(TreeNode::new(NodeKind::Reply, format!("reply: {reply}")).status(reply_status));
+    }
+    let (text, status) = with_ready(
+        format!("subscription {}", sub.object.name()),
+        &sub.object.status,
+    );
+    TreeNode::new(NodeKind::Subscription, text)
+        .status(status)
+        .target(Target::Subscription(sub.object.key()))
+        .children(children)
 }

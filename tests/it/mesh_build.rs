@@ -379,3 +379,54 @@ spec:
         "the Go backend does not follow brokerRef"
     );
 }
+
+/// A subscription's channel in another namespace links; one whose channel is absent is shown
+/// with a ∅ channel, not dropped.
+#[test]
+fn subscriptions_link_across_namespaces_and_are_never_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.yaml");
+    std::fs::write(
+        &path,
+        r#"apiVersion: messaging.knative.dev/v1
+kind: Subscription
+metadata: {name: orphan, namespace: a}
+spec:
+  channel: {apiVersion: messaging.knative.dev/v1, kind: InMemoryChannel, name: gone}
+  subscriber: {uri: "http://sink"}
+---
+apiVersion: messaging.knative.dev/v1
+kind: Subscription
+metadata: {name: across, namespace: a}
+spec:
+  channel: {apiVersion: messaging.knative.dev/v1, kind: InMemoryChannel, name: ch, namespace: b}
+  subscriber: {uri: "http://sink"}
+---
+apiVersion: messaging.knative.dev/v1
+kind: InMemoryChannel
+metadata: {name: ch, namespace: b}
+"#,
+    )
+    .unwrap();
+    let mesh = mesh::build(read_snapshot(&[path], None).unwrap().snapshot);
+    let across = mesh
+        .subscriptions
+        .iter()
+        .find(|s| s.object.name() == "across")
+        .unwrap();
+    assert!(across.channel_found);
+    let tree = kn_mesh::output::render(
+        &mesh,
+        kn_mesh::output::Format::Tree,
+        &[kn_mesh::mesh::views::View::Channels],
+    )
+    .unwrap();
+    assert!(
+        tree.contains("InMemoryChannel ch\n    └── subscription across"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("subscription orphan\n    ├── ∅ channel: InMemoryChannel gone (not found)"),
+        "{tree}"
+    );
+}
