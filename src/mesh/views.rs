@@ -582,18 +582,48 @@ fn sources_tree(mesh: &Mesh) -> Vec<TreeNode> {
                     })
                     .collect();
                 let (sink, sink_status) = subscriber_text(&source.sink);
+                // A SinkBinding's subject: what it injects the sink into.
+                let subject = binding_subject(object)
+                    .map(|subject| TreeNode::new(NodeKind::Note, format!("subject: {subject}")));
+                let sink = TreeNode::new(NodeKind::Sink, format!("sink: {sink}"))
+                    .status(sink_status)
+                    .children(emitted);
                 TreeNode::new(NodeKind::Source, text)
                     .status(status)
                     .target(Target::Source(index))
                     .key(format!("{} {}", object.kind, object.key()))
-                    .children(vec![
-                        TreeNode::new(NodeKind::Sink, format!("sink: {sink}"))
-                            .status(sink_status)
-                            .children(emitted),
-                    ])
+                    .children(subject.into_iter().chain([sink]).collect())
             })
             .collect()
     })
+}
+
+/// `spec.subject` of a binding (SinkBinding): "Deployment web", or "Job objects labelled app=web"
+/// when it selects by labels.
+fn binding_subject(source: &super::objects::Source) -> Option<String> {
+    let subject = source.spec.extra.get("subject")?;
+    let text = |key: &str| subject.get(key).and_then(|v| v.as_str()).unwrap_or("");
+    let kind = text("kind");
+    if !text("name").is_empty() {
+        let namespace = match text("namespace") {
+            "" => String::new(),
+            other if other == source.namespace() => String::new(),
+            other => format!("{other}/"),
+        };
+        return Some(format!("{kind} {namespace}{}", text("name")));
+    }
+    let labels = subject
+        .pointer("/selector/matchLabels")
+        .and_then(|v| v.as_object())
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    Some(format!("{kind} objects labelled {labels}"))
 }
 
 fn channels_tree(mesh: &Mesh) -> Vec<TreeNode> {

@@ -430,3 +430,43 @@ metadata: {name: ch, namespace: b}
         "{tree}"
     );
 }
+
+/// A SinkBinding shows its subject: the object it injects its sink into, by name or by labels.
+#[test]
+fn a_sink_binding_shows_its_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sb.yaml");
+    std::fs::write(
+        &path,
+        r#"apiVersion: sources.knative.dev/v1
+kind: SinkBinding
+metadata: {name: bind-web, namespace: a}
+spec:
+  subject: {apiVersion: apps/v1, kind: Deployment, name: web}
+  sink: {uri: "http://sink"}
+---
+apiVersion: sources.knative.dev/v1
+kind: SinkBinding
+metadata: {name: bind-jobs, namespace: a}
+spec:
+  subject: {apiVersion: batch/v1, kind: Job, selector: {matchLabels: {app: batch}}}
+  sink: {uri: "http://sink"}
+"#,
+    )
+    .unwrap();
+    let mesh = mesh::build(read_snapshot(&[path], None).unwrap().snapshot);
+    let tree = kn_mesh::output::render(
+        &mesh,
+        kn_mesh::output::Format::Tree,
+        &[kn_mesh::mesh::views::View::Sources],
+    )
+    .unwrap();
+    assert!(
+        tree.contains("SinkBinding bind-web\n    ├── subject: Deployment web"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("subject: Job objects labelled app=batch"),
+        "{tree}"
+    );
+}
