@@ -99,7 +99,7 @@ fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &Namesp
         } else {
             " "
         };
-        let line = Line::from(format!(" {mark} {current} {namespace}"));
+        let line = Line::from(format!(" {mark} {current} {}", crate::text::escape(namespace)));
         let line = super::wrap::window(line, 0, inner);
         lines.push(if index == picker.cursor {
             line.patch_style(theme.selected())

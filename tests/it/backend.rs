@@ -10,12 +10,22 @@ use std::time::Duration;
 
 /// Starts `kn-mesh serve` (in-process) for the sim, with no credentials of its own.
 async fn serve(sim: &kn_mesh::sim::RunningSim, partial: bool) -> String {
+    serve_in(sim, partial, None).await
+}
+
+/// The same, answering for these namespaces only (`serve -n`), or for the cluster (None).
+pub async fn serve_in(
+    sim: &kn_mesh::sim::RunningSim,
+    partial: bool,
+    namespaces: Option<Vec<String>>,
+) -> String {
     let mut base = sim.client_config("admin").await.unwrap();
     base.auth_info = kube::config::AuthInfo::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     // No cache: each test's requests see the sim as it is now.
-    let state = ServeState::new(base, partial, Duration::from_secs(30), Duration::ZERO);
+    let mut state = ServeState::new(base, partial, Duration::from_secs(30), Duration::ZERO);
+    state.scope.namespaces = namespaces;
     tokio::spawn(kn_mesh::serve::serve_on(
         listener,
         state,

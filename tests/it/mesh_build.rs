@@ -282,14 +282,9 @@ fn a_denied_kind_is_placed_by_its_role_not_by_its_name() {
 /// nothing.
 #[test]
 fn a_trigger_with_no_status_yet_is_unknown() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.yaml");
-    std::fs::write(
-        &path,
+    let mesh = mesh_of(
         "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata: {name: fresh, namespace: a}\nspec:\n  broker: default\n  subscriber: {uri: http://x}\n",
-    )
-    .unwrap();
-    let mesh = mesh::build(read_snapshot(&[path], None).unwrap().snapshot);
+    );
     let tree = kn_mesh::output::render(
         &mesh,
         kn_mesh::output::Format::Tree,
@@ -307,10 +302,7 @@ fn a_trigger_with_no_status_yet_is_unknown() {
 /// projection stays the Go backend's, which reads `spec.broker` only.
 #[test]
 fn a_broker_ref_links_across_namespaces() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.yaml");
-    std::fs::write(
-        &path,
+    let mesh = mesh_of(
         r#"apiVersion: eventing.knative.dev/v1
 kind: Broker
 metadata: {name: default, namespace: hub}
@@ -334,9 +326,7 @@ spec:
   brokerRef: {namespace: elsewhere, name: nosuch}
   subscriber: {uri: "http://sink"}
 "#,
-    )
-    .unwrap();
-    let mesh = mesh::build(read_snapshot(&[path], None).unwrap().snapshot);
+    );
     let hub = mesh
         .brokers
         .iter()
@@ -384,10 +374,7 @@ spec:
 /// with a ∅ channel, not dropped.
 #[test]
 fn subscriptions_link_across_namespaces_and_are_never_dropped() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.yaml");
-    std::fs::write(
-        &path,
+    let mesh = mesh_of(
         r#"apiVersion: messaging.knative.dev/v1
 kind: Subscription
 metadata: {name: orphan, namespace: a}
@@ -406,9 +393,7 @@ apiVersion: messaging.knative.dev/v1
 kind: InMemoryChannel
 metadata: {name: ch, namespace: b}
 "#,
-    )
-    .unwrap();
-    let mesh = mesh::build(read_snapshot(&[path], None).unwrap().snapshot);
+    );
     let across = mesh
         .subscriptions
         .iter()
@@ -434,10 +419,7 @@ metadata: {name: ch, namespace: b}
 /// A SinkBinding shows its subject: the object it injects its sink into, by name or by labels.
 #[test]
 fn a_sink_binding_shows_its_subject() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sb.yaml");
-    std::fs::write(
-        &path,
+    let mesh = mesh_of(
         r#"apiVersion: sources.knative.dev/v1
 kind: SinkBinding
 metadata: {name: bind-web, namespace: a}
@@ -452,9 +434,7 @@ spec:
   subject: {apiVersion: batch/v1, kind: Job, selector: {matchLabels: {app: batch}}}
   sink: {uri: "http://sink"}
 "#,
-    )
-    .unwrap();
-    let mesh = mesh::build(read_snapshot(&[path], None).unwrap().snapshot);
+    );
     let tree = kn_mesh::output::render(
         &mesh,
         kn_mesh::output::Format::Tree,

@@ -4,10 +4,8 @@
 
 use crate::common::{self, demo_dir};
 use kn_mesh::mesh::{self, views::View};
-use kn_mesh::serve::ServeState;
 use kn_mesh::source::fetch::Scope;
 use std::process::Output;
-use std::time::Duration;
 
 use crate::common::kn_mesh;
 
@@ -109,17 +107,7 @@ async fn an_empty_namespace_is_not_missing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_answers_for_the_named_namespaces_only() {
     let sim = common::demo_sim().await;
-    let mut base = sim.client_config("admin").await.unwrap();
-    base.auth_info = kube::config::AuthInfo::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let mut state = ServeState::new(base, false, Duration::from_secs(30), Duration::ZERO);
-    state.scope.namespaces = Some(vec!["ops".into()]);
-    tokio::spawn(kn_mesh::serve::serve_on(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let url = crate::backend::serve_in(&sim, false, Some(vec!["ops".into()])).await;
     let body =
         crate::backend::reqwest_like_get(&format!("{url}/v1/getEventMesh"), sim.token("admin"))
             .await;
@@ -272,17 +260,7 @@ async fn a_missing_namespace_is_never_an_empty_answer() {
         String::from_utf8_lossy(&output.stdout)
     );
     let sim = common::demo_sim().await;
-    let mut base = sim.client_config("admin").await.unwrap();
-    base.auth_info = kube::config::AuthInfo::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let mut state = ServeState::new(base, true, Duration::from_secs(30), Duration::ZERO);
-    state.scope.namespaces = Some(vec!["nosuchns".into()]);
-    tokio::spawn(kn_mesh::serve::serve_on(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let url = crate::backend::serve_in(&sim, true, Some(vec!["nosuchns".into()])).await;
     let body =
         crate::backend::reqwest_like_get(&format!("{url}/v1/getEventMesh"), sim.token("admin"))
             .await;
