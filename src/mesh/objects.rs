@@ -500,6 +500,18 @@ pub struct SubscriptionSpec {
 
 pub type Subscription = Object<SubscriptionSpec, Status>;
 
+impl Subscription {
+    /// The channel the subscription names: in its own namespace unless the ref says another.
+    pub fn channel_key(&self) -> ObjectKey {
+        let channel = &self.spec.channel;
+        let namespace = match channel.namespace.as_str() {
+            "" => self.namespace(),
+            other => other,
+        };
+        ObjectKey::new(namespace, &channel.name)
+    }
+}
+
 // ---- Sources ----------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -655,9 +655,11 @@ fn channels_tree(mesh: &Mesh) -> Vec<TreeNode> {
             .filter(|s| s.object.namespace() == ns && s.owner.is_none() && !s.channel_found)
             .map(|sub| {
                 let channel = &sub.object.spec.channel;
-                let name = match channel.namespace.as_str() {
-                    "" => channel.name.clone(),
-                    namespace => format!("{namespace}/{}", channel.name),
+                let key = sub.object.channel_key();
+                let name = if key.namespace == ns {
+                    key.name
+                } else {
+                    key.to_string()
                 };
                 let missing = TreeNode::new(
                     NodeKind::Channel,

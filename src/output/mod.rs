@@ -55,10 +55,11 @@ pub fn render(mesh: &Mesh, format: Format, views: &[View]) -> Result<String, Ren
 /// kubectl's, the name leaves the namespace out.
 fn names(mesh: &Mesh) -> String {
     fn line<S, T>(object: &crate::mesh::objects::Object<S, T>) -> String {
-        let kind = object.kind.to_ascii_lowercase();
+        let kind = crate::text::escape(&object.kind.to_ascii_lowercase());
+        let name = crate::text::escape(object.name());
         match object.group() {
-            "" => format!("{kind}/{}\n", crate::text::escape(object.name())),
-            group => format!("{kind}.{group}/{}\n", crate::text::escape(object.name())),
+            "" => format!("{kind}/{name}\n"),
+            group => format!("{kind}.{}/{name}\n", crate::text::escape(group)),
         }
     }
     let mut out = String::new();

@@ -25,8 +25,8 @@ pub fn cells(mesh: &Mesh, node: &TreeNode, now: Option<jiff::Timestamp>) -> Opti
         .unwrap_or_else(|| "-".into());
     Some(format!(
         "{:<5} {:<12} {:>4}",
-        cut(&crate::text::escape(state), 5),
-        cut(&crate::text::escape(reason), 12),
+        super::wrap::ellipsis(&crate::text::escape(state), 5),
+        super::wrap::ellipsis(&crate::text::escape(reason), 12),
         age
     ))
 }
@@ -34,15 +34,6 @@ pub fn cells(mesh: &Mesh, node: &TreeNode, now: Option<jiff::Timestamp>) -> Opti
 fn created(meta: &crate::mesh::objects::ObjectMeta) -> Option<i64> {
     let at: jiff::Timestamp = meta.creation_timestamp.as_deref()?.parse().ok()?;
     Some(at.as_second())
-}
-
-fn cut(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(width - 1).collect();
-    cut.push('…');
-    cut
 }
 
 /// Sorts every level's object rows newest first, as `kubectl get --sort-by` on age would read;

@@ -445,7 +445,7 @@ fn access_lines(app: &App, index: usize) -> Vec<Line<'static>> {
         out.push(Line::from(""));
         out.push(heading("The rule that would grant it"));
         for line in rbac_snippet(request, username(app)).lines() {
-            out.push(Line::from(line.to_string()));
+            out.push(Line::from(crate::text::escape(line)));
         }
     }
     out

@@ -12,14 +12,16 @@ use ratatui::text::{Line, Span};
 /// The request for the selected object's Events, when it is an object of a cluster whose
 /// Events have not been asked for yet.
 pub fn wanted(app: &mut App) -> Option<Cmd> {
+    // The cheap checks first: this runs after every key.
+    if !app.show_detail || app.source.cluster.is_none() {
+        return None;
+    }
+    let selected = app.selected_target()?;
+    if app.events.as_ref().is_some_and(|(t, _)| t == selected) {
+        return None;
+    }
+    let target = selected.clone();
     let cluster = app.source.cluster.clone()?;
-    if !app.show_detail {
-        return None;
-    }
-    let target = app.selected_target()?.clone();
-    if app.events.as_ref().is_some_and(|(t, _)| *t == target) {
-        return None;
-    }
     let (kind, meta) = views::object_of(&app.mesh, &target)?;
     let cmd = Cmd::FetchEvents {
         cluster,

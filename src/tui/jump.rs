@@ -20,7 +20,8 @@ pub fn related(mesh: &Mesh, target: &Target) -> Vec<Related> {
             };
             let broker = trigger.object.broker_key();
             if mesh.broker(&broker).is_some() {
-                out.push((format!("broker {}", broker.name), Target::Broker(broker)));
+                let name = crate::mesh::views::broker_name(&trigger.object, &broker);
+                out.push((format!("broker {name}"), Target::Broker(broker)));
             }
             out.extend(link(mesh, "subscriber", &trigger.subscriber));
             for matched in &trigger.event_types {
@@ -82,7 +83,7 @@ pub fn related(mesh: &Mesh, target: &Target) -> Vec<Related> {
                 return out;
             };
             let channel = &subscription.object.spec.channel;
-            let channel_key = ObjectKey::new(&key.namespace, &channel.name);
+            let channel_key = subscription.object.channel_key();
             out.extend(object(mesh, "channel", &channel.kind, &channel_key));
             out.extend(link(mesh, "subscriber", &subscription.subscriber));
             if let Some(reply) = &subscription.reply {

@@ -99,7 +99,10 @@ fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &Namesp
         } else {
             " "
         };
-        let line = Line::from(format!(" {mark} {current} {}", crate::text::escape(namespace)));
+        let line = Line::from(format!(
+            " {mark} {current} {}",
+            crate::text::escape(namespace)
+        ));
         let line = super::wrap::window(line, 0, inner);
         lines.push(if index == picker.cursor {
             line.patch_style(theme.selected())
@@ -147,8 +150,9 @@ fn draw_yaml(frame: &mut Frame, theme: &Theme, area: Rect, yaml: &YamlView) {
         .skip(yaml.scroll)
         .take(height)
         .map(|(index, text)| {
-            // Long lines end in `…`; `c` copies them whole.
-            let line = super::wrap::window(Line::from(text.to_string()), 0, width);
+            // Escaped and cut with `…` on screen; `c` copies the text whole and exact.
+            let line = Line::from(crate::text::escape(text));
+            let line = super::wrap::window(line, 0, width);
             if yaml.found == Some(index) {
                 line.patch_style(theme.matched())
             } else {
@@ -166,7 +170,7 @@ fn draw_yaml(frame: &mut Frame, theme: &Theme, area: Rect, yaml: &YamlView) {
     frame.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(" {} ", yaml.title))
+        .title(format!(" {} ", crate::text::escape(&yaml.title)))
         .title_bottom(footer);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

@@ -11,6 +11,8 @@ use crossterm::event::{KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
+    // The spinner's tick changes no text or size: the layout and scrolls stay as they are.
+    let tick = matches!(msg, Msg::Tick);
     let cmds = match msg {
         Msg::Key(key) if key.kind == KeyEventKind::Release => Vec::new(),
         Msg::Key(key) => {
@@ -66,7 +68,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
     };
-    settle_layout(app);
+    if !tick {
+        settle_layout(app);
+    }
     cmds
 }
 

@@ -107,17 +107,12 @@ pub(super) fn subscription_nodes(inputs: &Inputs, nodes: &mut Nodes) {
         let namespace = subscription.namespace();
         let key = subscription.key();
         let channel_ref = &subscription.spec.channel;
-        // A channel in another namespace is named with its namespace; else it is the
-        // subscription's own.
-        let channel_namespace = match channel_ref.namespace.as_str() {
-            "" => namespace,
-            other => other,
-        };
+        let channel_key = subscription.channel_key();
         let target = (
             channel_ref.group(),
             channel_ref.kind.as_str(),
-            channel_namespace,
-            channel_ref.name.as_str(),
+            channel_key.namespace.as_str(),
+            channel_key.name.as_str(),
         );
         let channel = inputs.channel_index.get(&target).copied();
         let owner_trigger = owner(&subscription.metadata, "Trigger")
