@@ -17,6 +17,13 @@ pub fn run(cli: &Cli, args: &RbacArgs) -> color_eyre::Result<u8> {
         if !read.problems.is_empty() {
             return Err(source::manifests::ManifestError::Several(read.problems).into());
         }
+        // A saved mesh holds no manifests to learn kinds from: RBAC for nothing would pass.
+        if read.saved.is_some() {
+            return Err(UsageError(
+                "rbac -f learns the kinds from manifests; a saved kn-mesh output holds none".into(),
+            )
+            .into());
+        }
         read.snapshot
     };
     let options = access::least_privilege::Options {

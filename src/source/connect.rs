@@ -121,10 +121,15 @@ pub fn explicit_token(options: &ConnectOptions) -> Result<Option<String>, Connec
 }
 
 /// The kube-rs configuration for the options, and a description of the endpoint.
-/// The kubeconfig's context names, for switching between them; none with `--server` or without
-/// a kubeconfig.
+/// The kubeconfig's context names, for switching between them; none with `--server`, with an
+/// explicit token or CA, or without a kubeconfig.
 pub fn contexts(options: &ConnectOptions) -> Vec<String> {
-    if options.server.is_some() {
+    // A token or CA given on the command line would follow the switch to another server: with
+    // one, there is no switching (the token is for the server it was given for).
+    let explicit = explicit_token(options).ok().flatten().is_some()
+        || options.certificate_authority.is_some()
+        || options.insecure_skip_tls_verify;
+    if options.server.is_some() || explicit {
         return Vec::new();
     }
     let kubeconfig = match &options.kubeconfig {

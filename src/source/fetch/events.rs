@@ -57,7 +57,7 @@ impl Fetcher {
                 Events::Failed("this server does not serve events.k8s.io/v1".into())
             }
             Ok(Err(Outcome::Failed(message))) => Events::Failed(message),
-            Ok(Err(Outcome::Items(_))) => Events::Listed(Vec::new()),
+            Ok(Err(Outcome::Items(_))) => Events::Failed("an answer that is not a list".into()),
             Err(Stop::Rejected) => Events::Failed("the token was rejected".into()),
             Err(Stop::Unreachable(message)) => Events::Failed(message),
         }

@@ -601,27 +601,18 @@ impl Fetcher {
         &self.endpoint
     }
 
-    /// The namespaces `-n` named that do not exist. The namespace list answers when it was
-    /// allowed; else a namespace nothing was found in is asked for by name, and one the token
-    /// may not get is not called missing (it cannot be told from a forbidden one).
-    async fn missing_namespaces(
+    /// For each namespace `-n` named that nothing was found in, what asking for it by name
+    /// gave: not found (it does not exist), or forbidden or failed, which leaves it unknown
+    /// and is marked as such, so an empty answer never looks whole. One that exists is no
+    /// marker. (With -n the namespaces are not listed, so they are asked for by name.)
+    async fn unseen_namespaces(
         &self,
         scope: &Scope,
-        namespace_list: Option<&Outcome>,
         objects: &[Value],
-    ) -> Result<Vec<String>, Stop> {
+    ) -> Result<Vec<AccessMarker>, Stop> {
         let Some(named) = &scope.namespaces else {
             return Ok(Vec::new());
         };
-        if let Some(Outcome::Items(items)) = namespace_list {
-            let existing: std::collections::BTreeSet<&str> =
-                items.iter().map(|n| text(n, "/metadata/name")).collect();
-            return Ok(named
-                .iter()
-                .filter(|n| !existing.contains(n.as_str()))
-                .cloned()
-                .collect());
-        }
         let unseen = named.iter().filter(|namespace| {
             !objects
                 .iter()
@@ -633,13 +624,15 @@ impl Fetcher {
             plural: "namespaces".into(),
             kind: "Namespace".into(),
         };
-        let mut missing = Vec::new();
+        let mut markers = Vec::new();
         for namespace in unseen {
-            if let Outcome::NotFound = self.get_in(&kind, None, namespace).await? {
-                missing.push(namespace.clone());
+            let outcome = self.get_in(&kind, None, namespace).await?;
+            if !matches!(outcome, Outcome::Items(_)) {
+                let request = ApiRequest::get_cluster_scoped("", "namespaces", namespace);
+                markers.push(marker(request, &outcome));
             }
         }
-        Ok(missing)
+        Ok(markers)
     }
 
     /// The phases in order, each asking what the answers before it say to ask: the CRDs name
@@ -686,15 +679,11 @@ impl Fetcher {
         let mut listed = lists.listed;
         listed.extend(subscriber_lists);
         let mut notes = catalog.notes;
-        let missing = self
-            .missing_namespaces(scope, namespace_list.as_ref(), &objects)
-            .await?;
-        for namespace in missing {
-            notes.push(phases::missing_namespace_note(&namespace));
-            markers.push(AccessMarker::new(
-                ApiRequest::get_cluster_scoped("", "namespaces", &namespace),
-                Access::NotFound,
-            ));
+        for unseen in self.unseen_namespaces(scope, &objects).await? {
+            if let (Access::NotFound, Some(name)) = (&unseen.access, &unseen.request.name) {
+                notes.push(phases::missing_namespace_note(name));
+            }
+            markers.push(unseen);
         }
         notes.extend(self.throttle.note());
         let base = Base::new(objects, markers, known, notes, catalog.crds);

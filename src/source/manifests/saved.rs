@@ -32,6 +32,22 @@ pub(super) fn shape(value: &Value) -> Option<Shape> {
     }
 }
 
+/// A saved mesh in the order lookups rely on (they search brokers, triggers, event types and
+/// subscriptions by namespace and name): a file edited by hand or with jq may have lost it.
+fn sorted(mut mesh: Mesh) -> Mesh {
+    fn by_key<T>(nodes: &mut [T], meta: impl Fn(&T) -> &crate::mesh::objects::ObjectMeta) {
+        nodes.sort_by(|a, b| {
+            let (a, b) = (meta(a), meta(b));
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+    }
+    by_key(&mut mesh.brokers, |n| &n.object.metadata);
+    by_key(&mut mesh.triggers, |n| &n.object.metadata);
+    by_key(&mut mesh.event_types, |n| &n.object.metadata);
+    by_key(&mut mesh.subscriptions, |n| &n.object.metadata);
+    mesh
+}
+
 /// The mesh a saved document holds; a document that has the shape but not the content is a
 /// problem at its location, like any bad object.
 pub(super) fn read(value: Value, shape: Shape, origin: &Origin) -> Result<Mesh, ManifestError> {
@@ -40,7 +56,9 @@ pub(super) fn read(value: Value, shape: Shape, origin: &Origin) -> Result<Mesh, 
         reason: format!("a saved kn-mesh output that cannot be read back: {error}"),
     };
     match shape {
-        Shape::Mesh => serde_json::from_value::<Mesh>(value).map_err(bad),
+        Shape::Mesh => serde_json::from_value::<Mesh>(value)
+            .map(sorted)
+            .map_err(bad),
         Shape::EventMesh => serde_json::from_value::<EventMesh>(value)
             .map(eventmesh::into_mesh)
             .map_err(bad),
