@@ -348,6 +348,7 @@ impl Cli {
             origin,
             namespaces: connect.namespaces.namespaces.clone(),
             refresh: self.refresh,
+            eventmesh_only: self.output == Some(crate::output::Format::Eventmesh),
         })
     }
 }
@@ -375,6 +376,10 @@ pub enum ViewArg {
     EventTypes,
     Sources,
     Channels,
+    /// Sequences, parallels, transforms, sinks, RequestReplies and other Knative objects.
+    Flows,
+    /// EventPolicies.
+    Policies,
 }
 
 impl From<ViewArg> for crate::mesh::views::View {
@@ -385,6 +390,8 @@ impl From<ViewArg> for crate::mesh::views::View {
             ViewArg::EventTypes => View::EventTypes,
             ViewArg::Sources => View::Sources,
             ViewArg::Channels => View::Channels,
+            ViewArg::Flows => View::Flows,
+            ViewArg::Policies => View::Policies,
         }
     }
 }

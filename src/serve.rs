@@ -51,7 +51,11 @@ impl ServeState {
         Self {
             base,
             partial,
-            scope: Scope::default(),
+            // The backend's answer: a denied list of a kind it never reads must not fail it.
+            scope: Scope {
+                eventmesh_only: true,
+                ..Scope::default()
+            },
             request_timeout,
             cache: Cache::new(cache_ttl),
             metrics: Metrics::default(),

@@ -11,7 +11,13 @@ pub struct Kinds {
     pub mesh: Vec<(String, String)>,
     /// (group, plural) of subscriber kinds, with the namespaces they are used in.
     pub subscribers: BTreeMap<(String, String), BTreeSet<String>>,
+    /// (group, plural) of the flow, sink, transform and policy kinds kn-mesh lists beside the
+    /// mesh (the eventmesh backend reads none of them).
+    pub components: Vec<(String, String)>,
 }
+
+/// The EventPolicy resource, which the permission matrix shows: it says who may deliver where.
+pub const EVENT_POLICIES: (&str, &str) = ("eventing.knative.dev", "eventpolicies");
 
 pub fn kinds(snapshot: &Snapshot) -> Kinds {
     let mut mesh: Vec<(String, String)> = [
@@ -69,5 +75,13 @@ pub fn kinds(snapshot: &Snapshot) -> Kinds {
             add(&r.api_version, &r.kind, r.namespace_or(source.namespace()));
         }
     }
-    Kinds { mesh, subscribers }
+    let components = crate::mesh::components::KNOWN_COMPONENTS
+        .iter()
+        .map(|(group, _, plural, ..)| (group.to_string(), plural.to_string()))
+        .collect();
+    Kinds {
+        mesh,
+        subscribers,
+        components,
+    }
 }

@@ -39,7 +39,11 @@ fn rules(kinds: &Kinds, purpose: Purpose, namespaced_only: bool) -> Vec<Value> {
     };
     let mut out = Vec::new();
     let mut by_group: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for (group, plural) in &kinds.mesh {
+    let components = match purpose {
+        Purpose::Backend => &[][..],
+        Purpose::KnMesh => &kinds.components[..],
+    };
+    for (group, plural) in kinds.mesh.iter().chain(components) {
         by_group.entry(group).or_default().push(plural.clone());
     }
     for (group, resources) in &by_group {

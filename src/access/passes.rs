@@ -34,6 +34,8 @@ pub(super) fn matrix_resources(kinds: &Kinds) -> Vec<MatrixResource> {
         namespaced,
     };
     let mut resources: Vec<MatrixResource> = kinds.mesh.iter().map(|k| resource(k, true)).collect();
+    let (group, plural) = super::kinds::EVENT_POLICIES;
+    resources.push(resource(&(group.into(), plural.into()), true));
     let crds = (
         "apiextensions.k8s.io".into(),
         "customresourcedefinitions".into(),
@@ -133,7 +135,7 @@ pub(super) fn needs(kinds: &Kinds, namespaces: &[String], cluster_wide: bool) ->
         namespaces.iter().map(|n| Some(n.as_str())).collect()
     };
     let mut kn_mesh = Vec::new();
-    for (group, plural) in &kinds.mesh {
+    for (group, plural) in kinds.mesh.iter().chain(&kinds.components) {
         for scope in &scopes {
             kn_mesh.push(Question::new("list", group, plural, *scope));
             kn_mesh.push(Question::new("watch", group, plural, *scope));
@@ -370,6 +372,7 @@ mod tests {
         Kinds {
             mesh: vec![("eventing.knative.dev".into(), "brokers".into())],
             subscribers: BTreeMap::new(),
+            components: Vec::new(),
         }
     }
 
@@ -386,6 +389,9 @@ mod tests {
             let payments = brokers(verb, Some("payments"));
             answers.insert(payments, Verdict::Allowed(String::new()));
             answers.insert(brokers(verb, Some("ops")), Verdict::Denied(String::new()));
+            // EventPolicies, always in the matrix, are readable everywhere here.
+            let policies = Question::new(verb, "eventing.knative.dev", "eventpolicies", None);
+            answers.insert(policies, Verdict::Allowed(String::new()));
         }
         let asked = namespace_questions(&resources, &namespaces, &answers);
         assert_eq!(asked.len(), 6, "the three denied verbs in two namespaces");

@@ -7,6 +7,7 @@
 //! consume them (`consumers`). Each pass reads the sorted objects through `Inputs` and fills in
 //! its part of `Nodes`; the objects move into their nodes at the end.
 
+mod components;
 mod consumers;
 mod event_types;
 
@@ -27,6 +28,8 @@ struct Inputs<'a> {
     channels: &'a [Channel],
     subscriptions: &'a [Subscription],
     sources: &'a [Source],
+    /// Sorted by namespace, name and kind.
+    components: &'a [super::components::Component],
     crd_by_kind: HashMap<(&'a str, &'a str), &'a Crd>,
     broker_index: HashMap<(&'a str, &'a str), usize>,
     channel_index: HashMap<RefKey<'a>, usize>,
@@ -53,6 +56,7 @@ struct Nodes {
     channels: Vec<ChannelNode>,
     subscriptions: Vec<SubscriptionNode>,
     sources: Vec<SourceNode>,
+    components: Vec<ComponentNode>,
 }
 
 pub fn build(snapshot: Snapshot) -> Mesh {
@@ -63,6 +67,7 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         mut channels,
         mut subscriptions,
         mut sources,
+        mut components,
         crds,
         subscribers,
         namespaces,
@@ -73,6 +78,9 @@ pub fn build(snapshot: Snapshot) -> Mesh {
     triggers.sort_by(by_key);
     event_types.sort_by(by_key);
     subscriptions.sort_by(by_key);
+    components.sort_by(|a, b| {
+        (a.namespace(), a.name(), &a.kind).cmp(&(b.namespace(), b.name(), &b.kind))
+    });
     let crd_by_kind: HashMap<(&str, &str), &Crd> = crds
         .iter()
         .map(|crd| ((crd.spec.group.as_str(), crd.spec.names.kind.as_str()), crd))
@@ -86,6 +94,7 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         channels: &channels,
         subscriptions: &subscriptions,
         sources: &sources,
+        components: &components,
         crd_by_kind,
         broker_index: index_by(&brokers, |b| (b.namespace(), b.name())),
         channel_index: index_by(&channels, |c| {
@@ -94,22 +103,37 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         source_index: index_by(&sources, |s| {
             (s.group(), s.kind.as_str(), s.namespace(), s.name())
         }),
-        resolver: Resolver::new(&brokers, &channels, &subscribers, &access),
+        resolver: Resolver::new(
+            &brokers,
+            &channels,
+            &sources,
+            &components,
+            &subscribers,
+            &access,
+        ),
     };
     let (source_nodes, types_by_source) = source_nodes(&inputs, &mut notes);
     let mut nodes = Nodes {
-        brokers: brokers.iter().map(|_| empty_broker_node()).collect(),
+        brokers: brokers
+            .iter()
+            .map(|broker| broker_node(&inputs, broker))
+            .collect(),
         triggers: Vec::with_capacity(triggers.len()),
         event_types: Vec::with_capacity(event_types.len()),
-        channels: channels.iter().map(channel_node).collect(),
+        channels: channels
+            .iter()
+            .map(|channel| channel_node(&inputs, channel))
+            .collect(),
         subscriptions: Vec::with_capacity(subscriptions.len()),
         sources: source_nodes,
+        components: components::component_nodes(&inputs),
     };
     let flows = event_types::event_type_nodes(&inputs, &types_by_source, &mut nodes);
     event_types::link_source_event_types(&inputs, &flows.by_type, &mut nodes.sources);
     consumers::trigger_nodes(&inputs, &flows.inflow, &mut nodes);
     consumers::subscription_nodes(&inputs, &mut nodes);
     link_internal_channels(&inputs, &mut nodes);
+    components::link_owned(&inputs, &mut nodes);
     let namespaces = all_namespaces(namespaces, &inputs, &access);
     drop(inputs);
 
@@ -120,6 +144,7 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         channels,
         subscriptions,
         sources,
+        components,
     };
     let mut mesh = assemble(nodes, objects);
     mesh.namespaces = namespaces;
@@ -206,24 +231,33 @@ fn source_nodes(
     (nodes, types_by_source)
 }
 
-fn empty_broker_node() -> BrokerNode {
+fn broker_node(inputs: &Inputs, broker: &Broker) -> BrokerNode {
     BrokerNode {
         object: Broker::default(),
         triggers: Vec::new(),
         event_types: Vec::new(),
         internal_channels: Vec::new(),
+        delivery: components::delivery(
+            &inputs.resolver,
+            broker.spec.delivery.as_ref(),
+            broker.namespace(),
+            components::status_dls_uri(&broker.status),
+        ),
     }
 }
 
-fn channel_node(channel: &Channel) -> ChannelNode {
+fn channel_node(inputs: &Inputs, channel: &Channel) -> ChannelNode {
     ChannelNode {
         group: channel.group().to_string(),
-        owner: owner(&channel.metadata, "Broker").map(|name| OwnerLink {
-            kind: "Broker".into(),
-            key: ObjectKey::new(channel.namespace(), name),
-        }),
+        owner: components::owner_link(&channel.metadata, channel.namespace()),
         subscriptions: Vec::new(),
         event_types: Vec::new(),
+        delivery: components::delivery(
+            &inputs.resolver,
+            components::channel_delivery_spec(channel).as_ref(),
+            channel.namespace(),
+            components::status_dls_uri(&channel.status),
+        ),
         object: Channel::default(),
     }
 }
@@ -231,7 +265,10 @@ fn channel_node(channel: &Channel) -> ChannelNode {
 /// A broker's own channels (ownerReference to it) are grouped under it.
 fn link_internal_channels(inputs: &Inputs, nodes: &mut Nodes) {
     for (c, channel) in inputs.channels.iter().enumerate() {
-        if let Some(owner) = &nodes.channels[c].owner
+        if let Some(owner) = nodes.channels[c]
+            .owner
+            .as_ref()
+            .filter(|o| o.kind == "Broker")
             && let Some(&b) = inputs
                 .broker_index
                 .get(&(owner.key.namespace.as_str(), owner.key.name.as_str()))
@@ -253,6 +290,7 @@ fn all_namespaces(listed: Vec<String>, inputs: &Inputs, access: &[AccessMarker])
         .chain(inputs.channels.iter().map(|o| o.namespace()))
         .chain(inputs.subscriptions.iter().map(|o| o.namespace()))
         .chain(inputs.sources.iter().map(|o| o.namespace()))
+        .chain(inputs.components.iter().map(|o| o.namespace()))
         .chain(access.iter().filter_map(|m| m.request.namespace()));
     all.extend(seen.filter(|n| !n.is_empty()).map(str::to_string));
     all.into_iter().collect()
@@ -266,6 +304,7 @@ struct Objects {
     channels: Vec<Channel>,
     subscriptions: Vec<Subscription>,
     sources: Vec<Source>,
+    components: Vec<super::components::Component>,
 }
 
 fn assemble(mut nodes: Nodes, objects: Objects) -> Mesh {
@@ -284,6 +323,7 @@ fn assemble(mut nodes: Nodes, objects: Objects) -> Mesh {
         &mut n.object
     });
     fill(&mut nodes.sources, objects.sources, |n| &mut n.object);
+    fill(&mut nodes.components, objects.components, |n| &mut n.object);
     Mesh {
         reduced: false,
         namespaces: Vec::new(),
@@ -293,6 +333,7 @@ fn assemble(mut nodes: Nodes, objects: Objects) -> Mesh {
         channels: nodes.channels,
         subscriptions: nodes.subscriptions,
         sources: nodes.sources,
+        components: nodes.components,
         access: Vec::new(),
         notes: Vec::new(),
     }

@@ -5,6 +5,7 @@
 //! CRDs of a Knative Eventing installation are built in (`assets/knative-crds.yaml`); CRDs that
 //! come with the objects add to them or replace them by name.
 
+use super::components::{Component, ComponentKind};
 use super::objects::{Crd, GenericObject, group_of};
 use super::snapshot::{Access, AccessMarker, ApiRequest, Role, Snapshot};
 use serde::de::DeserializeOwned;
@@ -55,7 +56,13 @@ pub fn role_of(request: &ApiRequest, crds: &[Crd]) -> Role {
         .iter()
         .find(|crd| declared(crd))
         .or_else(|| builtin_crds().iter().find(|crd| declared(crd)));
+    let component = super::components::KNOWN_COMPONENTS
+        .iter()
+        .any(|(group, _, plural, ..)| *group == resource.group && *plural == resource.plural);
     match crd {
+        // A flow or sink is shown as itself wherever it is met, also when looked up by name.
+        _ if component && resource.plural == "eventpolicies" => Role::Policy,
+        _ if component => Role::Component,
         // A subscriber looked up by name is a subscriber, whatever its kind's labels say.
         _ if request.name.is_some() && request.verb == crate::k8s::Verb::Get => Role::Other,
         Some(crd) if crd.is_subscribable() => Role::Channel,
@@ -148,8 +155,11 @@ pub fn sort_objects(objects: Vec<Value>) -> (Snapshot, Vec<ConvertError>) {
             _ if subscribable.contains(&group_kind) => {
                 convert(index, value).map(|o| snapshot.channels.push(o))
             }
-            _ if source.contains(&group_kind) => {
+            _ if source.contains(&group_kind) || is_unlisted_source(&value) => {
                 convert(index, value).map(|o| snapshot.sources.push(o))
+            }
+            _ if let Some(kind) = ComponentKind::of(group, kind) => {
+                convert_component(index, value, kind).map(|o| snapshot.components.push(o))
             }
             _ if NEVER_SUBSCRIBERS.contains(&(group, kind)) => Ok(()),
             _ => convert(index, value).map(|o| snapshot.subscribers.push(o)),
@@ -163,6 +173,35 @@ pub fn sort_objects(objects: Vec<Value>) -> (Snapshot, Vec<ConvertError>) {
         .extend(errors.iter().map(|e| e.marker(&crds)));
     snapshot.crds = crds;
     (snapshot, errors)
+}
+
+/// A kind of `sources.knative.dev` with a `spec.sink` whose CRD is not at hand is a source all
+/// the same: the group says what it is.
+fn is_unlisted_source(value: &Value) -> bool {
+    kind_of(value).0 == "sources.knative.dev" && value.pointer("/spec/sink").is_some()
+}
+
+/// A component whose relations cannot be read as Destinations is undecodable as a whole, as a
+/// trigger with a subscriber of the wrong shape is.
+fn convert_component(
+    index: usize,
+    value: Value,
+    kind: ComponentKind,
+) -> Result<Component, ConvertError> {
+    let identity = Box::new(ObjectIdentity::of(&value));
+    let component: Component = convert(index, value)?;
+    let broken = super::components::relations(kind, &component)
+        .into_iter()
+        .find_map(|r| r.destination.err().map(|message| (r.field, message)));
+    match broken {
+        Some((path, message)) => Err(ConvertError {
+            index,
+            path,
+            message,
+            identity,
+        }),
+        None => Ok(component),
+    }
 }
 
 /// The plural resource name of a kind, from its CRD, else as kubectl guesses it.
@@ -356,7 +395,7 @@ mod tests {
             .filter(|c| c.is_subscribable())
             .map(|c| c.spec.names.kind.as_str())
             .collect();
-        assert_eq!(subscribable, ["Channel", "InMemoryChannel"]);
+        assert_eq!(subscribable, ["Channel", "InMemoryChannel", "KafkaChannel"]);
         let ping = crds
             .iter()
             .find(|c| c.spec.names.kind == "PingSource")
@@ -366,7 +405,11 @@ mod tests {
             ping.registry_event_types().unwrap()[0].event_type,
             "dev.knative.sources.ping"
         );
-        assert_eq!(ping.served_version(), Some("v1beta2"));
+        assert_eq!(ping.served_version(), Some("v1"));
+        for kind in ["IntegrationSource", "KafkaSource"] {
+            let crd = crds.iter().find(|c| c.spec.names.kind == kind).unwrap();
+            assert!(crd.is_source(), "{kind}");
+        }
     }
 
     #[test]

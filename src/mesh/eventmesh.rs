@@ -377,6 +377,7 @@ fn broker_node(broker: &EmBroker) -> BrokerNode {
             })
             .collect(),
         internal_channels: Vec::new(),
+        delivery: None,
     }
 }
 
@@ -396,6 +397,7 @@ fn channel_node(channel: &EmSubscribable) -> ChannelNode {
             .iter()
             .map(|k| parse_key(k))
             .collect(),
+        delivery: None,
     }
 }
 

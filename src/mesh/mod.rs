@@ -3,10 +3,12 @@
 
 pub mod build;
 pub mod catalog;
+pub mod components;
 pub mod eventmesh;
 pub mod filter;
 pub mod model;
 pub mod objects;
+pub mod referrers;
 mod resolve;
 pub mod snapshot;
 pub mod views;

@@ -2,6 +2,7 @@
 //! "namespace/name" keys in both directions, so the JSON output reads well with jq and parses
 //! back into exactly the same model.
 
+use super::components::{Component, ComponentKind, RelationRole};
 use super::filter::FilterOutcome;
 use super::objects::{
     Broker, Channel, EventType, KReference, ObjectKey, Source, Subscription, Trigger,
@@ -23,6 +24,9 @@ pub struct Mesh {
     pub channels: Vec<ChannelNode>,
     pub subscriptions: Vec<SubscriptionNode>,
     pub sources: Vec<SourceNode>,
+    /// Flows, sinks, transforms, policies and other Knative objects, by namespace, name, kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<ComponentNode>,
     pub access: Vec<AccessMarker>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -52,6 +56,8 @@ pub struct BrokerNode {
     /// Channels the broker owns (`<broker>-kne-trigger`), as "namespace/name".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub internal_channels: Vec<ObjectKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +79,70 @@ pub struct TriggerNode {
     /// The per-trigger Subscriptions a channel-based broker creates, as "namespace/name".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub internal_subscriptions: Vec<ObjectKey>,
+    /// Its own delivery, or what it inherits from its broker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+/// `spec.delivery`: where undeliverable events go, and how often delivery is retried first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_sink: Option<SubscriberLink>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_delay: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// The dead-letter sink's address as the controller resolved it (status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_sink_uri: Option<String>,
+    /// The object whose dead-letter sink this is, when not the object's own (a trigger's
+    /// broker, a subscription's channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_sink_from: Option<OwnerLink>,
+}
+
+/// A flow, sink, transform, policy or other Knative object, with where its fields point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentNode {
+    pub object: Component,
+    pub component: ComponentKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relations: Vec<Relation>,
+    /// What the detail pane shows besides relations: "image", "topic", ...
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<Fact>,
+    /// Channels and subscriptions the flow's controller made (ownerReference to it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owned_channels: Vec<ObjectKey>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owned_subscriptions: Vec<ObjectKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fact {
+    pub name: String,
+    pub value: String,
+}
+
+/// A field that points somewhere: a step, a branch's subscriber, a reply, a policy's target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Relation {
+    pub role: RelationRole,
+    /// "step 2", "branch 1 filter".
+    pub label: String,
+    /// `spec.steps[1]`.
+    pub field: String,
+    pub link: SubscriberLink,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +234,8 @@ pub struct ChannelNode {
     pub subscriptions: Vec<ObjectKey>,
     /// Event types whose reference names this channel (the backend's `providedEventTypes`).
     pub event_types: Vec<ObjectKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +255,8 @@ pub struct SubscriptionNode {
     pub subscriber: SubscriberLink,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<SubscriberLink>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,6 +309,21 @@ impl Mesh {
             .find(|n| n.object.namespace() == key.namespace && n.object.name() == key.name)
     }
 
+    /// The component a reference names, if the mesh holds it.
+    pub fn component_at(&self, reference: &KReference) -> Option<usize> {
+        let start = self.components.partition_point(|n| {
+            (n.object.namespace(), n.object.name())
+                < (reference.namespace.as_str(), reference.name.as_str())
+        });
+        self.components[start..]
+            .iter()
+            .take_while(|n| {
+                n.object.namespace() == reference.namespace && n.object.name() == reference.name
+            })
+            .position(|n| n.object.kind == reference.kind && n.object.group() == reference.group())
+            .map(|i| start + i)
+    }
+
     /// Whether the mesh is whole, and what is missing if not.
     pub fn completeness(&self) -> super::snapshot::Completeness {
         super::snapshot::Completeness::of(&self.access)
@@ -249,6 +338,7 @@ impl Mesh {
             && self.channels.is_empty()
             && self.subscriptions.is_empty()
             && self.sources.is_empty()
+            && self.components.is_empty()
     }
 
     /// Namespaces `-n` named that do not exist (a get of the Namespace answered not found).

@@ -326,6 +326,8 @@ pub struct DeliverySpec {
     pub backoff_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff_delay: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
     #[serde(flatten)]
     pub extra: Map,
 }

@@ -13,12 +13,17 @@ pub type RefKey<'a> = (&'a str, &'a str, &'a str, &'a str);
 pub struct Resolver<'a> {
     labels: HashMap<RefKey<'a>, Option<&'a str>>,
     denied: HashMap<(&'a str, &'a str, &'a str), &'a Access>,
+    /// What each list answered, by (group, plural, namespace; None for the cluster scope): a
+    /// ref into a namespace whose list of its kind was denied is unreadable, not missing.
+    lists: HashMap<(&'a str, &'a str, Option<&'a str>), &'a Access>,
 }
 
 impl<'a> Resolver<'a> {
     pub fn new(
         brokers: &'a [Broker],
         channels: &'a [Channel],
+        sources: &'a [super::objects::Source],
+        components: &'a [super::components::Component],
         subscribers: &'a [GenericObject],
         access: &'a [crate::mesh::snapshot::AccessMarker],
     ) -> Self {
@@ -37,6 +42,15 @@ impl<'a> Resolver<'a> {
             let id = o.metadata.label(BACKSTAGE_ID_LABEL);
             labels.insert((o.group(), o.kind.as_str(), o.namespace(), o.name()), id);
         }
+        // An EventPolicy admits events from sources by reference.
+        for o in sources {
+            let id = o.metadata.label(BACKSTAGE_ID_LABEL);
+            labels.insert((o.group(), o.kind.as_str(), o.namespace(), o.name()), id);
+        }
+        for o in components {
+            let id = o.metadata.label(BACKSTAGE_ID_LABEL);
+            labels.insert((o.group(), o.kind.as_str(), o.namespace(), o.name()), id);
+        }
         // Named markers say what happened when a subscriber was looked up one by one. They are
         // matched by group, not by plural: the fetcher learns plurals from discovery, which a
         // guess from the kind would miss (`octopi`).
@@ -51,7 +65,34 @@ impl<'a> Resolver<'a> {
                 ))
             })
             .collect();
-        Self { labels, denied }
+        let lists = access
+            .iter()
+            .filter(|m| m.request.name.is_none() && m.request.verb == crate::k8s::Verb::List)
+            .map(|m| {
+                let resource = &m.request.resource;
+                let key = (
+                    resource.group.as_str(),
+                    resource.plural.as_str(),
+                    m.request.namespace(),
+                );
+                (key, &m.access)
+            })
+            .collect();
+        Self {
+            labels,
+            denied,
+            lists,
+        }
+    }
+
+    /// What the list of the ref's kind answered where the ref points: in its namespace, else
+    /// at the cluster scope when no namespace list stood in for it.
+    fn listed(&self, group: &str, kind: &str, namespace: &str) -> Option<&'a Access> {
+        let plural = guess_resource(kind);
+        self.lists
+            .get(&(group, plural.as_str(), Some(namespace)))
+            .or_else(|| self.lists.get(&(group, plural.as_str(), None)))
+            .copied()
     }
 
     pub fn link(&self, destination: Option<&Destination>, namespace: &str) -> SubscriberLink {
@@ -104,7 +145,15 @@ impl<'a> Resolver<'a> {
                     Some(Access::Undecodable { field, message, .. }) => Resolution::Failed {
                         message: format!("cannot decode field {field}: {message}"),
                     },
-                    _ => Resolution::NotFound,
+                    _ => match self.listed(key.0, key.1, key.2) {
+                        Some(Access::Forbidden { message }) => Resolution::Forbidden {
+                            message: message.clone(),
+                        },
+                        Some(Access::Failed { message }) => Resolution::Failed {
+                            message: message.clone(),
+                        },
+                        _ => Resolution::NotFound,
+                    },
                 }
             }
         };

@@ -1,6 +1,7 @@
 //! The raw material of a mesh: the objects a source found, and what it was or was not allowed
 //! to read. A forbidden list is data here, not an error (DESIGN.md §1).
 
+use super::components::Component;
 use super::objects::{
     Broker, Channel, Crd, EventType, GenericObject, Source, Subscription, Trigger,
 };
@@ -17,6 +18,10 @@ pub struct Snapshot {
     pub subscriptions: Vec<Subscription>,
     /// Every source kind: PingSource, ApiServerSource, custom ones found through their CRD.
     pub sources: Vec<Source>,
+    /// Flows, sinks, transforms, EventPolicies and other Knative objects
+    /// (`mesh::components`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<Component>,
     pub crds: Vec<Crd>,
     /// Objects that may be subscribers or sinks (Services, Knative Services, Deployments, ...).
     pub subscribers: Vec<GenericObject>,
@@ -61,6 +66,10 @@ pub enum Role {
     Channel,
     /// An event source: a CRD labelled `duck.knative.dev/source=true` (SinkBinding too).
     Source,
+    /// A flow, sink, transform, EventPolicy or other Knative kind (`mesh::components`).
+    Component,
+    /// EventPolicy, which says who may deliver events where.
+    Policy,
     /// The CRDs themselves, which say which channel and source kinds exist.
     Crd,
     Namespace,

@@ -7,7 +7,9 @@ use super::objects::{ObjectKey, Readiness, Status};
 use super::snapshot::Role;
 use serde::Serialize;
 
+mod flows;
 mod markers;
+pub use flows::{component_text, retry_text};
 use markers::{cluster_markers, group_locked, markers, namespace_node, undecodable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -16,14 +18,18 @@ pub enum View {
     EventTypes,
     Sources,
     Channels,
+    Flows,
+    Policies,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [
+    pub const ALL: [View; 6] = [
         View::Brokers,
         View::EventTypes,
         View::Sources,
         View::Channels,
+        View::Flows,
+        View::Policies,
     ];
 
     pub fn title(self) -> &'static str {
@@ -32,6 +38,8 @@ impl View {
             View::EventTypes => "Event types",
             View::Sources => "Sources",
             View::Channels => "Channels",
+            View::Flows => "Flows & sinks",
+            View::Policies => "Event policies",
         }
     }
 
@@ -42,6 +50,8 @@ impl View {
             View::EventTypes => &[Role::EventType],
             View::Sources => &[Role::Crd, Role::Source],
             View::Channels => &[Role::Crd, Role::Channel, Role::Subscription],
+            View::Flows => &[Role::Component],
+            View::Policies => &[Role::Policy],
         }
     }
 }
@@ -61,12 +71,18 @@ pub enum NodeKind {
     Channel,
     Subscription,
     Reply,
+    /// A flow, sink, transform, policy or other Knative object.
+    Component,
+    Step,
+    DeadLetter,
+    /// What an EventPolicy applies to or admits.
+    Policy,
     Access,
     Note,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 15] = [
+    pub const ALL: [NodeKind; 19] = [
         NodeKind::Namespace,
         NodeKind::Broker,
         NodeKind::Trigger,
@@ -80,6 +96,10 @@ impl NodeKind {
         NodeKind::Channel,
         NodeKind::Subscription,
         NodeKind::Reply,
+        NodeKind::Component,
+        NodeKind::Step,
+        NodeKind::DeadLetter,
+        NodeKind::Policy,
         NodeKind::Access,
         NodeKind::Note,
     ];
@@ -100,6 +120,10 @@ impl NodeKind {
             NodeKind::Channel => "channel",
             NodeKind::Subscription => "subscription",
             NodeKind::Reply => "reply",
+            NodeKind::Component => "component",
+            NodeKind::Step => "step",
+            NodeKind::DeadLetter => "dead letter",
+            NodeKind::Policy => "policy",
             NodeKind::Access => "access",
             NodeKind::Note => "note",
         }
@@ -131,6 +155,7 @@ pub fn object_facts<'m>(
         Target::Channel(key) => mesh.channel(key).map(|n| parts(&n.object)),
         Target::Subscription(key) => mesh.subscription(key).map(|n| parts(&n.object)),
         Target::Source(index) => mesh.sources.get(*index).map(|n| parts(&n.object)),
+        Target::Component(index) => mesh.components.get(*index).map(|n| parts(&n.object)),
         Target::Access(_) => None,
     }
 }
@@ -173,6 +198,8 @@ pub enum Target {
     Channel(ObjectKey),
     Subscription(ObjectKey),
     Source(usize),
+    /// A flow, sink, transform or policy, by its place in `Mesh::components`.
+    Component(usize),
     Access(usize),
 }
 
@@ -328,6 +355,8 @@ pub fn tree(mesh: &Mesh, view: View) -> Vec<TreeNode> {
         View::EventTypes => event_types_tree(mesh),
         View::Sources => sources_tree(mesh),
         View::Channels => channels_tree(mesh),
+        View::Flows => flows::flows_tree(mesh),
+        View::Policies => flows::policies_tree(mesh),
     }
 }
 
@@ -346,11 +375,14 @@ fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
         .into_iter()
         .map(|line| TreeNode::new(NodeKind::Filter, format!("filter: {line}")))
         .collect();
-    let (subscriber, subscriber_status) = subscriber_text(&node.subscriber);
-    children.push(
-        TreeNode::new(NodeKind::Subscriber, format!("subscriber: {subscriber}"))
-            .status(subscriber_status),
-    );
+    children.push(flows::destination_node(
+        mesh,
+        NodeKind::Subscriber,
+        "subscriber",
+        &node.subscriber,
+        0,
+    ));
+    children.extend(flows::delivery_node(mesh, node.delivery.as_ref(), 0));
     for key in &node.internal_subscriptions {
         let mut internal = TreeNode::new(
             NodeKind::Subscription,
@@ -581,13 +613,13 @@ fn sources_tree(mesh: &Mesh) -> Vec<TreeNode> {
                             .target(Target::EventType(et.object.key()))
                     })
                     .collect();
-                let (sink, sink_status) = subscriber_text(&source.sink);
                 // A SinkBinding's subject: what it injects the sink into.
                 let subject = binding_subject(object)
                     .map(|subject| TreeNode::new(NodeKind::Note, format!("subject: {subject}")));
-                let sink = TreeNode::new(NodeKind::Sink, format!("sink: {sink}"))
-                    .status(sink_status)
-                    .children(emitted);
+                let sink = flows::destination_node(mesh, NodeKind::Sink, "sink", &source.sink, 0);
+                let mut sink_children = emitted;
+                sink_children.extend(sink.children.iter().cloned());
+                let sink = sink.children(sink_children);
                 TreeNode::new(NodeKind::Source, text)
                     .status(status)
                     .target(Target::Source(index))
@@ -640,7 +672,7 @@ fn channels_tree(mesh: &Mesh) -> Vec<TreeNode> {
                     .subscriptions
                     .iter()
                     .filter_map(|key| mesh.subscription(key))
-                    .map(|sub| subscription_node(sub, None))
+                    .map(|sub| subscription_node(mesh, sub, None))
                     .collect();
                 TreeNode::new(NodeKind::Channel, text)
                     .status(status)
@@ -666,25 +698,32 @@ fn channels_tree(mesh: &Mesh) -> Vec<TreeNode> {
                     format!("channel: {} {name} (not found)", channel.kind),
                 )
                 .status(NodeStatus::NotFound);
-                subscription_node(sub, Some(missing))
+                subscription_node(mesh, sub, Some(missing))
             });
         channels.chain(orphans).collect()
     })
 }
 
 /// A subscription with its subscriber and reply, and first, when given, the channel it names.
-fn subscription_node(sub: &SubscriptionNode, channel: Option<TreeNode>) -> TreeNode {
-    let (subscriber, subscriber_status) = subscriber_text(&sub.subscriber);
+fn subscription_node(mesh: &Mesh, sub: &SubscriptionNode, channel: Option<TreeNode>) -> TreeNode {
     let mut children: Vec<TreeNode> = channel.into_iter().collect();
-    children.push(
-        TreeNode::new(NodeKind::Subscriber, format!("subscriber: {subscriber}"))
-            .status(subscriber_status),
-    );
+    children.push(flows::destination_node(
+        mesh,
+        NodeKind::Subscriber,
+        "subscriber",
+        &sub.subscriber,
+        0,
+    ));
     if let Some(reply) = &sub.reply {
-        let (reply, reply_status) = subscriber_text(reply);
-        children
-            .push(TreeNode::new(NodeKind::Reply, format!("reply: {reply}")).status(reply_status));
+        children.push(flows::destination_node(
+            mesh,
+            NodeKind::Reply,
+            "reply",
+            reply,
+            0,
+        ));
     }
+    children.extend(flows::delivery_node(mesh, sub.delivery.as_ref(), 0));
     let (text, status) = with_ready(
         format!("subscription {}", sub.object.name()),
         &sub.object.status,

@@ -1,10 +1,11 @@
 //! The relation graph for pictures: one graph built from the Mesh, rendered as Graphviz DOT or
 //! Mermaid. Nodes are grouped by namespace; denied data appears as a red node of its own.
 
+use crate::mesh::components::{ComponentKind, RelationRole};
 use crate::mesh::filter::Outcome;
 use crate::mesh::model::{
-    BrokerNode, ChannelNode, ConsumerKind, EventTypeNode, Mesh, Resolution, SourceNode,
-    SubscriberLink, SubscriptionNode, TriggerNode,
+    BrokerNode, ChannelNode, ComponentNode, ConsumerKind, Delivery, EventTypeNode, Mesh,
+    Resolution, SourceNode, SubscriberLink, SubscriptionNode, TriggerNode,
 };
 use crate::mesh::objects::ObjectKey;
 use crate::mesh::snapshot::{Access, AccessMarker};
@@ -20,6 +21,8 @@ enum Shape {
     Channel,
     Subscription,
     Subscriber,
+    /// A flow, sink or transform.
+    Component,
     Denied,
     /// Data that failed to arrive or to decode: drawn, so that a picture is never silently
     /// missing a part.
@@ -38,7 +41,8 @@ struct GraphNode {
 struct Edge {
     from: String,
     to: String,
-    label: &'static str,
+    /// Ours, never an object's text: "subscriber", "step 2", "dead letter".
+    label: String,
     dashed: bool,
 }
 
@@ -91,13 +95,24 @@ impl Graph {
         node_id
     }
 
-    fn edge(&mut self, from: &str, to: &str, label: &'static str, dashed: bool) {
+    fn edge(&mut self, from: &str, to: &str, label: &str, dashed: bool) {
         self.edges.push(Edge {
             from: from.to_string(),
             to: to.to_string(),
-            label,
+            label: label.to_string(),
             dashed,
         });
+    }
+
+    /// A dead-letter sink: dashed, as it carries only what could not be delivered.
+    fn dead_letter(&mut self, from: &str, delivery: Option<&Delivery>, namespace: &str) {
+        let own = delivery.filter(|d| d.dead_letter_sink_from.is_none());
+        let Some(link) = own.and_then(|d| d.dead_letter_sink.as_ref()) else {
+            return;
+        };
+        if let Some(sink) = self.target(link, namespace) {
+            self.edge(from, &sink, "dead letter", true);
+        }
     }
 
     /// The node a subscriber, reply or sink points at, if it points anywhere.
@@ -137,6 +152,7 @@ fn build(mesh: &Mesh) -> Graph {
     // Objects first, so that a ref to one of them (a sink, a reply) reuses its node and shape.
     graph.add_brokers(&mesh.brokers);
     graph.add_channels(&mesh.channels);
+    graph.add_components(&mesh.components);
     graph.add_triggers(&mesh.triggers);
     graph.add_event_types(&mesh.event_types);
     graph.add_sources(&mesh.sources);
@@ -150,12 +166,44 @@ impl Graph {
     fn add_brokers(&mut self, brokers: &[BrokerNode]) {
         for broker in brokers {
             let key = broker.object.key();
-            self.node(
+            let id = self.node(
                 "broker",
                 &key,
                 format!("Broker {}", key.name),
                 Shape::Broker,
             );
+            self.dead_letter(&id, broker.delivery.as_ref(), &key.namespace);
+        }
+    }
+
+    /// Flows, sinks and transforms, with an edge per relation. EventPolicies say who may
+    /// send, not where events go: the picture leaves them out.
+    fn add_components(&mut self, components: &[ComponentNode]) {
+        let drawn = components
+            .iter()
+            .filter(|c| c.component != ComponentKind::EventPolicy);
+        let ids: Vec<String> = drawn
+            .clone()
+            .map(|c| {
+                let key = c.object.key();
+                let kind = c.object.kind.clone();
+                self.node(
+                    &kind,
+                    &key,
+                    format!("{kind} {}", key.name),
+                    Shape::Component,
+                )
+            })
+            .collect();
+        for (component, id) in drawn.zip(ids) {
+            let namespace = component.object.namespace();
+            for relation in &component.relations {
+                if let Some(target) = self.target(&relation.link, namespace) {
+                    let dashed = relation.role == RelationRole::Reply;
+                    self.edge(&id, &target, &relation.label, dashed);
+                }
+                self.dead_letter(&id, relation.delivery.as_ref(), namespace);
+            }
         }
     }
 
@@ -189,6 +237,7 @@ impl Graph {
             if let Some(subscriber) = self.target(&trigger.subscriber, &key.namespace) {
                 self.edge(&trigger_id, &subscriber, "subscriber", false);
             }
+            self.dead_letter(&trigger_id, trigger.delivery.as_ref(), &key.namespace);
         }
     }
 
@@ -265,6 +314,7 @@ impl Graph {
             {
                 self.edge(&sub_id, &reply, "reply", true);
             }
+            self.dead_letter(&sub_id, subscription.delivery.as_ref(), &key.namespace);
         }
     }
 
@@ -381,6 +431,7 @@ fn dot_node(node: &GraphNode) -> String {
         Shape::Channel => "shape=cylinder, style=filled, fillcolor=\"#e0f2fe\"",
         Shape::Subscription => "shape=cds, style=filled, fillcolor=\"#f1f5f9\"",
         Shape::Subscriber => "shape=box, style=rounded",
+        Shape::Component => "shape=component, style=filled, fillcolor=\"#fce7f3\"",
         Shape::Denied => "shape=octagon, style=filled, color=\"#b91c1c\", fillcolor=\"#fee2e2\"",
         Shape::Failed => {
             "shape=octagon, style=\"filled,dashed\", color=\"#b45309\", fillcolor=\"#fef3c7\""
@@ -451,6 +502,7 @@ fn mermaid_node(node: &GraphNode, label: &dyn Fn(&str) -> String) -> String {
         Shape::Source => format!("([\"{text}\"])"),
         Shape::Channel => format!("[(\"{text}\")]"),
         Shape::Subscriber => format!("(\"{text}\")"),
+        Shape::Component => format!("[/\"{text}\"\\]"),
         Shape::Denied | Shape::Failed => format!("{{{{\"{text}\"}}}}"),
     };
     format!("{}{shape}", node.id)

@@ -135,7 +135,8 @@ pub fn tenants(namespaces: usize) -> Vec<Value> {
 
 fn tenant_rbac() -> Vec<Value> {
     let read = json!(["get", "list", "watch"]);
-    let knative = json!({"apiGroups": ["eventing.knative.dev", "messaging.knative.dev", "sources.knative.dev"],
+    let knative = json!({"apiGroups": ["eventing.knative.dev", "messaging.knative.dev", "sources.knative.dev",
+                                       "flows.knative.dev", "sinks.knative.dev"],
                          "resources": ["*"], "verbs": read});
     let services = json!({"apiGroups": [""], "resources": ["services"], "verbs": read});
     let mesh_rules = json!([knative, services]);

@@ -35,6 +35,10 @@ pub const MANIFESTS: &[(&str, &str)] = &[
         include_str!("../../demo/40-source-crds.yaml"),
     ),
     ("demo/50-rbac.yaml", include_str!("../../demo/50-rbac.yaml")),
+    (
+        "demo/60-flows-and-sinks.yaml",
+        include_str!("../../demo/60-flows-and-sinks.yaml"),
+    ),
 ];
 
 /// The demo's identities, in the order the TUI's `i` cycles through them; the first is the

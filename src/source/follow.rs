@@ -71,7 +71,7 @@ async fn run(
         mut refresh,
     } = source;
     let mut generation = 0;
-    let _ = sender.send(Update::Connected(opened.connection(generation)));
+    let _ = sender.send(Update::Connected(Box::new(opened.connection(generation))));
     let mut reader = start_reader(&opened, refresh, &sender);
     while let Some(control) = controls.recv().await {
         let switched = match control {
@@ -90,7 +90,7 @@ async fn run(
             Ok(true) => {
                 generation += 1;
                 drop(reader.take());
-                let _ = sender.send(Update::Connected(opened.connection(generation)));
+                let _ = sender.send(Update::Connected(Box::new(opened.connection(generation))));
                 reader = start_reader(&opened, refresh, &sender);
             }
             Err(error) => {

@@ -95,6 +95,7 @@ pub async fn open(spec: SourceSpec, may_ask: bool) -> Result<Source, SourceError
         namespaces: (!spec.namespaces.is_empty()).then(|| spec.namespaces.clone()),
         default_namespace,
         label_selector: spec.label_selector.clone(),
+        eventmesh_only: spec.eventmesh_only,
     };
     let (opened, default_refresh) = match spec.origin {
         Origin::Files(paths) => {

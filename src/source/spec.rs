@@ -25,6 +25,8 @@ pub struct SourceSpec {
     pub label_selector: Option<String>,
     /// `--timeout` for each request to an API server (a backend has its own in `HttpOptions`).
     pub request_timeout: Option<Duration>,
+    /// Read only the kinds the eventmesh backend reads (`-o eventmesh`).
+    pub eventmesh_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -196,7 +198,7 @@ pub struct Reading {
 #[derive(Debug)]
 pub enum Update {
     /// Connected, or connected anew (another identity, a provider picked).
-    Connected(Connection),
+    Connected(Box<Connection>),
     Read(Reading),
     Failed(SourceError),
 }

@@ -1,82 +1,13 @@
 //! What the detail pane and the YAML popup show for the selected node.
 
+use super::lines::{conditions, field, heading, labels_and_annotations, link};
 use super::state::App;
 use crate::mesh::filter::{self, Outcome};
-use crate::mesh::model::{Mesh, Resolution, SubscriberLink};
-use crate::mesh::objects::{Condition, LAST_APPLIED_ANNOTATION, ObjectKey, ObjectMeta, Status};
+use crate::mesh::model::{Mesh, Resolution};
+use crate::mesh::objects::ObjectKey;
 use crate::mesh::snapshot::{Access, ApiRequest};
-use crate::mesh::views::{Target, subscriber_text};
-use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
-
-fn field(label: &str, value: impl Into<String>) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(
-            format!("{label}: "),
-            Style::default().add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(value.into()),
-    ])
-}
-
-fn heading(text: &str) -> Line<'static> {
-    Line::from(Span::styled(
-        text.to_string(),
-        Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
-    ))
-}
-
-fn conditions(status: &Status, out: &mut Vec<Line<'static>>) {
-    if status.conditions.is_empty() {
-        out.push(field("Conditions", "(no status reported)"));
-        return;
-    }
-    out.push(heading("Conditions"));
-    for Condition {
-        condition_type,
-        status,
-        reason,
-        message,
-        ..
-    } in &status.conditions
-    {
-        let mut text = format!("  {condition_type}: {status}");
-        if let Some(reason) = reason {
-            text.push_str(&format!(" ({reason})"));
-        }
-        if let Some(message) = message {
-            text.push_str(&format!(" {message}"));
-        }
-        out.push(Line::from(text));
-    }
-}
-
-fn labels_and_annotations(meta: &ObjectMeta, out: &mut Vec<Line<'static>>) {
-    for (title, map) in [("Labels", &meta.labels), ("Annotations", &meta.annotations)] {
-        let entries: Vec<_> = map
-            .iter()
-            .flatten()
-            .filter(|(k, _)| k.as_str() != LAST_APPLIED_ANNOTATION)
-            .collect();
-        if entries.is_empty() {
-            continue;
-        }
-        out.push(heading(title));
-        for (key, value) in entries {
-            out.push(Line::from(format!("  {key}={value}")));
-        }
-    }
-}
-
-fn link(label: &str, link: &SubscriberLink, out: &mut Vec<Line<'static>>) {
-    let (text, _) = subscriber_text(link);
-    out.push(field(label, text));
-    match &link.resolution {
-        Resolution::Forbidden { message } => out.push(field("  forbidden", message.clone())),
-        Resolution::Failed { message } => out.push(field("  failed", message.clone())),
-        _ => {}
-    }
-}
+use crate::mesh::views::Target;
+use ratatui::text::Line;
 
 /// The rule a Role (or ClusterRole, at the cluster scope) needs to allow a request, and the
 /// binding that gives it to the user, as YAML from a serializer: the request's names came from
@@ -164,8 +95,10 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         Target::Channel(key) => channel_lines(mesh, key),
         Target::Subscription(key) => subscription_lines(mesh, key),
         Target::Source(index) => source_lines(mesh, *index),
+        Target::Component(index) => super::relations::component_lines(mesh, *index),
         Target::Access(index) => access_lines(app, *index),
     };
+    super::relations::pointed_at_by_lines(mesh, target, &mut lines);
     lines.extend(super::events::lines(app, target));
     lines
 }
@@ -203,27 +136,18 @@ fn broker_lines(mesh: &Mesh, key: &ObjectKey) -> Vec<Line<'static>> {
     if let Some(url) = broker.status.address.as_ref().and_then(|a| a.url.clone()) {
         out.push(field("Address", url));
     }
-    if let Some(delivery) = &broker.spec.delivery {
-        if let Some(sink) = delivery
-            .dead_letter_sink
-            .as_ref()
-            .and_then(|d| d.reference.as_ref())
-        {
-            out.push(field(
-                "Dead letter sink",
-                format!("{} {}", sink.kind, sink.name),
-            ));
-        }
-        if let Some(retry) = delivery.retry {
-            out.push(field(
-                "Retry",
-                format!(
-                    "{retry} ({})",
-                    delivery.backoff_policy.clone().unwrap_or_default()
-                ),
-            ));
-        }
+    if let Some(config) = &broker.spec.config {
+        out.push(field(
+            "Config",
+            format!(
+                "{} {}",
+                config.kind,
+                ObjectKey::new(config.namespace_or(broker.namespace()), &config.name)
+            ),
+        ));
     }
+    super::relations::delivery_lines(node.delivery.as_ref(), &mut out);
+    super::relations::applied_policies_lines(&broker.status, &mut out);
     out.push(field("Triggers", node.triggers.len().to_string()));
     out.push(field("Event types", node.event_types.len().to_string()));
     conditions(&broker.status, &mut out);
@@ -258,6 +182,7 @@ fn trigger_lines(mesh: &Mesh, key: &ObjectKey) -> Vec<Line<'static>> {
     if let Some(uri) = &trigger.status.subscriber_uri {
         out.push(field("Subscriber URI", uri.clone()));
     }
+    super::relations::delivery_lines(node.delivery.as_ref(), &mut out);
     if let Resolution::Found {
         backstage_id: Some(id),
     } = &node.subscriber.resolution
@@ -353,6 +278,8 @@ fn channel_lines(mesh: &Mesh, key: &ObjectKey) -> Vec<Line<'static>> {
         ));
     }
     out.push(field("Subscriptions", node.subscriptions.len().to_string()));
+    super::relations::delivery_lines(node.delivery.as_ref(), &mut out);
+    super::relations::applied_policies_lines(&node.object.status, &mut out);
     conditions(&node.object.status, &mut out);
     labels_and_annotations(&node.object.metadata, &mut out);
     out
@@ -376,6 +303,7 @@ fn subscription_lines(mesh: &Mesh, key: &ObjectKey) -> Vec<Line<'static>> {
     if let Some(reply) = &node.reply {
         link("Reply", reply, &mut out);
     }
+    super::relations::delivery_lines(node.delivery.as_ref(), &mut out);
     conditions(&node.object.status, &mut out);
     out
 }
@@ -480,6 +408,13 @@ pub fn yaml(app: &App) -> Option<(String, String)> {
             (
                 format!("{} {}", source.kind, source.key()),
                 serde_saphyr::to_string(source).ok()?,
+            )
+        }
+        Target::Component(index) => {
+            let component = &mesh.components.get(*index)?.object;
+            (
+                format!("{} {}", component.kind, component.key()),
+                serde_saphyr::to_string(component).ok()?,
             )
         }
         Target::Access(index) => {

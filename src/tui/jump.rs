@@ -90,9 +90,43 @@ pub fn related(mesh: &Mesh, target: &Target) -> Vec<Related> {
                 out.extend(link(mesh, "reply", reply));
             }
         }
+        Target::Component(index) => component_related(mesh, *index, &mut out),
         Target::Access(_) => {}
     }
+    for (what, target) in crate::mesh::referrers::pointed_at_by(mesh, target) {
+        out.push((format!("pointed at by {what}"), target));
+    }
     out
+}
+
+/// A flow's or sink's relations, with their dead-letter sinks, and the channels and
+/// subscriptions its controller made.
+fn component_related(mesh: &Mesh, index: usize, out: &mut Vec<Related>) {
+    let Some(component) = mesh.components.get(index) else {
+        return;
+    };
+    for relation in &component.relations {
+        out.extend(link(mesh, &relation.label, &relation.link));
+        if let Some(dls) = relation
+            .delivery
+            .as_ref()
+            .and_then(|d| d.dead_letter_sink.as_ref())
+        {
+            out.extend(link(mesh, "dead letter", dls));
+        }
+    }
+    for key in &component.owned_channels {
+        out.push((
+            format!("internal channel {}", key.name),
+            Target::Channel(key.clone()),
+        ));
+    }
+    for key in &component.owned_subscriptions {
+        out.push((
+            format!("internal subscription {}", key.name),
+            Target::Subscription(key.clone()),
+        ));
+    }
 }
 
 fn event_type(key: &ObjectKey) -> Related {
@@ -106,6 +140,12 @@ fn event_type(key: &ObjectKey) -> Related {
 fn link(mesh: &Mesh, role: &str, link: &SubscriberLink) -> Option<Related> {
     let reference = link.reference.as_ref()?;
     let key = ObjectKey::new(&reference.namespace, &reference.name);
+    if let Some(index) = mesh.component_at(reference) {
+        return Some((
+            format!("{role} {} {}", reference.kind, key.name),
+            Target::Component(index),
+        ));
+    }
     object(mesh, role, &reference.kind, &key)
 }
 

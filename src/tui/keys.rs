@@ -125,15 +125,14 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         &[Char('1')],
         Action::Tab(0),
-        Some((
-            "1-5",
-            "brokers, event types, sources, channels, permissions",
-        )),
+        Some(("1-7", "the view with that number in the tab bar")),
     ),
     bind(&[Char('2')], Action::Tab(1), None),
     bind(&[Char('3')], Action::Tab(2), None),
     bind(&[Char('4')], Action::Tab(3), None),
     bind(&[Char('5')], Action::Tab(4), None),
+    bind(&[Char('6')], Action::Tab(5), None),
+    bind(&[Char('7')], Action::Tab(6), None),
     bind(
         &[Char('/')],
         Action::Filter,

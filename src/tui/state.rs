@@ -9,12 +9,14 @@ use crate::source::spec::{ClusterAccess, Freshness, Identity, OriginLabel};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-/// The tabs, in order; 1–5 select them.
-pub const TABS: [Tab; 5] = [
+/// The tabs, in order; 1–7 select them.
+pub const TABS: [Tab; 7] = [
     Tab::Mesh(View::Brokers),
     Tab::Mesh(View::EventTypes),
     Tab::Mesh(View::Sources),
     Tab::Mesh(View::Channels),
+    Tab::Mesh(View::Flows),
+    Tab::Mesh(View::Policies),
     Tab::Permissions,
 ];
 

@@ -52,6 +52,8 @@ impl Theme {
             NodeKind::EventType => Style::default().fg(Color::LightMagenta),
             NodeKind::Source => Style::default().fg(Color::Green),
             NodeKind::Channel => Style::default().fg(Color::LightBlue),
+            NodeKind::Component => Style::default().fg(Color::LightGreen),
+            NodeKind::DeadLetter => Style::default().fg(Color::LightRed),
             NodeKind::Filter | NodeKind::Consumer | NodeKind::Producer => {
                 Style::default().fg(Color::Gray)
             }

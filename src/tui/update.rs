@@ -36,7 +36,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Source(Update::Connected(connection)) => {
-            connected(app, connection);
+            connected(app, *connection);
             Vec::new()
         }
         Msg::Source(Update::Read(reading)) => {

@@ -445,6 +445,14 @@ fn status_counts(mesh: &crate::mesh::Mesh, room: usize) -> String {
             "channel",
             "channels",
         ),
+        (
+            mesh.components
+                .iter()
+                .filter(|c| c.component != crate::mesh::components::ComponentKind::EventPolicy)
+                .count(),
+            "flow or sink",
+            "flows & sinks",
+        ),
     ];
     let words = |(n, one, many): &(usize, &str, &str)| crate::text::count(*n, one, many);
     let all: Vec<String> = counts.iter().map(words).collect();

@@ -75,6 +75,9 @@ async fn payments_only_lacks_exactly_the_cluster_wide_permissions() {
         "inmemorychannels.messaging.knative.dev",
         "pingsources.sources.knative.dev",
         "sinkbindings.sources.knative.dev",
+        "integrationsources.sources.knative.dev",
+        "kafkachannels.messaging.knative.dev",
+        "kafkasources.sources.knative.dev",
         "customresourcedefinitions.apiextensions.k8s.io",
     ]
     .iter()
@@ -400,11 +403,34 @@ async fn a_backend_token_passes_auth_for_the_backend() {
     );
     let kn_mesh = report.only_for(&[Purpose::KnMesh]);
     assert_eq!(kn_mesh.verdict(), access::Verdict::Missing);
+    // The backend's role lists the mesh but never watches it, nor reads the flows, sinks
+    // and policies only kn-mesh shows.
+    let component = |m: &String| {
+        [
+            "sequences.flows",
+            "parallels.flows",
+            "jobsinks.sinks",
+            "integrationsinks.sinks",
+            "eventtransforms.eventing",
+            "kafkasinks.eventing",
+            "requestreplies.eventing",
+            "eventpolicies.eventing",
+        ]
+        .iter()
+        .any(|resource| m.contains(&format!(" {resource}.knative.dev ")))
+    };
+    let missing = &kn_mesh.fit[0].missing;
+    assert!(
+        missing
+            .iter()
+            .all(|m| m.starts_with("watch ") || component(m)),
+        "{missing:#?}"
+    );
     assert!(
         kn_mesh.fit[0]
             .missing
             .iter()
-            .all(|m| m.starts_with("watch "))
+            .any(|m| m.starts_with("list sequences.flows.knative.dev"))
     );
 }
 

@@ -353,9 +353,13 @@ async fn serve_fetches_once_for_callers_with_one_token_and_says_so_in_its_metric
     };
     // What one fetch costs upstream, as the sim counts it.
     let before = sim.requests_served();
+    let backend_scope = kn_mesh::source::fetch::Scope {
+        eventmesh_only: true,
+        ..Default::default()
+    };
     common::fetcher(&sim, "mesh-viewer")
         .await
-        .fetch(&Default::default())
+        .fetch(&backend_scope)
         .await
         .unwrap();
     let one_fetch = sim.requests_served() - before;

@@ -114,7 +114,7 @@ async fn as_payments_only_payments_is_complete_and_every_other_namespace_is_mark
     );
     let mesh = mesh::build(snapshot);
     assert_eq!(mesh.brokers.len(), 1);
-    assert_eq!(mesh.triggers.len(), 8);
+    assert_eq!(mesh.triggers.len(), 9);
     assert_eq!(mesh.event_types.len(), 5);
     assert!(
         mesh.triggers
@@ -137,7 +137,7 @@ async fn a_legacy_token_with_the_docs_role_reads_brokers_but_not_subscriptions()
             .iter()
             .any(|m| matches!(m.access, Access::Fallback { .. }))
     );
-    assert_eq!(mesh::build(snapshot).triggers.len(), 10);
+    assert_eq!(mesh::build(snapshot).triggers.len(), 11);
 }
 
 #[tokio::test]
@@ -254,7 +254,7 @@ async fn a_trigger_created_during_a_session_shows_up_in_the_next_update() {
     let fetcher = Arc::new(fetcher(&sim, "mesh-viewer").await);
     let mut live = live::start(fetcher, Scope::default(), Duration::from_secs(300));
     let first = next_update(&mut live).await;
-    assert_eq!(first.snapshot.triggers.len(), 10);
+    assert_eq!(first.snapshot.triggers.len(), 11);
     assert!(matches!(first.freshness, live::Freshness::Live));
     let admin = kube::Client::try_from(sim.client_config("admin").await.unwrap()).unwrap();
     let trigger = serde_json::json!({
@@ -306,6 +306,7 @@ async fn namespaces_given_with_n_limit_the_lists() {
         namespaces: Some(vec!["ops".into()]),
         default_namespace: None,
         label_selector: None,
+        eventmesh_only: false,
     };
     let snapshot = fetcher(&sim, "mesh-viewer")
         .await

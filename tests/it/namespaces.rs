@@ -84,6 +84,7 @@ async fn an_empty_namespace_is_not_missing() {
         namespaces: Some(vec!["backstage".into(), "ghost".into()]),
         default_namespace: None,
         label_selector: None,
+        eventmesh_only: false,
     };
     let mesh = mesh::build(fetcher.fetch(&scope).await.unwrap());
     assert_eq!(mesh.missing_namespaces(), ["ghost"]);
@@ -93,6 +94,7 @@ async fn an_empty_namespace_is_not_missing() {
         namespaces: Some(vec!["payments".into(), "ghost".into()]),
         default_namespace: None,
         label_selector: None,
+        eventmesh_only: false,
     };
     let mesh = mesh::build(fetcher.fetch(&scope).await.unwrap());
     assert_eq!(mesh.missing_namespaces(), ["ghost"]);
@@ -210,6 +212,7 @@ async fn a_followed_cluster_switches_context() {
         refresh: None,
         request_timeout: None,
         label_selector: None,
+        eventmesh_only: false,
     };
     let mut following = kn_mesh::source::open(spec, true).await.unwrap().follow();
     async fn next_reading(

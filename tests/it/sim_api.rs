@@ -227,7 +227,7 @@ async fn a_forbidden_list_is_a_403_worded_as_kube_apiserver_words_it() {
             .unwrap()
             .items
             .len(),
-        8
+        9
     );
 }
 
@@ -291,7 +291,7 @@ async fn bad_requests_get_a_status_and_never_a_panic() {
     let api: Api<DynamicObject> = Api::all_with(client(&sim, "admin").await, &triggers_resource());
     assert_eq!(
         api.list(&ListParams::default()).await.unwrap().items.len(),
-        10
+        11
     );
 }
 

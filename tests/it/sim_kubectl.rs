@@ -87,7 +87,7 @@ async fn real_kubectl_works_against_the_sim() {
     .await;
     assert_eq!(code, 0, "{err}");
     let list: serde_json::Value = serde_saphyr::from_str(&out).unwrap();
-    assert_eq!(list["items"].as_array().unwrap().len(), 8);
+    assert_eq!(list["items"].as_array().unwrap().len(), 9);
     assert_eq!(list["items"][0]["kind"], "Trigger");
 
     for (context, ops, payments) in [

@@ -111,7 +111,7 @@ fn navigation_through_update_moves_expands_and_switches_tabs() {
     let files = OriginLabel::Files(vec!["demo".into()]);
     update(
         &mut app,
-        Msg::Source(Update::Connected(connection(files, 0))),
+        Msg::Source(Update::Connected(Box::new(connection(files, 0)))),
     );
     assert!(app.source.loading);
     let cmds = update(
@@ -143,7 +143,7 @@ fn a_source_failure_is_shown_and_ends_loading() {
     };
     update(
         &mut app,
-        Msg::Source(Update::Connected(connection(cluster, 0))),
+        Msg::Source(Update::Connected(Box::new(connection(cluster, 0)))),
     );
     let lost = SourceError::Live(Arc::new("the connection to the API server was lost".into()));
     update(&mut app, Msg::Source(Update::Failed(lost)));
@@ -172,7 +172,7 @@ fn several_providers_ask_first_and_the_pick_goes_to_the_source() {
             base_url: format!("http://{id}:8080"),
         })
         .to_vec();
-    update(&mut app, Msg::Source(Update::Connected(unchosen)));
+    update(&mut app, Msg::Source(Update::Connected(Box::new(unchosen))));
     assert!(!app.source.loading, "nothing is read before a pick");
     assert!(screen(&app).contains("Knative event mesh providers"));
     update(&mut app, key(KeyCode::Down));
@@ -189,7 +189,7 @@ fn several_providers_ask_first_and_the_pick_goes_to_the_source() {
     };
     update(
         &mut app,
-        Msg::Source(Update::Connected(connection(backend, 1))),
+        Msg::Source(Update::Connected(Box::new(connection(backend, 1)))),
     );
     let text = screen(&app);
     assert!(
@@ -209,7 +209,10 @@ async fn refresh_reads_again_and_a_report_for_an_older_identity_is_dropped() {
     );
     demo.cluster = Some(unused_cluster());
     demo.identities = vec!["payments-only".into(), "mesh-viewer".into()];
-    update(&mut app, Msg::Source(Update::Connected(demo.clone())));
+    update(
+        &mut app,
+        Msg::Source(Update::Connected(Box::new(demo.clone()))),
+    );
     assert_eq!(app.token_check, TokenCheck::AwaitingData);
     // The first reading starts the token check, with the reading's Snapshot.
     let snapshot = Arc::new(mesh::Snapshot::default());
@@ -248,7 +251,7 @@ async fn refresh_reads_again_and_a_report_for_an_older_identity_is_dropped() {
         [Cmd::Source(Control::SwitchIdentity)]
     ));
     demo.generation = 1;
-    update(&mut app, Msg::Source(Update::Connected(demo)));
+    update(&mut app, Msg::Source(Update::Connected(Box::new(demo))));
     let stale = Msg::Report {
         generation: 0,
         result: Err("from the first identity".into()),
@@ -331,6 +334,7 @@ async fn the_runner_follows_the_demo_switches_identity_and_shows_the_token_repor
         refresh: None,
         request_timeout: None,
         label_selector: None,
+        eventmesh_only: false,
     };
     let following = kn_mesh::source::open(spec, true).await.unwrap().follow();
     let (frames_sender, mut frames) = watch::channel(String::new());
@@ -349,7 +353,7 @@ async fn the_runner_follows_the_demo_switches_identity_and_shows_the_token_repor
     });
     until(&mut frames, &["as payments-only", "payments", "(watch)"]).await;
     // The token report runs in the background and lands in the Permissions view.
-    keys.send(key(KeyCode::Char('5'))).unwrap();
+    keys.send(key(KeyCode::Char('7'))).unwrap();
     // Wherever the selection left the view, one of the report's sections shows once it is in;
     // then g goes to its top.
     let report_in = |frame: &String| {
@@ -403,13 +407,13 @@ fn an_opened_node_stays_open_when_its_count_changes() {
     let files = OriginLabel::Files(vec!["x".into()]);
     update(
         &mut app,
-        Msg::Source(Update::Connected(connection(files, 0))),
+        Msg::Source(Update::Connected(Box::new(connection(files, 0)))),
     );
     update(
         &mut app,
         Msg::Source(Update::Read(reading(denied_mesh(&["a"]), None))),
     );
-    update(&mut app, key(KeyCode::Char('5')));
+    update(&mut app, key(KeyCode::Char('7')));
     let row_of = |app: &App, prefix: &str| {
         (0..app.current().rows.len()).find(|&i| {
             app.current()
@@ -455,7 +459,7 @@ fn a_report_warning_shows_its_glyph_once() {
     };
     let mut app = new_app();
     app.set_report(Some(Arc::new(report)), None);
-    update(&mut app, key(KeyCode::Char('5')));
+    update(&mut app, key(KeyCode::Char('7')));
     let text = screen(&app);
     assert!(text.contains("⚠ expires soon"), "{text}");
     assert!(!text.contains("⚠ ⚠"), "{text}");
@@ -470,7 +474,7 @@ fn a_backends_mesh_says_where_it_came_from_and_reduced_once() {
     };
     update(
         &mut app,
-        Msg::Source(Update::Connected(connection(backend, 0))),
+        Msg::Source(Update::Connected(Box::new(connection(backend, 0)))),
     );
     let reduced = Mesh {
         reduced: true,
@@ -479,7 +483,7 @@ fn a_backends_mesh_says_where_it_came_from_and_reduced_once() {
     update(&mut app, Msg::Source(Update::Read(reading(reduced, None))));
     let header = screen(&app);
     assert_eq!(header.matches("reduced").count(), 1, "{header}");
-    update(&mut app, key(KeyCode::Char('5')));
+    update(&mut app, key(KeyCode::Char('7')));
     let permissions = screen(&app);
     assert!(
         permissions.contains("came from an eventmesh backend"),

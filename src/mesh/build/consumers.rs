@@ -31,7 +31,23 @@ pub(super) fn trigger_nodes(inputs: &Inputs, inflow: &[Vec<usize>], nodes: &mut 
                 backstage_consumed(inputs, trigger, b, id, nodes);
             }
         }
+        let own = super::components::delivery(
+            &inputs.resolver,
+            trigger.spec.delivery.as_ref(),
+            namespace,
+            super::components::status_dls_uri(&trigger.status),
+        );
+        let delivery = super::components::inherit(
+            own,
+            broker.and_then(|b| nodes.brokers[b].delivery.as_ref()),
+            OwnerLink {
+                kind: "Broker".into(),
+                key: broker_key.clone(),
+            },
+            trigger.spec.delivery.is_none(),
+        );
         nodes.triggers.push(TriggerNode {
+            delivery,
             broker_found: broker.is_some(),
             subscriber,
             event_types: matches,
@@ -123,12 +139,32 @@ pub(super) fn subscription_nodes(inputs: &Inputs, nodes: &mut Nodes) {
             consume_channel(inputs, c, &key, nodes);
         }
         let resolver = &inputs.resolver;
-        nodes.subscriptions.push(SubscriptionNode {
-            channel_found: channel.is_some(),
-            owner: owner_trigger.map(|(name, _)| OwnerLink {
+        let own = super::components::delivery(
+            resolver,
+            subscription.spec.delivery.as_ref(),
+            namespace,
+            super::components::subscription_dls_uri(&subscription.status),
+        );
+        let delivery = super::components::inherit(
+            own,
+            channel.and_then(|c| nodes.channels[c].delivery.as_ref()),
+            OwnerLink {
+                kind: channel_ref.kind.clone(),
+                key: channel_key.clone(),
+            },
+            false,
+        );
+        let owner = match owner_trigger {
+            Some((name, _)) => Some(OwnerLink {
                 kind: "Trigger".into(),
                 key: ObjectKey::new(namespace, name),
             }),
+            None => super::components::owner_link(&subscription.metadata, namespace),
+        };
+        nodes.subscriptions.push(SubscriptionNode {
+            delivery,
+            channel_found: channel.is_some(),
+            owner,
             subscriber: resolver.link(subscription.spec.subscriber.as_ref(), namespace),
             reply: subscription
                 .spec

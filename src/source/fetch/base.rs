@@ -15,6 +15,8 @@ pub struct Base {
     namespaces: BTreeSet<String>,
     notes: Vec<String>,
     crds: Vec<Crd>,
+    /// Kinds beyond the CRDs' whose lists read them whole: references to them need no lookup.
+    whole_kinds: Vec<(String, String)>,
 }
 
 /// An object's identity: the group of its apiVersion, its kind, namespace and name.
@@ -52,7 +54,13 @@ impl Base {
             namespaces,
             notes,
             crds,
+            whole_kinds: Vec::new(),
         }
+    }
+
+    pub(super) fn with_whole_kinds(mut self, kinds: Vec<(String, String)>) -> Self {
+        self.whole_kinds = kinds;
+        self
     }
 
     /// The Snapshot, the base given up (a one-shot fetch keeps nothing).
@@ -144,7 +152,7 @@ impl Fetcher {
         }
         // Lists made here are not watched: the next full fetch takes them in.
         let (found, markers, _) = self
-            .subscribers(&new_refs, &base.crds)
+            .subscribers(&new_refs, &base.crds, &base.whole_kinds)
             .await
             .map_err(|stop: Stop| self.stop(stop))?;
         base.add_lookups(found, markers);
@@ -155,9 +163,8 @@ impl Fetcher {
 /// The identities an object's refs point at (subscriber, reply, sink).
 fn references(object: &Value) -> Vec<(String, String, String, String)> {
     let namespace = text(object, "/metadata/namespace");
-    ["/spec/subscriber/ref", "/spec/reply/ref", "/spec/sink/ref"]
-        .iter()
-        .filter_map(|pointer| object.pointer(pointer))
+    crate::mesh::components::destination_refs(object)
+        .into_iter()
         .map(|reference| {
             let api_version = text(reference, "/apiVersion");
             let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);

@@ -113,6 +113,9 @@ pub struct Scope {
     pub default_namespace: Option<String>,
     /// `-l`: only mesh objects with these labels, selected by the server (kubectl's syntax).
     pub label_selector: Option<String>,
+    /// Read only what the eventmesh backend reads (`serve`, `-o eventmesh`): no flows, sinks
+    /// or policies, whose denial would fail an answer the backend gives.
+    pub eventmesh_only: bool,
 }
 
 /// A resource to list: group, version, plural and kind.
@@ -646,8 +649,13 @@ impl Fetcher {
         let discovered = self.discover(scope).await?;
         let catalog = phases::catalog_crds(discovered.subscribable_crds, discovered.source_crds);
         let mut per_kind = discovered.per_kind;
-        let crd_kinds = phases::listable_kinds(&catalog.crds);
-        per_kind.extend(self.list_kinds(&crd_kinds, scope).await?);
+        let mut kinds = phases::listable_kinds(&catalog.crds);
+        if !scope.eventmesh_only {
+            kinds.extend(phases::component_kinds());
+        }
+        let mut listed_kinds = self.list_kinds(&kinds, scope).await?;
+        phases::drop_uninstalled_components(&mut listed_kinds);
+        per_kind.extend(listed_kinds);
         let namespace_list = discovered.namespaces?;
         let known = phases::known_namespaces(scope, namespace_list.as_ref(), &per_kind);
         // Lists denied at the cluster scope are retried per namespace, where the namespace's
@@ -667,13 +675,15 @@ impl Fetcher {
             objects.extend(outcome.items().iter().cloned());
             markers.push(phases::namespace_marker(outcome));
         }
+        let whole_components = phases::whole_components(&per_kind);
         let lists = phases::record_lists(per_kind, scope.label_selector.as_deref());
         markers.extend(lists.markers);
         objects.extend(lists.objects);
 
         // Phase 3: the objects subscribers, replies and sinks point at, for their labels.
-        let (subscribers, subscriber_markers, subscriber_lists) =
-            self.subscribers(&objects, &catalog.crds).await?;
+        let (subscribers, subscriber_markers, subscriber_lists) = self
+            .subscribers(&objects, &catalog.crds, &whole_components)
+            .await?;
         objects.extend(subscribers);
         markers.extend(subscriber_markers);
         let mut listed = lists.listed;
@@ -686,7 +696,8 @@ impl Fetcher {
             markers.push(unseen);
         }
         notes.extend(self.throttle.note());
-        let base = Base::new(objects, markers, known, notes, catalog.crds);
+        let base = Base::new(objects, markers, known, notes, catalog.crds)
+            .with_whole_kinds(whole_components);
         Ok((base, listed))
     }
 }

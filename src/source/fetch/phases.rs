@@ -245,6 +245,39 @@ pub(super) fn listable_kinds(crds: &[Crd]) -> Vec<Kind> {
         .collect()
 }
 
+/// Flows, sinks, transforms, RequestReplies and EventPolicies, at their served versions.
+pub(super) fn component_kinds() -> Vec<Kind> {
+    crate::mesh::components::KNOWN_COMPONENTS
+        .iter()
+        .map(|(group, kind, plural, version, _)| Kind::new(group, version, plural, kind))
+        .collect()
+}
+
+fn is_component(kind: &Kind) -> bool {
+    crate::mesh::components::KNOWN_COMPONENTS
+        .iter()
+        .any(|(group, _, plural, ..)| *group == kind.group && *plural == kind.plural)
+}
+
+/// A list of a flow or sink kind that answers 404 means the kind is not installed (no Kafka,
+/// an older Knative): there is nothing of it to show, and nothing missing.
+pub(super) fn drop_uninstalled_components(per_kind: &mut Vec<(Kind, Scoped)>) {
+    per_kind.retain(|(kind, outcomes)| {
+        !(is_component(kind) && outcomes.iter().all(|(_, o)| matches!(o, Outcome::NotFound)))
+    });
+}
+
+/// (group, kind) of the flow and sink kinds every list of which was allowed.
+pub(super) fn whole_components(per_kind: &[(Kind, Scoped)]) -> Vec<(String, String)> {
+    per_kind
+        .iter()
+        .filter(|(kind, outcomes)| {
+            is_component(kind) && outcomes.iter().all(|(_, o)| matches!(o, Outcome::Items(_)))
+        })
+        .map(|(kind, _)| (kind.group.clone(), kind.kind.clone()))
+        .collect()
+}
+
 /// Namespaces we know of, for retrying forbidden cluster-wide lists one by one: the scope's,
 /// the kubeconfig's, the listed ones and those any listed object is in.
 pub(super) fn known_namespaces(
@@ -269,10 +302,12 @@ pub(super) fn known_namespaces(
 }
 
 /// Namespaces only guide the per-namespace retries: a mesh list denied cluster-wide is marked
-/// itself, so a namespace list that is not allowed hides nothing more and is a fallback.
+/// itself, so a namespace list that is not allowed hides nothing more and is a fallback. One
+/// that failed stays a failure: the empty namespaces it would have shown are missing, and a
+/// later read that lists them would differ from this one.
 pub(super) fn namespace_marker(outcome: &Outcome) -> AccessMarker {
     let mut namespace_marker = marker(ApiRequest::list("", "namespaces", None), outcome);
-    if let Access::Forbidden { message } | Access::Failed { message } = &namespace_marker.access {
+    if let Access::Forbidden { message } = &namespace_marker.access {
         namespace_marker.access = Access::Fallback {
             message: format!(
                 "namespaces are learned from the objects, the kubeconfig and -n ({message})"
@@ -438,6 +473,7 @@ mod tests {
             namespaces: None,
             default_namespace: Some("home".into()),
             label_selector: None,
+            eventmesh_only: false,
         };
         let listed = Outcome::Items(vec![json!({"metadata": {"name": "listed"}})]);
         let per_kind = vec![(

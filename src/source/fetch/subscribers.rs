@@ -15,19 +15,17 @@ type Found = (Vec<Value>, Vec<AccessMarker>, Vec<Listed>);
 /// hand already (brokers, channels and sources from their CRDs) are left out.
 type Wanted = BTreeMap<(String, String, String), BTreeSet<String>>;
 
-fn wanted(objects: &[Value], crds: &[Crd]) -> Wanted {
+fn wanted(objects: &[Value], crds: &[Crd], listed: &[(String, String)]) -> Wanted {
     let known_kinds: BTreeSet<(String, String)> = crds
         .iter()
         .map(|c| (c.spec.group.clone(), c.spec.names.kind.clone()))
         .chain([("eventing.knative.dev".to_string(), "Broker".to_string())])
+        .chain(listed.iter().cloned())
         .collect();
     let mut wanted = Wanted::new();
     for object in objects {
         let namespace = text(object, "/metadata/namespace");
-        for pointer in ["/spec/subscriber/ref", "/spec/reply/ref", "/spec/sink/ref"] {
-            let Some(reference) = object.pointer(pointer) else {
-                continue;
-            };
+        for reference in crate::mesh::components::destination_refs(object) {
             let api_version = text(reference, "/apiVersion");
             let kind = text(reference, "/kind");
             let name = text(reference, "/name");
@@ -139,8 +137,15 @@ impl Fetcher {
     /// kind: one cluster-wide list where refs point into several namespaces and that list is
     /// allowed; else one list per namespace that has refs; else one get per name. Requests grow
     /// with the kinds and namespaces in use, not with the number of triggers.
-    pub(super) async fn subscribers(&self, objects: &[Value], crds: &[Crd]) -> Result<Found, Stop> {
-        let mut wanted = wanted(objects, crds);
+    /// `listed`: (group, kind) of further kinds read whole by their lists (flows and sinks),
+    /// whose objects are in hand already.
+    pub(super) async fn subscribers(
+        &self,
+        objects: &[Value],
+        crds: &[Crd],
+        listed: &[(String, String)],
+    ) -> Result<Found, Stop> {
+        let mut wanted = wanted(objects, crds, listed);
         let refused = refuse_never_subscribers(&mut wanted);
         let plurals = self
             .plurals(wanted.keys().map(|(v, _, _)| v.as_str()))
