@@ -286,9 +286,11 @@ fn policy_refs(spec: &Map, name: &str, role: RelationRole, out: &mut Vec<Relatio
 }
 
 /// Every `ref` an object of any kind holds where events may go: its subscriber, reply and sink,
-/// its dead-letter sinks, a Sequence's steps and a Parallel's branches. The fetcher looks these
-/// up, so that what they point at is found, denied or missing, never guessed.
-pub fn destination_refs(object: &Value) -> Vec<&Value> {
+/// and with `deep`, its dead-letter sinks, a Sequence's steps and a Parallel's branches. The
+/// fetcher looks these up, so that what they point at is found, denied or missing, never
+/// guessed. The eventmesh backend follows only the first three: serving its answer, kn-mesh
+/// asks no more than it does.
+pub fn destination_refs(object: &Value, deep: bool) -> Vec<&Value> {
     let Some(spec) = object.get("spec") else {
         return Vec::new();
     };
@@ -297,6 +299,9 @@ pub fn destination_refs(object: &Value) -> Vec<&Value> {
         if let Some(value) = spec.get(name) {
             out.extend(value.get("ref"));
         }
+    }
+    if !deep {
+        return out;
     }
     out.extend(spec.pointer("/delivery/deadLetterSink/ref"));
     for step in spec

@@ -7,8 +7,10 @@ use super::objects::{ObjectKey, Readiness, Status};
 use super::snapshot::Role;
 use serde::Serialize;
 
+mod channels;
 mod flows;
 mod markers;
+mod sources;
 pub use flows::{component_text, retry_text};
 use markers::{cluster_markers, group_locked, markers, namespace_node, undecodable};
 
@@ -353,8 +355,8 @@ pub fn tree(mesh: &Mesh, view: View) -> Vec<TreeNode> {
     match view {
         View::Brokers => brokers_tree(mesh),
         View::EventTypes => event_types_tree(mesh),
-        View::Sources => sources_tree(mesh),
-        View::Channels => channels_tree(mesh),
+        View::Sources => sources::sources_tree(mesh),
+        View::Channels => channels::channels_tree(mesh),
         View::Flows => flows::flows_tree(mesh),
         View::Policies => flows::policies_tree(mesh),
     }
@@ -588,148 +590,4 @@ fn event_types_tree(mesh: &Mesh) -> Vec<TreeNode> {
             })
             .collect()
     })
-}
-
-fn sources_tree(mesh: &Mesh) -> Vec<TreeNode> {
-    by_namespace(mesh, View::Sources, |ns| {
-        mesh.sources
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.object.namespace() == ns)
-            .map(|(index, source)| {
-                let object = &source.object;
-                let (text, status) =
-                    with_ready(format!("{} {}", object.kind, object.name()), &object.status);
-                let emitted: Vec<TreeNode> = mesh
-                    .event_types
-                    .iter()
-                    .filter(|et| {
-                        et.producers
-                            .iter()
-                            .any(|p| p.kind == object.kind && p.key == object.key())
-                    })
-                    .map(|et| {
-                        TreeNode::new(NodeKind::EventType, event_type_text(et))
-                            .target(Target::EventType(et.object.key()))
-                    })
-                    .collect();
-                // A SinkBinding's subject: what it injects the sink into.
-                let subject = binding_subject(object)
-                    .map(|subject| TreeNode::new(NodeKind::Note, format!("subject: {subject}")));
-                let sink = flows::destination_node(mesh, NodeKind::Sink, "sink", &source.sink, 0);
-                let mut sink_children = emitted;
-                sink_children.extend(sink.children.iter().cloned());
-                let sink = sink.children(sink_children);
-                TreeNode::new(NodeKind::Source, text)
-                    .status(status)
-                    .target(Target::Source(index))
-                    .key(format!("{} {}", object.kind, object.key()))
-                    .children(subject.into_iter().chain([sink]).collect())
-            })
-            .collect()
-    })
-}
-
-/// `spec.subject` of a binding (SinkBinding): "Deployment web", or "Job objects labelled app=web"
-/// when it selects by labels.
-fn binding_subject(source: &super::objects::Source) -> Option<String> {
-    let subject = source.spec.extra.get("subject")?;
-    let text = |key: &str| subject.get(key).and_then(|v| v.as_str()).unwrap_or("");
-    let kind = text("kind");
-    if !text("name").is_empty() {
-        let namespace = match text("namespace") {
-            "" => String::new(),
-            other if other == source.namespace() => String::new(),
-            other => format!("{other}/"),
-        };
-        return Some(format!("{kind} {namespace}{}", text("name")));
-    }
-    let labels = subject
-        .pointer("/selector/matchLabels")
-        .and_then(|v| v.as_object())
-        .map(|labels| {
-            labels
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default();
-    Some(format!("{kind} objects labelled {labels}"))
-}
-
-fn channels_tree(mesh: &Mesh) -> Vec<TreeNode> {
-    by_namespace(mesh, View::Channels, |ns| {
-        let channels = mesh
-            .channels
-            .iter()
-            .filter(|c| c.object.namespace() == ns && c.owner.is_none())
-            .map(|channel| {
-                let object = &channel.object;
-                let (text, status) =
-                    with_ready(format!("{} {}", object.kind, object.name()), &object.status);
-                let children = channel
-                    .subscriptions
-                    .iter()
-                    .filter_map(|key| mesh.subscription(key))
-                    .map(|sub| subscription_node(mesh, sub, None))
-                    .collect();
-                TreeNode::new(NodeKind::Channel, text)
-                    .status(status)
-                    .target(Target::Channel(object.key()))
-                    .children(children)
-            });
-        // A subscription whose channel is not there is shown with its missing channel, never
-        // dropped: it is where events stop.
-        let orphans = mesh
-            .subscriptions
-            .iter()
-            .filter(|s| s.object.namespace() == ns && s.owner.is_none() && !s.channel_found)
-            .map(|sub| {
-                let channel = &sub.object.spec.channel;
-                let key = sub.object.channel_key();
-                let name = if key.namespace == ns {
-                    key.name
-                } else {
-                    key.to_string()
-                };
-                let missing = TreeNode::new(
-                    NodeKind::Channel,
-                    format!("channel: {} {name} (not found)", channel.kind),
-                )
-                .status(NodeStatus::NotFound);
-                subscription_node(mesh, sub, Some(missing))
-            });
-        channels.chain(orphans).collect()
-    })
-}
-
-/// A subscription with its subscriber and reply, and first, when given, the channel it names.
-fn subscription_node(mesh: &Mesh, sub: &SubscriptionNode, channel: Option<TreeNode>) -> TreeNode {
-    let mut children: Vec<TreeNode> = channel.into_iter().collect();
-    children.push(flows::destination_node(
-        mesh,
-        NodeKind::Subscriber,
-        "subscriber",
-        &sub.subscriber,
-        0,
-    ));
-    if let Some(reply) = &sub.reply {
-        children.push(flows::destination_node(
-            mesh,
-            NodeKind::Reply,
-            "reply",
-            reply,
-            0,
-        ));
-    }
-    children.extend(flows::delivery_node(mesh, sub.delivery.as_ref(), 0));
-    let (text, status) = with_ready(
-        format!("subscription {}", sub.object.name()),
-        &sub.object.status,
-    );
-    TreeNode::new(NodeKind::Subscription, text)
-        .status(status)
-        .target(Target::Subscription(sub.object.key()))
-        .children(children)
 }

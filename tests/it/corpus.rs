@@ -133,3 +133,69 @@ fn every_real_manifest_reads_without_losing_an_object() {
     );
     assert_eq!(read + refused, 316);
 }
+
+/// The Knative objects of the files kubectl reads, by kind, as INDEX.json counts them.
+fn indexed_knative_kinds() -> std::collections::BTreeMap<String, u64> {
+    let text = std::fs::read_to_string(corpus().join("INDEX.json")).unwrap();
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let mut kinds = std::collections::BTreeMap::new();
+    for entry in entries
+        .iter()
+        .filter(|e| e["kubectl_client_parse_ok"] != false)
+    {
+        for (kind, count) in entry["knative_objects"].as_object().into_iter().flatten() {
+            *kinds.entry(kind.clone()).or_default() += count.as_u64().unwrap();
+        }
+        // An object with no name is refused with its file and line, as an API server refuses
+        // it: it is not in the mesh (the first test checks it is reported).
+        let nameless = entry["real_apiserver_prediction"]
+            .as_array()
+            .into_iter()
+            .flatten();
+        for prediction in
+            nameless.filter(|p| p["rejects"].to_string().contains("metadata.name: Required"))
+        {
+            let kind = prediction["kind"].as_str().unwrap_or_default().to_string();
+            *kinds.entry(kind).or_default() -= 1;
+        }
+    }
+    kinds
+}
+
+/// Issue 14: every Knative object of a file kubectl accepts is in the mesh (`-o json`), as its
+/// kind's node, or in place as an object a real API server would reject too. Before the issue,
+/// 64 objects (Sequence, Parallel, JobSink, EventTransform, KafkaSink, ...) were in no view.
+#[test]
+fn every_knative_object_of_the_corpus_is_in_the_mesh_by_kind() {
+    let indexed = indexed_knative_kinds();
+    let mut found: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for entry in index().iter().filter(|e| e.kubectl_parses) {
+        let Ok(read) = manifests::read_snapshot(&[corpus().join(&entry.file)], None) else {
+            continue;
+        };
+        let mesh = kn_mesh::mesh::build(read.snapshot);
+        let kinds = mesh
+            .brokers
+            .iter()
+            .map(|n| n.object.kind.clone())
+            .chain(mesh.triggers.iter().map(|n| n.object.kind.clone()))
+            .chain(mesh.event_types.iter().map(|n| n.object.kind.clone()))
+            .chain(mesh.channels.iter().map(|n| n.object.kind.clone()))
+            .chain(mesh.subscriptions.iter().map(|n| n.object.kind.clone()))
+            .chain(mesh.sources.iter().map(|n| n.object.kind.clone()))
+            .chain(mesh.components.iter().map(|n| n.object.kind.clone()))
+            .chain(mesh.access.iter().filter_map(|m| match &m.access {
+                Access::Undecodable { kind, .. } => Some(kind.clone()),
+                _ => None,
+            }));
+        for kind in kinds.filter(|k| indexed.contains_key(k)) {
+            *found.entry(kind).or_default() += 1;
+        }
+    }
+    let total: u64 = found.values().sum();
+    eprintln!(
+        "{total} of {} Knative objects in the mesh: {found:?}",
+        indexed.values().sum::<u64>()
+    );
+    assert_eq!(found, indexed);
+}

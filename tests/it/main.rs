@@ -8,6 +8,7 @@ mod architecture;
 mod backend;
 mod cli;
 mod common;
+mod components;
 mod corpus;
 mod direct;
 mod eventmesh_rules;

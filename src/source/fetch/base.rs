@@ -17,6 +17,8 @@ pub struct Base {
     crds: Vec<Crd>,
     /// Kinds beyond the CRDs' whose lists read them whole: references to them need no lookup.
     whole_kinds: Vec<(String, String)>,
+    /// Whether lookups follow dead-letter sinks, steps and branches too.
+    deep_refs: bool,
 }
 
 /// An object's identity: the group of its apiVersion, its kind, namespace and name.
@@ -55,11 +57,13 @@ impl Base {
             notes,
             crds,
             whole_kinds: Vec::new(),
+            deep_refs: true,
         }
     }
 
-    pub(super) fn with_whole_kinds(mut self, kinds: Vec<(String, String)>) -> Self {
+    pub(super) fn with_whole_kinds(mut self, kinds: Vec<(String, String)>, deep: bool) -> Self {
         self.whole_kinds = kinds;
+        self.deep_refs = deep;
         self
     }
 
@@ -144,7 +148,11 @@ impl Fetcher {
         let known: BTreeSet<_> = base.objects.iter().map(identity).collect();
         let new_refs: Vec<Value> = changed
             .iter()
-            .filter(|o| references(o).iter().any(|r| !known.contains(r)))
+            .filter(|o| {
+                references(o, base.deep_refs)
+                    .iter()
+                    .any(|r| !known.contains(r))
+            })
             .cloned()
             .collect();
         if new_refs.is_empty() {
@@ -152,7 +160,7 @@ impl Fetcher {
         }
         // Lists made here are not watched: the next full fetch takes them in.
         let (found, markers, _) = self
-            .subscribers(&new_refs, &base.crds, &base.whole_kinds)
+            .subscribers(&new_refs, &base.crds, &base.whole_kinds, base.deep_refs)
             .await
             .map_err(|stop: Stop| self.stop(stop))?;
         base.add_lookups(found, markers);
@@ -160,10 +168,11 @@ impl Fetcher {
     }
 }
 
-/// The identities an object's refs point at (subscriber, reply, sink).
-fn references(object: &Value) -> Vec<(String, String, String, String)> {
+/// The identities an object's refs point at (subscriber, reply, sink, and with `deep` its
+/// dead-letter sinks, steps and branches).
+fn references(object: &Value, deep: bool) -> Vec<(String, String, String, String)> {
     let namespace = text(object, "/metadata/namespace");
-    crate::mesh::components::destination_refs(object)
+    crate::mesh::components::destination_refs(object, deep)
         .into_iter()
         .map(|reference| {
             let api_version = text(reference, "/apiVersion");

@@ -681,8 +681,9 @@ impl Fetcher {
         objects.extend(lists.objects);
 
         // Phase 3: the objects subscribers, replies and sinks point at, for their labels.
+        let deep = !scope.eventmesh_only;
         let (subscribers, subscriber_markers, subscriber_lists) = self
-            .subscribers(&objects, &catalog.crds, &whole_components)
+            .subscribers(&objects, &catalog.crds, &whole_components, deep)
             .await?;
         objects.extend(subscribers);
         markers.extend(subscriber_markers);
@@ -697,7 +698,7 @@ impl Fetcher {
         }
         notes.extend(self.throttle.note());
         let base = Base::new(objects, markers, known, notes, catalog.crds)
-            .with_whole_kinds(whole_components);
+            .with_whole_kinds(whole_components, deep);
         Ok((base, listed))
     }
 }

@@ -15,7 +15,7 @@ type Found = (Vec<Value>, Vec<AccessMarker>, Vec<Listed>);
 /// hand already (brokers, channels and sources from their CRDs) are left out.
 type Wanted = BTreeMap<(String, String, String), BTreeSet<String>>;
 
-fn wanted(objects: &[Value], crds: &[Crd], listed: &[(String, String)]) -> Wanted {
+fn wanted(objects: &[Value], crds: &[Crd], listed: &[(String, String)], deep: bool) -> Wanted {
     let known_kinds: BTreeSet<(String, String)> = crds
         .iter()
         .map(|c| (c.spec.group.clone(), c.spec.names.kind.clone()))
@@ -25,7 +25,7 @@ fn wanted(objects: &[Value], crds: &[Crd], listed: &[(String, String)]) -> Wante
     let mut wanted = Wanted::new();
     for object in objects {
         let namespace = text(object, "/metadata/namespace");
-        for reference in crate::mesh::components::destination_refs(object) {
+        for reference in crate::mesh::components::destination_refs(object, deep) {
             let api_version = text(reference, "/apiVersion");
             let kind = text(reference, "/kind");
             let name = text(reference, "/name");
@@ -138,14 +138,16 @@ impl Fetcher {
     /// allowed; else one list per namespace that has refs; else one get per name. Requests grow
     /// with the kinds and namespaces in use, not with the number of triggers.
     /// `listed`: (group, kind) of further kinds read whole by their lists (flows and sinks),
-    /// whose objects are in hand already.
+    /// whose objects are in hand already. `deep`: also what dead-letter sinks, steps and
+    /// branches point at (not for the eventmesh backend's answer).
     pub(super) async fn subscribers(
         &self,
         objects: &[Value],
         crds: &[Crd],
         listed: &[(String, String)],
+        deep: bool,
     ) -> Result<Found, Stop> {
-        let mut wanted = wanted(objects, crds, listed);
+        let mut wanted = wanted(objects, crds, listed, deep);
         let refused = refuse_never_subscribers(&mut wanted);
         let plurals = self
             .plurals(wanted.keys().map(|(v, _, _)| v.as_str()))
