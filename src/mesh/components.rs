@@ -416,22 +416,27 @@ fn string_list(value: Option<&Value>) -> Option<String> {
     Some(items.join(", "))
 }
 
+/// A label selector's `matchLabels` as kubectl's `-l` writes them: `app=web,tier=front`.
+pub fn match_labels_text(selector: &Value) -> String {
+    selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
 /// The selectors and subjects of an EventPolicy, which name no single object.
 fn policy_facts(spec: &Map, add: &mut impl FnMut(&str, Option<String>)) {
     for entry in array(spec, "to") {
         if let Some(selector) = entry.get("selector") {
             let kind = selector.get("kind").and_then(Value::as_str).unwrap_or("");
-            let labels = selector
-                .pointer("/matchLabels")
-                .and_then(Value::as_object)
-                .map(|labels| {
-                    labels
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-                .unwrap_or_default();
+            let labels = match_labels_text(selector);
             add("to", Some(format!("{kind} objects labelled {labels}")));
         }
     }

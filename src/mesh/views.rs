@@ -500,17 +500,12 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
                     );
                 }
             }
-            for key in &broker.internal_channels {
-                if let Some(channel) = mesh.channel(key) {
-                    children.push(
-                        TreeNode::new(
-                            NodeKind::Channel,
-                            format!("internal {} {}", channel.object.kind, key.name),
-                        )
-                        .target(Target::Channel(key.clone())),
-                    );
-                }
-            }
+            children.extend(
+                broker
+                    .internal_channels
+                    .iter()
+                    .filter_map(|key| internal_channel_node(mesh, key)),
+            );
             nodes.push(
                 TreeNode::new(NodeKind::Broker, text)
                     .status(status)
@@ -549,6 +544,18 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
         }
     }
     group_locked(roots)
+}
+
+/// A channel its owner's controller made (a broker's, a flow's step), under the owner.
+fn internal_channel_node(mesh: &Mesh, key: &ObjectKey) -> Option<TreeNode> {
+    let channel = mesh.channel(key)?;
+    Some(
+        TreeNode::new(
+            NodeKind::Channel,
+            format!("internal {} {}", channel.object.kind, key.name),
+        )
+        .target(Target::Channel(key.clone())),
+    )
 }
 
 fn event_types_tree(mesh: &Mesh) -> Vec<TreeNode> {

@@ -151,17 +151,11 @@ fn component_node(mesh: &Mesh, index: usize) -> TreeNode {
             }),
         );
     }
-    for key in &node.owned_channels {
-        if let Some(channel) = mesh.channel(key) {
-            children.push(
-                TreeNode::new(
-                    NodeKind::Channel,
-                    format!("internal {} {}", channel.object.kind, key.name),
-                )
-                .target(Target::Channel(key.clone())),
-            );
-        }
-    }
+    children.extend(
+        node.owned_channels
+            .iter()
+            .filter_map(|key| super::internal_channel_node(mesh, key)),
+    );
     for key in &node.owned_subscriptions {
         children.push(
             TreeNode::new(

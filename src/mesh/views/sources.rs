@@ -59,15 +59,8 @@ fn binding_subject(source: &crate::mesh::objects::Source) -> Option<String> {
         return Some(format!("{kind} {namespace}{}", text("name")));
     }
     let labels = subject
-        .pointer("/selector/matchLabels")
-        .and_then(|v| v.as_object())
-        .map(|labels| {
-            labels
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
+        .get("selector")
+        .map(crate::mesh::components::match_labels_text)
         .unwrap_or_default();
     Some(format!("{kind} objects labelled {labels}"))
 }
