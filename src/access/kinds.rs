@@ -16,9 +16,6 @@ pub struct Kinds {
     pub components: Vec<(String, String)>,
 }
 
-/// The EventPolicy resource, which the permission matrix shows: it says who may deliver where.
-pub const EVENT_POLICIES: (&str, &str) = ("eventing.knative.dev", "eventpolicies");
-
 pub fn kinds(snapshot: &Snapshot) -> Kinds {
     let mut mesh: Vec<(String, String)> = [
         ("eventing.knative.dev", "brokers"),

@@ -7,6 +7,7 @@ use super::least_privilege::Purpose;
 use super::reviews::{Answers, Question};
 use super::{Finding, Fit, Identity, MatrixRow, Severity};
 use crate::k8s::Scope;
+use crate::mesh::components::ComponentKind;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,8 +35,11 @@ pub(super) fn matrix_resources(kinds: &Kinds) -> Vec<MatrixResource> {
         namespaced,
     };
     let mut resources: Vec<MatrixResource> = kinds.mesh.iter().map(|k| resource(k, true)).collect();
-    let (group, plural) = super::kinds::EVENT_POLICIES;
-    resources.push(resource(&(group.into(), plural.into()), true));
+    // Of the component kinds, the matrix shows EventPolicy: it says who may deliver where.
+    let policies = kinds.components.iter().filter(|(group, plural)| {
+        ComponentKind::of_resource(group, plural) == Some(ComponentKind::EventPolicy)
+    });
+    resources.extend(policies.map(|k| resource(k, true)));
     let crds = (
         "apiextensions.k8s.io".into(),
         "customresourcedefinitions".into(),
@@ -372,7 +376,7 @@ mod tests {
         Kinds {
             mesh: vec![("eventing.knative.dev".into(), "brokers".into())],
             subscribers: BTreeMap::new(),
-            components: Vec::new(),
+            components: vec![("eventing.knative.dev".into(), "eventpolicies".into())],
         }
     }
 
@@ -389,7 +393,7 @@ mod tests {
             let payments = brokers(verb, Some("payments"));
             answers.insert(payments, Verdict::Allowed(String::new()));
             answers.insert(brokers(verb, Some("ops")), Verdict::Denied(String::new()));
-            // EventPolicies, always in the matrix, are readable everywhere here.
+            // EventPolicies, in the matrix too, are readable everywhere here.
             let policies = Question::new(verb, "eventing.knative.dev", "eventpolicies", None);
             answers.insert(policies, Verdict::Allowed(String::new()));
         }

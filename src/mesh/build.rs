@@ -87,6 +87,14 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         .collect();
     sort_by_crd(&mut channels, &mut sources, &crd_by_kind);
 
+    let mut resolver = Resolver::new(&access, &crds);
+    resolver.know(&subscribers);
+    resolver.know(&brokers);
+    resolver.know(&triggers);
+    resolver.know(&channels);
+    resolver.know(&subscriptions);
+    resolver.know(&sources);
+    resolver.know(&components);
     let inputs = Inputs {
         brokers: &brokers,
         triggers: &triggers,
@@ -103,14 +111,7 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         source_index: index_by(&sources, |s| {
             (s.group(), s.kind.as_str(), s.namespace(), s.name())
         }),
-        resolver: Resolver::new(
-            &brokers,
-            &channels,
-            &sources,
-            &components,
-            &subscribers,
-            &access,
-        ),
+        resolver,
     };
     let (source_nodes, types_by_source) = source_nodes(&inputs, &mut notes);
     let mut nodes = Nodes {
@@ -132,7 +133,6 @@ pub fn build(snapshot: Snapshot) -> Mesh {
     event_types::link_source_event_types(&inputs, &flows.by_type, &mut nodes.sources);
     consumers::trigger_nodes(&inputs, &flows.inflow, &mut nodes);
     consumers::subscription_nodes(&inputs, &mut nodes);
-    link_internal_channels(&inputs, &mut nodes);
     components::link_owned(&inputs, &mut nodes);
     let namespaces = all_namespaces(namespaces, &inputs, &access);
     drop(inputs);
@@ -259,22 +259,6 @@ fn channel_node(inputs: &Inputs, channel: &Channel) -> ChannelNode {
             components::status_dls_uri(&channel.status),
         ),
         object: Channel::default(),
-    }
-}
-
-/// A broker's own channels (ownerReference to it) are grouped under it.
-fn link_internal_channels(inputs: &Inputs, nodes: &mut Nodes) {
-    for (c, channel) in inputs.channels.iter().enumerate() {
-        if let Some(owner) = nodes.channels[c]
-            .owner
-            .as_ref()
-            .filter(|o| o.kind == "Broker")
-            && let Some(&b) = inputs
-                .broker_index
-                .get(&(owner.key.namespace.as_str(), owner.key.name.as_str()))
-        {
-            nodes.brokers[b].internal_channels.push(channel.key());
-        }
     }
 }
 

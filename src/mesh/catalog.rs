@@ -6,8 +6,9 @@
 //! come with the objects add to them or replace them by name.
 
 use super::components::{Component, ComponentKind};
-use super::objects::{Crd, GenericObject, group_of};
+use super::objects::{Channel, Crd, DeliverySpec, GenericObject, group_of};
 use super::snapshot::{Access, AccessMarker, ApiRequest, Role, Snapshot};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -56,13 +57,11 @@ pub fn role_of(request: &ApiRequest, crds: &[Crd]) -> Role {
         .iter()
         .find(|crd| declared(crd))
         .or_else(|| builtin_crds().iter().find(|crd| declared(crd)));
-    let component = super::components::KNOWN_COMPONENTS
-        .iter()
-        .any(|(group, _, plural, ..)| *group == resource.group && *plural == resource.plural);
+    let component = ComponentKind::of_resource(&resource.group, &resource.plural);
     match crd {
         // A flow or sink is shown as itself wherever it is met, also when looked up by name.
-        _ if component && resource.plural == "eventpolicies" => Role::Policy,
-        _ if component => Role::Component,
+        _ if component == Some(ComponentKind::EventPolicy) => Role::Policy,
+        _ if component.is_some() => Role::Component,
         // A subscriber looked up by name is a subscriber, whatever its kind's labels say.
         _ if request.name.is_some() && request.verb == crate::k8s::Verb::Get => Role::Other,
         Some(crd) if crd.is_subscribable() => Role::Channel,
@@ -153,7 +152,7 @@ pub fn sort_objects(objects: Vec<Value>) -> (Snapshot, Vec<ConvertError>) {
             ("", "Namespace") => convert::<GenericObject>(index, value)
                 .map(|namespace| snapshot.namespaces.push(namespace.metadata.name)),
             _ if subscribable.contains(&group_kind) => {
-                convert(index, value).map(|o| snapshot.channels.push(o))
+                convert_channel(index, value).map(|o| snapshot.channels.push(o))
             }
             _ if source.contains(&group_kind) || is_unlisted_source(&value) => {
                 convert(index, value).map(|o| snapshot.sources.push(o))
@@ -204,13 +203,24 @@ fn convert_component(
     }
 }
 
-/// The plural resource name of a kind, from its CRD, else as kubectl guesses it.
-pub fn plural_of(group: &str, kind: &str, crds: &[Crd]) -> String {
-    crds.iter()
-        .find(|crd| crd.spec.group == group && crd.spec.names.kind == kind)
-        .map(|crd| crd.spec.names.plural.clone())
-        .unwrap_or_else(|| super::resolve::guess_resource(kind))
+/// A channel kind's spec is not typed, but its `spec.delivery` is Knative's: one that cannot
+/// be read makes the channel undecodable, as it does a Trigger, never a channel without its
+/// dead-letter sink.
+fn convert_channel(index: usize, value: Value) -> Result<Channel, ConvertError> {
+    let identity = Box::new(ObjectIdentity::of(&value));
+    let channel: Channel = convert(index, value)?;
+    match channel.spec.get("delivery").map(DeliverySpec::deserialize) {
+        Some(Err(error)) => Err(ConvertError {
+            index,
+            path: "spec.delivery".into(),
+            message: error.to_string(),
+            identity,
+        }),
+        _ => Ok(channel),
+    }
 }
+
+pub use super::resolve::plural_of;
 
 /// Kinds with no namespace, among those a manifest may hold next to the mesh. A CRD with
 /// `scope: Cluster` adds its own kind.

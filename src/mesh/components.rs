@@ -108,6 +108,14 @@ impl ComponentKind {
         }
     }
 
+    /// The kind a resource (group and plural) names, among those kn-mesh describes.
+    pub fn of_resource(group: &str, plural: &str) -> Option<Self> {
+        KNOWN_COMPONENTS
+            .iter()
+            .find(|(g, _, p, ..)| *g == group && *p == plural)
+            .map(|&(.., component)| component)
+    }
+
     /// Flows and sinks receive events; a policy and a RequestReply only refer to others.
     pub fn family(self) -> &'static str {
         match self {
@@ -157,22 +165,37 @@ pub struct RelationSpec {
 
 impl RelationSpec {
     fn at(role: RelationRole, label: String, field: String, value: &Value) -> Self {
-        let destination =
-            serde_json::from_value::<Destination>(value.clone()).map_err(|e| e.to_string());
-        let delivery = value
-            .get("delivery")
-            .and_then(|d| serde_json::from_value::<DeliverySpec>(d.clone()).ok());
-        Self {
+        let destination = Destination::deserialize(value).map_err(|e| e.to_string());
+        let mut relation = Self {
             role,
             label,
             field,
             destination,
-            delivery,
+            delivery: None,
+        };
+        let at = format!("{}.delivery", relation.field);
+        relation.deliver_with(value.get("delivery"), at);
+        relation
+    }
+
+    /// The delivery the relation's deliveries use. One that cannot be read makes the relation
+    /// unreadable, so the object is marked rather than shown without its dead-letter sink.
+    fn deliver_with(&mut self, delivery: Option<&Value>, field: String) {
+        let Some(value) = delivery else {
+            return;
+        };
+        match DeliverySpec::deserialize(value) {
+            Ok(delivery) => self.delivery = Some(delivery),
+            Err(error) if self.destination.is_ok() => {
+                self.field = field;
+                self.destination = Err(error.to_string());
+            }
+            Err(_) => {}
         }
     }
 
     fn reference(role: RelationRole, label: &str, field: &str, value: &Value) -> Self {
-        let destination = serde_json::from_value::<KReference>(value.clone())
+        let destination = KReference::deserialize(value)
             .map(|reference| Destination {
                 reference: Some(reference),
                 ..Destination::default()
@@ -260,10 +283,12 @@ fn branches(spec: &Map, out: &mut Vec<RelationSpec>) {
                     format!("spec.branches[{i}].{part}"),
                     value,
                 );
-                relation.delivery = (role == RelationRole::Subscriber)
-                    .then(|| branch.get("delivery"))
-                    .flatten()
-                    .and_then(|d| serde_json::from_value(d.clone()).ok());
+                if role == RelationRole::Subscriber {
+                    relation.deliver_with(
+                        branch.get("delivery"),
+                        format!("spec.branches[{i}].delivery"),
+                    );
+                }
                 out.push(relation);
             }
         }
@@ -320,6 +345,12 @@ pub fn destination_refs(object: &Value, deep: bool) -> Vec<&Value> {
         }
         out.extend(branch.pointer("/delivery/deadLetterSink/ref"));
     }
+    // An EventPolicy's targets and senders, a RequestReply's broker.
+    for name in ["to", "from"] {
+        let entries = spec.get(name).and_then(Value::as_array);
+        out.extend(entries.into_iter().flatten().filter_map(|e| e.get("ref")));
+    }
+    out.extend(spec.get("brokerRef"));
     out
 }
 
@@ -327,13 +358,20 @@ pub fn destination_refs(object: &Value, deep: bool) -> Vec<&Value> {
 /// flow, a JobSink's image, a KafkaSink's topic, an EventPolicy's subjects.
 pub fn facts(kind: ComponentKind, component: &Component) -> Vec<(String, String)> {
     let spec = &component.spec;
+    // "/jsonata/expression": the first segment names a spec field, the rest points into it.
     let text = |pointer: &str| {
-        let value = Value::Object(spec.clone().into_iter().collect());
-        value.pointer(pointer).and_then(|v| match v {
+        let (field, rest) = pointer[1..].split_once('/').unwrap_or((&pointer[1..], ""));
+        let value = spec.get(field)?;
+        let value = if rest.is_empty() {
+            value
+        } else {
+            value.pointer(&format!("/{rest}"))?
+        };
+        match value {
             Value::String(s) => Some(s.clone()),
             Value::Null => None,
             other => Some(other.to_string()),
-        })
+        }
     };
     let mut out = Vec::new();
     let mut add = |name: &str, value: Option<String>| {

@@ -311,17 +311,14 @@ impl Mesh {
 
     /// The component a reference names, if the mesh holds it.
     pub fn component_at(&self, reference: &KReference) -> Option<usize> {
-        let start = self.components.partition_point(|n| {
+        let (namespace, name) = (&reference.namespace, &reference.name);
+        let mut at = named(&self.components, namespace, name, |n| {
             (n.object.namespace(), n.object.name())
-                < (reference.namespace.as_str(), reference.name.as_str())
         });
-        self.components[start..]
-            .iter()
-            .take_while(|n| {
-                n.object.namespace() == reference.namespace && n.object.name() == reference.name
-            })
-            .position(|n| n.object.kind == reference.kind && n.object.group() == reference.group())
-            .map(|i| start + i)
+        at.find(|&i| {
+            let object = &self.components[i].object;
+            object.kind == reference.kind && object.group() == reference.group()
+        })
     }
 
     /// Whether the mesh is whole, and what is missing if not.
@@ -377,6 +374,22 @@ impl Mesh {
         }
         (namespaces.len(), cluster)
     }
+}
+
+/// The positions of the items named `namespace/name` in a slice sorted by namespace, then
+/// name (components: several kinds may share a name).
+pub(crate) fn named<T>(
+    items: &[T],
+    namespace: &str,
+    name: &str,
+    key: impl Fn(&T) -> (&str, &str),
+) -> std::ops::Range<usize> {
+    let start = items.partition_point(|item| key(item) < (namespace, name));
+    let count = items[start..]
+        .iter()
+        .take_while(|item| key(item) == (namespace, name))
+        .count();
+    start..start + count
 }
 
 /// Brokers, triggers, event types and subscriptions are kept sorted by namespace, then name, so a key finds

@@ -34,15 +34,13 @@ pub fn pointed_at_by(mesh: &Mesh, target: &Target) -> Vec<(String, Target)> {
         }
     }
     for node in &mesh.triggers {
-        let here = Target::Trigger(node.object.key());
-        if points_here(&node.subscriber) {
-            out.push((
-                format!("trigger {} (subscriber)", node.object.key()),
-                here.clone(),
-            ));
-        }
-        if dead_letter(node.delivery.as_ref()) {
-            out.push((format!("trigger {} (dead letter)", node.object.key()), here));
+        let fields = [
+            ("subscriber", points_here(&node.subscriber)),
+            ("dead letter", dead_letter(node.delivery.as_ref())),
+        ];
+        for (field, _) in fields.iter().filter(|(_, yes)| *yes) {
+            let key = node.object.key();
+            out.push((format!("trigger {key} ({field})"), Target::Trigger(key)));
         }
     }
     for node in &mesh.channels {
@@ -54,16 +52,16 @@ pub fn pointed_at_by(mesh: &Mesh, target: &Target) -> Vec<(String, Target)> {
         }
     }
     for node in &mesh.subscriptions {
-        let key = node.object.key();
         let fields = [
             ("subscriber", points_here(&node.subscriber)),
             ("reply", node.reply.as_ref().is_some_and(points_here)),
             ("dead letter", dead_letter(node.delivery.as_ref())),
         ];
         for (field, _) in fields.iter().filter(|(_, yes)| *yes) {
+            let key = node.object.key();
             out.push((
                 format!("subscription {key} ({field})"),
-                Target::Subscription(key.clone()),
+                Target::Subscription(key),
             ));
         }
     }

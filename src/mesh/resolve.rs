@@ -2,8 +2,8 @@
 //! when we could not see them: not found, forbidden, or failed.
 
 use super::model::{Resolution, SubscriberLink};
-use super::objects::{BACKSTAGE_ID_LABEL, Broker, Channel, Destination, GenericObject};
-use super::snapshot::Access;
+use super::objects::{BACKSTAGE_ID_LABEL, Crd, Destination, Object};
+use super::snapshot::{Access, AccessMarker};
 use std::collections::HashMap;
 
 /// Identifies an object across kinds: (group, kind, namespace, name).
@@ -16,41 +16,13 @@ pub struct Resolver<'a> {
     /// What each list answered, by (group, plural, namespace; None for the cluster scope): a
     /// ref into a namespace whose list of its kind was denied is unreadable, not missing.
     lists: HashMap<(&'a str, &'a str, Option<&'a str>), &'a Access>,
+    /// The CRDs, for a kind's plural (`octopi`), as the lists name it.
+    crds: &'a [Crd],
 }
 
 impl<'a> Resolver<'a> {
-    pub fn new(
-        brokers: &'a [Broker],
-        channels: &'a [Channel],
-        sources: &'a [super::objects::Source],
-        components: &'a [super::components::Component],
-        subscribers: &'a [GenericObject],
-        access: &'a [crate::mesh::snapshot::AccessMarker],
-    ) -> Self {
-        let mut labels = HashMap::new();
-        for o in subscribers {
-            labels.insert(
-                (o.group(), o.kind.as_str(), o.namespace(), o.name()),
-                o.backstage_id(),
-            );
-        }
-        for o in brokers {
-            let id = o.metadata.label(BACKSTAGE_ID_LABEL);
-            labels.insert((o.group(), "Broker", o.namespace(), o.name()), id);
-        }
-        for o in channels {
-            let id = o.metadata.label(BACKSTAGE_ID_LABEL);
-            labels.insert((o.group(), o.kind.as_str(), o.namespace(), o.name()), id);
-        }
-        // An EventPolicy admits events from sources by reference.
-        for o in sources {
-            let id = o.metadata.label(BACKSTAGE_ID_LABEL);
-            labels.insert((o.group(), o.kind.as_str(), o.namespace(), o.name()), id);
-        }
-        for o in components {
-            let id = o.metadata.label(BACKSTAGE_ID_LABEL);
-            labels.insert((o.group(), o.kind.as_str(), o.namespace(), o.name()), id);
-        }
+    /// A resolver that knows no object yet; `know` adds the kinds refs may point at.
+    pub fn new(access: &'a [AccessMarker], crds: &'a [Crd]) -> Self {
         // Named markers say what happened when a subscriber was looked up one by one. They are
         // matched by group, not by plural: the fetcher learns plurals from discovery, which a
         // guess from the kind would miss (`octopi`).
@@ -79,16 +51,27 @@ impl<'a> Resolver<'a> {
             })
             .collect();
         Self {
-            labels,
+            labels: HashMap::new(),
             denied,
             lists,
+            crds,
+        }
+    }
+
+    /// Objects refs may point at, with their Backstage ids: subscribers and sinks, brokers,
+    /// channels, flows and sinks, and the senders an EventPolicy names.
+    pub fn know<Spec, Status>(&mut self, objects: &'a [Object<Spec, Status>]) {
+        for o in objects {
+            let id = o.metadata.label(BACKSTAGE_ID_LABEL);
+            let key = (o.group(), o.kind.as_str(), o.namespace(), o.name());
+            self.labels.insert(key, id);
         }
     }
 
     /// What the list of the ref's kind answered where the ref points: in its namespace, else
     /// at the cluster scope when no namespace list stood in for it.
     fn listed(&self, group: &str, kind: &str, namespace: &str) -> Option<&'a Access> {
-        let plural = guess_resource(kind);
+        let plural = plural_of(group, kind, self.crds);
         self.lists
             .get(&(group, plural.as_str(), Some(namespace)))
             .or_else(|| self.lists.get(&(group, plural.as_str(), None)))
@@ -163,6 +146,14 @@ impl<'a> Resolver<'a> {
             resolution,
         }
     }
+}
+
+/// The plural resource name of a kind, from its CRD, else as kubectl guesses it.
+pub fn plural_of(group: &str, kind: &str, crds: &[Crd]) -> String {
+    crds.iter()
+        .find(|crd| crd.spec.group == group && crd.spec.names.kind == kind)
+        .map(|crd| crd.spec.names.plural.clone())
+        .unwrap_or_else(|| guess_resource(kind))
 }
 
 /// The plural resource name kubectl and client-go guess from a kind (UnsafeGuessKindToResource).

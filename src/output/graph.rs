@@ -41,7 +41,8 @@ struct GraphNode {
 struct Edge {
     from: String,
     to: String,
-    /// Ours, never an object's text: "subscriber", "step 2", "dead letter".
+    /// "subscriber", "step 2", "dead letter": ours when built from objects, but a saved mesh
+    /// read back supplies relation labels, so they are quoted like any other text.
     label: String,
     dashed: bool,
 }
@@ -476,7 +477,7 @@ pub fn dot(mesh: &Mesh) -> String {
     for edge in &graph.edges {
         let mut attributes = Vec::new();
         if !edge.label.is_empty() {
-            attributes.push(format!("label=\"{}\"", edge.label));
+            attributes.push(format!("label=\"{}\"", quote(&edge.label)));
         }
         if edge.dashed {
             attributes.push("style=dashed".into());
@@ -556,11 +557,12 @@ pub fn mermaid(mesh: &Mesh) -> String {
         }
     }
     for edge in &graph.edges {
-        let arrow = match (edge.dashed, edge.label.is_empty()) {
+        let text = label(&edge.label);
+        let arrow = match (edge.dashed, text.is_empty()) {
             (false, true) => "-->".to_string(),
-            (false, false) => format!("-->|{}|", edge.label),
+            (false, false) => format!("-->|{text}|"),
             (true, true) => "-.->".to_string(),
-            (true, false) => format!("-.->|{}|", edge.label),
+            (true, false) => format!("-.->|{text}|"),
         };
         let _ = writeln!(out, "  {} {arrow} {}", edge.from, edge.to);
     }

@@ -9,7 +9,7 @@ use kn_mesh::mesh::{self, Mesh};
 use kn_mesh::source::fetch::Scope;
 
 /// Every row of a view, indented by depth, as `-o tree` reads.
-fn rows(mesh: &Mesh, view: View) -> Vec<String> {
+fn view_rows(mesh: &Mesh, view: View) -> Vec<String> {
     fn walk(node: &TreeNode, depth: usize, out: &mut Vec<String>) {
         out.push(format!("{}{}", "  ".repeat(depth), node.text));
         for child in &node.children {
@@ -101,7 +101,7 @@ metadata: {name: dlq, namespace: a}
 #[test]
 fn a_trigger_continues_into_a_sequence_and_a_parallel() {
     let mesh = mesh_of(CHAIN);
-    let rows = rows(&mesh, View::Brokers);
+    let rows = view_rows(&mesh, View::Brokers);
     let subscriber = position(&rows, "subscriber: Sequence a/pipeline");
     let step1 = position(&rows, "step 1: Service a/first");
     let step2 = position(&rows, "step 2: EventTransform a/shape");
@@ -137,7 +137,7 @@ fn a_trigger_without_its_own_dead_letter_sink_inherits_the_brokers() {
         Some(3),
         "no delivery of its own: the broker's whole"
     );
-    let rows = rows(&mesh, View::Brokers);
+    let rows = view_rows(&mesh, View::Brokers);
     position(
         &rows,
         "dead letter (from broker default): Service a/dlq  [retry 3]",
@@ -217,21 +217,17 @@ kind: Broker
 metadata: {name: default, namespace: a}
 "#,
     );
-    let rows = rows(&mesh, View::Sources);
+    let rows = view_rows(&mesh, View::Sources);
     let sink = position(&rows, "sink: EventTransform a/shape");
     let broker = position(&rows, "sink: Broker a/default");
     assert_eq!(depth(&rows[broker]), depth(&rows[sink]) + 1);
-    let flows = rows_of_flows(&mesh);
+    let flows = view_rows(&mesh, View::Flows);
     assert!(
         flows
             .iter()
             .any(|r| r.trim_start() == "EventTransform shape"),
         "{flows:#?}"
     );
-}
-
-fn rows_of_flows(mesh: &Mesh) -> Vec<String> {
-    rows(mesh, View::Flows)
 }
 
 #[test]
@@ -286,7 +282,7 @@ metadata: {name: display, namespace: a}
             .iter()
             .all(|c| c.component == ComponentKind::OtherKnative)
     );
-    let rows = rows_of_flows(&mesh);
+    let rows = view_rows(&mesh, View::Flows);
     position(&rows, "sink: http://gadget.example");
     // A Knative Service is a workload, like a Deployment: a subscriber, not a component.
     assert!(!kinds.contains(&"Service"));
@@ -305,7 +301,7 @@ spec:
     );
     assert!(mesh.components.is_empty());
     assert!(!mesh.completeness().is_whole());
-    let rows = rows_of_flows(&mesh);
+    let rows = view_rows(&mesh, View::Flows);
     assert!(
         rows.iter()
             .any(|r| r.contains("Sequence broken: cannot decode field spec.steps[0]")),
@@ -330,11 +326,14 @@ kind: Broker
 metadata: {name: default, namespace: a}
 "#,
     );
-    let rows = rows(&mesh, View::Policies);
+    let rows = view_rows(&mesh, View::Policies);
     position(&rows, "to: Broker a/default");
     position(&rows, "to: JobSink objects labelled team=a");
     position(&rows, "from: OIDC subject system:serviceaccount:b:*");
-    assert!(rows_of_flows(&mesh).is_empty(), "a policy is not a flow");
+    assert!(
+        view_rows(&mesh, View::Flows).is_empty(),
+        "a policy is not a flow"
+    );
     let node = views::tree(&mesh, View::Policies);
     assert_eq!(node[0].children[0].kind, NodeKind::Component);
 }
@@ -356,7 +355,7 @@ async fn through_the_sim_the_demo_flows_sinks_and_dead_letters_are_read() {
         ["EventTransform", "JobSink", "Sequence", "EventPolicy"],
         "by namespace, then name"
     );
-    let rows = rows(&mesh, View::Brokers);
+    let rows = view_rows(&mesh, View::Brokers);
     position(&rows, "subscriber: Sequence payments/decline-review");
     position(
         &rows,
@@ -370,7 +369,7 @@ async fn through_the_sim_the_demo_flows_sinks_and_dead_letters_are_read() {
         .unwrap();
     assert_eq!(sequence.owned_channels.len(), 2);
     assert_eq!(sequence.owned_subscriptions.len(), 2);
-    let channels = rows_of(&mesh, View::Channels);
+    let channels = view_rows(&mesh, View::Channels);
     assert!(
         !channels
             .iter()
@@ -389,10 +388,6 @@ async fn through_the_sim_the_demo_flows_sinks_and_dead_letters_are_read() {
         sim.requests_served() - before
     };
     assert_eq!((served, backend), (28, 24));
-}
-
-fn rows_of(mesh: &Mesh, view: View) -> Vec<String> {
-    rows(mesh, view)
 }
 
 #[tokio::test]
@@ -423,4 +418,123 @@ async fn serve_and_eventmesh_read_only_what_the_backend_reads() {
         mesh::eventmesh::project(&backend),
         "the projection does not depend on the component kinds"
     );
+}
+
+#[test]
+fn a_delivery_that_cannot_be_read_marks_its_object_never_drops_its_dead_letter_sink() {
+    let mesh = mesh_of(
+        r#"
+apiVersion: flows.knative.dev/v1
+kind: Sequence
+metadata: {name: s, namespace: a}
+spec:
+  steps:
+    - uri: "http://one"
+      delivery: {retry: "five", deadLetterSink: {uri: "http://dls"}}
+---
+apiVersion: messaging.knative.dev/v1
+kind: InMemoryChannel
+metadata: {name: c, namespace: a}
+spec:
+  delivery: {retry: "five", deadLetterSink: {uri: "http://dls"}}
+"#,
+    );
+    assert!(mesh.components.is_empty() && mesh.channels.is_empty());
+    let fields: Vec<String> = mesh
+        .access
+        .iter()
+        .filter_map(|m| match &m.access {
+            kn_mesh::mesh::snapshot::Access::Undecodable { field, .. } => Some(field.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fields, ["spec.steps[0].delivery", "spec.delivery"]);
+    assert!(!mesh.completeness().is_whole());
+}
+
+#[test]
+fn relation_labels_from_a_saved_mesh_are_escaped_in_pictures() {
+    let mut mesh = mesh_of(CHAIN);
+    let sequence = mesh
+        .components
+        .iter_mut()
+        .find(|c| c.object.kind == "Sequence")
+        .unwrap();
+    sequence.relations[0].label = "x\"]; evil -> y [\u{1b}]0;pwned\u{7}".into();
+    let dot = kn_mesh::output::graph::dot(&mesh);
+    assert!(!dot.contains('\u{1b}'), "{dot}");
+    assert!(
+        dot.contains(r#"[label="x\"]; evil -> y [\\x1b]0;pwned\\x07"]"#),
+        "{dot}"
+    );
+    let mermaid = kn_mesh::output::graph::mermaid(&mesh);
+    assert!(!mermaid.contains('\u{1b}'), "{mermaid}");
+    assert!(
+        mermaid.contains("-->|x#quot;]; evil -#gt; y ["),
+        "{mermaid}"
+    );
+}
+
+const ACROSS: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: b}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: t, namespace: a}
+spec:
+  broker: default
+  subscriber: {ref: {apiVersion: flows.knative.dev/v1, kind: Sequence, name: s, namespace: b}}
+---
+apiVersion: flows.knative.dev/v1
+kind: Sequence
+metadata: {name: s, namespace: b}
+spec:
+  steps: [{uri: "http://one"}]
+---
+apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {name: p, namespace: a}
+spec:
+  from: [{ref: {apiVersion: eventing.knative.dev/v1, kind: Trigger, name: t}}]
+"#;
+
+#[tokio::test]
+async fn under_dash_n_a_flow_in_another_namespace_is_looked_up_whole_and_once() {
+    let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(ACROSS).unwrap();
+    let sim = common::start_sim(objects).await;
+    let fetcher = common::fetcher(&sim, "admin").await;
+    let scope = Scope {
+        namespaces: Some(vec!["a".into()]),
+        ..Scope::default()
+    };
+    let mesh = mesh::build(fetcher.fetch(&scope).await.unwrap());
+    let trigger = &mesh.triggers[0];
+    assert!(
+        matches!(trigger.subscriber.resolution, Resolution::Found { .. }),
+        "{:?}",
+        trigger.subscriber
+    );
+    let sequences: Vec<_> = mesh
+        .components
+        .iter()
+        .filter(|c| c.object.kind == "Sequence")
+        .collect();
+    assert_eq!(sequences.len(), 1, "once, not again as metadata");
+    assert_eq!(sequences[0].relations.len(), 1, "read whole, with its step");
+    // The policy's sender, a trigger in hand, is found.
+    let policy = mesh
+        .components
+        .iter()
+        .find(|c| c.component == ComponentKind::EventPolicy)
+        .unwrap();
+    assert!(matches!(
+        policy.relations[0].link.resolution,
+        Resolution::Found { .. }
+    ));
 }

@@ -3,9 +3,11 @@
 
 use super::{Inputs, Nodes};
 use crate::mesh::components::{self, ComponentKind};
+use crate::mesh::model::named;
 use crate::mesh::model::*;
 use crate::mesh::objects::*;
 use crate::mesh::resolve::Resolver;
+use serde::Deserialize;
 use serde_json::Value;
 
 /// Kinds whose controller makes channels and subscriptions owned by the object.
@@ -65,30 +67,37 @@ pub(super) fn owner_link(meta: &ObjectMeta, namespace: &str) -> Option<OwnerLink
         })
 }
 
-/// The component an owner link names, by kind and key.
-fn owning_component(inputs: &Inputs, owner: &OwnerLink) -> Option<usize> {
-    let start = inputs.components.partition_point(|c| {
-        (c.namespace(), c.name()) < (owner.key.namespace.as_str(), owner.key.name.as_str())
+/// The flow an owner link names, by kind and key.
+fn owning_flow(inputs: &Inputs, owner: &OwnerLink) -> Option<usize> {
+    let key = &owner.key;
+    let mut at = named(inputs.components, &key.namespace, &key.name, |c| {
+        (c.namespace(), c.name())
     });
-    inputs.components[start..]
-        .iter()
-        .take_while(|c| c.namespace() == owner.key.namespace && c.name() == owner.key.name)
-        .position(|c| c.kind == owner.kind && c.group() == "flows.knative.dev")
-        .map(|i| start + i)
+    at.find(|&i| {
+        let component = &inputs.components[i];
+        component.kind == owner.kind && component.group() == "flows.knative.dev"
+    })
 }
 
-/// A flow's own channels and subscriptions are grouped under it, as a broker's are.
+/// The channels and subscriptions a broker's or a flow's controller made (ownerReference to
+/// it) are grouped under their owner.
 pub(super) fn link_owned(inputs: &Inputs, nodes: &mut Nodes) {
     for (c, channel) in inputs.channels.iter().enumerate() {
-        if let Some(owner) = &nodes.channels[c].owner
-            && let Some(i) = owning_component(inputs, owner)
-        {
+        let Some(owner) = &nodes.channels[c].owner else {
+            continue;
+        };
+        if owner.kind == "Broker" {
+            let key = (owner.key.namespace.as_str(), owner.key.name.as_str());
+            if let Some(&b) = inputs.broker_index.get(&key) {
+                nodes.brokers[b].internal_channels.push(channel.key());
+            }
+        } else if let Some(i) = owning_flow(inputs, owner) {
             nodes.components[i].owned_channels.push(channel.key());
         }
     }
     for (s, subscription) in inputs.subscriptions.iter().enumerate() {
         if let Some(owner) = &nodes.subscriptions[s].owner
-            && let Some(i) = owning_component(inputs, owner)
+            && let Some(i) = owning_flow(inputs, owner)
         {
             nodes.components[i]
                 .owned_subscriptions
@@ -139,9 +148,9 @@ pub(super) fn subscription_dls_uri(status: &Status) -> Option<&str> {
         .as_str()
 }
 
-/// A channel's `spec.delivery`, read leniently: the channel kinds' specs are not typed.
+/// A channel's `spec.delivery` (the catalog refused channels whose delivery cannot be read).
 pub(super) fn channel_delivery_spec(channel: &Channel) -> Option<DeliverySpec> {
-    serde_json::from_value(channel.spec.get("delivery")?.clone()).ok()
+    DeliverySpec::deserialize(channel.spec.get("delivery")?).ok()
 }
 
 /// What a trigger or subscription delivers with: its own delivery, with the dead-letter sink of

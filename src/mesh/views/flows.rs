@@ -59,15 +59,11 @@ fn relation_nodes(mesh: &Mesh, node: &ComponentNode, depth: usize) -> Vec<TreeNo
         .iter()
         .map(|relation: &Relation| {
             let kind = relation_kind(relation.role);
-            let child = destination_node(mesh, kind, &relation.label, &relation.link, depth);
-            match delivery_node(mesh, relation.delivery.as_ref(), depth) {
-                Some(dead_letter) => {
-                    let mut children = child.children.clone();
-                    children.push(dead_letter);
-                    child.children(children)
-                }
-                None => child,
-            }
+            let mut child = destination_node(mesh, kind, &relation.label, &relation.link, depth);
+            child
+                .children
+                .extend(delivery_node(mesh, relation.delivery.as_ref(), depth));
+            child
         })
         .collect();
     if node.component == ComponentKind::EventTransform

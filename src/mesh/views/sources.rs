@@ -30,10 +30,10 @@ pub(super) fn sources_tree(mesh: &Mesh) -> Vec<TreeNode> {
                 // A SinkBinding's subject: what it injects the sink into.
                 let subject = binding_subject(object)
                     .map(|subject| TreeNode::new(NodeKind::Note, format!("subject: {subject}")));
-                let sink = flows::destination_node(mesh, NodeKind::Sink, "sink", &source.sink, 0);
-                let mut sink_children = emitted;
-                sink_children.extend(sink.children.iter().cloned());
-                let sink = sink.children(sink_children);
+                let mut sink =
+                    flows::destination_node(mesh, NodeKind::Sink, "sink", &source.sink, 0);
+                // What it emits first, then where the sink leads on.
+                sink.children.splice(0..0, emitted);
                 TreeNode::new(NodeKind::Source, text)
                     .status(status)
                     .target(Target::Source(index))

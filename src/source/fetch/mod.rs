@@ -675,7 +675,7 @@ impl Fetcher {
             objects.extend(outcome.items().iter().cloned());
             markers.push(phases::namespace_marker(outcome));
         }
-        let whole_components = phases::whole_components(&per_kind);
+        let whole_components = phases::whole_components(&per_kind, scope);
         let lists = phases::record_lists(per_kind, scope.label_selector.as_deref());
         markers.extend(lists.markers);
         objects.extend(lists.objects);

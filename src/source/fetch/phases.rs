@@ -254,9 +254,7 @@ pub(super) fn component_kinds() -> Vec<Kind> {
 }
 
 fn is_component(kind: &Kind) -> bool {
-    crate::mesh::components::KNOWN_COMPONENTS
-        .iter()
-        .any(|(group, _, plural, ..)| *group == kind.group && *plural == kind.plural)
+    crate::mesh::components::ComponentKind::of_resource(&kind.group, &kind.plural).is_some()
 }
 
 /// A list of a flow or sink kind that answers 404 means the kind is not installed (no Kafka,
@@ -267,8 +265,16 @@ pub(super) fn drop_uninstalled_components(per_kind: &mut Vec<(Kind, Scoped)>) {
     });
 }
 
-/// (group, kind) of the flow and sink kinds every list of which was allowed.
-pub(super) fn whole_components(per_kind: &[(Kind, Scoped)]) -> Vec<(String, String)> {
+/// (group, kind) of the flow and sink kinds read whole: listed at the cluster scope, every list
+/// allowed, nothing left out by a label selector. Only then is an object of the kind that is
+/// not in hand truly absent; under `-n` or `-l` a reference to one is looked up.
+pub(super) fn whole_components(
+    per_kind: &[(Kind, Scoped)],
+    scope: &Scope,
+) -> Vec<(String, String)> {
+    if scope.namespaces.is_some() || scope.label_selector.is_some() {
+        return Vec::new();
+    }
     per_kind
         .iter()
         .filter(|(kind, outcomes)| {

@@ -22,6 +22,19 @@ fn wanted(objects: &[Value], crds: &[Crd], listed: &[(String, String)], deep: bo
         .chain([("eventing.knative.dev".to_string(), "Broker".to_string())])
         .chain(listed.iter().cloned())
         .collect();
+    // Objects in hand need no lookup: a second, metadata-only copy would stand beside them.
+    let in_hand: BTreeSet<(&str, &str, &str, &str)> = objects
+        .iter()
+        .map(|o| {
+            let group = group_of(text(o, "/apiVersion"));
+            (
+                group,
+                text(o, "/kind"),
+                text(o, "/metadata/namespace"),
+                text(o, "/metadata/name"),
+            )
+        })
+        .collect();
     let mut wanted = Wanted::new();
     for object in objects {
         let namespace = text(object, "/metadata/namespace");
@@ -29,17 +42,19 @@ fn wanted(objects: &[Value], crds: &[Crd], listed: &[(String, String)], deep: bo
             let api_version = text(reference, "/apiVersion");
             let kind = text(reference, "/kind");
             let name = text(reference, "/name");
-            if api_version.is_empty()
-                || kind.is_empty()
-                || name.is_empty()
-                || known_kinds.contains(&(group_of(api_version).to_string(), kind.to_string()))
-            {
-                continue;
-            }
             let ref_namespace = match text(reference, "/namespace") {
                 "" => namespace,
                 other => other,
             };
+            let group = group_of(api_version);
+            if api_version.is_empty()
+                || kind.is_empty()
+                || name.is_empty()
+                || known_kinds.contains(&(group.to_string(), kind.to_string()))
+                || in_hand.contains(&(group, kind, ref_namespace, name))
+            {
+                continue;
+            }
             wanted
                 .entry((
                     api_version.to_string(),
@@ -124,6 +139,12 @@ fn wanted_items(items: Vec<Value>, wanted: &ByNamespace) -> Vec<Value> {
         .collect()
 }
 
+/// Whether objects of the kind are shown as themselves (flows, sinks, policies, other Knative
+/// kinds), not only as where a subscriber points.
+fn is_shown_whole(target: &Kind) -> bool {
+    crate::mesh::components::ComponentKind::of(&target.group, &target.kind).is_some()
+}
+
 fn how(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Forbidden(_) => "forbidden",
@@ -181,17 +202,27 @@ impl Fetcher {
         Ok((found, markers, listed))
     }
 
+    /// A subscriber's kind is read for its labels only; a flow or sink is shown as itself, so it
+    /// is read whole.
+    async fn lookup_list(&self, target: &Kind, namespace: Option<&str>) -> Result<Outcome, Stop> {
+        if is_shown_whole(target) {
+            self.list(target, namespace, None).await
+        } else {
+            self.list_metadata(target, namespace).await
+        }
+    }
+
     /// One kind's lookups: a cluster-wide list first when that pays, else per namespace.
     async fn lookup_kind(&self, target: &Kind, namespaces: ByNamespace) -> Result<Found, Stop> {
         let mut markers = Vec::new();
         if namespaces.len() >= CLUSTER_LIST_FROM {
-            let listed = self.list_metadata(target, None).await?;
+            let listed = self.lookup_list(target, None).await?;
             let request = ApiRequest::list(&target.group, &target.plural, None);
             let mut listed_marker = marker(request, &listed);
             if let Outcome::Items(items) = listed {
                 let watchable = Listed {
                     selector: None,
-                    labels_only: true,
+                    labels_only: !is_shown_whole(target),
                     kind: target.clone(),
                     namespace: None,
                 };
@@ -231,7 +262,7 @@ impl Fetcher {
         names: BTreeSet<String>,
     ) -> Result<Found, Stop> {
         let (group, plural) = (&target.group, &target.plural);
-        let listed = self.list_metadata(target, Some(&namespace)).await?;
+        let listed = self.lookup_list(target, Some(&namespace)).await?;
         let mut markers = vec![marker(
             ApiRequest::list(group, plural, Some(&namespace)),
             &listed,
@@ -240,7 +271,7 @@ impl Fetcher {
             Outcome::Items(items) => {
                 let watchable = Listed {
                     selector: None,
-                    labels_only: true,
+                    labels_only: !is_shown_whole(target),
                     kind: target.clone(),
                     namespace: Some(namespace.clone()),
                 };
