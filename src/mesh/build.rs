@@ -236,6 +236,7 @@ fn broker_node(inputs: &Inputs, broker: &Broker) -> BrokerNode {
         object: Broker::default(),
         triggers: Vec::new(),
         event_types: Vec::new(),
+        backstage_event_types: Vec::new(),
         internal_channels: Vec::new(),
         delivery: components::delivery(
             &inputs.resolver,

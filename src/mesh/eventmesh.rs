@@ -195,10 +195,9 @@ pub fn project(mesh: &Mesh) -> EventMesh {
         .map(|node| EmBroker {
             meta: EmMeta::of(&node.object.metadata),
             provided_event_types: node
-                .event_types
+                .backstage_event_types
                 .iter()
-                .filter(|link| link.via == Via::Reference)
-                .map(|link| link.key.to_string())
+                .map(ToString::to_string)
                 .collect(),
         })
         .collect();
@@ -375,6 +374,11 @@ fn broker_node(broker: &EmBroker) -> BrokerNode {
                 key: parse_key(key),
                 via: Via::Reference,
             })
+            .collect(),
+        backstage_event_types: broker
+            .provided_event_types
+            .iter()
+            .map(|key| parse_key(key))
             .collect(),
         internal_channels: Vec::new(),
         delivery: None,

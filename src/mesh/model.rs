@@ -53,6 +53,11 @@ pub struct BrokerNode {
     pub triggers: Vec<ObjectKey>,
     /// Event types this broker produces, in event type order.
     pub event_types: Vec<EventTypeLink>,
+    /// `providedEventTypes` exactly as the eventmesh backend computes it (DESIGN.md §3): it
+    /// links an event type whose reference names a broker in another namespace to the broker
+    /// of that name in the event type's own namespace.
+    #[serde(default)]
+    pub backstage_event_types: Vec<ObjectKey>,
     /// Channels the broker owns (`<broker>-kne-trigger`), as "namespace/name".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub internal_channels: Vec<ObjectKey>,

@@ -493,8 +493,13 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
             children.extend(markers(mesh, &[Role::EventType], Some(ns)));
             for link in &broker.event_types {
                 if let Some(et) = mesh.event_type(&link.key) {
+                    let mut text = event_type_text(et);
+                    // A reference from another namespace: say whose it is.
+                    if et.object.namespace() != ns {
+                        text.push_str(&format!(" from namespace {}", et.object.namespace()));
+                    }
                     children.push(
-                        TreeNode::new(NodeKind::EventType, event_type_text(et))
+                        TreeNode::new(NodeKind::EventType, text)
                             .target(Target::EventType(link.key.clone()))
                             .children(consumer_nodes(mesh, et)),
                     );

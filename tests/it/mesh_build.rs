@@ -450,3 +450,98 @@ spec:
         "{tree}"
     );
 }
+
+/// An event type whose reference names a broker in another namespace: the trees follow the
+/// reference to that broker, and `-o eventmesh` keeps the Go backend's quirk of linking it to
+/// the broker of that name in the event type's own namespace (DESIGN.md §3).
+#[test]
+fn an_event_type_reference_across_namespaces_is_followed_in_trees_and_pinned_in_eventmesh() {
+    let yaml = r#"apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: hub}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: team}
+---
+apiVersion: eventing.knative.dev/v1beta2
+kind: EventType
+metadata: {name: created, namespace: team}
+spec:
+  type: order.created
+  reference: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: default, namespace: hub}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: at-hub, namespace: hub}
+spec: {broker: default, subscriber: {ref: {apiVersion: v1, kind: Service, name: svc}}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: at-team, namespace: team}
+spec: {broker: default, subscriber: {ref: {apiVersion: v1, kind: Service, name: svc}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc, namespace: hub, labels: {backstage.io/kubernetes-id: hub-svc}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc, namespace: team, labels: {backstage.io/kubernetes-id: team-svc}}
+"#;
+    let mesh = mesh_of(yaml);
+    let broker = |ns: &str| {
+        mesh.brokers
+            .iter()
+            .find(|b| b.object.namespace() == ns)
+            .unwrap()
+    };
+    let linked = |ns: &str| {
+        broker(ns)
+            .event_types
+            .iter()
+            .map(|l| l.key.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        linked("hub"),
+        ["team/created"],
+        "the tree follows the reference"
+    );
+    assert!(linked("team").is_empty());
+    let et = &mesh.event_types[0];
+    assert_eq!(et.producers[0].key.to_string(), "hub/default");
+    assert!(et.producers[0].found);
+    let consumers: Vec<_> = et.consumers.iter().map(|c| c.key.to_string()).collect();
+    assert_eq!(
+        consumers,
+        ["hub/at-hub"],
+        "the hub broker's trigger receives it"
+    );
+    let tree = kn_mesh::output::render(
+        &mesh,
+        kn_mesh::output::Format::Tree,
+        &[kn_mesh::mesh::views::View::Brokers],
+    )
+    .unwrap();
+    assert!(
+        tree.contains("event type order.created  (created) from namespace team"),
+        "{tree}"
+    );
+
+    let answer = kn_mesh::mesh::eventmesh::project(&mesh);
+    let provided = |ns: &str| {
+        answer
+            .brokers
+            .iter()
+            .find(|b| b.meta.namespace == ns)
+            .unwrap()
+            .provided_event_types
+            .clone()
+    };
+    assert_eq!(provided("team"), ["team/created"], "the Go backend's quirk");
+    assert!(provided("hub").is_empty());
+    let em_type = &answer.event_types[0];
+    assert_eq!(em_type.reference.as_ref().unwrap().namespace, "team");
+    assert_eq!(em_type.consumed_by, ["team-svc"]);
+}

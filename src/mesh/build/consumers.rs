@@ -93,12 +93,10 @@ fn evaluate(
 /// The backend's `consumedBy`: the trigger's Backstage id on the broker's referenced event
 /// types that its type filter selects.
 fn backstage_consumed(inputs: &Inputs, trigger: &Trigger, b: usize, id: &str, nodes: &mut Nodes) {
-    let links = nodes.brokers[b]
-        .event_types
+    let indexes: Vec<usize> = nodes.brokers[b]
+        .backstage_event_types
         .iter()
-        .filter(|link| link.via == Via::Reference);
-    let indexes: Vec<usize> = links
-        .filter_map(|link| inputs.event_type_at(&link.key))
+        .filter_map(|key| inputs.event_type_at(key))
         .collect();
     for i in indexes {
         let wanted = backend_type_filter(trigger);

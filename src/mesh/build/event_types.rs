@@ -86,13 +86,15 @@ fn referenced_producer(
         if let Some(&b) = inputs.broker_index.get(&(ref_namespace, name)) {
             found = true;
             inflow[b].push(index);
-            // The backend pins the reference to the event type's own namespace.
-            if ref_namespace == namespace {
-                let via = Via::Reference;
-                nodes.brokers[b]
-                    .event_types
-                    .push(EventTypeLink { key, via });
-            }
+            let link = EventTypeLink {
+                key: key.clone(),
+                via: Via::Reference,
+            };
+            nodes.brokers[b].event_types.push(link);
+        }
+        // The backend pins the reference to the event type's own namespace, wherever it points.
+        if let Some(&b) = inputs.broker_index.get(&(namespace, name)) {
+            nodes.brokers[b].backstage_event_types.push(key);
         }
     } else if let Some(&c) = inputs.channel_index.get(&target) {
         found = true;
