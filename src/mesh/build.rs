@@ -150,7 +150,7 @@ pub fn build(snapshot: Snapshot) -> Mesh {
     mesh.namespaces = namespaces;
     mesh.access = access;
     for marker in &mut mesh.access {
-        marker.role = super::catalog::role_of(&marker.request, &crds);
+        marker.role = super::catalog::role_of_marker(marker, &crds);
     }
     mesh.notes = notes;
     mesh

@@ -38,6 +38,24 @@ pub const NEVER_SUBSCRIBERS: &[(&str, &str)] = &[
 /// The role of the kind a request names: Knative's own kinds by group and plural, channel and
 /// source kinds by their CRD's labels (the given CRDs, else the built-in ones).
 pub fn role_of(request: &ApiRequest, crds: &[Crd]) -> Role {
+    role_by_kind(
+        request,
+        crds,
+        request.name.is_some() && request.verb == crate::k8s::Verb::Get,
+    )
+}
+
+/// The role of what a marker stands for. An object that could not be decoded belongs where its
+/// kind's objects are shown (an ApiServerSource among the sources), even though its marker
+/// names it as a lookup by name does.
+pub fn role_of_marker(marker: &AccessMarker, crds: &[Crd]) -> Role {
+    let looked_up = !matches!(marker.access, Access::Undecodable { .. })
+        && marker.request.name.is_some()
+        && marker.request.verb == crate::k8s::Verb::Get;
+    role_by_kind(&marker.request, crds, looked_up)
+}
+
+fn role_by_kind(request: &ApiRequest, crds: &[Crd], looked_up_by_name: bool) -> Role {
     if request.is_file() {
         return Role::File;
     }
@@ -63,9 +81,12 @@ pub fn role_of(request: &ApiRequest, crds: &[Crd]) -> Role {
         _ if component == Some(ComponentKind::EventPolicy) => Role::Policy,
         _ if component.is_some() => Role::Component,
         // A subscriber looked up by name is a subscriber, whatever its kind's labels say.
-        _ if request.name.is_some() && request.verb == crate::k8s::Verb::Get => Role::Other,
+        _ if looked_up_by_name => Role::Other,
         Some(crd) if crd.is_subscribable() => Role::Channel,
         Some(crd) if crd.is_source() => Role::Source,
+        // Without its CRD, a Knative kind is placed as its objects are (DESIGN.md §2b).
+        None if resource.group == "sources.knative.dev" => Role::Source,
+        _ if super::components::is_component_group(&resource.group) => Role::Component,
         _ => Role::Other,
     }
 }

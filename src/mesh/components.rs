@@ -101,9 +101,7 @@ impl ComponentKind {
             .find(|(g, k, ..)| *g == group && *k == kind);
         match known {
             Some(&(.., component)) => Some(component),
-            None if is_knative_group(group) && !WORKLOAD_GROUPS.contains(&group) => {
-                Some(ComponentKind::OtherKnative)
-            }
+            None if is_component_group(group) => Some(ComponentKind::OtherKnative),
             None => None,
         }
     }
@@ -133,6 +131,12 @@ impl ComponentKind {
 
 pub fn is_knative_group(group: &str) -> bool {
     group == "knative.dev" || group.ends_with(".knative.dev")
+}
+
+/// A Knative group whose objects of kinds kn-mesh does not describe are shown as components
+/// (Knative Serving's are workloads, met as subscribers).
+pub fn is_component_group(group: &str) -> bool {
+    is_knative_group(group) && !WORKLOAD_GROUPS.contains(&group)
 }
 
 /// What a relation is, which decides how trees draw it.

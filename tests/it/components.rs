@@ -538,3 +538,39 @@ async fn under_dash_n_a_flow_in_another_namespace_is_looked_up_whole_and_once() 
         Resolution::Found { .. }
     ));
 }
+
+/// The same chain through the sim, read as from a cluster with kube-rs: the Parallel's branches
+/// and the Sequence's steps continue the triggers' chains, and the JobSink is a dead-letter sink.
+#[tokio::test]
+async fn through_the_sim_a_trigger_continues_into_a_sequence_and_a_parallel() {
+    let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(CHAIN).unwrap();
+    let sim = common::start_sim(objects).await;
+    let fetcher = common::fetcher(&sim, "admin").await;
+    let mesh = mesh::build(fetcher.fetch(&Scope::default()).await.unwrap());
+    assert!(mesh.completeness().is_whole(), "{:?}", mesh.completeness());
+    let rows = view_rows(&mesh, View::Brokers);
+    let subscriber = position(&rows, "subscriber: Parallel a/fanout");
+    let filter = position(&rows, "branch 1 filter: http://even.a.svc");
+    let branch = position(&rows, "branch 2 subscriber: JobSink a/replayer");
+    assert!(subscriber < filter && filter < branch);
+    assert_eq!(depth(&rows[filter]), depth(&rows[subscriber]) + 1);
+    position(&rows, "step 2: EventTransform a/shape");
+    position(&rows, "dead letter: JobSink a/replayer");
+    let parallel = mesh
+        .components
+        .iter()
+        .find(|c| c.object.kind == "Parallel")
+        .expect("the Parallel is listed from the sim");
+    assert_eq!(
+        parallel
+            .relations
+            .iter()
+            .map(|r| r.label.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "branch 1 filter",
+            "branch 1 subscriber",
+            "branch 2 subscriber"
+        ]
+    );
+}

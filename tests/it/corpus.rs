@@ -199,3 +199,184 @@ fn every_knative_object_of_the_corpus_is_in_the_mesh_by_kind() {
     );
     assert_eq!(found, indexed);
 }
+
+/// Where a node sits in a tree: under a namespace row, or under another object's node.
+#[derive(Debug, Clone, PartialEq)]
+enum Parent {
+    Namespace(String),
+    Object(kn_mesh::mesh::views::Target),
+}
+
+type Home = (
+    kn_mesh::mesh::views::NodeKind,
+    kn_mesh::mesh::views::Target,
+    Parent,
+);
+
+/// Every place each object's own node (its kind's row, not a reference to it) has in the trees
+/// of every view, by the parent it sits under.
+fn homes(mesh: &kn_mesh::mesh::Mesh) -> Vec<Home> {
+    use kn_mesh::mesh::views::{self, NodeKind, TreeNode, View};
+    fn walk(
+        node: &TreeNode,
+        parent: Option<&Parent>,
+        out: &mut Vec<(NodeKind, views::Target, Parent)>,
+    ) {
+        if let (Some(target), Some(parent)) = (&node.target, parent) {
+            out.push((node.kind, target.clone(), parent.clone()));
+        }
+        let here = match (&node.target, node.kind) {
+            (_, NodeKind::Namespace) => Some(Parent::Namespace(node.text.clone())),
+            (Some(target), _) => Some(Parent::Object(target.clone())),
+            (None, _) => parent.cloned(),
+        };
+        for child in &node.children {
+            walk(child, here.as_ref(), out);
+        }
+    }
+    let mut out = Vec::new();
+    for view in View::ALL {
+        for root in views::tree(mesh, view) {
+            walk(&root, None, &mut out);
+        }
+    }
+    out
+}
+
+/// The parent each Knative object belongs under, by Knative's own relations: a trigger under
+/// its broker, a subscription under its channel, a controller-made channel under its owner, and
+/// anything whose parent is not there under its namespace. Each with its object's kind.
+fn expected_homes(mesh: &kn_mesh::mesh::Mesh) -> Vec<(String, Home)> {
+    use kn_mesh::mesh::views::{NodeKind, Target};
+    let namespace =
+        |meta: &kn_mesh::mesh::objects::ObjectMeta| Parent::Namespace(meta.namespace.clone());
+    let mut out = Vec::new();
+    for b in &mesh.brokers {
+        let home = (
+            NodeKind::Broker,
+            Target::Broker(b.object.key()),
+            namespace(&b.object.metadata),
+        );
+        out.push((b.object.kind.clone(), home));
+    }
+    for t in &mesh.triggers {
+        let key = t.object.key();
+        let owner = mesh.brokers.iter().find(|b| b.triggers.contains(&key));
+        let parent = match owner {
+            Some(b) => Parent::Object(Target::Broker(b.object.key())),
+            None => namespace(&t.object.metadata),
+        };
+        out.push((
+            t.object.kind.clone(),
+            (NodeKind::Trigger, Target::Trigger(key), parent),
+        ));
+    }
+    for e in &mesh.event_types {
+        let home = (
+            NodeKind::EventType,
+            Target::EventType(e.object.key()),
+            namespace(&e.object.metadata),
+        );
+        out.push((e.object.kind.clone(), home));
+    }
+    let owner_target = |owner: &Option<kn_mesh::mesh::model::OwnerLink>| {
+        let owner = owner.as_ref()?;
+        if let Some(b) = mesh.broker(&owner.key) {
+            return Some(Target::Broker(b.object.key()));
+        }
+        mesh.components
+            .iter()
+            .position(|c| c.object.kind == owner.kind && c.object.key() == owner.key)
+            .map(Target::Component)
+    };
+    for c in &mesh.channels {
+        let parent = owner_target(&c.owner)
+            .map(Parent::Object)
+            .unwrap_or_else(|| namespace(&c.object.metadata));
+        out.push((
+            c.object.kind.clone(),
+            (NodeKind::Channel, Target::Channel(c.object.key()), parent),
+        ));
+    }
+    for s in &mesh.subscriptions {
+        let key = s.object.key();
+        let channel = mesh
+            .channels
+            .iter()
+            .find(|c| c.subscriptions.contains(&key));
+        let parent = match channel {
+            Some(c) => Parent::Object(Target::Channel(c.object.key())),
+            None => namespace(&s.object.metadata),
+        };
+        out.push((
+            s.object.kind.clone(),
+            (NodeKind::Subscription, Target::Subscription(key), parent),
+        ));
+    }
+    for (i, s) in mesh.sources.iter().enumerate() {
+        let home = (
+            NodeKind::Source,
+            Target::Source(i),
+            namespace(&s.object.metadata),
+        );
+        out.push((s.object.kind.clone(), home));
+    }
+    for (i, c) in mesh.components.iter().enumerate() {
+        let home = (
+            NodeKind::Component,
+            Target::Component(i),
+            namespace(&c.object.metadata),
+        );
+        out.push((c.object.kind.clone(), home));
+    }
+    // An object a real API server would reject too is in place as its marker.
+    for (i, marker) in mesh.access.iter().enumerate() {
+        if let Access::Undecodable { kind, .. } = &marker.access {
+            let ns = marker.request.namespace().unwrap_or_default().to_string();
+            out.push((
+                kind.clone(),
+                (NodeKind::Access, Target::Access(i), Parent::Namespace(ns)),
+            ));
+        }
+    }
+    out
+}
+
+/// Issue 14: every Knative object of the corpus is in `-o tree` (the trees of the views) under
+/// the right parent, counted by kind as INDEX.json counts them.
+#[test]
+fn every_knative_object_of_the_corpus_is_in_a_tree_under_its_parent() {
+    let indexed = indexed_knative_kinds();
+    let mut placed: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let mut misplaced = Vec::new();
+    for entry in index().iter().filter(|e| e.kubectl_parses) {
+        let Ok(read) = manifests::read_snapshot(&[corpus().join(&entry.file)], None) else {
+            continue;
+        };
+        let mesh = kn_mesh::mesh::build(read.snapshot);
+        let homes = homes(&mesh);
+        for (kind, expected) in expected_homes(&mesh) {
+            if homes.contains(&expected) {
+                if indexed.contains_key(&kind) {
+                    *placed.entry(kind).or_default() += 1;
+                }
+            } else {
+                let elsewhere: Vec<_> = homes
+                    .iter()
+                    .filter(|(_, target, _)| *target == expected.1)
+                    .map(|(_, _, parent)| parent.clone())
+                    .collect();
+                misplaced.push(format!(
+                    "{}: {expected:?}, found under {elsewhere:?}",
+                    entry.file
+                ));
+            }
+        }
+    }
+    assert!(misplaced.is_empty(), "{}", misplaced.join("\n"));
+    eprintln!(
+        "{} Knative objects under their parent",
+        placed.values().sum::<u64>()
+    );
+    assert_eq!(placed, indexed);
+}
