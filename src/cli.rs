@@ -224,7 +224,7 @@ impl Cli {
                 },
                 ..ConnectArgs::default()
             },
-            Some(Command::Sim { .. }) | None => return leading,
+            Some(Command::Sim { .. } | Command::Cesql(_)) | None => return leading,
         };
         own.over(&leading)
     }
@@ -236,6 +236,7 @@ impl Cli {
         let name = match &self.command {
             Some(Command::Rbac(_)) => "rbac",
             Some(Command::Sim { .. }) => "sim serve",
+            Some(Command::Cesql(_)) => "cesql",
             Some(Command::Auth(_)) => "auth",
             Some(Command::Serve(_)) => "serve",
             None => return Ok(()),
@@ -248,7 +249,9 @@ impl Cli {
         if name != "auth" && self.connect.token != TokenArgs::default() {
             unused.push("--token and --token-file");
         }
-        if name == "sim serve" && self.connect.namespaces != NamespaceArgs::default() {
+        if matches!(name, "sim serve" | "cesql")
+            && self.connect.namespaces != NamespaceArgs::default()
+        {
             unused.push("-n and -A");
         }
         if self.demo && name != "auth" {
@@ -362,6 +365,10 @@ pub enum Command {
     Rbac(RbacArgs),
     /// A drop-in Knative eventmesh backend: GET /v1/getEventMesh with the caller's token.
     Serve(ServeArgs),
+    /// Evaluate a CloudEvents SQL (CESQL v1) expression against an event, as a Trigger's or an
+    /// EventPolicy's `cesql` filter is evaluated. Exit 0 true (or a value that is not a Boolean,
+    /// without error), 1 false, 2 the expression does not parse, 3 an evaluation error.
+    Cesql(CesqlArgs),
     /// The simulated Kubernetes API server.
     Sim {
         #[command(subcommand)]
@@ -457,6 +464,27 @@ pub struct AuthArgs {
     /// admin) instead of a cluster.
     #[arg(long, value_name = "NAME")]
     pub demo_identity: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CesqlArgs {
+    /// The expression, such as "type = 'order.created' AND INT(amount) > 10".
+    pub expression: String,
+
+    /// The CloudEvent, in structured-mode JSON: a file, or - for stdin. Without it, an event with
+    /// only the required attributes (specversion 1.0, id kn-mesh, source kn-mesh, type kn-mesh).
+    #[arg(long, value_name = "FILE|-")]
+    pub event: Option<PathBuf>,
+
+    /// text, or json: {"result": ..., "error": null | "missingAttribute" | ..., ...}.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: CesqlOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CesqlOutput {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 //! into a `Mesh`, and a face (`output`, later the TUI) shows it.
 
 pub mod access;
+pub mod cesql;
 pub mod cli;
 pub mod commands;
 pub mod exit;

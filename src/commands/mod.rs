@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod auth;
+mod cesql;
 mod mesh;
 mod rbac;
 mod serve;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> color_eyre::Result<u8> {
             command: SimCommand::Serve(args),
         }) => block_on(serve::sim(args.clone())),
         Some(Command::Rbac(args)) => rbac::run(&cli, args),
+        Some(Command::Cesql(args)) => cesql::run(args),
         Some(Command::Auth(args)) => {
             let spec = cli.source_spec()?;
             block_on(auth::run(spec, args))

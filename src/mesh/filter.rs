@@ -2,10 +2,11 @@
 //!
 //! An event type pins some CloudEvents attributes (its type, often its source) and leaves the
 //! rest open. A filter on an open attribute can neither be confirmed nor ruled out, so the
-//! answer has three values: matches, does not match, unknown. CESQL is not evaluated (its
-//! expressions can test anything, including data), so it is always unknown.
+//! answer has three values: matches, does not match, unknown. CESQL is evaluated the same way
+//! (`crate::cesql`), with Knative's rule that an evaluation error fails the filter.
 
 use super::objects::{EventType, SubscriptionsApiFilter, TriggerSpec};
+use crate::cesql::{Abstract, Evaluation, Lookup, Value};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,10 +153,66 @@ fn evaluate_dialect(filter: &SubscriptionsApiFilter, event_type: &EventType) -> 
     if let Some(not) = &filter.not {
         parts.push(evaluate_dialect(not, event_type).not());
     }
-    if filter.cesql.is_some() {
-        parts.push(FilterOutcome::unknown("CESQL is not evaluated".into()));
+    if let Some(expression) = &filter.cesql {
+        parts.push(evaluate_cesql(expression, event_type));
     }
     FilterOutcome::and(parts)
+}
+
+/// What an event type says about an attribute, for CESQL.
+struct PinnedBy<'a>(&'a EventType);
+
+impl crate::cesql::Attributes for PinnedBy<'_> {
+    fn lookup(&self, name: &str) -> Lookup {
+        let declared = self.0.spec.attributes.iter().find(|a| a.name == name);
+        match self.0.pinned_attribute(name) {
+            // A v1beta3 value such as "https://github.com/{org}" is a template, not a value.
+            Some(value) if value.contains('{') => Lookup::Present,
+            Some(value) => Lookup::Value(Value::Str(value.to_string())),
+            // Every CloudEvent has these.
+            None if matches!(name, "id" | "specversion" | "source" | "type") => Lookup::Present,
+            None if declared.is_some_and(|a| a.required) => Lookup::Present,
+            None => Lookup::Unknown,
+        }
+    }
+}
+
+/// A CESQL filter over an event type: a clean `true` passes; false, an error or a value that
+/// is not a Boolean fails, as in Knative 1.15 and later.
+fn evaluate_cesql(text: &str, event_type: &EventType) -> FilterOutcome {
+    let expression = match crate::cesql::parse(text) {
+        Ok(expression) => expression,
+        Err(_) => {
+            return FilterOutcome::unknown(format!(
+                "the CESQL {text:?} does not parse: Knative's webhook refuses it, and a broker \
+                 that meets one skips it"
+            ));
+        }
+    };
+    let decided = crate::cesql::evaluate(&expression, &PinnedBy(event_type));
+    let clause = decided.clause;
+    match decided.outcome {
+        Abstract::Known(Evaluation {
+            value: Value::Bool(true),
+            error: None,
+        }) => FilterOutcome::matched(),
+        Abstract::Known(Evaluation {
+            error: Some(error), ..
+        }) => FilterOutcome::no_match(format!(
+            "`{clause}`: {error}, and an error fails the filter"
+        )),
+        Abstract::Known(Evaluation {
+            value: Value::Bool(false),
+            ..
+        }) => FilterOutcome::no_match(format!("`{clause}` is false")),
+        Abstract::Known(Evaluation { value, .. }) => FilterOutcome::no_match(format!(
+            "the expression is {value:?}, not a Boolean, which no filter passes"
+        )),
+        Abstract::NotTrue => FilterOutcome::no_match(format!("`{clause}` is false or an error")),
+        Abstract::Unknown(what) => FilterOutcome::unknown(format!(
+            "{what} for events of this type, and `{clause}` depends on it"
+        )),
+    }
 }
 
 /// Tests an attribute's value against the value a filter wants.

@@ -167,21 +167,78 @@ fn all_any_and_not() {
     );
 }
 
+fn cesql(expression: &str, et: &EventType) -> kn_mesh::mesh::filter::FilterOutcome {
+    let spec: TriggerSpec =
+        serde_saphyr::from_str(&format!("filters: [{{cesql: {expression:?}}}]")).unwrap();
+    evaluate(&spec, et)
+}
+
+/// CESQL over an event type, three-valued: what the type pins is known, what it leaves open is
+/// not, and Knative's order decides (an AND with a known false fails; an error fails).
 #[test]
-fn cesql_is_unknown() {
+fn cesql_is_evaluated_over_what_the_event_type_pins() {
     let et = settled_v1beta2();
+    let other = "type = 'com.example.order.created' AND amount > 10";
+    let no = cesql(other, &et);
+    assert_eq!(no.outcome, Outcome::NoMatch);
+    assert_eq!(no.reason, "`type = 'com.example.order.created'` is false");
+    let this = "type = 'com.example.payment.settled' AND amount > 10";
+    let maybe = cesql(this, &et);
+    assert_eq!(maybe.outcome, Outcome::Unknown);
     assert_eq!(
-        outcome("filters: [{cesql: \"type = 'x'\"}]", &et),
-        Outcome::Unknown
+        maybe.reason,
+        "amount is not known for events of this type, and `amount > 10` depends on it"
+    );
+    // Unknown AND false is false, whatever the unknown is.
+    let later = cesql("amount > 10 AND source LIKE '%/us'", &et);
+    assert_eq!(later.outcome, Outcome::NoMatch, "{}", later.reason);
+    // TRUE OR unknown is true; unknown OR TRUE is not, as the unknown may be a missing
+    // attribute, whose error fails the filter in Knative.
+    let left = "source LIKE '%/eu' OR region = 'x'";
+    assert_eq!(cesql(left, &et).outcome, Outcome::Match);
+    let right = "region = 'x' OR source LIKE '%/eu'";
+    assert_eq!(cesql(right, &et).outcome, Outcome::Unknown);
+    // A guard makes it safe, and EXISTS of a required attribute is known.
+    assert_eq!(
+        cesql("EXISTS type AND type LIKE '%.settled'", &et).outcome,
+        Outcome::Match
+    );
+    assert_eq!(cesql("EXISTS region", &et).outcome, Outcome::Unknown);
+    // A value that is not a Boolean never passes.
+    assert_eq!(cesql("type", &et).outcome, Outcome::NoMatch);
+    // An error on a known path fails: a cast of the type to an integer.
+    let cast = cesql("type = 1", &et);
+    assert_eq!(cast.outcome, Outcome::NoMatch);
+    assert!(cast.reason.contains("cast"), "{}", cast.reason);
+    // An expression that does not parse is unknown, and says why.
+    let broken = cesql("type = ", &et);
+    assert_eq!(broken.outcome, Outcome::Unknown);
+    assert!(
+        broken.reason.contains("does not parse"),
+        "{}",
+        broken.reason
     );
     // A definite no elsewhere still decides.
     assert_eq!(
         outcome(
-            "filters: [{cesql: \"type = 'x'\"}, {exact: {type: other}}]",
+            "filters: [{cesql: \"region = 'x'\"}, {exact: {type: other}}]",
             &et
         ),
         Outcome::NoMatch
     );
+}
+
+/// The subscriptions API's `not` around an erroring CESQL passes, where CESQL's own NOT fails
+/// (research/cesql_knative.md §2): Knative's `not` swaps Fail for Pass.
+#[test]
+fn a_not_around_an_erroring_cesql_passes_as_in_knative() {
+    let et = settled_v1beta2();
+    // The event type pins no subject; over a real event without it both are decided.
+    assert_eq!(
+        outcome("filters: [{not: {cesql: \"type = 1\"}}]", &et),
+        Outcome::Match
+    );
+    assert_eq!(cesql("NOT (type = 1)", &et).outcome, Outcome::NoMatch);
 }
 
 #[test]

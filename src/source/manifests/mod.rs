@@ -30,7 +30,7 @@ pub const MAX_TOTAL_BYTES: usize = 256 << 20;
 pub(super) const MAX_YAML_DEPTH: usize = 128;
 
 /// An I/O error in words, without the errno Rust appends ("(os error 2)").
-fn io_reason(error: &std::io::Error) -> String {
+pub fn io_reason(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "does not exist".into(),
         std::io::ErrorKind::PermissionDenied => "cannot read: permission denied".into(),
