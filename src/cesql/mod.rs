@@ -16,7 +16,7 @@ mod parse;
 
 pub use eval::{Abstract, Evaluation, evaluate};
 pub use event::{EventAttributes, EventError};
-pub use parse::{Expression, ParseError, parse};
+pub use parse::{Expression, MAX_LENGTH, MAX_OPERATORS, ParseError, parse};
 
 use serde::Serialize;
 use std::fmt;

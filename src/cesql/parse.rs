@@ -87,7 +87,26 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// Parsing and evaluation recurse once per operator and parenthesis; filters are short, and a
+/// hostile one must not exhaust a thread's stack (checked on 1 MiB in the tests).
+pub const MAX_OPERATORS: usize = 128;
+pub const MAX_LENGTH: usize = 16 << 10;
+
 pub fn parse(text: &str) -> Result<Expression, ParseError> {
+    if text.len() > MAX_LENGTH {
+        return Err(ParseError {
+            message: format!("the expression is longer than {MAX_LENGTH} bytes"),
+        });
+    }
+    let operators = operators(text);
+    if operators > MAX_OPERATORS {
+        return Err(ParseError {
+            message: format!(
+                "the expression has {operators} operators and parentheses; kn-mesh evaluates up \
+                 to {MAX_OPERATORS}"
+            ),
+        });
+    }
     let mut pairs = Grammar::parse(Rule::cesql, text).map_err(|e| ParseError {
         message: e.renamed_rules(rule_name).to_string(),
     })?;
@@ -103,6 +122,44 @@ pub fn parse(text: &str) -> Result<Expression, ParseError> {
         root,
         text: text.to_string(),
     })
+}
+
+/// Operators, keywords and opening parentheses outside string literals: a bound on how deep
+/// the tree can be.
+fn operators(text: &str) -> usize {
+    let mut count = 0;
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars();
+    let is_keyword = |w: &str| {
+        ["AND", "OR", "XOR", "NOT", "LIKE", "IN", "EXISTS"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(w))
+    };
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                c if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        count += usize::from(is_keyword(&word));
+        word.clear();
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '+' | '-' | '*' | '/' | '%' | '=' | '<' | '>' | '!' => count += 1,
+            _ => {}
+        }
+    }
+    count + usize::from(is_keyword(&word))
 }
 
 fn rule_name(rule: &Rule) -> String {

@@ -189,3 +189,41 @@ fn a_bad_event_is_bad_input_never_a_guess() {
     let out = common::kn_mesh(&["--demo", "cesql", "true"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A hostile filter (from a cluster, a file or the command line) is refused as too complex
+/// before it can exhaust a stack: every shape at the limit runs on 1 MiB, one past it is a
+/// parse error.
+#[test]
+fn deep_expressions_are_refused_not_a_crash() {
+    let n = kn_mesh::cesql::MAX_OPERATORS;
+    let shapes = |n: usize| {
+        vec![
+            format!("1{}", "+1".repeat(n)),
+            format!("true{}", " AND true".repeat(n)),
+            format!("{}1{}", "(".repeat(n), ")".repeat(n)),
+            format!("{}true", "NOT ".repeat(n)),
+            format!("{}1{}", "ABS(".repeat(n), ")".repeat(n)),
+            format!("{}1", "-".repeat(n)),
+        ]
+    };
+    for text in shapes(n) {
+        let outcome = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                let parsed = cesql::parse(&text).expect("at the limit it parses");
+                cesql::evaluate(&parsed, &EventAttributes::default())
+                    .clause
+                    .len()
+            })
+            .unwrap()
+            .join();
+        assert!(outcome.is_ok());
+    }
+    for text in shapes(n + 1) {
+        let error = cesql::parse(&text).unwrap_err();
+        assert!(error.message.contains("operators"), "{}", error.message);
+    }
+    // Operators inside strings are text, not operators.
+    let long_string = format!("type = '{}'", "((((+".repeat(100));
+    assert!(cesql::parse(&long_string).is_ok());
+}
