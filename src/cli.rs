@@ -224,6 +224,10 @@ impl Cli {
                 },
                 ..ConnectArgs::default()
             },
+            Some(Command::Trace(args)) => ConnectArgs {
+                namespaces: args.namespace_args.clone(),
+                ..ConnectArgs::default()
+            },
             Some(Command::Sim { .. } | Command::Cesql(_)) | None => return leading,
         };
         own.over(&leading)
@@ -237,10 +241,14 @@ impl Cli {
             Some(Command::Rbac(_)) => "rbac",
             Some(Command::Sim { .. }) => "sim serve",
             Some(Command::Cesql(_)) => "cesql",
+            Some(Command::Trace(_)) => "trace",
             Some(Command::Auth(_)) => "auth",
             Some(Command::Serve(_)) => "serve",
             None => return Ok(()),
         };
+        if name == "trace" {
+            return self.refuse_unused_by_trace();
+        }
         let connects = matches!(name, "auth" | "serve");
         let mut unused = Vec::new();
         if !connects && self.connect.cluster != ClusterArgs::default() {
@@ -272,6 +280,30 @@ impl Cli {
             } else {
                 ""
             }
+        )))
+    }
+
+    /// `trace` reads its source as the mesh does; only the flags that shape the mesh's printed
+    /// output do not apply (it has its own -o).
+    fn refuse_unused_by_trace(&self) -> Result<(), UsageError> {
+        let unused: Vec<&str> = [
+            (
+                self.output.is_some(),
+                "-o (trace takes its own -o after it)",
+            ),
+            (self.partial, "--partial"),
+            (self.watch, "-w"),
+            (!self.view.is_empty(), "--view"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect();
+        if unused.is_empty() {
+            return Ok(());
+        }
+        Err(UsageError(format!(
+            "{} do not apply to trace when given before it",
+            unused.join(", ")
         )))
     }
 
@@ -369,6 +401,10 @@ pub enum Command {
     /// EventPolicy's `cesql` filter is evaluated. Exit 0 true (or a value that is not a Boolean,
     /// without error), 1 false, 2 the expression does not parse, 3 an evaluation error.
     Cesql(CesqlArgs),
+    /// Where does this event go? From a broker (or every broker), a channel or a source, through
+    /// each trigger's filter to its subscriber, flows, channels and replies, with the dead-letter
+    /// sink at each hop. Exit 0 delivered somewhere for certain, 1 nowhere, 6 only maybe.
+    Trace(TraceArgs),
     /// The simulated Kubernetes API server.
     Sim {
         #[command(subcommand)]
@@ -479,6 +515,48 @@ pub struct CesqlArgs {
     /// text, or json: {"result": ..., "error": null | "missingAttribute" | ..., ...}.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: CesqlOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The CloudEvent, in structured-mode JSON: a file, or - for stdin.
+    #[arg(long, value_name = "FILE|-", conflicts_with_all = ["event_type", "event_source", "subject", "ext"])]
+    pub event: Option<PathBuf>,
+
+    /// The event's type, when not given with --event.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_type: Option<String>,
+
+    /// The event's source.
+    #[arg(long = "source", value_name = "SOURCE")]
+    pub event_source: Option<String>,
+
+    /// The event's subject.
+    #[arg(long)]
+    pub subject: Option<String>,
+
+    /// An extension attribute, KEY=VALUE; repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub ext: Vec<String>,
+
+    /// Where the event enters: broker/NAME, channel/NAME (an InMemoryChannel or any channel
+    /// kind) or source/KIND/NAME, in the namespace of -n (default "default"). Without it,
+    /// every broker.
+    #[arg(long, value_name = "ENTRY")]
+    pub to: Option<String>,
+
+    #[command(flatten)]
+    pub namespace_args: NamespaceArgs,
+
+    /// tree, or json: {"deliveries": [...], "rejected": [...]}.
+    #[arg(short = 'o', long, value_enum, default_value = "tree")]
+    pub output: TraceOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceOutput {
+    Tree,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -18,6 +18,8 @@ pub const UNREACHABLE: u8 = 4;
 pub const INCOMPLETE: u8 = UNREACHABLE;
 /// The server or backend rejected the token (401).
 pub const TOKEN_REJECTED: u8 = 5;
+/// `kn-mesh trace`: the event only may go somewhere, or where it goes cannot all be seen.
+pub const DEPENDS: u8 = 6;
 
 /// The exit code for `kn-mesh auth`'s verdict, documented in README.md.
 pub fn for_verdict(verdict: crate::access::Verdict) -> u8 {

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventAttributes {
     attributes: BTreeMap<String, Value>,
+    /// Given attribute by attribute: a required attribute not given is present with a value
+    /// not known, never missing.
+    partial: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +53,10 @@ impl EventAttributes {
                 attributes.insert(name.to_string(), value);
             }
         }
-        Ok(Self { attributes })
+        Ok(Self {
+            attributes,
+            partial: false,
+        })
     }
 
     /// Attributes given one by one (`trace --type … --ext k=v`), as strings.
@@ -59,7 +65,10 @@ impl EventAttributes {
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), Value::Str(v.to_string())))
             .collect();
-        Self { attributes }
+        Self {
+            attributes,
+            partial: true,
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -71,6 +80,10 @@ impl Attributes for EventAttributes {
     fn lookup(&self, name: &str) -> Lookup {
         match self.attributes.get(name) {
             Some(value) => Lookup::Value(value.clone()),
+            None if name == "specversion" && self.partial => {
+                Lookup::Value(Value::Str("1.0".into()))
+            }
+            None if self.partial && matches!(name, "id" | "source" | "type") => Lookup::Present,
             None => Lookup::Missing,
         }
     }

@@ -83,6 +83,11 @@ fn read_event(args: &CesqlArgs) -> color_eyre::Result<EventAttributes> {
             json!({"specversion": "1.0", "id": "kn-mesh", "source": "kn-mesh", "type": "kn-mesh"});
         return Ok(EventAttributes::from_value(minimal)?);
     };
+    read_event_file(path)
+}
+
+/// A CloudEvent in structured-mode JSON from a file or `-` (stdin); a bad one is bad input.
+pub(super) fn read_event_file(path: &std::path::Path) -> color_eyre::Result<EventAttributes> {
     let text = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()

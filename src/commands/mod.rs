@@ -15,6 +15,7 @@ mod cesql;
 mod mesh;
 mod rbac;
 mod serve;
+mod trace;
 
 use crate::cli::{Cli, Command, SimCommand};
 use color_eyre::eyre::WrapErr;
@@ -31,6 +32,10 @@ pub fn run(cli: Cli) -> color_eyre::Result<u8> {
         }) => block_on(serve::sim(args.clone())),
         Some(Command::Rbac(args)) => rbac::run(&cli, args),
         Some(Command::Cesql(args)) => cesql::run(args),
+        Some(Command::Trace(args)) => {
+            let spec = cli.source_spec()?;
+            block_on(trace::run(spec, args))
+        }
         Some(Command::Auth(args)) => {
             let spec = cli.source_spec()?;
             block_on(auth::run(spec, args))

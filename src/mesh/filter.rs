@@ -6,7 +6,7 @@
 //! (`crate::cesql`), with Knative's rule that an evaluation error fails the filter.
 
 use super::objects::{EventType, SubscriptionsApiFilter, TriggerSpec};
-use crate::cesql::{Abstract, Evaluation, Lookup, Value};
+use crate::cesql::{Abstract, Attributes, Evaluation, Lookup, Value};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +101,11 @@ fn describe_match(outcome: &FilterOutcome) -> &str {
 /// Evaluates a trigger's filter against an event type. `filters` replaces `filter` when it is
 /// non-empty, as in Knative.
 pub fn evaluate(spec: &TriggerSpec, event_type: &EventType) -> FilterOutcome {
+    evaluate_over(spec, &PinnedBy(event_type))
+}
+
+/// Evaluates a trigger's filter against an event, or anything that knows attributes.
+pub fn evaluate_over(spec: &TriggerSpec, event_type: &dyn Attributes) -> FilterOutcome {
     if !spec.filters.is_empty() {
         return FilterOutcome::and(
             spec.filters
@@ -122,7 +127,7 @@ pub fn evaluate(spec: &TriggerSpec, event_type: &EventType) -> FilterOutcome {
     }))
 }
 
-fn evaluate_dialect(filter: &SubscriptionsApiFilter, event_type: &EventType) -> FilterOutcome {
+fn evaluate_dialect(filter: &SubscriptionsApiFilter, event_type: &dyn Attributes) -> FilterOutcome {
     let mut parts = Vec::new();
     let map_dialects: [(&Option<_>, &str, Comparison); 3] = [
         (&filter.exact, "=", |value, wanted| value == wanted),
@@ -162,7 +167,7 @@ fn evaluate_dialect(filter: &SubscriptionsApiFilter, event_type: &EventType) -> 
 /// What an event type says about an attribute, for CESQL.
 struct PinnedBy<'a>(&'a EventType);
 
-impl crate::cesql::Attributes for PinnedBy<'_> {
+impl Attributes for PinnedBy<'_> {
     fn lookup(&self, name: &str) -> Lookup {
         let declared = self.0.spec.attributes.iter().find(|a| a.name == name);
         match self.0.pinned_attribute(name) {
@@ -179,7 +184,7 @@ impl crate::cesql::Attributes for PinnedBy<'_> {
 
 /// A CESQL filter over an event type: a clean `true` passes; false, an error or a value that
 /// is not a Boolean fails, as in Knative 1.15 and later.
-fn evaluate_cesql(text: &str, event_type: &EventType) -> FilterOutcome {
+fn evaluate_cesql(text: &str, event_type: &dyn Attributes) -> FilterOutcome {
     let expression = match crate::cesql::parse(text) {
         Ok(expression) => expression,
         Err(_) => {
@@ -189,7 +194,7 @@ fn evaluate_cesql(text: &str, event_type: &EventType) -> FilterOutcome {
             ));
         }
     };
-    let decided = crate::cesql::evaluate(&expression, &PinnedBy(event_type));
+    let decided = crate::cesql::evaluate(&expression, event_type);
     let clause = decided.clause;
     match decided.outcome {
         Abstract::Known(Evaluation {
@@ -210,7 +215,7 @@ fn evaluate_cesql(text: &str, event_type: &EventType) -> FilterOutcome {
         )),
         Abstract::NotTrue => FilterOutcome::no_match(format!("`{clause}` is false or an error")),
         Abstract::Unknown(what) => FilterOutcome::unknown(format!(
-            "{what} for events of this type, and `{clause}` depends on it"
+            "{what} for these events, and `{clause}` depends on it"
         )),
     }
 }
@@ -219,25 +224,56 @@ fn evaluate_cesql(text: &str, event_type: &EventType) -> FilterOutcome {
 type Comparison = fn(&str, &str) -> bool;
 
 fn compare(
-    event_type: &EventType,
+    event_type: &dyn Attributes,
     attribute: &str,
     wanted: &str,
     verb: &str,
     test: Comparison,
 ) -> FilterOutcome {
-    match event_type.pinned_attribute(attribute) {
-        // A v1beta3 value such as "https://github.com/{org}" is a template, not a value.
-        Some(value) if value.contains('{') => FilterOutcome::unknown(format!(
-            "the event type's {attribute} is a template ({value})"
+    match event_type.lookup(attribute) {
+        Lookup::Value(value) if test(&value.to_string(), wanted) => FilterOutcome::matched(),
+        Lookup::Value(value) => FilterOutcome::no_match(format!(
+            "{attribute} is {:?}, filter wants {verb} {wanted:?}",
+            value.to_string()
         )),
-        Some(value) if test(value, wanted) => FilterOutcome::matched(),
-        Some(value) => FilterOutcome::no_match(format!(
-            "{attribute} is {value:?}, filter wants {verb} {wanted:?}"
+        Lookup::Missing => FilterOutcome::no_match(format!(
+            "the event has no {attribute} (filter wants {verb} {wanted:?})"
         )),
-        None => FilterOutcome::unknown(format!(
+        Lookup::Present => FilterOutcome::unknown(format!(
+            "the event type does not pin the value of {attribute} (filter wants {verb} {wanted:?})"
+        )),
+        Lookup::Unknown => FilterOutcome::unknown(format!(
             "the event type does not pin {attribute} (filter wants {verb} {wanted:?})"
         )),
     }
+}
+
+/// Broker classes whose data plane honours `spec.filters` (DESIGN.md §2c): the channel-based
+/// broker and the Kafka brokers.
+const FILTERS_HONOURED_BY: &[&str] = &["MTChannelBasedBroker", "Kafka", "KafkaNamespaced"];
+
+/// What a reader of the trigger should know about how its filter is applied, beyond the filter
+/// itself: `filters` replacing `filter`, and a broker class that may not read `filters`.
+pub fn caveats(spec: &TriggerSpec, broker_class: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    let legacy = spec
+        .filter
+        .as_ref()
+        .and_then(|f| f.attributes.as_ref())
+        .is_some_and(|a| !a.is_empty());
+    if !spec.filters.is_empty() && legacy {
+        out.push("spec.filter is ignored: spec.filters is set, and it wins".to_string());
+    }
+    if let Some(class) = broker_class
+        && !spec.filters.is_empty()
+        && !FILTERS_HONOURED_BY.contains(&class)
+    {
+        out.push(format!(
+            "broker class {class} may ignore spec.filters (honoured by {})",
+            FILTERS_HONOURED_BY.join(", ")
+        ));
+    }
+    out
 }
 
 /// The filter in readable form, one line per condition, for trees and the detail pane.

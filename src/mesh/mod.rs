@@ -11,6 +11,7 @@ pub mod objects;
 pub mod referrers;
 mod resolve;
 pub mod snapshot;
+pub mod trace;
 pub mod views;
 
 pub use build::build;

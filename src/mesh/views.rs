@@ -377,6 +377,12 @@ fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
         .into_iter()
         .map(|line| TreeNode::new(NodeKind::Filter, format!("filter: {line}")))
         .collect();
+    let class = mesh.broker(&trigger.broker_key()).map(|b| b.object.class());
+    children.extend(
+        filter::caveats(&trigger.spec, class)
+            .into_iter()
+            .map(|caveat| TreeNode::new(NodeKind::Note, format!("⚑ {caveat}"))),
+    );
     children.push(flows::destination_node(
         mesh,
         NodeKind::Subscriber,

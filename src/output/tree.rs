@@ -48,6 +48,15 @@ fn render_with(mesh: &Mesh, views: &[View], now: Option<jiff::Timestamp>) -> Str
     out
 }
 
+/// Trees built by a face of its own (a trace), in the same drawing.
+pub fn render_roots(roots: &[TreeNode]) -> String {
+    let mut out = String::new();
+    for root in roots {
+        write_node(&mut out, root, "", None, &|_| None);
+    }
+    out
+}
+
 /// `last` is None for a root, which is printed flush left with no connector.
 fn write_node(
     out: &mut String,

@@ -187,7 +187,7 @@ fn cesql_is_evaluated_over_what_the_event_type_pins() {
     assert_eq!(maybe.outcome, Outcome::Unknown);
     assert_eq!(
         maybe.reason,
-        "amount is not known for events of this type, and `amount > 10` depends on it"
+        "amount is not known for these events, and `amount > 10` depends on it"
     );
     // Unknown AND false is false, whatever the unknown is.
     let later = cesql("amount > 10 AND source LIKE '%/us'", &et);
@@ -290,4 +290,53 @@ spec:
         outcome("filters: [{exact: {subject: x}}]", &et),
         Outcome::Unknown
     );
+}
+
+/// Both `filter` and `filters` set: `filters` wins, and the tree says so (knative/eventing#8018).
+/// A broker class that may not read `filters` is flagged.
+#[test]
+fn filters_win_over_filter_and_a_class_that_may_ignore_them_is_flagged() {
+    let mesh = crate::common::mesh_of(
+        r#"apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: rabbit, namespace: a, annotations: {eventing.knative.dev/broker.class: RabbitMQBroker}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: a}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: both, namespace: a}
+spec:
+  broker: default
+  filter: {attributes: {type: a}}
+  filters: [{exact: {type: b}}]
+  subscriber: {uri: "http://x"}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: on-rabbit, namespace: a}
+spec:
+  broker: rabbit
+  filters: [{cesql: "type = 'b'"}]
+  subscriber: {uri: "http://x"}
+"#,
+    );
+    let tree = kn_mesh::output::render(
+        &mesh,
+        kn_mesh::output::Format::Tree,
+        &[kn_mesh::mesh::views::View::Brokers],
+    )
+    .unwrap();
+    assert!(
+        tree.contains("filter: type = \"b\"\n")
+            && tree.contains("⚑ spec.filter is ignored: spec.filters is set, and it wins"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("⚑ broker class RabbitMQBroker may ignore spec.filters"),
+        "{tree}"
+    );
+    assert_eq!(tree.matches("may ignore spec.filters").count(), 1, "{tree}");
 }

@@ -26,6 +26,7 @@ mod scale;
 mod sim_api;
 mod sim_kubectl;
 mod sim_serve;
+mod trace;
 mod tui;
 mod tui_loop;
 mod tui_tmux;

@@ -1,0 +1,88 @@
+//! `kn-mesh trace`: every place an event goes, from the mesh any source reads.
+
+use super::write_stdout;
+use crate::cesql::EventAttributes;
+use crate::cli::{TraceArgs, TraceOutput, UsageError};
+use crate::exit;
+use crate::mesh::objects::ObjectKey;
+use crate::mesh::trace::{self, Entry, Verdict};
+use crate::source::{self, spec::SourceSpec};
+
+pub async fn run(spec: SourceSpec, args: &TraceArgs) -> color_eyre::Result<u8> {
+    let event = event(args)?;
+    let entry = entry(args)?;
+    let reading = source::open(spec, false).await?.read_once().await?;
+    let mesh = &reading.mesh;
+    let traced = trace::trace(mesh, &event, &entry).map_err(|e| UsageError(e.0))?;
+    let whole = mesh.completeness().is_whole();
+    match args.output {
+        TraceOutput::Json => {
+            write_stdout(&format!("{}\n", serde_json::to_string_pretty(&traced)?))?;
+        }
+        TraceOutput::Tree => write_stdout(&crate::output::tree::render_roots(&traced.tree))?,
+    }
+    if !whole {
+        say!(
+            "kn-mesh: some of the mesh could not be read (denied or failed); the event may also \
+             go where kn-mesh cannot see"
+        );
+    }
+    let certain = traced
+        .deliveries
+        .iter()
+        .any(|d| d.verdict == Verdict::Delivered);
+    Ok(match (certain, traced.deliveries.is_empty(), whole) {
+        (true, _, _) => exit::OK,
+        (false, true, true) => exit::FAILURE,
+        _ => exit::DEPENDS,
+    })
+}
+
+fn event(args: &TraceArgs) -> color_eyre::Result<EventAttributes> {
+    if let Some(path) = &args.event {
+        return super::cesql::read_event_file(path);
+    }
+    if args.event_type.is_none() {
+        return Err(UsageError("name the event: --event FILE, or at least --type".into()).into());
+    }
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for (name, value) in [
+        ("type", &args.event_type),
+        ("source", &args.event_source),
+        ("subject", &args.subject),
+    ] {
+        if let Some(value) = value {
+            pairs.push((name, value));
+        }
+    }
+    for ext in &args.ext {
+        let Some((key, value)) = ext.split_once('=') else {
+            return Err(UsageError(format!("--ext {ext:?}: want KEY=VALUE")).into());
+        };
+        pairs.push((key, value));
+    }
+    Ok(EventAttributes::from_pairs(pairs))
+}
+
+fn entry(args: &TraceArgs) -> Result<Entry, UsageError> {
+    let Some(to) = &args.to else {
+        return Ok(Entry::Brokers);
+    };
+    let namespace = args
+        .namespace_args
+        .namespaces
+        .first()
+        .map_or("default", String::as_str);
+    let parts: Vec<&str> = to.split('/').collect();
+    match parts.as_slice() {
+        ["broker", name] => Ok(Entry::Broker(ObjectKey::new(namespace, name))),
+        ["channel", name] => Ok(Entry::Channel(ObjectKey::new(namespace, name))),
+        ["source", kind, name] => Ok(Entry::Source {
+            kind: (*kind).to_string(),
+            key: ObjectKey::new(namespace, name),
+        }),
+        _ => Err(UsageError(format!(
+            "--to {to:?}: want broker/NAME, channel/NAME or source/KIND/NAME"
+        ))),
+    }
+}

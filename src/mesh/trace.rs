@@ -1,0 +1,414 @@
+//! `kn-mesh trace`: every place one event goes. From a broker through each trigger whose filter
+//! passes (or may), to its subscriber, into flows, channels and their subscriptions, with the
+//! dead-letter sink that takes the event when delivery fails. Replies are new events whose
+//! attributes are not known, so filters after one are "maybe".
+
+use super::filter::{self, Outcome};
+use super::model::*;
+use super::objects::{KReference, ObjectKey};
+use super::views::{NodeKind, NodeStatus, TreeNode};
+use crate::cesql::{Attributes, Lookup};
+use serde::Serialize;
+
+/// Where the event enters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    Broker(ObjectKey),
+    Channel(ObjectKey),
+    /// A source (by kind, case-insensitive): the event goes to its sink.
+    Source {
+        kind: String,
+        key: ObjectKey,
+    },
+    /// Every broker in the mesh.
+    Brokers,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Subscriber {
+    Object(Hop),
+    Uri { uri: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Verdict {
+    Delivered,
+    Maybe,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub subscriber: Subscriber,
+    pub via: Vec<Hop>,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejected {
+    pub trigger: Named,
+    pub clause: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Named {
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Trace {
+    pub deliveries: Vec<Delivery>,
+    pub rejected: Vec<Rejected>,
+    #[serde(skip)]
+    pub tree: Vec<TreeNode>,
+}
+
+/// The trace fails when the entry is not in the mesh.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TraceError(pub String);
+
+/// An event after a reply or a transform: nothing is known but the required attributes.
+struct Reply;
+
+impl Attributes for Reply {
+    fn lookup(&self, name: &str) -> Lookup {
+        match name {
+            "id" | "specversion" | "source" | "type" => Lookup::Present,
+            _ => Lookup::Unknown,
+        }
+    }
+}
+
+/// How far a path goes before it is cut, beyond cycle detection.
+const MAX_HOPS: usize = 32;
+
+pub fn trace(mesh: &Mesh, event: &dyn Attributes, entry: &Entry) -> Result<Trace, TraceError> {
+    if mesh.reduced {
+        return Err(TraceError(
+            "the eventmesh backend sends no triggers, so there is nothing to trace; read the \
+             cluster or the manifests instead"
+                .into(),
+        ));
+    }
+    let mut walker = Walker {
+        mesh,
+        trace: Trace::default(),
+    };
+    let path = Path {
+        hops: Vec::new(),
+        event,
+        certain: true,
+    };
+    let roots = match entry {
+        Entry::Brokers => mesh
+            .brokers
+            .iter()
+            .map(|b| walker.broker(&b.object.key(), &path))
+            .collect(),
+        Entry::Broker(key) => {
+            mesh.broker(key)
+                .ok_or_else(|| TraceError(format!("no broker {key} in the mesh")))?;
+            vec![walker.broker(key, &path)]
+        }
+        Entry::Channel(key) => {
+            mesh.channel(key)
+                .ok_or_else(|| TraceError(format!("no channel {key} in the mesh")))?;
+            vec![walker.channel(key, &path)]
+        }
+        Entry::Source { kind, key } => {
+            let source = mesh
+                .sources
+                .iter()
+                .find(|s| s.object.kind.eq_ignore_ascii_case(kind) && s.object.key() == *key)
+                .ok_or_else(|| TraceError(format!("no {kind} {key} in the mesh")))?;
+            let hop = hop(&source.object.kind, key);
+            let next = path.then(hop.clone(), true);
+            let sink = walker.destination("sink", &source.sink, &next);
+            vec![
+                TreeNode::new(NodeKind::Source, format!("{} {key}", hop.kind)).children(vec![sink]),
+            ]
+        }
+    };
+    walker.trace.tree = roots;
+    Ok(walker.trace)
+}
+
+fn hop(kind: &str, key: &ObjectKey) -> Hop {
+    Hop {
+        kind: kind.to_string(),
+        namespace: key.namespace.clone(),
+        name: key.name.clone(),
+    }
+}
+
+#[derive(Clone)]
+struct Path<'e> {
+    hops: Vec<Hop>,
+    event: &'e dyn Attributes,
+    /// Every filter on the way passed for certain.
+    certain: bool,
+}
+
+impl<'e> Path<'e> {
+    fn then(&self, hop: Hop, certain: bool) -> Path<'e> {
+        let mut hops = self.hops.clone();
+        hops.push(hop);
+        Path {
+            hops,
+            event: self.event,
+            certain: self.certain && certain,
+        }
+    }
+
+    /// The same path, carrying a reply: a new event, which exists only if the replier
+    /// answers with one, so what follows is "maybe".
+    fn replied(&self) -> Path<'e> {
+        Path {
+            hops: self.hops.clone(),
+            event: &Reply,
+            certain: false,
+        }
+    }
+
+    fn cycle(&self, next: &Hop) -> bool {
+        self.hops.contains(next) || self.hops.len() >= MAX_HOPS
+    }
+}
+
+struct Walker<'m> {
+    mesh: &'m Mesh,
+    trace: Trace,
+}
+
+impl Walker<'_> {
+    fn cycle_node(&self, next: &Hop) -> TreeNode {
+        TreeNode::new(
+            NodeKind::Note,
+            format!(
+                "↺ back to {} {}/{}: a cycle, not followed again",
+                next.kind, next.namespace, next.name
+            ),
+        )
+        .status(NodeStatus::Failed)
+    }
+
+    fn broker(&mut self, key: &ObjectKey, path: &Path) -> TreeNode {
+        let here = hop("Broker", key);
+        if path.cycle(&here) {
+            return self.cycle_node(&here);
+        }
+        let Some(broker) = self.mesh.broker(key) else {
+            return TreeNode::new(NodeKind::Broker, format!("broker {key} (not in the mesh)"))
+                .status(NodeStatus::NotFound);
+        };
+        let path = path.then(here, true);
+        let mut children = Vec::new();
+        for trigger_key in &broker.triggers {
+            if let Some(trigger) = self.mesh.trigger(trigger_key) {
+                children.push(self.trigger(trigger, &path));
+            }
+        }
+        if children.is_empty() {
+            children.push(TreeNode::new(
+                NodeKind::Note,
+                "no triggers: the event goes nowhere",
+            ));
+        }
+        TreeNode::new(
+            NodeKind::Broker,
+            format!("broker {key}  [{}]", broker.object.class()),
+        )
+        .children(children)
+    }
+
+    fn trigger(&mut self, node: &TriggerNode, path: &Path) -> TreeNode {
+        let trigger = &node.object;
+        let outcome = filter::evaluate_over(&trigger.spec, path.event);
+        let name = trigger.name();
+        match outcome.outcome {
+            Outcome::NoMatch => {
+                self.trace.rejected.push(Rejected {
+                    trigger: Named {
+                        namespace: trigger.namespace().to_string(),
+                        name: name.to_string(),
+                    },
+                    clause: outcome.reason.clone(),
+                });
+                let text = format!("✗ trigger {name} rejects it: {}", outcome.reason);
+                TreeNode::new(NodeKind::Trigger, text)
+            }
+            Outcome::Match | Outcome::Unknown => {
+                let certain = outcome.outcome == Outcome::Match;
+                let text = if certain {
+                    format!("✓ trigger {name} passes it")
+                } else {
+                    format!("? trigger {name} may pass it: {}", outcome.reason)
+                };
+                let next = path.then(hop("Trigger", &trigger.key()), certain);
+                let mut children = vec![self.destination("subscriber", &node.subscriber, &next)];
+                children.extend(self.dead_letter(node.delivery.as_ref()));
+                children.push(TreeNode::new(
+                    NodeKind::Reply,
+                    format!(
+                        "its reply goes back into broker {} as a new event",
+                        trigger.broker_key()
+                    ),
+                ));
+                TreeNode::new(NodeKind::Trigger, text).children(children)
+            }
+        }
+    }
+
+    /// The dead-letter sink that takes the event when delivery fails: a branch, not a place
+    /// the event goes.
+    fn dead_letter(&self, delivery: Option<&super::model::Delivery>) -> Option<TreeNode> {
+        let delivery = delivery?;
+        let sink = delivery.dead_letter_sink.as_ref()?;
+        let retry = super::views::retry_text(delivery);
+        let (text, status) = super::views::subscriber_text(sink);
+        let text = format!("if delivery fails ({retry}): dead letter {text}");
+        Some(TreeNode::new(NodeKind::DeadLetter, text).status(status))
+    }
+
+    fn channel(&mut self, key: &ObjectKey, path: &Path) -> TreeNode {
+        let Some(channel) = self.mesh.channel(key) else {
+            return TreeNode::new(
+                NodeKind::Channel,
+                format!("channel {key} (not in the mesh)"),
+            )
+            .status(NodeStatus::NotFound);
+        };
+        let here = hop(&channel.object.kind, key);
+        if path.cycle(&here) {
+            return self.cycle_node(&here);
+        }
+        let path = path.then(here, true);
+        let mut children = Vec::new();
+        for sub_key in &channel.subscriptions {
+            let Some(subscription) = self.mesh.subscription(sub_key) else {
+                continue;
+            };
+            let next = path.then(hop("Subscription", sub_key), true);
+            let mut rows = vec![self.destination("subscriber", &subscription.subscriber, &next)];
+            if let Some(reply) = &subscription.reply {
+                rows.push(self.destination("reply", reply, &next.replied()));
+            }
+            rows.extend(self.dead_letter(subscription.delivery.as_ref()));
+            children.push(
+                TreeNode::new(
+                    NodeKind::Subscription,
+                    format!("subscription {}", sub_key.name),
+                )
+                .children(rows),
+            );
+        }
+        if children.is_empty() {
+            children.push(TreeNode::new(
+                NodeKind::Note,
+                "no subscriptions: the event goes nowhere",
+            ));
+        }
+        TreeNode::new(NodeKind::Channel, format!("{} {key}", channel.object.kind))
+            .children(children)
+    }
+
+    /// Where a link leads: into a broker, channel or flow, or to a subscriber that receives it.
+    fn destination(&mut self, label: &str, link: &SubscriberLink, path: &Path) -> TreeNode {
+        let (text, status) = super::views::subscriber_text(link);
+        let node = TreeNode::new(NodeKind::Subscriber, format!("{label}: {text}")).status(status);
+        let found = matches!(
+            link.resolution,
+            Resolution::Found { .. } | Resolution::UriOnly
+        );
+        let Some(reference) = link.reference.as_ref().filter(|_| found) else {
+            if let Some(uri) = &link.uri {
+                self.deliver(Subscriber::Uri { uri: uri.clone() }, path);
+            }
+            return node;
+        };
+        let key = ObjectKey::new(&reference.namespace, &reference.name);
+        match (reference.group(), reference.kind.as_str()) {
+            ("eventing.knative.dev", "Broker") => node.children(vec![self.broker(&key, path)]),
+            _ if self
+                .mesh
+                .channel(&key)
+                .is_some_and(|c| c.object.kind == reference.kind) =>
+            {
+                node.children(vec![self.channel(&key, path)])
+            }
+            _ => match self.mesh.component_at(reference) {
+                Some(index) => {
+                    let children = self.component(index, reference, path);
+                    node.children(children)
+                }
+                None => {
+                    self.deliver(Subscriber::Object(hop(&reference.kind, &key)), path);
+                    node
+                }
+            },
+        }
+    }
+
+    /// A flow, transform or sink: it receives the event, and what it sends on is a reply.
+    fn component(&mut self, index: usize, reference: &KReference, path: &Path) -> Vec<TreeNode> {
+        let key = ObjectKey::new(&reference.namespace, &reference.name);
+        let here = hop(&reference.kind, &key);
+        if path.cycle(&here) {
+            return vec![self.cycle_node(&here)];
+        }
+        let component = &self.mesh.components[index];
+        // A flow passes the event on to its steps or branches; a sink or transform receives it.
+        if component.component.family() != "flow" {
+            self.deliver(Subscriber::Object(here.clone()), path);
+        }
+        let path = path.then(here, true);
+        let mut out = Vec::new();
+        let mut first_step = true;
+        for relation in &component.relations {
+            use super::components::RelationRole as R;
+            let carried = match relation.role {
+                // The first step gets the event itself; every later hop gets a reply.
+                R::Step if first_step => {
+                    first_step = false;
+                    path.clone()
+                }
+                R::Step | R::Reply | R::Sink => path.replied(),
+                // A Parallel's branch filter is a service that answers; its subscriber gets
+                // the event when the filter accepts, which kn-mesh cannot know.
+                R::Subscriber => {
+                    let mut maybe = path.clone();
+                    maybe.certain = !component.relations.iter().any(|r| r.role == R::Filter);
+                    maybe
+                }
+                R::Filter => path.clone(),
+                R::Broker | R::To | R::From => continue,
+            };
+            out.push(self.destination(&relation.label, &relation.link, &carried));
+            out.extend(self.dead_letter(relation.delivery.as_ref()));
+        }
+        out
+    }
+
+    fn deliver(&mut self, subscriber: Subscriber, path: &Path) {
+        let verdict = if path.certain {
+            Verdict::Delivered
+        } else {
+            Verdict::Maybe
+        };
+        self.trace.deliveries.push(Delivery {
+            subscriber,
+            via: path.hops.clone(),
+            verdict,
+        });
+    }
+}

@@ -1,0 +1,256 @@
+//! `kn-mesh trace`: where an event goes, with Knative's filter semantics, through flows and
+//! replies, with dead-letter branches, and its exit codes.
+
+use crate::common::{self, mesh_of};
+use kn_mesh::cesql::EventAttributes;
+use kn_mesh::mesh::objects::ObjectKey;
+use kn_mesh::mesh::trace::{self, Entry, Subscriber, Verdict};
+
+const MESH: &str = r#"
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: a}
+spec:
+  delivery:
+    deadLetterSink: {ref: {apiVersion: v1, kind: Service, name: dlq}}
+    retry: 2
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: legacy, namespace: a}
+spec:
+  broker: default
+  filter: {attributes: {type: order.created}}
+  subscriber: {ref: {apiVersion: v1, kind: Service, name: orders}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: big, namespace: a}
+spec:
+  broker: default
+  filters: [{cesql: "type = 'order.created' AND INT(amount) > 100"}]
+  subscriber: {ref: {apiVersion: v1, kind: Service, name: vip}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: both, namespace: a}
+spec:
+  broker: default
+  filter: {attributes: {type: order.created}}
+  filters: [{prefix: {type: payment.}}]
+  subscriber: {ref: {apiVersion: v1, kind: Service, name: payments}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: review, namespace: a}
+spec:
+  broker: default
+  filters: [{suffix: {type: .declined}}]
+  subscriber: {ref: {apiVersion: flows.knative.dev/v1, kind: Sequence, name: pipeline}}
+---
+apiVersion: flows.knative.dev/v1
+kind: Sequence
+metadata: {name: pipeline, namespace: a}
+spec:
+  steps:
+    - ref: {apiVersion: v1, kind: Service, name: first}
+    - ref: {apiVersion: v1, kind: Service, name: second}
+  reply: {ref: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: default}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: a}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: vip, namespace: a}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: payments, namespace: a}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: first, namespace: a}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: second, namespace: a}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dlq, namespace: a}
+"#;
+
+fn delivered(t: &trace::Trace) -> Vec<(String, Verdict)> {
+    t.deliveries
+        .iter()
+        .map(|d| match &d.subscriber {
+            Subscriber::Object(hop) => (hop.name.clone(), d.verdict),
+            Subscriber::Uri { uri } => (uri.clone(), d.verdict),
+        })
+        .collect()
+}
+
+fn at_default() -> Entry {
+    Entry::Broker(ObjectKey::new("a", "default"))
+}
+
+#[test]
+fn the_legacy_filter_cesql_and_filters_over_filter() {
+    let mesh = mesh_of(MESH);
+    let event = EventAttributes::from_pairs([("type", "order.created"), ("amount", "500")]);
+    let t = trace::trace(&mesh, &event, &at_default()).unwrap();
+    let mut got = delivered(&t);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("orders".to_string(), Verdict::Delivered),
+            ("vip".to_string(), Verdict::Delivered)
+        ]
+    );
+    // `both` has filter type=order.created, but filters wins and wants payment.*.
+    let both = t
+        .rejected
+        .iter()
+        .find(|r| r.trigger.name == "both")
+        .unwrap();
+    assert!(
+        both.clause.contains("starts with \"payment.\""),
+        "{}",
+        both.clause
+    );
+    // Without the amount, the CESQL errors: Knative fails the filter, so vip gets nothing.
+    let event = EventAttributes::from_pairs([("type", "order.created")]);
+    let t = trace::trace(&mesh, &event, &at_default()).unwrap();
+    let big = t.rejected.iter().find(|r| r.trigger.name == "big").unwrap();
+    assert!(big.clause.contains("missingAttribute"), "{}", big.clause);
+}
+
+#[test]
+fn a_sequence_its_reply_loop_and_the_dead_letter_branch() {
+    let mesh = mesh_of(MESH);
+    let event = EventAttributes::from_pairs([("type", "payment.declined")]);
+    let t = trace::trace(&mesh, &event, &at_default()).unwrap();
+    let got = delivered(&t);
+    assert!(got.contains(&("payments".to_string(), Verdict::Delivered)));
+    // The first step gets the event; the second gets the first's reply, if any.
+    assert!(
+        got.contains(&("first".to_string(), Verdict::Delivered)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("second".to_string(), Verdict::Maybe)),
+        "{got:?}"
+    );
+    let first = t
+        .deliveries
+        .iter()
+        .find(|d| matches!(&d.subscriber, Subscriber::Object(h) if h.name == "first"))
+        .unwrap();
+    let via: Vec<&str> = first.via.iter().map(|h| h.kind.as_str()).collect();
+    assert_eq!(via, ["Broker", "Trigger", "Sequence"]);
+    let text = kn_mesh::output::tree::render_roots(&t.tree);
+    // The Sequence replies into the broker it came from: a cycle, named, not followed.
+    assert!(
+        text.contains("↺ back to Broker a/default: a cycle"),
+        "{text}"
+    );
+    assert!(
+        text.contains("if delivery fails (retry 2): dead letter Service a/dlq"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_event_that_reaches_nobody_and_one_that_only_may() {
+    let mesh = mesh_of(MESH);
+    let nobody = EventAttributes::from_pairs([("type", "unheard.of")]);
+    let t = trace::trace(&mesh, &nobody, &at_default()).unwrap();
+    assert!(t.deliveries.is_empty());
+    assert_eq!(t.rejected.len(), 4);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mesh.yaml");
+    std::fs::write(&file, MESH).unwrap();
+    let file = file.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["-f", file, "trace", "--to", "broker/default", "-n", "a"];
+        args.extend(extra);
+        common::kn_mesh(&args).status.code()
+    };
+    assert_eq!(run(&["--type", "unheard.of"]), Some(1));
+    assert_eq!(run(&["--type", "order.created"]), Some(0));
+    // Only the CESQL trigger could take it, and the event's source, which every event has, is
+    // not given: maybe, exit 6.
+    let only_maybe = r#"
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: a}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: big, namespace: a}
+spec:
+  broker: default
+  filters: [{cesql: "type = 'order.created' AND source LIKE '%/eu'"}]
+  subscriber: {uri: "http://vip"}
+"#;
+    let file = dir.path().join("maybe.yaml");
+    std::fs::write(&file, only_maybe).unwrap();
+    let out = common::kn_mesh(&[
+        "-f",
+        file.to_str().unwrap(),
+        "trace",
+        "--type",
+        "order.created",
+        "--to",
+        "broker/default",
+        "-n",
+        "a",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(6));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["deliveries"][0]["verdict"], "maybe");
+    assert_eq!(json["deliveries"][0]["subscriber"]["uri"], "http://vip");
+    // An entry that is not there is bad input.
+    assert_eq!(run(&["--type", "x", "--to", "broker/nosuch"]), Some(2));
+}
+
+/// Through the sim as from a cluster: the demo's declined payments reach the Sequence.
+#[tokio::test]
+async fn through_the_sim_the_demo_traces() {
+    let sim = common::demo_sim().await;
+    let fetcher = common::fetcher(&sim, "mesh-viewer").await;
+    let scope = kn_mesh::source::fetch::Scope::default();
+    let mesh = kn_mesh::mesh::build(fetcher.fetch(&scope).await.unwrap());
+    let event = EventAttributes::from_pairs([("type", "com.example.payment.declined")]);
+    let entry = Entry::Broker(ObjectKey::new("payments", "default"));
+    let t = trace::trace(&mesh, &event, &entry).unwrap();
+    let got = delivered(&t);
+    assert!(
+        got.contains(&("fraud-detector".to_string(), Verdict::Delivered)),
+        "{got:?}"
+    );
+    let text = kn_mesh::output::tree::render_roots(&t.tree);
+    assert!(
+        text.contains("subscriber: Sequence payments/decline-review"),
+        "{text}"
+    );
+    assert!(
+        text.contains("dead letter JobSink payments/decline-replayer"),
+        "{text}"
+    );
+}
+
+/// The backend sends no triggers: trace says it cannot trace there.
+#[test]
+fn a_reduced_mesh_cannot_be_traced() {
+    let mut mesh = mesh_of(MESH);
+    mesh.reduced = true;
+    let event = EventAttributes::from_pairs([("type", "x")]);
+    let error = trace::trace(&mesh, &event, &Entry::Brokers).unwrap_err();
+    assert!(error.0.contains("no triggers"), "{}", error.0);
+}
