@@ -234,7 +234,7 @@ impl Evaluator<'_> {
         let left = self.node(a);
         match truth(&left.outcome) {
             Truth::Error => return not_true(left),
-            Truth::True => return left,
+            Truth::True => return self.decided(node, boolean(left.outcome)),
             // The left may be an error, which fails the OR whatever the right says.
             Truth::Unknown => return left,
             Truth::False | Truth::NotTrue => {}
@@ -262,7 +262,7 @@ impl Evaluator<'_> {
             Abstract::Known(Evaluation { error, .. }) => {
                 return self.decided(node, known(Value::Bool(false), error));
             }
-            _ => return wanted,
+            _ => return unknown(wanted),
         };
         let mut cast_error = None;
         for element in set {
@@ -281,7 +281,7 @@ impl Evaluator<'_> {
                 Abstract::Known(Evaluation { error, .. }) => {
                     return self.decided(node, known(Value::Bool(false), error));
                 }
-                _ => return decided,
+                _ => return unknown(decided),
             }
         }
         self.decided(node, known(Value::Bool(negated), cast_error))
@@ -309,11 +309,24 @@ impl Evaluator<'_> {
                 Abstract::Known(Evaluation { error, .. }) => {
                     return self.decided(node, known(Value::zero(function.returns), error));
                 }
-                _ => return decided,
+                _ => return unknown(decided),
             }
         }
         let (value, error) = (function.apply)(&values);
         self.decided(node, known(value, cast_error.or(error)))
+    }
+}
+
+/// An operand that is not known, as the operator's outcome: "false or an error" is not a
+/// value an operator can go on with.
+fn unknown(operand: Decided) -> Decided {
+    let outcome = match operand.outcome {
+        Abstract::NotTrue => Abstract::Unknown("a condition may fail with an error".into()),
+        other => other,
+    };
+    Decided {
+        outcome,
+        clause: operand.clause,
     }
 }
 

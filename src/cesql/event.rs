@@ -32,6 +32,7 @@ impl EventAttributes {
         let event: cloudevents::Event = serde_json::from_value(json.clone())
             .map_err(|e| EventError::NotAnEvent(e.to_string()))?;
         let mut attributes = BTreeMap::new();
+        let context: Vec<&str> = event.iter_attributes().map(|(name, _)| name).collect();
         for (name, value) in event.iter() {
             let value = match value {
                 AttributeValue::Boolean(b) => Value::Bool(*b),
@@ -48,8 +49,10 @@ impl EventAttributes {
                 },
                 other => Value::Str(other.to_string()),
             };
-            // The Go SDK treats a blank context attribute as missing.
-            if value != Value::Str(String::new()) {
+            // The Go SDK treats a blank context attribute as missing, and keeps a blank
+            // extension.
+            let blank = value == Value::Str(String::new());
+            if !(blank && context.contains(&name)) {
                 attributes.insert(name.to_string(), value);
             }
         }

@@ -4,7 +4,6 @@
 use super::write_stdout;
 use crate::cesql::{self, Abstract, Evaluation, EventAttributes, Value};
 use crate::cli::{CesqlArgs, CesqlOutput, UsageError};
-use color_eyre::eyre::WrapErr;
 use serde_json::json;
 use std::io::Read;
 
@@ -24,7 +23,10 @@ pub fn run(args: &CesqlArgs) -> color_eyre::Result<u8> {
                     "{}\n",
                     json!({"result": null, "error": "parse", "message": error.message})
                 ))?,
-                CesqlOutput::Text => say!("kn-mesh: the expression does not parse:\n{error}"),
+                CesqlOutput::Text => say!(
+                    "kn-mesh: the expression does not parse:\n{}",
+                    crate::output::escape_lines(&error.message)
+                ),
             }
             return Ok(PARSE_ERROR);
         }
@@ -54,9 +56,16 @@ pub fn run(args: &CesqlArgs) -> color_eyre::Result<u8> {
             write_stdout(&format!("{body}\n"))?;
         }
         CesqlOutput::Text => {
-            let mut text = format!("{}\n", shown(&value));
+            // The event's values and the expression came from outside.
+            let escape = crate::text::escape;
+            let mut text = format!("{}\n", escape(&shown(&value)));
             if let Some(error) = &error {
-                text.push_str(&format!("error: {error} (in `{}`)\n", decided.clause));
+                let (error, clause) = (error.to_string(), &decided.clause);
+                text.push_str(&format!(
+                    "error: {} (in `{}`)\n",
+                    escape(&error),
+                    escape(clause)
+                ));
             }
             text.push_str(&format!("Knative filter: {verdict}\n"));
             write_stdout(&text)?;
@@ -90,9 +99,10 @@ fn read_event(args: &CesqlArgs) -> color_eyre::Result<EventAttributes> {
 pub(super) fn read_event_file(path: &std::path::Path) -> color_eyre::Result<EventAttributes> {
     let text = if path.as_os_str() == "-" {
         let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .wrap_err("cannot read the event from stdin")?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            let reason = crate::source::manifests::io_reason(&e);
+            UsageError(format!("the event on stdin: {reason}"))
+        })?;
         text
     } else {
         std::fs::read_to_string(path).map_err(|e| {

@@ -170,7 +170,10 @@ struct PinnedBy<'a>(&'a EventType);
 impl Attributes for PinnedBy<'_> {
     fn lookup(&self, name: &str) -> Lookup {
         let declared = self.0.spec.attributes.iter().find(|a| a.name == name);
+        // A v1beta3 attribute that is not required may be absent, whatever its value.
+        let optional = declared.is_some_and(|a| !a.required);
         match self.0.pinned_attribute(name) {
+            Some(_) if optional => Lookup::Unknown,
             // A v1beta3 value such as "https://github.com/{org}" is a template, not a value.
             Some(value) if value.contains('{') => Lookup::Present,
             Some(value) => Lookup::Value(Value::Str(value.to_string())),
@@ -187,6 +190,9 @@ impl Attributes for PinnedBy<'_> {
 fn evaluate_cesql(text: &str, event_type: &dyn Attributes) -> FilterOutcome {
     let expression = match crate::cesql::parse(text) {
         Ok(expression) => expression,
+        Err(error) if error.too_large => {
+            return FilterOutcome::unknown(format!("not evaluated: {}", error.message));
+        }
         Err(_) => {
             return FilterOutcome::unknown(format!(
                 "the CESQL {text:?} does not parse: Knative's webhook refuses it, and a broker \

@@ -191,8 +191,8 @@ fn a_bad_event_is_bad_input_never_a_guess() {
 }
 
 /// A hostile filter (from a cluster, a file or the command line) is refused as too complex
-/// before it can exhaust a stack: every shape at the limit runs on 1 MiB, one past it is a
-/// parse error.
+/// before it can exhaust a stack: every shape at the limit runs on 2 MiB (a tokio worker's
+/// stack), one past it is a parse error that says the limit is kn-mesh's.
 #[test]
 fn deep_expressions_are_refused_not_a_crash() {
     let n = kn_mesh::cesql::MAX_OPERATORS;
@@ -208,7 +208,7 @@ fn deep_expressions_are_refused_not_a_crash() {
     };
     for text in shapes(n) {
         let outcome = std::thread::Builder::new()
-            .stack_size(1 << 20)
+            .stack_size(2 << 20)
             .spawn(move || {
                 let parsed = cesql::parse(&text).expect("at the limit it parses");
                 cesql::evaluate(&parsed, &EventAttributes::default())
@@ -221,9 +221,47 @@ fn deep_expressions_are_refused_not_a_crash() {
     }
     for text in shapes(n + 1) {
         let error = cesql::parse(&text).unwrap_err();
-        assert!(error.message.contains("operators"), "{}", error.message);
+        assert!(error.too_large, "{}", error.message);
+        assert!(
+            error.message.contains("kn-mesh's, not of Knative's"),
+            "{}",
+            error.message
+        );
     }
     // Operators inside strings are text, not operators.
     let long_string = format!("type = '{}'", "((((+".repeat(100));
     assert!(cesql::parse(&long_string).is_ok());
+}
+
+fn value_of(expression: &str, event: &EventAttributes) -> cesql::Evaluation {
+    let parsed = cesql::parse(expression).unwrap();
+    match cesql::evaluate(&parsed, event).outcome {
+        Abstract::Known(evaluation) => evaluation,
+        other => panic!("{expression}: {other:?}"),
+    }
+}
+
+/// Found by reading the engine against the Go SDK Knative runs (sdk-go sql/v2).
+#[test]
+fn the_go_sdk_semantics_the_tck_does_not_cover() {
+    let event = EventAttributes::from_pairs([("urgent", "true"), ("type", "t")]);
+    // An OR decided by a true string on its left is the Boolean true.
+    let or = value_of("urgent OR region = 'eu'", &event);
+    assert_eq!((or.value, or.error), (Value::Bool(true), None));
+    // A doubled quote stays doubled; only the backslash escape is unescaped.
+    assert_eq!(value_of("'a''b'", &event).value, Value::Str("a''b".into()));
+    assert_eq!(value_of(r"'a\'b'", &event).value, Value::Str("a'b".into()));
+    // A keyword is never a function name.
+    assert!(cesql::parse("EXISTS(region)").is_err());
+    assert!(cesql::parse("TRUE(1)").is_err());
+    // A quoted clause keeps its parentheses.
+    let decided = cesql::evaluate(&cesql::parse("(type = 'x') AND TRUE").unwrap(), &event);
+    assert_eq!(decided.clause, "(type = 'x')");
+    // A blank extension is kept (EXISTS is true); a blank context attribute is missing.
+    let blank = EventAttributes::from_value(serde_json::json!({
+        "specversion": "1.0", "id": "1", "source": "/s", "type": "t", "subject": "", "myext": ""
+    }))
+    .unwrap();
+    assert_eq!(value_of("EXISTS myext", &blank).value, Value::Bool(true));
+    assert_eq!(value_of("EXISTS subject", &blank).value, Value::Bool(false));
 }

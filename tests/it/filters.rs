@@ -340,3 +340,42 @@ spec:
     );
     assert_eq!(tree.matches("may ignore spec.filters").count(), 1, "{tree}");
 }
+
+/// Over an event type, "false or an error" is not a value: IN and functions over it are
+/// unknown, never decided; and a v1beta3 attribute that is not required may be absent.
+#[test]
+fn the_three_valued_evaluation_is_never_too_sure() {
+    let et = settled_v1beta2();
+    for expression in [
+        "(region = 'a' AND FALSE) IN (FALSE)",
+        "FALSE IN (region = 'a' AND FALSE)",
+        "IS_BOOL(region = 'a' AND FALSE)",
+    ] {
+        assert_eq!(
+            cesql(expression, &et).outcome,
+            Outcome::Unknown,
+            "{expression}"
+        );
+    }
+    assert_eq!(cesql("'true' OR region = 'x'", &et).outcome, Outcome::Match);
+    let v1beta3 = event_type(
+        "
+apiVersion: eventing.knative.dev/v1beta3
+kind: EventType
+metadata: {name: t, namespace: a}
+spec:
+  attributes:
+    - {name: type, required: true, value: com.example.t}
+    - {name: region, required: false, value: eu}
+",
+    );
+    assert_eq!(cesql("region = 'eu'", &v1beta3).outcome, Outcome::Unknown);
+    assert_eq!(
+        cesql("NOT EXISTS region", &v1beta3).outcome,
+        Outcome::Unknown
+    );
+    assert_eq!(
+        cesql("type = 'com.example.t'", &v1beta3).outcome,
+        Outcome::Match
+    );
+}
