@@ -24,16 +24,31 @@ pub async fn run(cli: &Cli, spec: SourceSpec) -> color_eyre::Result<u8> {
     if cli.watch {
         return watch(cli, opened).await;
     }
-    let token = opened.connection().cluster.and_then(|c| c.token);
-    let reading = match opened.read_once().await {
-        Ok(reading) => reading,
-        // A 401 explained from the token's own claims: expired, not yet valid, another audience.
-        Err(SourceError::Fetch(error)) => {
-            return Err(access::explain_rejection(error, token.as_deref()).into());
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let reading = read_once(opened).await?;
     print_reading(cli, reading)
+}
+
+/// One reading of an opened source, a 401 explained from the token's own claims (expired, not
+/// yet valid, another audience).
+pub(super) async fn read_once(opened: source::Source) -> color_eyre::Result<Reading> {
+    let token = opened.connection().cluster.and_then(|c| c.token);
+    match opened.read_once().await {
+        Ok(reading) => Ok(reading),
+        Err(SourceError::Fetch(error)) => {
+            Err(access::explain_rejection(error, token.as_deref()).into())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A reading's warnings and file problems on stderr, escaped.
+pub(super) fn report_problems(reading: &Reading) {
+    for warning in &reading.warnings {
+        say!("kn-mesh: warning: {}", output::escape(warning));
+    }
+    for problem in &reading.problems {
+        say!("kn-mesh: {}", output::escape_lines(problem));
+    }
 }
 
 /// Flags that shape one output only are refused with the others, never silently ignored.
@@ -79,12 +94,7 @@ async fn watch(cli: &Cli, opened: source::Source) -> color_eyre::Result<u8> {
 /// printed: an object that did not decode exits 4 (as from a cluster); a file that could not be
 /// read is bad input (exit 2), and `-o eventmesh` prints nothing past it without --partial.
 fn print_reading(cli: &Cli, reading: Reading) -> color_eyre::Result<u8> {
-    for warning in &reading.warnings {
-        say!("kn-mesh: warning: {}", output::escape(warning));
-    }
-    for problem in &reading.problems {
-        say!("kn-mesh: {}", output::escape_lines(problem));
-    }
+    report_problems(&reading);
     // Nothing could be read: the error said so, and an empty mesh would only repeat it.
     if reading.unreadable_file && reading.mesh.is_empty() {
         return Ok(exit::BAD_INPUT);

@@ -11,10 +11,15 @@ use crate::source::{self, spec::SourceSpec};
 pub async fn run(spec: SourceSpec, args: &TraceArgs) -> color_eyre::Result<u8> {
     let event = event(args)?;
     let entry = entry(args)?;
-    let reading = source::open(spec, false).await?.read_once().await?;
+    let reading = super::mesh::read_once(source::open(spec, false).await?).await?;
+    super::mesh::report_problems(&reading);
+    if reading.unreadable_file && reading.mesh.is_empty() {
+        return Ok(exit::BAD_INPUT);
+    }
     let mesh = &reading.mesh;
     let traced = trace::trace(mesh, &event, &entry).map_err(|e| UsageError(e.0))?;
-    let whole = mesh.completeness().is_whole();
+    // A file that could not be read, like a denied list, may hide where the event goes.
+    let whole = mesh.completeness().is_whole() && reading.problems.is_empty();
     match args.output {
         TraceOutput::Json => {
             write_stdout(&format!("{}\n", serde_json::to_string_pretty(&traced)?))?;

@@ -6,6 +6,7 @@
 use super::filter::{self, Outcome};
 use super::model::*;
 use super::objects::{KReference, ObjectKey};
+use super::snapshot::Role;
 use super::views::{NodeKind, NodeStatus, TreeNode};
 use crate::cesql::{Attributes, Lookup};
 use serde::Serialize;
@@ -181,7 +182,11 @@ impl<'e> Path<'e> {
     }
 
     fn cycle(&self, next: &Hop) -> bool {
-        self.hops.contains(next) || self.hops.len() >= MAX_HOPS
+        self.hops.contains(next)
+    }
+
+    fn too_long(&self) -> bool {
+        self.hops.len() >= MAX_HOPS
     }
 }
 
@@ -191,34 +196,40 @@ struct Walker<'m> {
 }
 
 impl Walker<'_> {
-    fn cycle_node(&self, next: &Hop) -> TreeNode {
-        TreeNode::new(
-            NodeKind::Note,
+    /// Where a path stops before `next`: a cycle back to it, or a path too long to follow.
+    fn stop(&self, path: &Path, next: &Hop) -> Option<TreeNode> {
+        let text = if path.cycle(next) {
             format!(
                 "↺ back to {} {}/{}: a cycle, not followed again",
                 next.kind, next.namespace, next.name
-            ),
-        )
-        .status(NodeStatus::Failed)
+            )
+        } else if path.too_long() {
+            format!("… {MAX_HOPS} hops: the path is not followed further")
+        } else {
+            return None;
+        };
+        Some(TreeNode::new(NodeKind::Note, text).status(NodeStatus::Failed))
     }
 
     fn broker(&mut self, key: &ObjectKey, path: &Path) -> TreeNode {
         let here = hop("Broker", key);
-        if path.cycle(&here) {
-            return self.cycle_node(&here);
+        if let Some(stop) = self.stop(path, &here) {
+            return stop;
         }
         let Some(broker) = self.mesh.broker(key) else {
             return TreeNode::new(NodeKind::Broker, format!("broker {key} (not in the mesh)"))
                 .status(NodeStatus::NotFound);
         };
         let path = path.then(here, true);
-        let mut children = Vec::new();
+        // Triggers that could not be read may take the event too: shown in their place.
+        let mut children = super::views::unread(self.mesh, Role::Trigger, &key.namespace);
+        let unread = !children.is_empty();
         for trigger_key in &broker.triggers {
             if let Some(trigger) = self.mesh.trigger(trigger_key) {
                 children.push(self.trigger(trigger, &path));
             }
         }
-        if children.is_empty() {
+        if broker.triggers.is_empty() && !unread {
             children.push(TreeNode::new(
                 NodeKind::Note,
                 "no triggers: the event goes nowhere",
@@ -289,11 +300,12 @@ impl Walker<'_> {
             .status(NodeStatus::NotFound);
         };
         let here = hop(&channel.object.kind, key);
-        if path.cycle(&here) {
-            return self.cycle_node(&here);
+        if let Some(stop) = self.stop(path, &here) {
+            return stop;
         }
         let path = path.then(here, true);
-        let mut children = Vec::new();
+        let mut children = super::views::unread(self.mesh, Role::Subscription, &key.namespace);
+        let unread = !children.is_empty();
         for sub_key in &channel.subscriptions {
             let Some(subscription) = self.mesh.subscription(sub_key) else {
                 continue;
@@ -312,7 +324,7 @@ impl Walker<'_> {
                 .children(rows),
             );
         }
-        if children.is_empty() {
+        if channel.subscriptions.is_empty() && !unread {
             children.push(TreeNode::new(
                 NodeKind::Note,
                 "no subscriptions: the event goes nowhere",
@@ -326,17 +338,26 @@ impl Walker<'_> {
     fn destination(&mut self, label: &str, link: &SubscriberLink, path: &Path) -> TreeNode {
         let (text, status) = super::views::subscriber_text(link);
         let node = TreeNode::new(NodeKind::Subscriber, format!("{label}: {text}")).status(status);
-        let found = matches!(
-            link.resolution,
-            Resolution::Found { .. } | Resolution::UriOnly
-        );
-        let Some(reference) = link.reference.as_ref().filter(|_| found) else {
+        let Some(reference) = &link.reference else {
             if let Some(uri) = &link.uri {
                 self.deliver(Subscriber::Uri { uri: uri.clone() }, path);
             }
             return node;
         };
         let key = ObjectKey::new(&reference.namespace, &reference.name);
+        match link.resolution {
+            Resolution::Found { .. } | Resolution::UriOnly | Resolution::Missing => {}
+            // A ref that does not resolve has no address: delivery fails (a `uri` beside it is
+            // a path on the ref's address, not an address of its own).
+            Resolution::NotFound => return node,
+            // Whether it exists cannot be told: the event may be delivered.
+            Resolution::Forbidden { .. } | Resolution::Failed { .. } => {
+                let mut unsure = path.clone();
+                unsure.certain = false;
+                self.deliver(Subscriber::Object(hop(&reference.kind, &key)), &unsure);
+                return node;
+            }
+        }
         match (reference.group(), reference.kind.as_str()) {
             ("eventing.knative.dev", "Broker") => node.children(vec![self.broker(&key, path)]),
             _ if self
@@ -363,8 +384,8 @@ impl Walker<'_> {
     fn component(&mut self, index: usize, reference: &KReference, path: &Path) -> Vec<TreeNode> {
         let key = ObjectKey::new(&reference.namespace, &reference.name);
         let here = hop(&reference.kind, &key);
-        if path.cycle(&here) {
-            return vec![self.cycle_node(&here)];
+        if let Some(stop) = self.stop(path, &here) {
+            return vec![stop];
         }
         let component = &self.mesh.components[index];
         // A flow passes the event on to its steps or branches; a sink or transform receives it.

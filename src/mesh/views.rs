@@ -351,6 +351,14 @@ fn by_namespace(
     group_locked(roots)
 }
 
+/// What of a role could not be read in a namespace (denied, failed or undecodable), as the
+/// nodes the trees show in its place: for faces that build trees of their own (a trace).
+pub fn unread(mesh: &Mesh, role: Role, namespace: &str) -> Vec<TreeNode> {
+    let mut nodes = markers(mesh, &[role], Some(namespace));
+    nodes.extend(undecodable(mesh, &[role], Some(namespace)));
+    nodes
+}
+
 pub fn tree(mesh: &Mesh, view: View) -> Vec<TreeNode> {
     match view {
         View::Brokers => brokers_tree(mesh),

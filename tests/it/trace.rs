@@ -254,3 +254,36 @@ fn a_reduced_mesh_cannot_be_traced() {
     let error = trace::trace(&mesh, &event, &Entry::Brokers).unwrap_err();
     assert!(error.0.contains("no triggers"), "{}", error.0);
 }
+
+/// What could not be read is never traced as "nowhere": triggers denied in the broker's
+/// namespace are shown in their place, and a subscriber that may not be read is "maybe".
+#[test]
+fn denied_triggers_and_subscribers_are_never_nowhere() {
+    use kn_mesh::mesh::model::Resolution;
+    use kn_mesh::mesh::snapshot::{Access, AccessMarker, ApiRequest};
+    let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(MESH).unwrap();
+    let mut snapshot = kn_mesh::mesh::catalog::snapshot_from_objects(objects);
+    snapshot.triggers.retain(|t| t.name() != "legacy");
+    snapshot.access.push(AccessMarker::new(
+        ApiRequest::list("eventing.knative.dev", "triggers", Some("a")),
+        Access::Forbidden {
+            message: "triggers.eventing.knative.dev is forbidden".into(),
+        },
+    ));
+    let mut mesh = kn_mesh::mesh::build(snapshot);
+    let event = EventAttributes::from_pairs([("type", "order.created"), ("amount", "500")]);
+    let t = trace::trace(&mesh, &event, &at_default()).unwrap();
+    let text = kn_mesh::output::tree::render_roots(&t.tree);
+    assert!(text.contains("triggers in a: forbidden"), "{text}");
+    // The subscriber of `big` may not be read: it may or may not get the event.
+    let big = mesh
+        .triggers
+        .iter_mut()
+        .find(|t| t.object.name() == "big")
+        .unwrap();
+    big.subscriber.resolution = Resolution::Forbidden {
+        message: "forbidden".into(),
+    };
+    let t = trace::trace(&mesh, &event, &at_default()).unwrap();
+    assert_eq!(delivered(&t), [("vip".to_string(), Verdict::Maybe)]);
+}
