@@ -290,6 +290,29 @@ pub struct GroupKindRef {
 }
 
 impl Mesh {
+    /// Every object the mesh holds, of every kind, with its kind.
+    pub fn objects(&self) -> impl Iterator<Item = (&str, &super::objects::ObjectMeta)> {
+        fn of<'a, T>(
+            nodes: &'a [T],
+            object: impl Fn(&'a T) -> (&'a str, &'a super::objects::ObjectMeta) + 'a,
+        ) -> impl Iterator<Item = (&'a str, &'a super::objects::ObjectMeta)> + 'a {
+            nodes.iter().map(object)
+        }
+        of(&self.brokers, |n| (&n.object.kind, &n.object.metadata))
+            .chain(of(&self.triggers, |n| (&n.object.kind, &n.object.metadata)))
+            .chain(of(&self.event_types, |n| {
+                (&n.object.kind, &n.object.metadata)
+            }))
+            .chain(of(&self.channels, |n| (&n.object.kind, &n.object.metadata)))
+            .chain(of(&self.subscriptions, |n| {
+                (&n.object.kind, &n.object.metadata)
+            }))
+            .chain(of(&self.sources, |n| (&n.object.kind, &n.object.metadata)))
+            .chain(of(&self.components, |n| {
+                (&n.object.kind, &n.object.metadata)
+            }))
+    }
+
     pub fn broker(&self, key: &ObjectKey) -> Option<&BrokerNode> {
         find(&self.brokers, key, |n| &n.object.metadata)
     }

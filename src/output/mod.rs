@@ -67,6 +67,7 @@ fn names(mesh: &Mesh) -> String {
     out.extend(mesh.triggers.iter().map(|n| line(&n.object)));
     out.extend(mesh.event_types.iter().map(|n| line(&n.object)));
     out.extend(mesh.sources.iter().map(|n| line(&n.object)));
+    out.extend(mesh.components.iter().map(|n| line(&n.object)));
     out.extend(
         mesh.channels
             .iter()

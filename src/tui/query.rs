@@ -108,41 +108,12 @@ impl Query {
         else {
             return;
         };
-        let metas = mesh
-            .brokers
-            .iter()
-            .map(|n| (&n.object.kind, &n.object.metadata))
-            .chain(
-                mesh.triggers
-                    .iter()
-                    .map(|n| (&n.object.kind, &n.object.metadata)),
-            )
-            .chain(
-                mesh.event_types
-                    .iter()
-                    .map(|n| (&n.object.kind, &n.object.metadata)),
-            )
-            .chain(
-                mesh.channels
-                    .iter()
-                    .map(|n| (&n.object.kind, &n.object.metadata)),
-            )
-            .chain(
-                mesh.subscriptions
-                    .iter()
-                    .map(|n| (&n.object.kind, &n.object.metadata)),
-            )
-            .chain(
-                mesh.sources
-                    .iter()
-                    .map(|n| (&n.object.kind, &n.object.metadata)),
-            );
         let row_kind = crate::mesh::views::NodeKind::ALL
             .iter()
             .any(|k| same_kind(kind, k.name()));
         *elsewhere = row_kind
-            || metas
-                .into_iter()
+            || mesh
+                .objects()
                 .any(|(k, meta)| same_kind(kind, k) || meta.label(raw).is_some());
     }
 

@@ -574,3 +574,31 @@ async fn through_the_sim_a_trigger_continues_into_a_sequence_and_a_parallel() {
         ]
     );
 }
+
+/// A flow's channel and subscription whose owner is not in the mesh (denied, outside -n or -l,
+/// being deleted) stand on their own instead of vanishing with it.
+#[test]
+fn owned_channels_without_their_owner_are_still_shown() {
+    let mesh = common::mesh_of(
+        r#"apiVersion: messaging.knative.dev/v1
+kind: InMemoryChannel
+metadata:
+  name: pipeline-kn-sequence-0
+  namespace: a
+  ownerReferences: [{apiVersion: flows.knative.dev/v1, kind: Sequence, name: pipeline, uid: u}]
+---
+apiVersion: messaging.knative.dev/v1
+kind: Subscription
+metadata:
+  name: pipeline-kn-sequence-0
+  namespace: a
+  ownerReferences: [{apiVersion: flows.knative.dev/v1, kind: Sequence, name: pipeline, uid: u}]
+spec:
+  channel: {apiVersion: messaging.knative.dev/v1, kind: InMemoryChannel, name: pipeline-kn-sequence-0}
+  subscriber: {uri: "http://step"}
+"#,
+    );
+    let rows = view_rows(&mesh, View::Channels);
+    position(&rows, "InMemoryChannel pipeline-kn-sequence-0");
+    position(&rows, "subscription pipeline-kn-sequence-0");
+}

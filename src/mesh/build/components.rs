@@ -86,22 +86,34 @@ pub(super) fn link_owned(inputs: &Inputs, nodes: &mut Nodes) {
         let Some(owner) = &nodes.channels[c].owner else {
             continue;
         };
-        if owner.kind == "Broker" {
-            let key = (owner.key.namespace.as_str(), owner.key.name.as_str());
-            if let Some(&b) = inputs.broker_index.get(&key) {
-                nodes.brokers[b].internal_channels.push(channel.key());
-            }
+        let broker = (owner.kind == "Broker")
+            .then(|| {
+                let key = (owner.key.namespace.as_str(), owner.key.name.as_str());
+                inputs.broker_index.get(&key).copied()
+            })
+            .flatten();
+        if let Some(b) = broker {
+            nodes.brokers[b].internal_channels.push(channel.key());
         } else if let Some(i) = owning_flow(inputs, owner) {
             nodes.components[i].owned_channels.push(channel.key());
+        } else {
+            // An owner not in the mesh (denied, outside -n or -l, being deleted): the channel
+            // stands on its own rather than vanish with it.
+            nodes.channels[c].owner = None;
         }
     }
     for (s, subscription) in inputs.subscriptions.iter().enumerate() {
-        if let Some(owner) = &nodes.subscriptions[s].owner
-            && let Some(i) = owning_flow(inputs, owner)
-        {
-            nodes.components[i]
+        let Some(owner) = &nodes.subscriptions[s].owner else {
+            continue;
+        };
+        match owning_flow(inputs, owner) {
+            Some(i) => nodes.components[i]
                 .owned_subscriptions
-                .push(subscription.key());
+                .push(subscription.key()),
+            // A trigger's subscription hangs under its trigger; any other owner that is not
+            // here leaves it on its own.
+            None if owner.kind != "Trigger" => nodes.subscriptions[s].owner = None,
+            None => {}
         }
     }
 }

@@ -200,6 +200,7 @@ fn keep_selected(snapshot: &mut Snapshot, selector: &str) {
     snapshot.channels.retain(|o| keep(&o.metadata));
     snapshot.subscriptions.retain(|o| keep(&o.metadata));
     snapshot.sources.retain(|o| keep(&o.metadata));
+    snapshot.components.retain(|o| keep(&o.metadata));
 }
 
 fn read_scoped(
