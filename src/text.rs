@@ -39,7 +39,7 @@ pub fn escape_lines(text: &str) -> String {
 
 /// C0 and C1 controls, DEL, and the Unicode bidirectional overrides that can reorder what a
 /// terminal shows.
-fn needs_escape(c: char) -> bool {
+pub fn needs_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 

@@ -21,7 +21,10 @@ pub fn run(args: &CesqlArgs) -> color_eyre::Result<u8> {
             match args.output {
                 CesqlOutput::Json => write_stdout(&format!(
                     "{}\n",
-                    json!({"result": null, "error": "parse", "message": error.message})
+                    crate::output::escape_json(
+                        &json!({"result": null, "error": "parse", "message": error.message})
+                            .to_string()
+                    )
                 ))?,
                 CesqlOutput::Text => say!(
                     "kn-mesh: the expression does not parse:\n{}",
@@ -53,7 +56,10 @@ pub fn run(args: &CesqlArgs) -> color_eyre::Result<u8> {
                 "message": error.as_ref().map(|e| e.message.clone()),
                 "knativeFilter": if passes { "pass" } else { "fail" },
             });
-            write_stdout(&format!("{body}\n"))?;
+            write_stdout(&format!(
+                "{}\n",
+                crate::output::escape_json(&body.to_string())
+            ))?;
         }
         CesqlOutput::Text => {
             // The event's values and the expression came from outside.

@@ -34,7 +34,8 @@ pub fn run(cli: Cli) -> color_eyre::Result<u8> {
         Some(Command::Cesql(args)) => cesql::run(args),
         Some(Command::Trace(args)) => {
             let spec = cli.source_spec()?;
-            block_on(trace::run(spec, args))
+            let namespaces = cli.connect().namespaces.namespaces;
+            block_on(trace::run(spec, args, &namespaces))
         }
         Some(Command::Auth(args)) => {
             let spec = cli.source_spec()?;

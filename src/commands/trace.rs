@@ -8,9 +8,13 @@ use crate::mesh::objects::ObjectKey;
 use crate::mesh::trace::{self, Entry, Verdict};
 use crate::source::{self, spec::SourceSpec};
 
-pub async fn run(spec: SourceSpec, args: &TraceArgs) -> color_eyre::Result<u8> {
+pub async fn run(
+    spec: SourceSpec,
+    args: &TraceArgs,
+    namespaces: &[String],
+) -> color_eyre::Result<u8> {
     let event = event(args)?;
-    let entry = entry(args)?;
+    let entry = entry(args, namespaces)?;
     let reading = super::mesh::read_once(source::open(spec, false).await?).await?;
     super::mesh::report_problems(&reading);
     if reading.unreadable_file && reading.mesh.is_empty() {
@@ -18,18 +22,19 @@ pub async fn run(spec: SourceSpec, args: &TraceArgs) -> color_eyre::Result<u8> {
     }
     let mesh = &reading.mesh;
     let traced = trace::trace(mesh, &event, &entry).map_err(|e| UsageError(e.0))?;
-    // A file that could not be read, like a denied list, may hide where the event goes.
-    let whole = mesh.completeness().is_whole() && reading.problems.is_empty();
+    // A file that could not be read, like a list the path met and could not read, may hide
+    // where the event goes.
+    let whole = traced.unread.is_empty() && reading.problems.is_empty();
     match args.output {
         TraceOutput::Json => {
-            write_stdout(&format!("{}\n", serde_json::to_string_pretty(&traced)?))?;
+            write_stdout(&crate::output::json(&traced)?)?;
         }
         TraceOutput::Tree => write_stdout(&crate::output::tree::render_roots(&traced.tree))?,
     }
     if !whole {
         say!(
-            "kn-mesh: some of the mesh could not be read (denied or failed); the event may also \
-             go where kn-mesh cannot see"
+            "kn-mesh: some of the mesh on the event's way could not be read; it may also go \
+             where kn-mesh cannot see"
         );
     }
     let certain = traced
@@ -69,15 +74,16 @@ fn event(args: &TraceArgs) -> color_eyre::Result<EventAttributes> {
     Ok(EventAttributes::from_pairs(pairs))
 }
 
-fn entry(args: &TraceArgs) -> Result<Entry, UsageError> {
+/// `namespaces`: the -n in effect, given before `trace` or after it.
+fn entry(args: &TraceArgs, namespaces: &[String]) -> Result<Entry, UsageError> {
     let Some(to) = &args.to else {
         return Ok(Entry::Brokers);
     };
-    let namespace = args
-        .namespace_args
-        .namespaces
-        .first()
-        .map_or("default", String::as_str);
+    let namespace = match namespaces {
+        [] => "default",
+        [one] => one.as_str(),
+        _ => return Err(UsageError("--to takes one namespace: give one -n".into())),
+    };
     let parts: Vec<&str> = to.split('/').collect();
     match parts.as_slice() {
         ["broker", name] => Ok(Entry::Broker(ObjectKey::new(namespace, name))),

@@ -258,6 +258,10 @@ fn compare(
 /// broker and the Kafka brokers.
 const FILTERS_HONOURED_BY: &[&str] = &["MTChannelBasedBroker", "Kafka", "KafkaNamespaced"];
 
+pub fn honours_filters(broker_class: &str) -> bool {
+    FILTERS_HONOURED_BY.contains(&broker_class)
+}
+
 /// What a reader of the trigger should know about how its filter is applied, beyond the filter
 /// itself: `filters` replacing `filter`, and a broker class that may not read `filters`.
 pub fn caveats(spec: &TriggerSpec, broker_class: Option<&str>) -> Vec<String> {
@@ -272,7 +276,7 @@ pub fn caveats(spec: &TriggerSpec, broker_class: Option<&str>) -> Vec<String> {
     }
     if let Some(class) = broker_class
         && !spec.filters.is_empty()
-        && !FILTERS_HONOURED_BY.contains(&class)
+        && !honours_filters(class)
     {
         out.push(format!(
             "broker class {class} may ignore spec.filters (honoured by {})",

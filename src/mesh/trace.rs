@@ -69,6 +69,9 @@ pub struct Named {
 pub struct Trace {
     pub deliveries: Vec<Delivery>,
     pub rejected: Vec<Rejected>,
+    /// What could not be read or followed where the path met it (denied or failed lists,
+    /// undecodable objects, paths cut short): the event may also go there.
+    pub unread: Vec<String>,
     #[serde(skip)]
     pub tree: Vec<TreeNode>,
 }
@@ -111,33 +114,44 @@ pub fn trace(mesh: &Mesh, event: &dyn Attributes, entry: &Entry) -> Result<Trace
         certain: true,
     };
     let roots = match entry {
-        Entry::Brokers => mesh
-            .brokers
-            .iter()
-            .map(|b| walker.broker(&b.object.key(), &path))
-            .collect(),
-        Entry::Broker(key) => {
-            mesh.broker(key)
-                .ok_or_else(|| TraceError(format!("no broker {key} in the mesh")))?;
-            vec![walker.broker(key, &path)]
+        Entry::Brokers => {
+            // Brokers that could not be read may take the event too.
+            let mut roots: Vec<TreeNode> = mesh
+                .namespaces
+                .iter()
+                .flat_map(|ns| walker.unread(Role::Broker, ns))
+                .collect();
+            for broker in &mesh.brokers {
+                roots.push(walker.broker(&broker.object.key(), &path));
+            }
+            if roots.is_empty() {
+                roots.push(TreeNode::new(NodeKind::Note, "(no brokers)"));
+            }
+            roots
         }
-        Entry::Channel(key) => {
-            mesh.channel(key)
-                .ok_or_else(|| TraceError(format!("no channel {key} in the mesh")))?;
-            vec![walker.channel(key, &path)]
-        }
+        Entry::Broker(key) => match mesh.broker(key) {
+            Some(_) => vec![walker.broker(key, &path)],
+            None => walker.missing(Role::Broker, "broker", key)?,
+        },
+        Entry::Channel(key) => match mesh.channel(key) {
+            Some(_) => vec![walker.channel(key, &path)],
+            None => walker.missing(Role::Channel, "channel", key)?,
+        },
         Entry::Source { kind, key } => {
-            let source = mesh
+            let found = mesh
                 .sources
                 .iter()
-                .find(|s| s.object.kind.eq_ignore_ascii_case(kind) && s.object.key() == *key)
-                .ok_or_else(|| TraceError(format!("no {kind} {key} in the mesh")))?;
-            let hop = hop(&source.object.kind, key);
-            let next = path.then(hop.clone(), true);
-            let sink = walker.destination("sink", &source.sink, &next);
-            vec![
-                TreeNode::new(NodeKind::Source, format!("{} {key}", hop.kind)).children(vec![sink]),
-            ]
+                .find(|s| s.object.kind.eq_ignore_ascii_case(kind) && s.object.key() == *key);
+            match found {
+                Some(source) => {
+                    let hop = hop(&source.object.kind, key);
+                    let next = path.then(hop.clone(), true);
+                    let sink = walker.destination("sink", &source.sink, &next);
+                    let text = format!("{} {key}", hop.kind);
+                    vec![TreeNode::new(NodeKind::Source, text).children(vec![sink])]
+                }
+                None => walker.missing(Role::Source, kind, key)?,
+            }
         }
     };
     walker.trace.tree = roots;
@@ -196,19 +210,47 @@ struct Walker<'m> {
 }
 
 impl Walker<'_> {
+    /// An entry that is not in the mesh: unread where its kind could not be read (the event
+    /// may go on from there), else not there at all.
+    fn missing(
+        &mut self,
+        role: Role,
+        kind: &str,
+        key: &ObjectKey,
+    ) -> Result<Vec<TreeNode>, TraceError> {
+        let unread = self.unread(role, &key.namespace);
+        if unread.is_empty() {
+            return Err(TraceError(format!("no {kind} {key} in the mesh")));
+        }
+        let text =
+            format!("{kind} {key} could not be read: where the event goes from it is not known");
+        Ok(vec![TreeNode::new(NodeKind::Note, text).children(unread)])
+    }
+
+    /// What of a role could not be read in a namespace, placed and remembered.
+    fn unread(&mut self, role: Role, namespace: &str) -> Vec<TreeNode> {
+        let nodes = super::views::unread(self.mesh, role, namespace);
+        self.trace
+            .unread
+            .extend(nodes.iter().map(|n| n.text.clone()));
+        nodes
+    }
+
     /// Where a path stops before `next`: a cycle back to it, or a path too long to follow.
-    fn stop(&self, path: &Path, next: &Hop) -> Option<TreeNode> {
+    fn stop(&mut self, path: &Path, next: &Hop) -> Option<TreeNode> {
         let text = if path.cycle(next) {
             format!(
                 "↺ back to {} {}/{}: a cycle, not followed again",
                 next.kind, next.namespace, next.name
             )
         } else if path.too_long() {
-            format!("… {MAX_HOPS} hops: the path is not followed further")
+            let text = format!("… {MAX_HOPS} hops: the path is not followed further");
+            self.trace.unread.push(text.clone());
+            text
         } else {
             return None;
         };
-        Some(TreeNode::new(NodeKind::Note, text).status(NodeStatus::Failed))
+        Some(TreeNode::new(NodeKind::Note, text))
     }
 
     fn broker(&mut self, key: &ObjectKey, path: &Path) -> TreeNode {
@@ -222,11 +264,11 @@ impl Walker<'_> {
         };
         let path = path.then(here, true);
         // Triggers that could not be read may take the event too: shown in their place.
-        let mut children = super::views::unread(self.mesh, Role::Trigger, &key.namespace);
+        let mut children = self.unread(Role::Trigger, &key.namespace);
         let unread = !children.is_empty();
         for trigger_key in &broker.triggers {
             if let Some(trigger) = self.mesh.trigger(trigger_key) {
-                children.push(self.trigger(trigger, &path));
+                children.push(self.trigger(trigger, broker.object.class(), &path));
             }
         }
         if broker.triggers.is_empty() && !unread {
@@ -242,10 +284,28 @@ impl Walker<'_> {
         .children(children)
     }
 
-    fn trigger(&mut self, node: &TriggerNode, path: &Path) -> TreeNode {
+    fn trigger(&mut self, node: &TriggerNode, class: &str, path: &Path) -> TreeNode {
         let trigger = &node.object;
-        let outcome = filter::evaluate_over(&trigger.spec, path.event);
+        let mut outcome = filter::evaluate_over(&trigger.spec, path.event);
         let name = trigger.name();
+        // A class that may not read `filters` may deliver what they reject.
+        let caveats = filter::caveats(&trigger.spec, Some(class));
+        if outcome.outcome == Outcome::NoMatch
+            && !trigger.spec.filters.is_empty()
+            && !filter::honours_filters(class)
+        {
+            outcome = filter::FilterOutcome {
+                outcome: Outcome::Unknown,
+                reason: format!(
+                    "{}; but broker class {class} may ignore spec.filters",
+                    outcome.reason
+                ),
+            };
+        }
+        let caveats: Vec<TreeNode> = caveats
+            .into_iter()
+            .map(|caveat| TreeNode::new(NodeKind::Note, format!("⚑ {caveat}")))
+            .collect();
         match outcome.outcome {
             Outcome::NoMatch => {
                 self.trace.rejected.push(Rejected {
@@ -256,7 +316,7 @@ impl Walker<'_> {
                     clause: outcome.reason.clone(),
                 });
                 let text = format!("✗ trigger {name} rejects it: {}", outcome.reason);
-                TreeNode::new(NodeKind::Trigger, text)
+                TreeNode::new(NodeKind::Trigger, text).children(caveats)
             }
             Outcome::Match | Outcome::Unknown => {
                 let certain = outcome.outcome == Outcome::Match;
@@ -266,7 +326,8 @@ impl Walker<'_> {
                     format!("? trigger {name} may pass it: {}", outcome.reason)
                 };
                 let next = path.then(hop("Trigger", &trigger.key()), certain);
-                let mut children = vec![self.destination("subscriber", &node.subscriber, &next)];
+                let mut children = caveats;
+                children.push(self.destination("subscriber", &node.subscriber, &next));
                 children.extend(self.dead_letter(node.delivery.as_ref()));
                 children.push(TreeNode::new(
                     NodeKind::Reply,
@@ -304,7 +365,7 @@ impl Walker<'_> {
             return stop;
         }
         let path = path.then(here, true);
-        let mut children = super::views::unread(self.mesh, Role::Subscription, &key.namespace);
+        let mut children = self.unread(Role::Subscription, &key.namespace);
         let unread = !children.is_empty();
         for sub_key in &channel.subscriptions {
             let Some(subscription) = self.mesh.subscription(sub_key) else {
@@ -389,7 +450,11 @@ impl Walker<'_> {
         }
         let component = &self.mesh.components[index];
         // A flow passes the event on to its steps or branches; a sink or transform receives it.
-        if component.component.family() != "flow" {
+        let flow = matches!(
+            component.component,
+            super::components::ComponentKind::Sequence | super::components::ComponentKind::Parallel
+        );
+        if !flow {
             self.deliver(Subscriber::Object(here.clone()), path);
         }
         let path = path.then(here, true);
@@ -407,8 +472,13 @@ impl Walker<'_> {
                 // A Parallel's branch filter is a service that answers; its subscriber gets
                 // the event when the filter accepts, which kn-mesh cannot know.
                 R::Subscriber => {
+                    let branch = relation.label.strip_suffix(" subscriber");
+                    let filtered = component
+                        .relations
+                        .iter()
+                        .any(|r| r.role == R::Filter && r.label.strip_suffix(" filter") == branch);
                     let mut maybe = path.clone();
-                    maybe.certain = !component.relations.iter().any(|r| r.role == R::Filter);
+                    maybe.certain = path.certain && !filtered;
                     maybe
                 }
                 R::Filter => path.clone(),

@@ -12,6 +12,7 @@ mod flows;
 mod markers;
 mod sources;
 pub use flows::{component_text, retry_text};
+pub use markers::unread;
 use markers::{cluster_markers, group_locked, markers, namespace_node, undecodable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -349,14 +350,6 @@ fn by_namespace(
         }
     }
     group_locked(roots)
-}
-
-/// What of a role could not be read in a namespace (denied, failed or undecodable), as the
-/// nodes the trees show in its place: for faces that build trees of their own (a trace).
-pub fn unread(mesh: &Mesh, role: Role, namespace: &str) -> Vec<TreeNode> {
-    let mut nodes = markers(mesh, &[role], Some(namespace));
-    nodes.extend(undecodable(mesh, &[role], Some(namespace)));
-    nodes
 }
 
 pub fn tree(mesh: &Mesh, view: View) -> Vec<TreeNode> {

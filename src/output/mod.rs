@@ -83,8 +83,29 @@ fn names(mesh: &Mesh) -> String {
     out
 }
 
-fn json<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
-    let mut text = serde_json::to_string_pretty(value)?;
+/// Pretty JSON with a newline, escaped for a terminal.
+pub fn json<T: serde::Serialize>(value: &T) -> serde_json::Result<String> {
+    let mut text = escape_json(&serde_json::to_string_pretty(value)?);
     text.push('\n');
     Ok(text)
+}
+
+/// JSON text with the characters a terminal would act on (DEL, C1 controls, bidi overrides)
+/// written as `\uXXXX`: serde escapes only C0, and outside its strings JSON is ASCII.
+pub fn escape_json(text: &str) -> String {
+    if !text
+        .chars()
+        .any(|c| c >= '\u{7f}' && crate::text::needs_escape(c))
+    {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c >= '\u{7f}' && crate::text::needs_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

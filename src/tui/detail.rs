@@ -83,7 +83,19 @@ fn username(app: &App) -> Option<&str> {
 }
 
 /// The detail pane's lines for the selected row.
+/// The detail pane's lines, every span escaped: its names, URLs, facts and messages came from
+/// outside, and escaping here, once, covers every section (escaping twice changes nothing).
 pub fn lines(app: &App) -> Vec<Line<'static>> {
+    let mut lines = unescaped_lines(app);
+    for span in lines.iter_mut().flat_map(|line| line.spans.iter_mut()) {
+        if span.content.chars().any(crate::text::needs_escape) {
+            span.content = crate::text::escape(&span.content).into();
+        }
+    }
+    lines
+}
+
+fn unescaped_lines(app: &App) -> Vec<Line<'static>> {
     let mesh = &app.mesh;
     let Some(target) = app.selected_target() else {
         return group_lines(app);

@@ -262,21 +262,24 @@ fn row_line(
         Span::raw(marker),
         Span::styled(glyph, style),
     ];
+    // Names, URLs and messages in the text came from outside; each piece is escaped on its
+    // own so the match's byte offsets stay those of the text.
+    let escape = crate::text::escape;
     match row.hit {
         Some(Hit::Text(start, end)) => {
             let (start, end) = (start as usize, end as usize);
-            spans.push(Span::styled(node.text[..start].to_string(), style));
+            spans.push(Span::styled(escape(&node.text[..start]), style));
             spans.push(Span::styled(
-                node.text[start..end].to_string(),
+                escape(&node.text[start..end]),
                 style.patch(theme.matched()),
             ));
-            spans.push(Span::styled(node.text[end..].to_string(), style));
+            spans.push(Span::styled(escape(&node.text[end..]), style));
         }
         Some(Hit::Elsewhere) => spans.push(Span::styled(
-            node.text.clone(),
+            escape(&node.text),
             style.patch(theme.matched_elsewhere()),
         )),
-        None => spans.push(Span::styled(node.text.clone(), style)),
+        None => spans.push(Span::styled(escape(&node.text), style)),
     }
     let line = Line::from(spans);
     if selected {

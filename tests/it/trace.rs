@@ -287,3 +287,108 @@ fn denied_triggers_and_subscribers_are_never_nowhere() {
     let t = trace::trace(&mesh, &event, &at_default()).unwrap();
     assert_eq!(delivered(&t), [("vip".to_string(), Verdict::Maybe)]);
 }
+
+/// On the demo as `payments-only`: brokers it may not read are named where the trace starts,
+/// a broker it may not read is not "missing" (exit 6, not bad input), and the JSON says what
+/// could not be read. `-n` given before `trace` names the entry's namespace.
+#[test]
+fn what_the_token_may_not_read_is_named_in_the_trace() {
+    let all = common::kn_mesh(&["--demo", "trace", "--type", "x", "-o", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    let unread = json["unread"].as_array().unwrap();
+    assert!(
+        unread
+            .iter()
+            .any(|u| u.as_str().unwrap().starts_with("brokers in ops: forbidden")),
+        "{unread:?}"
+    );
+    let denied = common::kn_mesh(&[
+        "--demo",
+        "-n",
+        "ops",
+        "trace",
+        "--type",
+        "x",
+        "--to",
+        "broker/alerts",
+    ]);
+    assert_eq!(
+        denied.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&denied.stderr)
+    );
+    let text = String::from_utf8_lossy(&denied.stdout);
+    assert!(
+        text.contains("broker ops/alerts could not be read"),
+        "{text}"
+    );
+    let readable = common::kn_mesh(&[
+        "--demo",
+        "-n",
+        "payments",
+        "trace",
+        "--type",
+        "x",
+        "--to",
+        "broker/default",
+    ]);
+    assert_eq!(readable.status.code(), Some(0));
+}
+
+/// A Parallel's branch without a filter does not make a "maybe" path certain; a broker class
+/// that may ignore `filters` makes their no into a maybe.
+#[test]
+fn maybe_stays_maybe_and_the_broker_class_counts() {
+    let mesh = mesh_of(
+        r#"apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: a, annotations: {eventing.knative.dev/broker.class: RabbitMQBroker}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: maybe, namespace: a}
+spec:
+  broker: default
+  filters: [{cesql: "source LIKE '%/eu'"}]
+  subscriber: {ref: {apiVersion: flows.knative.dev/v1, kind: Parallel, name: fan}}
+---
+apiVersion: flows.knative.dev/v1
+kind: Parallel
+metadata: {name: fan, namespace: a}
+spec:
+  branches:
+    - subscriber: {uri: "http://open"}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: other, namespace: a}
+spec:
+  broker: default
+  filters: [{exact: {type: other}}]
+  subscriber: {uri: "http://other"}
+"#,
+    );
+    let event = EventAttributes::from_pairs([("type", "t")]);
+    let t = trace::trace(&mesh, &event, &at_default()).unwrap();
+    let mut got = delivered(&t);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("http://open".to_string(), Verdict::Maybe),
+            ("http://other".to_string(), Verdict::Maybe)
+        ]
+    );
+    assert!(t.rejected.is_empty());
+}
+
+/// JSON output never carries a character a terminal acts on.
+#[test]
+fn json_output_is_escaped_for_a_terminal() {
+    let out = common::kn_mesh(&["cesql", "'a\u{202e}b\u{85}'", "-o", "json"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains(r"a\u202eb\u0085"), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["result"], "a\u{202e}b\u{85}");
+}
