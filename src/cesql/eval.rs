@@ -193,12 +193,8 @@ impl Evaluator<'_> {
                 known(Value::Bool(left != right), e1.or(e2))
             }
             _ => {
-                let (Value::Int(l), e1) = left.cast(Type::Int) else {
-                    return self.decided(node, known(Value::zero(result_type), None));
-                };
-                let (Value::Int(r), e2) = right.cast(Type::Int) else {
-                    return self.decided(node, known(Value::zero(result_type), None));
-                };
+                let (l, e1) = left.integer();
+                let (r, e2) = right.integer();
                 let (value, error) = integer_op(op, l, r);
                 known(value, e1.or(e2).or(error))
             }

@@ -55,6 +55,14 @@ impl Value {
         }
     }
 
+    /// The value cast to an Integer, 0 when it cannot be.
+    pub fn integer(self) -> (i32, Option<Error>) {
+        match self.cast(Type::Int) {
+            (Value::Int(i), error) => (i, error),
+            (_, error) => (0, error),
+        }
+    }
+
     /// An implicit cast (spec §3.7). Integer to Boolean is not one: `NOT 10` is a cast error,
     /// while the function `BOOL(10)` is true.
     pub fn cast(self, to: Type) -> (Value, Option<Error>) {

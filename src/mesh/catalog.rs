@@ -35,19 +35,10 @@ pub const NEVER_SUBSCRIBERS: &[(&str, &str)] = &[
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
 ];
 
-/// The role of the kind a request names: Knative's own kinds by group and plural, channel and
-/// source kinds by their CRD's labels (the given CRDs, else the built-in ones).
-pub fn role_of(request: &ApiRequest, crds: &[Crd]) -> Role {
-    role_by_kind(
-        request,
-        crds,
-        request.name.is_some() && request.verb == crate::k8s::Verb::Get,
-    )
-}
-
-/// The role of what a marker stands for. An object that could not be decoded belongs where its
-/// kind's objects are shown (an ApiServerSource among the sources), even though its marker
-/// names it as a lookup by name does.
+/// The role of what a marker stands for: Knative's own kinds by group and plural, channel and
+/// source kinds by their CRD's labels (the given CRDs, else the built-in ones). An object that
+/// could not be decoded belongs where its kind's objects are shown (an ApiServerSource among
+/// the sources), even though its marker names it as a lookup by name does.
 pub fn role_of_marker(marker: &AccessMarker, crds: &[Crd]) -> Role {
     let looked_up = !matches!(marker.access, Access::Undecodable { .. })
         && marker.request.name.is_some()

@@ -305,11 +305,9 @@ fn partial_answer_markers(event_mesh: &EventMesh) -> Vec<AccessMarker> {
 
 /// The backend sends no CRDs, so a marker's role comes from the request alone.
 fn backend_marker(request: ApiRequest, access: Access) -> AccessMarker {
-    AccessMarker {
-        role: crate::mesh::catalog::role_of(&request, &[]),
-        request,
-        access,
-    }
+    let mut marker = AccessMarker::new(request, access);
+    marker.role = crate::mesh::catalog::role_of_marker(&marker, &[]);
+    marker
 }
 
 fn event_type_node(et: &EmEventType) -> EventTypeNode {

@@ -226,6 +226,15 @@ impl App {
     /// New data: every view is rebuilt, and keeps its expanded nodes and selection.
     pub fn set_mesh(&mut self, mesh: Arc<Mesh>) {
         self.mesh = mesh;
+        // Sources and components are targeted by their place in the mesh, which a new mesh may
+        // give to another object: their Events are asked for again, never shown for another.
+        if self
+            .events
+            .as_ref()
+            .is_some_and(|(t, _)| matches!(t, Target::Source(_) | Target::Component(_)))
+        {
+            self.events = None;
+        }
         self.rebuild_trees();
     }
 

@@ -117,6 +117,8 @@ fn after_command(app: &mut App, cmd: Cmd) -> Vec<Cmd> {
         Cmd::Source(Control::Refresh) => {
             // An app-config whose provider is not chosen has nothing to read yet.
             app.source.loading = app.source.origin != Some(OriginLabel::Unchosen);
+            // `r` retries everything, the selected object's Events too.
+            app.events = None;
             // The report is made again from the fresh reading.
             if app.source.cluster.is_some() {
                 app.token_check = TokenCheck::AwaitingData;
