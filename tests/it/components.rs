@@ -602,3 +602,42 @@ spec:
     position(&rows, "InMemoryChannel pipeline-kn-sequence-0");
     position(&rows, "subscription pipeline-kn-sequence-0");
 }
+
+/// Through the sim, read with kube-rs as from a cluster: a trigger's brokerRef to another
+/// namespace hangs the trigger under that broker, and a SinkBinding shows its subject.
+#[tokio::test]
+async fn through_the_sim_a_broker_ref_across_namespaces_and_a_sink_binding_subject() {
+    let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(
+        r#"apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: hub}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: remote, namespace: team}
+spec:
+  brokerRef: {apiVersion: eventing.knative.dev/v1, kind: Broker, namespace: hub, name: default}
+  subscriber: {uri: "http://sink"}
+---
+apiVersion: sources.knative.dev/v1
+kind: SinkBinding
+metadata: {name: bind, namespace: team}
+spec:
+  subject: {apiVersion: apps/v1, kind: Deployment, name: web}
+  sink: {ref: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: default, namespace: hub}}
+"#,
+    )
+    .unwrap();
+    let sim = common::start_sim(objects).await;
+    let fetcher = common::fetcher(&sim, "admin").await;
+    let mesh = mesh::build(fetcher.fetch(&Scope::default()).await.unwrap());
+    assert!(mesh.completeness().is_whole(), "{:?}", mesh.completeness());
+    let hub = mesh
+        .broker(&kn_mesh::mesh::objects::ObjectKey::new("hub", "default"))
+        .unwrap();
+    let triggers: Vec<String> = hub.triggers.iter().map(ToString::to_string).collect();
+    assert_eq!(triggers, ["team/remote"]);
+    let rows = view_rows(&mesh, View::Sources);
+    position(&rows, "subject: Deployment web");
+    position(&rows, "sink: Broker hub/default");
+}
