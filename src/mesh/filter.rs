@@ -246,10 +246,10 @@ fn compare(
             "the event has no {attribute} (filter wants {verb} {wanted:?})"
         )),
         Lookup::Present => FilterOutcome::unknown(format!(
-            "the event type does not pin the value of {attribute} (filter wants {verb} {wanted:?})"
+            "the value of {attribute} is not known (filter wants {verb} {wanted:?})"
         )),
         Lookup::Unknown => FilterOutcome::unknown(format!(
-            "the event type does not pin {attribute} (filter wants {verb} {wanted:?})"
+            "whether the event has {attribute} is not known (filter wants {verb} {wanted:?})"
         )),
     }
 }

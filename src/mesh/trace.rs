@@ -10,6 +10,7 @@ use super::snapshot::Role;
 use super::views::{NodeKind, NodeStatus, TreeNode};
 use crate::cesql::{Attributes, Lookup};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Where the event enters.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +75,20 @@ pub struct Trace {
     pub unread: Vec<String>,
     #[serde(skip)]
     pub tree: Vec<TreeNode>,
+    /// What became of each trigger the path met, with the clause that decided it: the TUI marks
+    /// them in place.
+    #[serde(skip)]
+    pub triggers: BTreeMap<ObjectKey, (Mark, String)>,
+}
+
+/// A trigger's part in a trace. Ordered so that, met on several paths, its best part counts:
+/// a trigger that passes the event itself and may pass a reply passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mark {
+    Fails,
+    /// Its filter cannot be decided, or it passes an event that may not exist (a reply).
+    Maybe,
+    Passes,
 }
 
 /// The trace fails when the entry is not in the mesh.
@@ -306,6 +321,20 @@ impl Walker<'_> {
             .into_iter()
             .map(|caveat| TreeNode::new(NodeKind::Note, format!("⚑ {caveat}")))
             .collect();
+        let mark = match outcome.outcome {
+            Outcome::NoMatch => Mark::Fails,
+            Outcome::Match if path.certain => Mark::Passes,
+            Outcome::Match | Outcome::Unknown => Mark::Maybe,
+        };
+        let reason = match (mark, outcome.outcome) {
+            (Mark::Maybe, Outcome::Match) => "it passes a reply, if one is sent".to_string(),
+            _ => outcome.reason.clone(),
+        };
+        let kept = self.trace.triggers.entry(trigger.key());
+        let kept = kept.or_insert((mark, reason.clone()));
+        if mark > kept.0 {
+            *kept = (mark, reason);
+        }
         match outcome.outcome {
             Outcome::NoMatch => {
                 self.trace.rejected.push(Rejected {

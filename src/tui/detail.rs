@@ -6,6 +6,7 @@ use crate::mesh::filter::{self, Outcome};
 use crate::mesh::model::{Mesh, Resolution};
 use crate::mesh::objects::ObjectKey;
 use crate::mesh::snapshot::{Access, ApiRequest};
+use crate::mesh::trace::Mark;
 use crate::mesh::views::Target;
 use ratatui::text::Line;
 
@@ -110,6 +111,18 @@ fn unescaped_lines(app: &App) -> Vec<Line<'static>> {
         Target::Component(index) => super::relations::component_lines(mesh, *index),
         Target::Access(index) => access_lines(app, *index),
     };
+    if let Some((mark, reason)) = app.trace.as_ref().and_then(|t| t.mark(Some(target))) {
+        let verdict = match mark {
+            Mark::Passes => "passes the event",
+            Mark::Maybe => "may pass the event",
+            Mark::Fails => "rejects the event",
+        };
+        let text = match reason.as_str() {
+            "" => verdict.to_string(),
+            reason => format!("{verdict}: {reason}"),
+        };
+        lines.insert(lines.len().min(1), field("Trace", text));
+    }
     super::relations::pointed_at_by_lines(mesh, target, &mut lines);
     lines.extend(super::events::lines(app, target));
     lines

@@ -41,6 +41,7 @@ pub enum Action {
     Identity,
     Contexts,
     Permissions,
+    Trace,
     Help,
 }
 
@@ -146,7 +147,7 @@ pub const BINDINGS: &[Binding] = &[
         Action::Clear,
         Some((
             "Esc",
-            "clear the filter, close a popup, or go back from a jump",
+            "end a trace or the filter, close a popup, go back from a jump",
         )),
     ),
     bind(
@@ -175,6 +176,14 @@ pub const BINDINGS: &[Binding] = &[
         &[Char('y')],
         Action::Yaml,
         Some(("y", "the selected object as YAML")),
+    ),
+    bind(
+        &[Char('t')],
+        Action::Trace,
+        Some((
+            "t",
+            "trace an event from here: triggers [pass] [maybe] [fail]",
+        )),
     ),
     bind(
         &[Char('p')],
@@ -238,6 +247,7 @@ impl Action {
         Action::Identity,
         Action::Contexts,
         Action::Permissions,
+        Action::Trace,
         Action::Help,
     ];
 }
@@ -285,6 +295,15 @@ pub fn handle(app: &mut App, key: KeyEvent) -> Option<Cmd> {
         let (popup, cmd) = popup_key(app, popup, key);
         app.popup = popup;
         return cmd;
+    }
+    if let Some(prompt) = app.trace_prompt.take() {
+        use super::trace::PromptOutcome;
+        match super::trace::prompt_key(prompt, key) {
+            PromptOutcome::Open(prompt) => app.trace_prompt = Some(prompt),
+            PromptOutcome::Cancel => {}
+            PromptOutcome::Trace(prompt) => app.run_trace(prompt),
+        }
+        return None;
     }
     if app.filtering {
         filter_key(app, key);
@@ -450,9 +469,12 @@ pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
         Action::ShiftLeft => app.shift = app.shift.saturating_sub(SHIFT_STEP),
         Action::ShiftRight => app.shift = (app.shift + SHIFT_STEP).min(SHIFT_LIMIT),
         Action::Filter => app.filtering = true,
-        // Esc clears the filter; with none, it goes back from a jump, as k9s's Esc does.
+        // Esc ends a trace, then clears the filter; with neither, it goes back from a jump, as
+        // k9s's Esc does.
         Action::Clear => {
-            if app.filter.is_empty() && !app.filtering {
+            if app.trace.take().is_some() {
+                app.notice = Some("the trace ended".into());
+            } else if app.filter.is_empty() && !app.filtering {
                 app.back();
             } else {
                 app.clear_filter();
@@ -490,6 +512,7 @@ pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {
             }
             _ => app.select_tab(TABS.len() - 1),
         },
+        Action::Trace => app.open_trace_prompt(),
         Action::Help => app.popup = Some(Popup::Help { scroll: 0 }),
     }
     None
@@ -535,6 +558,7 @@ mod tests {
                 | Action::Identity
                 | Action::Contexts
                 | Action::Permissions
+                | Action::Trace
                 | Action::Help => {}
             }
         }

@@ -18,6 +18,7 @@ pub mod query;
 mod relations;
 pub mod state;
 mod theme;
+pub mod trace;
 pub mod tree;
 pub mod update;
 pub mod view;

@@ -150,6 +150,10 @@ pub struct App {
     pub notice: Option<String>,
     /// The terminal's size at the last resize, for mouse hits.
     pub screen: ratatui::layout::Rect,
+    /// `t`'s prompt, while it is typed.
+    pub trace_prompt: Option<super::trace::TracePrompt>,
+    /// The trace the trees mark, until Esc.
+    pub trace: Option<super::trace::TraceOverlay>,
 }
 
 impl App {
@@ -183,6 +187,8 @@ impl App {
             history: Vec::new(),
             events: None,
             notice: None,
+            trace_prompt: None,
+            trace: None,
         };
         app.reflow_all();
         app
@@ -235,7 +241,62 @@ impl App {
         {
             self.events = None;
         }
+        // The trace on screen is traced again: marks from the old mesh would be stale.
+        if let Some(old) = self.trace.take() {
+            match super::trace::run(&self.mesh, &old.text, &old.entry) {
+                Ok(trace) => self.trace = Some(trace),
+                Err(error) => self.notice = Some(format!("the trace ended: {error}")),
+            }
+        }
         self.rebuild_trees();
+    }
+
+    /// Opens `t`'s prompt for the selected object, with the last trace's event if it entered
+    /// there.
+    pub fn open_trace_prompt(&mut self) {
+        if self.mesh.reduced {
+            self.notice = Some("an eventmesh backend sends no triggers: nothing to trace".into());
+            return;
+        }
+        let prompt = self
+            .selected_target()
+            .and_then(|target| super::trace::prompt_for(&self.mesh, target));
+        let Some(mut prompt) = prompt else {
+            self.notice = Some("t traces from a broker, channel, source or event type".into());
+            return;
+        };
+        if let Some(trace) = self.trace.as_ref().filter(|t| t.entry == prompt.entry) {
+            prompt.text = trace.text.clone();
+        }
+        self.trace_prompt = Some(prompt);
+    }
+
+    /// Traces the prompt's event; a refusal stays in the prompt, to be mended.
+    pub fn run_trace(&mut self, mut prompt: super::trace::TracePrompt) {
+        match super::trace::run(&self.mesh, &prompt.text, &prompt.entry) {
+            Ok(trace) => {
+                // Triggers are marked where they stand, in the Brokers view, opened so the marks
+                // can be seen.
+                if !trace.triggers.is_empty() && self.tab != 0 {
+                    self.tab = 0;
+                    // From an event type, the broker it enters is selected, so `t` again edits
+                    // the same trace.
+                    if let crate::mesh::trace::Entry::Broker(key) = &prompt.entry {
+                        self.show_target(&Target::Broker(key.clone()));
+                    }
+                }
+                let tree = &mut self.trees[self.tab];
+                for key in trace.triggers.keys() {
+                    tree.open_path_to(&Target::Trigger(key.clone()));
+                }
+                self.trace = Some(trace);
+                self.reflow();
+            }
+            Err(error) => {
+                prompt.error = Some(error);
+                self.trace_prompt = Some(prompt);
+            }
+        }
     }
 
     /// The token report arrived (or went away with a change of identity).

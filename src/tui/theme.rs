@@ -84,6 +84,19 @@ impl Theme {
         Style::default().add_modifier(Modifier::UNDERLINED)
     }
 
+    /// A trigger a trace met: what passes stands out, what fails fades, a maybe is in between.
+    pub(super) fn trace(&self, mark: crate::mesh::trace::Mark) -> Style {
+        use crate::mesh::trace::Mark;
+        let base = Style::default();
+        match (mark, self.color) {
+            (Mark::Passes, true) => base.fg(Color::LightGreen).add_modifier(Modifier::BOLD),
+            (Mark::Passes, false) => base.add_modifier(Modifier::BOLD),
+            (Mark::Maybe, true) => base.fg(Color::Yellow).add_modifier(Modifier::ITALIC),
+            (Mark::Maybe, false) => base.add_modifier(Modifier::ITALIC),
+            (Mark::Fails, _) => base.add_modifier(Modifier::DIM | Modifier::CROSSED_OUT),
+        }
+    }
+
     pub(super) fn dim(&self) -> Style {
         Style::default().add_modifier(Modifier::DIM)
     }

@@ -7,7 +7,8 @@ use super::query::Hit;
 use super::state::{App, TABS};
 use super::theme::Theme;
 use super::tree::Row;
-use crate::mesh::views::{NodeStatus, TreeNode};
+use crate::mesh::trace::Mark;
+use crate::mesh::views::{NodeKind, NodeStatus, TreeNode};
 use crate::source::spec::Freshness;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -28,6 +29,8 @@ pub struct Areas {
     pub tree: Rect,
     pub detail: Option<Rect>,
     pub filter: Option<Rect>,
+    /// `t`'s prompt, or the trace the trees mark.
+    pub trace: Option<Rect>,
     pub status: Rect,
 }
 
@@ -39,11 +42,13 @@ fn shows_columns(app: &App, tree: Rect) -> bool {
 
 pub fn areas(app: &App, area: Rect) -> Areas {
     let show_filter = app.filtering || !app.filter.is_empty();
-    let [header, tabs, body, filter, status] = Layout::vertical([
+    let show_trace = app.trace_prompt.is_some() || app.trace.is_some();
+    let [header, tabs, body, filter, trace, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(u16::from(show_filter)),
+        Constraint::Length(u16::from(show_trace)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -73,6 +78,7 @@ pub fn areas(app: &App, area: Rect) -> Areas {
         tree,
         detail,
         filter: show_filter.then_some(filter),
+        trace: show_trace.then_some(trace),
         status,
     }
 }
@@ -128,10 +134,43 @@ pub fn draw(frame: &mut Frame, app: &App) {
         ]);
         frame.render_widget(Paragraph::new(line), filter_area);
     }
+    if let Some(trace_area) = areas.trace {
+        draw_trace_line(frame, app, &theme, trace_area);
+    }
     draw_status(frame, app, &theme, areas.status);
     if let Some(popup) = &app.popup {
         super::popups::draw(frame, app, popup, area);
     }
+}
+
+/// `t`'s prompt while it is typed, else what the trees' marks are a trace of.
+fn draw_trace_line(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let line = if let Some(prompt) = &app.trace_prompt {
+        let hint = match &prompt.error {
+            Some(error) => Span::styled(format!("   ⚠ {error}"), theme.status(NodeStatus::Failed)),
+            None => Span::styled(
+                "   key=value words (Enter traces, Esc cancels)",
+                theme.dim(),
+            ),
+        };
+        Line::from(vec![
+            Span::styled(
+                format!("trace from {}: ", super::trace::entry_label(&prompt.entry)),
+                theme.accent(),
+            ),
+            Span::raw(format!("{}▏", crate::text::escape(&prompt.text))),
+            hint,
+        ])
+    } else if let Some(trace) = &app.trace {
+        Line::from(vec![
+            Span::styled(trace.summary(), theme.accent()),
+            Span::styled("  (t edits, Esc ends)", theme.dim()),
+        ])
+    } else {
+        return;
+    };
+    let line = super::wrap::window(line, 0, usize::from(area.width));
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 /// The detail pane: wrapped with hanging indents (so copied YAML keeps its shape), and
@@ -241,7 +280,7 @@ fn row_line(
     lasts: &[bool],
     node: &TreeNode,
     theme: &Theme,
-    selected: bool,
+    (selected, mark): (bool, Option<Mark>),
 ) -> Line<'static> {
     let marker = match (row.has_children, row.expanded) {
         (false, _) => "  ",
@@ -249,7 +288,10 @@ fn row_line(
         (true, false) => "▸ ",
     };
     let status_style = theme.status(node.status);
-    let style = theme.kind(node.kind).patch(status_style);
+    let mut style = theme.kind(node.kind).patch(status_style);
+    if let Some(mark) = mark {
+        style = style.patch(theme.trace(mark));
+    }
     // A text that starts with its own status glyph (the report's "⚠ expires…") gets it once.
     let glyph = node.status.glyph();
     let glyph = if node.text.starts_with(glyph.trim_end()) {
@@ -257,11 +299,11 @@ fn row_line(
     } else {
         glyph
     };
-    let mut spans = vec![
-        Span::styled(guides(lasts), theme.dim()),
-        Span::raw(marker),
-        Span::styled(glyph, style),
-    ];
+    let mut spans = vec![Span::styled(guides(lasts), theme.dim()), Span::raw(marker)];
+    if let Some(mark) = mark {
+        spans.push(Span::styled(mark_glyph(mark), style));
+    }
+    spans.push(Span::styled(glyph, style));
     // Names, URLs and messages in the text came from outside; each piece is escaped on its
     // own so the match's byte offsets stay those of the text.
     let escape = crate::text::escape;
@@ -286,6 +328,16 @@ fn row_line(
         line.patch_style(theme.selected())
     } else {
         line
+    }
+}
+
+/// A traced trigger's tag: what it did with the event, readable without colour, and unlike the
+/// status glyphs (`✗` is "not ready").
+fn mark_glyph(mark: Mark) -> &'static str {
+    match mark {
+        Mark::Passes => "[pass] ",
+        Mark::Maybe => "[maybe] ",
+        Mark::Fails => "[fail] ",
     }
 }
 
@@ -319,7 +371,14 @@ fn draw_tree(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     for (index, row) in tree.rows.iter().enumerate().skip(offset).take(height) {
         if let Some(node) = tree.node_of(index) {
             let selected = index == tree.selected;
-            let line = row_line(row, &tree.lasts(index), node, theme, selected);
+            // The trigger itself, not a row that names it (an event type's consumer).
+            let mark = app
+                .trace
+                .as_ref()
+                .filter(|_| node.kind == NodeKind::Trigger)
+                .and_then(|t| t.mark(node.target.as_ref()))
+                .map(|(mark, _)| *mark);
+            let line = row_line(row, &tree.lasts(index), node, theme, (selected, mark));
             let mut line = super::wrap::window(line, app.shift, width);
             let cells = columns
                 .then(|| super::columns::cells(&app.mesh, node, app.now))

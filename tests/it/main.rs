@@ -29,4 +29,6 @@ mod sim_serve;
 mod trace;
 mod tui;
 mod tui_loop;
+mod tui_support;
 mod tui_tmux;
+mod tui_trace;
