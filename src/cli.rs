@@ -36,6 +36,13 @@ pub struct Cli {
     #[arg(long)]
     pub partial: bool,
 
+    /// With `-o eventmesh`: how `consumedBy` is computed. `backend` (the default) is the Go
+    /// backend's rule, byte for byte: `filter.attributes.type` alone. `exact` applies Knative's
+    /// filters (`filters` and every dialect, CESQL included): a trigger whose filter rejects an
+    /// event type is not its consumer.
+    #[arg(long, value_enum, value_name = "RULE")]
+    pub consumers: Option<ConsumersArg>,
+
     /// Only mesh objects whose labels match, selected by the server as kubectl's -l does
     /// (`app=web`, `tier!=test`, `env in (prod,staging)`, `!legacy`).
     #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
@@ -292,6 +299,7 @@ impl Cli {
                 "-o (trace takes its own -o after it)",
             ),
             (self.partial, "--partial"),
+            (self.consumers.is_some(), "--consumers"),
             (self.watch, "-w"),
             (!self.view.is_empty(), "--view"),
         ]
@@ -313,6 +321,7 @@ impl Cli {
             (!self.filenames.is_empty(), "-f"),
             (self.output.is_some(), "-o"),
             (self.partial, "--partial"),
+            (self.consumers.is_some(), "--consumers"),
             (self.watch, "-w"),
             (!self.view.is_empty(), "--view"),
             (self.selector.is_some(), "-l"),
@@ -410,6 +419,23 @@ pub enum Command {
         #[command(subcommand)]
         command: SimCommand,
     },
+}
+
+/// `--consumers`: the rule that fills an event type's `consumedBy`. The domain's `Consumers`
+/// knows nothing of clap; this maps onto it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConsumersArg {
+    Backend,
+    Exact,
+}
+
+impl From<ConsumersArg> for crate::mesh::eventmesh::Consumers {
+    fn from(rule: ConsumersArg) -> Self {
+        match rule {
+            ConsumersArg::Backend => Self::Backend,
+            ConsumersArg::Exact => Self::Exact,
+        }
+    }
 }
 
 /// The views `--view` names. The domain's `View` knows nothing of clap; this maps onto it.
@@ -611,6 +637,12 @@ pub struct ServeArgs {
     /// every 200, so a partial mesh deletes entities).
     #[arg(long)]
     pub partial: bool,
+
+    /// How `consumedBy` is computed: `backend`, the Go backend's rule byte for byte, or
+    /// `exact`, Knative's filter semantics (a trigger whose filter rejects an event type is not
+    /// its consumer).
+    #[arg(long, value_enum, value_name = "RULE", default_value = "backend")]
+    pub consumers: ConsumersArg,
 
     /// How long one request may take.
     #[arg(long, value_parser = parse_timeout, default_value = "60s")]

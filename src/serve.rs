@@ -33,6 +33,8 @@ pub struct ServeState {
     /// The API server connection with no credentials of its own.
     pub base: kube::Config,
     pub partial: bool,
+    /// How `consumedBy` is computed: the Go backend's rule unless `--consumers exact`.
+    pub consumers: eventmesh::Consumers,
     /// `-n`: the namespaces every answer covers (default: the cluster).
     pub scope: Scope,
     pub request_timeout: Duration,
@@ -51,6 +53,7 @@ impl ServeState {
         Self {
             base,
             partial,
+            consumers: eventmesh::Consumers::Backend,
             // The backend's answer: a denied list of a kind it never reads must not fail it.
             scope: Scope {
                 eventmesh_only: true,
@@ -221,7 +224,7 @@ async fn build(state: &ServeState, token: &str) -> Answer {
         }
     };
     let mesh = mesh::build(snapshot);
-    match eventmesh::answer(&mesh, state.partial) {
+    match eventmesh::answer(&mesh, state.partial, state.consumers) {
         Ok(answer) => Answer::json(
             StatusCode::OK,
             serde_json::to_string(&answer).unwrap_or_default(),

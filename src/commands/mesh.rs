@@ -64,6 +64,11 @@ fn check_output_flags(cli: &Cli) -> Result<(), UsageError> {
             "--partial is for -o eventmesh; the other outputs always print the partial mesh, marked".into(),
         ));
     }
+    if cli.consumers.is_some() && format != Format::Eventmesh {
+        return Err(UsageError(
+            "--consumers is for -o eventmesh; the other outputs show each filter's outcome".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -149,7 +154,16 @@ fn print(cli: &Cli, mesh: &mesh::Mesh, list_failures: bool) -> color_eyre::Resul
         cli.view.iter().map(|&v| v.into()).collect()
     };
     if format == Format::Eventmesh {
-        let body = mesh::eventmesh::answer(mesh, cli.partial)?;
+        let consumers = cli.consumers.map(Into::into).unwrap_or_default();
+        if consumers == mesh::eventmesh::Consumers::Exact && mesh.reduced {
+            return Err(UsageError(
+                "--consumers exact needs the triggers' filters; an eventmesh backend sends only \
+                 its own consumedBy: read the cluster or the manifests instead"
+                    .into(),
+            )
+            .into());
+        }
+        let body = mesh::eventmesh::answer(mesh, cli.partial, consumers)?;
         write_stdout(&format!("{}\n", serde_json::to_string_pretty(&body)?))?;
     } else {
         write_stdout(&output::render(mesh, format, &views)?)?;

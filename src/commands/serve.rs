@@ -2,7 +2,7 @@
 //! the two long-running servers, each until Ctrl-C or SIGTERM.
 
 use super::write_stdout;
-use crate::cli::{ServeArgs, SimServeArgs, UsageError};
+use crate::cli::{ConsumersArg, ServeArgs, SimServeArgs, UsageError};
 use crate::sim::{RunningSim, SimConfig, auth, server::Knobs};
 use crate::source::connect;
 use crate::source::spec::{Origin, SourceSpec};
@@ -39,12 +39,17 @@ pub async fn backend(spec: SourceSpec, args: &ServeArgs) -> color_eyre::Result<u
     } else {
         ""
     };
+    let consumers = match args.consumers {
+        ConsumersArg::Backend => "",
+        ConsumersArg::Exact => ", consumedBy by Knative's filter semantics",
+    };
     say!(
-        "serving GET /v1/getEventMesh for {} (callers' tokens only){partial}",
+        "serving GET /v1/getEventMesh for {} (callers' tokens only){partial}{consumers}",
         crate::text::escape(&endpoint.server)
     );
     let mut state =
         crate::serve::ServeState::new(base, args.partial, args.request_timeout, args.cache_ttl);
+    state.consumers = args.consumers.into();
     state.scope.namespaces = (!spec.namespaces.is_empty()).then(|| spec.namespaces.clone());
     crate::serve::serve_on(listener, state, shutdown_signal()).await?;
     Ok(exit::OK)

@@ -139,7 +139,7 @@ fn non_empty(value: &Option<String>) -> Option<String> {
 /// The projection when the mesh is whole. A mesh that is not whole fails (the Go backend
 /// answers 500 on any forbidden list), unless `partial` is asked for; then the answer carries
 /// `denied` and `failed` lists beside the projection.
-pub fn answer(mesh: &Mesh, partial: bool) -> Result<EventMesh, Incomplete> {
+pub fn answer(mesh: &Mesh, partial: bool, consumers: Consumers) -> Result<EventMesh, Incomplete> {
     let mut completeness = mesh.completeness();
     // A namespace named with -n that does not exist makes an empty answer that looks whole:
     // Backstage would delete what it knew there. Never whole, even with `partial`.
@@ -155,7 +155,7 @@ pub fn answer(mesh: &Mesh, partial: bool) -> Result<EventMesh, Incomplete> {
     if !partial && !completeness.is_whole() {
         return Err(Incomplete(completeness));
     }
-    let mut body = project(mesh);
+    let mut body = project_with(mesh, consumers);
     if partial {
         body.denied = Some(completeness.denied);
         body.failed = Some(completeness.failed);
@@ -163,7 +163,23 @@ pub fn answer(mesh: &Mesh, partial: bool) -> Result<EventMesh, Incomplete> {
     Ok(body)
 }
 
+/// Which rule fills `consumedBy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Consumers {
+    /// The Go backend's, byte for byte: `filter.attributes.type` alone, `filters` ignored.
+    #[default]
+    Backend,
+    /// Knative's filter semantics: a trigger whose filter rejects the event type is not its
+    /// consumer.
+    Exact,
+}
+
+/// The Go backend's answer for a mesh, byte for byte.
 pub fn project(mesh: &Mesh) -> EventMesh {
+    project_with(mesh, Consumers::Backend)
+}
+
+pub fn project_with(mesh: &Mesh, consumers: Consumers) -> EventMesh {
     let event_types = mesh
         .event_types
         .iter()
@@ -185,7 +201,10 @@ pub fn project(mesh: &Mesh) -> EventMesh {
                     namespace: et.namespace().to_string(),
                     name: r.name.clone(),
                 }),
-                consumed_by: node.backstage_consumers.clone(),
+                consumed_by: match consumers {
+                    Consumers::Backend => node.backstage_consumers.clone(),
+                    Consumers::Exact => node.exact_consumers.clone(),
+                },
             }
         })
         .collect();
@@ -353,6 +372,8 @@ fn event_type_node(et: &EmEventType) -> EventTypeNode {
         producers,
         consumers: Vec::new(),
         backstage_consumers: et.consumed_by.clone(),
+        // A backend sends its own consumedBy only: which filter made it is not known.
+        exact_consumers: Vec::new(),
     }
 }
 

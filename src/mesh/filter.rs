@@ -104,6 +104,39 @@ pub fn evaluate(spec: &TriggerSpec, event_type: &EventType) -> FilterOutcome {
     evaluate_over(spec, &PinnedBy(event_type))
 }
 
+/// Whether a trigger on a broker of this class passes an event: its filter's outcome, except
+/// that a class which may not read `filters` may deliver what they reject, so their "no" is
+/// only a "maybe" there.
+pub fn evaluate_on_broker(
+    spec: &TriggerSpec,
+    event: &dyn Attributes,
+    broker_class: Option<&str>,
+) -> FilterOutcome {
+    let outcome = evaluate_over(spec, event);
+    match broker_class {
+        Some(class)
+            if outcome.outcome == Outcome::NoMatch
+                && !spec.filters.is_empty()
+                && !honours_filters(class) =>
+        {
+            FilterOutcome::unknown(format!(
+                "{}; but broker class {class} may ignore spec.filters",
+                outcome.reason
+            ))
+        }
+        _ => outcome,
+    }
+}
+
+/// [`evaluate_on_broker`] over an event type.
+pub fn evaluate_type_on_broker(
+    spec: &TriggerSpec,
+    event_type: &EventType,
+    broker_class: Option<&str>,
+) -> FilterOutcome {
+    evaluate_on_broker(spec, &PinnedBy(event_type), broker_class)
+}
+
 /// Evaluates a trigger's filter against an event, or anything that knows attributes.
 pub fn evaluate_over(spec: &TriggerSpec, event_type: &dyn Attributes) -> FilterOutcome {
     if !spec.filters.is_empty() {

@@ -200,6 +200,11 @@ pub struct EventTypeNode {
     pub consumers: Vec<Consumer>,
     /// `consumedBy` exactly as the eventmesh backend computes it (DESIGN.md §3).
     pub backstage_consumers: Vec<String>,
+    /// `consumedBy` with Knative's filter semantics (`--consumers exact`): the backend's
+    /// candidates whose filter does not reject the event type. A filter that cannot be decided
+    /// over the type keeps its trigger: an event of the type may pass it.
+    #[serde(default)]
+    pub exact_consumers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -301,22 +301,9 @@ impl Walker<'_> {
 
     fn trigger(&mut self, node: &TriggerNode, class: &str, path: &Path) -> TreeNode {
         let trigger = &node.object;
-        let mut outcome = filter::evaluate_over(&trigger.spec, path.event);
+        let outcome = filter::evaluate_on_broker(&trigger.spec, path.event, Some(class));
         let name = trigger.name();
-        // A class that may not read `filters` may deliver what they reject.
         let caveats = filter::caveats(&trigger.spec, Some(class));
-        if outcome.outcome == Outcome::NoMatch
-            && !trigger.spec.filters.is_empty()
-            && !filter::honours_filters(class)
-        {
-            outcome = filter::FilterOutcome {
-                outcome: Outcome::Unknown,
-                reason: format!(
-                    "{}; but broker class {class} may ignore spec.filters",
-                    outcome.reason
-                ),
-            };
-        }
         let caveats: Vec<TreeNode> = caveats
             .into_iter()
             .map(|caveat| TreeNode::new(NodeKind::Note, format!("⚑ {caveat}")))

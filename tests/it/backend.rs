@@ -10,14 +10,16 @@ use std::time::Duration;
 
 /// Starts `kn-mesh serve` (in-process) for the sim, with no credentials of its own.
 async fn serve(sim: &kn_mesh::sim::RunningSim, partial: bool) -> String {
-    serve_in(sim, partial, None).await
+    serve_in(sim, partial, None, eventmesh::Consumers::Backend).await
 }
 
-/// The same, answering for these namespaces only (`serve -n`), or for the cluster (None).
+/// The same, answering for these namespaces only (`serve -n`), or for the cluster (None), with
+/// `consumedBy` by this rule.
 pub async fn serve_in(
     sim: &kn_mesh::sim::RunningSim,
     partial: bool,
     namespaces: Option<Vec<String>>,
+    consumers: eventmesh::Consumers,
 ) -> String {
     let mut base = sim.client_config("admin").await.unwrap();
     base.auth_info = kube::config::AuthInfo::default();
@@ -26,6 +28,7 @@ pub async fn serve_in(
     // No cache: each test's requests see the sim as it is now.
     let mut state = ServeState::new(base, partial, Duration::from_secs(30), Duration::ZERO);
     state.scope.namespaces = namespaces;
+    state.consumers = consumers;
     tokio::spawn(kn_mesh::serve::serve_on(
         listener,
         state,
@@ -35,7 +38,7 @@ pub async fn serve_in(
 }
 
 /// `kn-mesh --backend URL -o eventmesh` with a token file.
-async fn via_backend(url: &str, token: Option<&str>, extra: &[&str]) -> Output {
+pub async fn via_backend(url: &str, token: Option<&str>, extra: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
     let mut args: Vec<String> = vec![

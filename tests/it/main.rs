@@ -13,6 +13,7 @@ mod components;
 mod corpus;
 mod direct;
 mod eventmesh_rules;
+mod exact_consumers;
 mod faults;
 mod filters;
 mod hostile;

@@ -109,7 +109,8 @@ async fn an_empty_namespace_is_not_missing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_answers_for_the_named_namespaces_only() {
     let sim = common::demo_sim().await;
-    let url = crate::backend::serve_in(&sim, false, Some(vec!["ops".into()])).await;
+    let url =
+        crate::backend::serve_in(&sim, false, Some(vec!["ops".into()]), Default::default()).await;
     let body =
         crate::backend::reqwest_like_get(&format!("{url}/v1/getEventMesh"), sim.token("admin"))
             .await;
@@ -263,7 +264,13 @@ async fn a_missing_namespace_is_never_an_empty_answer() {
         String::from_utf8_lossy(&output.stdout)
     );
     let sim = common::demo_sim().await;
-    let url = crate::backend::serve_in(&sim, true, Some(vec!["nosuchns".into()])).await;
+    let url = crate::backend::serve_in(
+        &sim,
+        true,
+        Some(vec!["nosuchns".into()]),
+        Default::default(),
+    )
+    .await;
     let body =
         crate::backend::reqwest_like_get(&format!("{url}/v1/getEventMesh"), sim.token("admin"))
             .await;

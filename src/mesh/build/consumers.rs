@@ -23,7 +23,8 @@ pub(super) fn trigger_nodes(inputs: &Inputs, inflow: &[Vec<usize>], nodes: &mut 
         let mut matches = Vec::new();
         if let Some(b) = broker {
             nodes.brokers[b].triggers.push(key.clone());
-            matches = evaluate(inputs, trigger, &inflow[b], nodes);
+            let class = inputs.brokers[b].class();
+            matches = evaluate(inputs, trigger, (&inflow[b], class), nodes);
             // The Go backend reads `spec.broker` only: a brokerRef trigger consumes nothing in
             // `-o eventmesh`, which stays byte for byte the backend's.
             let by_name = !trigger.spec.broker.is_empty();
@@ -62,7 +63,7 @@ pub(super) fn trigger_nodes(inputs: &Inputs, inflow: &[Vec<usize>], nodes: &mut 
 fn evaluate(
     inputs: &Inputs,
     trigger: &Trigger,
-    inflow: &[usize],
+    (inflow, class): (&[usize], &str),
     nodes: &mut Nodes,
 ) -> Vec<EventTypeMatch> {
     let mut matches = Vec::new();
@@ -72,7 +73,7 @@ fn evaluate(
             continue;
         }
         let event_type = &inputs.event_types[index];
-        let outcome = filter::evaluate(&trigger.spec, event_type);
+        let outcome = filter::evaluate_type_on_broker(&trigger.spec, event_type, Some(class));
         if outcome.outcome == Outcome::NoMatch {
             continue;
         }
@@ -91,19 +92,25 @@ fn evaluate(
 }
 
 /// The backend's `consumedBy`: the trigger's Backstage id on the broker's referenced event
-/// types that its type filter selects.
+/// types that its type filter selects. Beside it, the exact one: the same event types, those
+/// the trigger's real filter does not reject (`--consumers exact`).
 fn backstage_consumed(inputs: &Inputs, trigger: &Trigger, b: usize, id: &str, nodes: &mut Nodes) {
     let indexes: Vec<usize> = nodes.brokers[b]
         .backstage_event_types
         .iter()
         .filter_map(|key| inputs.event_type_at(key))
         .collect();
+    let class = inputs.brokers[b].class();
     for i in indexes {
+        let event_type = &inputs.event_types[i];
         let wanted = backend_type_filter(trigger);
-        if wanted.is_none_or(|t| t == inputs.event_types[i].cloud_event_type()) {
-            nodes.event_types[i]
-                .backstage_consumers
-                .push(id.to_string());
+        let node = &mut nodes.event_types[i];
+        if wanted.is_none_or(|t| t == event_type.cloud_event_type()) {
+            node.backstage_consumers.push(id.to_string());
+        }
+        let exact = filter::evaluate_type_on_broker(&trigger.spec, event_type, Some(class));
+        if exact.outcome != Outcome::NoMatch {
+            node.exact_consumers.push(id.to_string());
         }
     }
 }
