@@ -392,3 +392,170 @@ fn json_output_is_escaped_for_a_terminal() {
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["result"], "a\u{202e}b\u{85}");
 }
+
+/// Each `filters` dialect decides a trigger as Knative's broker does, and the trace records the
+/// part each trigger played, as the TUI marks it.
+#[test]
+fn every_filters_dialect_decides_its_trigger() {
+    let trigger = |name: &str, filters: &str| {
+        format!(
+            "---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {{name: {name}, namespace: a}}
+spec:
+  broker: default
+  filters: [{filters}]
+  subscriber: {{uri: \"http://{name}\"}}
+"
+        )
+    };
+    let yaml = [
+        "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {name: default, namespace: a}\n"
+            .to_string(),
+        trigger("exact-yes", "{exact: {type: order.created, region: eu}}"),
+        trigger("exact-no", "{exact: {region: us}}"),
+        trigger("prefix-yes", "{prefix: {type: order.}}"),
+        trigger("suffix-no", "{suffix: {source: /us}}"),
+        trigger(
+            "all-no",
+            "{all: [{exact: {type: order.created}}, {exact: {region: us}}]}",
+        ),
+        trigger(
+            "any-yes",
+            "{any: [{exact: {region: us}}, {suffix: {source: /eu}}]}",
+        ),
+        trigger("not-yes", "{not: {prefix: {type: payment.}}}"),
+        trigger("not-no", "{not: {exact: {region: eu}}}"),
+        // An optional attribute left out of the event is absent: no match.
+        trigger("subject-no", "{exact: {subject: x}}"),
+        // A required one left out is there with an unknown value: maybe.
+        trigger("id-maybe", "{exact: {id: x}}"),
+    ]
+    .concat();
+    let mesh = mesh_of(&yaml);
+    let event = EventAttributes::from_pairs([
+        ("type", "order.created"),
+        ("source", "/shop/eu"),
+        ("region", "eu"),
+    ]);
+    let t = trace::trace(&mesh, &event, &at_default()).unwrap();
+    let marks: Vec<(&str, trace::Mark)> = t
+        .triggers
+        .iter()
+        .map(|(key, (mark, _))| (key.name.as_str(), *mark))
+        .collect();
+    use trace::Mark::{Fails, Maybe, Passes};
+    assert_eq!(
+        marks,
+        [
+            ("all-no", Fails),
+            ("any-yes", Passes),
+            ("exact-no", Fails),
+            ("exact-yes", Passes),
+            ("id-maybe", Maybe),
+            ("not-no", Fails),
+            ("not-yes", Passes),
+            ("prefix-yes", Passes),
+            ("subject-no", Fails),
+            ("suffix-no", Fails),
+        ]
+    );
+    let mut rejected: Vec<&str> = t.rejected.iter().map(|r| r.trigger.name.as_str()).collect();
+    rejected.sort();
+    assert_eq!(
+        rejected,
+        ["all-no", "exact-no", "not-no", "subject-no", "suffix-no"]
+    );
+}
+
+/// A reply that goes into another broker is followed there, as a maybe; a path that comes back
+/// to a broker it passed is a cycle, named once.
+#[test]
+fn a_reply_into_another_broker_is_followed_and_a_loop_between_brokers_is_a_cycle() {
+    let mesh = mesh_of(
+        r#"apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: a}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: audit, namespace: a}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: enrich, namespace: a}
+spec:
+  broker: default
+  subscriber: {ref: {apiVersion: flows.knative.dev/v1, kind: Sequence, name: enrich}}
+---
+apiVersion: flows.knative.dev/v1
+kind: Sequence
+metadata: {name: enrich, namespace: a}
+spec:
+  steps:
+    - uri: http://enricher
+  reply: {ref: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: audit}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: store, namespace: a}
+spec:
+  broker: audit
+  subscriber: {uri: "http://store"}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: back, namespace: a}
+spec:
+  broker: audit
+  subscriber: {ref: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: default}}
+"#,
+    );
+    let event = EventAttributes::from_pairs([("type", "t")]);
+    let t = trace::trace(&mesh, &event, &at_default()).unwrap();
+    let mut got = delivered(&t);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("http://enricher".to_string(), Verdict::Delivered),
+            ("http://store".to_string(), Verdict::Maybe),
+        ]
+    );
+    let store = t
+        .deliveries
+        .iter()
+        .find(|d| d.verdict == Verdict::Maybe)
+        .unwrap();
+    let via: Vec<String> = store
+        .via
+        .iter()
+        .map(|h| format!("{} {}", h.kind, h.name))
+        .collect();
+    assert_eq!(
+        via,
+        [
+            "Broker default",
+            "Trigger enrich",
+            "Sequence enrich",
+            "Broker audit",
+            "Trigger store"
+        ]
+    );
+    let text = kn_mesh::output::tree::render_roots(&t.tree);
+    assert_eq!(
+        text.matches("↺ back to Broker a/default: a cycle").count(),
+        1,
+        "{text}"
+    );
+    // The triggers on audit pass only a reply, which may not be sent.
+    assert_eq!(
+        t.triggers[&ObjectKey::new("a", "store")].0,
+        trace::Mark::Maybe
+    );
+    assert_eq!(
+        t.triggers[&ObjectKey::new("a", "enrich")].0,
+        trace::Mark::Passes
+    );
+}
