@@ -40,25 +40,28 @@ impl TraceOverlay {
         }
     }
 
-    /// One line for the status area: what was traced and where it went.
-    pub fn summary(&self) -> String {
+    /// What the trace found, and what was traced: the counts first, because a long event is
+    /// what a narrow screen cuts.
+    pub fn summary(&self) -> (String, String) {
         let count = |mark| self.triggers.values().filter(|(m, _)| *m == mark).count();
         let unread = match self.unread {
             0 => String::new(),
             n => format!(", {n} unread on the way"),
         };
-        // Counts first: a long event is what a narrow screen cuts.
-        format!(
-            "trace: triggers {} pass, {} maybe, {} fail; {} delivered, {} maybe{unread} │ {} \
-             into {}",
+        let counts = format!(
+            "trace: triggers {} pass, {} maybe, {} fail; {} delivered, {} maybe{unread}",
             count(Mark::Passes),
             count(Mark::Maybe),
             count(Mark::Fails),
             self.delivered,
             self.maybe,
+        );
+        let event = format!(
+            "{} into {}",
             crate::text::escape(&self.text),
-            entry_label(&self.entry),
-        )
+            entry_label(&self.entry)
+        );
+        (counts, event)
     }
 }
 

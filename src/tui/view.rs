@@ -145,31 +145,46 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
 /// `t`'s prompt while it is typed, else what the trees' marks are a trace of.
 fn draw_trace_line(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let width = usize::from(area.width);
     let line = if let Some(prompt) = &app.trace_prompt {
-        let hint = match &prompt.error {
-            Some(error) => Span::styled(format!("   ⚠ {error}"), theme.status(NodeStatus::Failed)),
-            None => Span::styled(
-                "   key=value words (Enter traces, Esc cancels)",
+        let label = format!("trace from {}: ", super::trace::entry_label(&prompt.entry));
+        let (hint, hint_style) = match &prompt.error {
+            Some(error) => (format!("   ⚠ {error}"), theme.status(NodeStatus::Failed)),
+            None => (
+                "   key=value words (Enter traces, Esc cancels)".to_string(),
                 theme.dim(),
             ),
         };
-        Line::from(vec![
-            Span::styled(
-                format!("trace from {}: ", super::trace::entry_label(&prompt.entry)),
-                theme.accent(),
-            ),
-            Span::raw(format!("{}▏", crate::text::escape(&prompt.text))),
-            hint,
-        ])
+        // The end of the text is where typing happens: a long text shows its tail.
+        let text = crate::text::escape(&prompt.text);
+        let room = width.saturating_sub(label.chars().count() + 1);
+        let count = text.chars().count();
+        let shown = if count > room {
+            let tail: String = text.chars().skip(count + 1 - room.max(1)).collect();
+            format!("…{tail}")
+        } else {
+            text
+        };
+        let mut spans = vec![
+            Span::styled(label, theme.accent()),
+            Span::raw(format!("{shown}▏")),
+        ];
+        // A refusal is shown even over the text; the keys' hint only where there is room.
+        if prompt.error.is_some() || count + hint.chars().count() <= room {
+            spans.push(Span::styled(hint, hint_style));
+        }
+        Line::from(spans)
     } else if let Some(trace) = &app.trace {
+        let (counts, event) = trace.summary();
         Line::from(vec![
-            Span::styled(trace.summary(), theme.accent()),
-            Span::styled("  (t edits, Esc ends)", theme.dim()),
+            Span::styled(counts, theme.accent()),
+            Span::styled(" (t edits, Esc ends) │ ", theme.dim()),
+            Span::raw(event),
         ])
     } else {
         return;
     };
-    let line = super::wrap::window(line, 0, usize::from(area.width));
+    let line = super::wrap::window(line, 0, width);
     frame.render_widget(Paragraph::new(line), area);
 }
 

@@ -86,8 +86,8 @@ fn t_on_a_broker_traces_an_event_and_marks_every_trigger_it_meets() {
     let screen = text(&buffer);
     assert!(
         screen.contains(
-            "trace: triggers 3 pass, 1 maybe, 5 fail; 3 delivered, 1 maybe │ \
-             type=com.example.payment.settled into broker payments/d…"
+            "trace: triggers 3 pass, 1 maybe, 5 fail; 3 delivered, 1 maybe (t edits, Esc ends) │ \
+             type=com.example.payment.settled in…"
         ),
         "{screen}"
     );
@@ -194,6 +194,16 @@ fn a_prompt_that_is_not_an_event_is_refused_in_place_and_esc_cancels_it() {
         app.trace_prompt.as_ref().unwrap().error.as_deref(),
         Some("a quote is not closed")
     );
+    // A text longer than the line shows its end, where typing happens.
+    clear_prompt(&mut app);
+    type_text(&mut app, &format!("type=a source=/{}/end", "x".repeat(150)));
+    let screen = text(&render(&mut app, 80, 24));
+    let line = screen
+        .lines()
+        .find(|l| l.starts_with("trace from"))
+        .unwrap();
+    assert!(line.ends_with("xxx/end▏"), "{line}");
+    assert!(line.contains(": …x"), "{line}");
     // Keys go to the prompt: q is typed, not quit.
     assert!(press(&mut app, KeyCode::Char('q')).is_none());
     press(&mut app, KeyCode::Esc);
