@@ -235,7 +235,9 @@ impl Cli {
                 namespaces: args.namespace_args.clone(),
                 ..ConnectArgs::default()
             },
-            Some(Command::Sim { .. } | Command::Cesql(_)) | None => return leading,
+            Some(Command::Sim { .. } | Command::Cesql(_) | Command::CanSend(_)) | None => {
+                return leading;
+            }
         };
         own.over(&leading)
     }
@@ -249,12 +251,13 @@ impl Cli {
             Some(Command::Sim { .. }) => "sim serve",
             Some(Command::Cesql(_)) => "cesql",
             Some(Command::Trace(_)) => "trace",
+            Some(Command::CanSend(_)) => "can-send",
             Some(Command::Auth(_)) => "auth",
             Some(Command::Serve(_)) => "serve",
             None => return Ok(()),
         };
-        if name == "trace" {
-            return self.refuse_unused_by_trace();
+        if matches!(name, "trace" | "can-send") {
+            return self.refuse_unused_by_reader(name);
         }
         let connects = matches!(name, "auth" | "serve");
         let mut unused = Vec::new();
@@ -290,14 +293,12 @@ impl Cli {
         )))
     }
 
-    /// `trace` reads its source as the mesh does; only the flags that shape the mesh's printed
-    /// output do not apply (it has its own -o).
-    fn refuse_unused_by_trace(&self) -> Result<(), UsageError> {
+    /// `trace` and `can-send` read their source as the mesh does; only the flags that shape the
+    /// mesh's printed output do not apply (each has its own -o).
+    fn refuse_unused_by_reader(&self, name: &str) -> Result<(), UsageError> {
+        let own_output = format!("-o ({name} takes its own -o after it)");
         let unused: Vec<&str> = [
-            (
-                self.output.is_some(),
-                "-o (trace takes its own -o after it)",
-            ),
+            (self.output.is_some(), own_output.as_str()),
             (self.partial, "--partial"),
             (self.consumers.is_some(), "--consumers"),
             (self.watch, "-w"),
@@ -310,7 +311,7 @@ impl Cli {
             return Ok(());
         }
         Err(UsageError(format!(
-            "{} do not apply to trace when given before it",
+            "{} do not apply to {name} when given before it",
             unused.join(", ")
         )))
     }
@@ -414,6 +415,10 @@ pub enum Command {
     /// each trigger's filter to its subscriber, flows, channels and replies, with the dead-letter
     /// sink at each hop. Exit 0 delivered somewhere for certain, 1 nowhere, 6 only maybe.
     Trace(TraceArgs),
+    /// Who may send here? Whether a sender may deliver events to a receiver under its
+    /// EventPolicies, OIDC and the default authorization mode, and what decided it. Exit 0
+    /// allowed, 1 denied, 6 it depends on the event or what decides could not be read.
+    CanSend(CanSendArgs),
     /// The simulated Kubernetes API server.
     Sim {
         #[command(subcommand)]
@@ -543,8 +548,9 @@ pub struct CesqlArgs {
     pub output: CesqlOutput,
 }
 
-#[derive(Debug, Args)]
-pub struct TraceArgs {
+/// A CloudEvent given on the command line: a file, or its attributes one by one.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EventArgs {
     /// The CloudEvent, in structured-mode JSON: a file, or - for stdin.
     #[arg(long, value_name = "FILE|-", conflicts_with_all = ["event_type", "event_source", "subject", "ext"])]
     pub event: Option<PathBuf>,
@@ -564,6 +570,22 @@ pub struct TraceArgs {
     /// An extension attribute, KEY=VALUE; repeatable.
     #[arg(long, value_name = "KEY=VALUE")]
     pub ext: Vec<String>,
+}
+
+impl EventArgs {
+    pub fn is_given(&self) -> bool {
+        self.event.is_some()
+            || self.event_type.is_some()
+            || self.event_source.is_some()
+            || self.subject.is_some()
+            || !self.ext.is_empty()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub event: EventArgs,
 
     /// Where the event enters: broker/NAME, channel/NAME (an InMemoryChannel or any channel
     /// kind) or source/KIND/NAME, in the namespace of -n (default "default"). Without it,
@@ -577,6 +599,28 @@ pub struct TraceArgs {
     /// tree, or json: {"deliveries": [...], "rejected": [...]}.
     #[arg(short = 'o', long, value_enum, default_value = "tree")]
     pub output: TraceOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct CanSendArgs {
+    /// The sender: KIND/NAMESPACE/NAME (a source, trigger, subscription, Sequence, …; kinds
+    /// case-insensitive, short names allowed), or sub:SUBJECT, an OIDC subject such as
+    /// system:serviceaccount:partners:acme.
+    #[arg(long, value_name = "SENDER")]
+    pub from: String,
+
+    /// The receiver: KIND/NAMESPACE/NAME (a broker, channel, sink, flow or transform).
+    #[arg(long, value_name = "TARGET")]
+    pub to: String,
+
+    /// The event, when an EventPolicy's filters decide; without it, the verdict says what it
+    /// depends on.
+    #[command(flatten)]
+    pub event: EventArgs,
+
+    /// text, or json: {"allowed": true|false|null, "decidedBy": {...}, "consulted": [...]}.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: CesqlOutput,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod auth;
+mod can_send;
 mod cesql;
 mod mesh;
 mod rbac;
@@ -36,6 +37,10 @@ pub fn run(cli: Cli) -> color_eyre::Result<u8> {
             let spec = cli.source_spec()?;
             let namespaces = cli.connect().namespaces.namespaces;
             block_on(trace::run(spec, args, &namespaces))
+        }
+        Some(Command::CanSend(args)) => {
+            let spec = cli.source_spec()?;
+            block_on(can_send::run(spec, args))
         }
         Some(Command::Auth(args)) => {
             let spec = cli.source_spec()?;

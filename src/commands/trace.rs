@@ -2,7 +2,7 @@
 
 use super::write_stdout;
 use crate::cesql::EventAttributes;
-use crate::cli::{TraceArgs, TraceOutput, UsageError};
+use crate::cli::{EventArgs, TraceArgs, TraceOutput, UsageError};
 use crate::exit;
 use crate::mesh::objects::ObjectKey;
 use crate::mesh::trace::{self, Entry, Verdict};
@@ -13,7 +13,7 @@ pub async fn run(
     args: &TraceArgs,
     namespaces: &[String],
 ) -> color_eyre::Result<u8> {
-    let event = event(args)?;
+    let event = event(&args.event)?;
     let entry = entry(args, namespaces)?;
     let reading = super::mesh::read_once(source::open(spec, false).await?).await?;
     super::mesh::report_problems(&reading);
@@ -48,7 +48,8 @@ pub async fn run(
     })
 }
 
-fn event(args: &TraceArgs) -> color_eyre::Result<EventAttributes> {
+/// The event the flags give. `trace` needs one: a file, or at least a type.
+pub fn event(args: &EventArgs) -> color_eyre::Result<EventAttributes> {
     if let Some(path) = &args.event {
         return super::cesql::read_event_file(path);
     }

@@ -73,6 +73,7 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         namespaces,
         access,
         mut notes,
+        features,
     } = snapshot;
     brokers.sort_by(by_key);
     triggers.sort_by(by_key);
@@ -153,6 +154,7 @@ pub fn build(snapshot: Snapshot) -> Mesh {
         marker.role = super::catalog::role_of_marker(marker, &crds);
     }
     mesh.notes = notes;
+    mesh.features = features;
     mesh
 }
 
@@ -321,6 +323,7 @@ fn assemble(mut nodes: Nodes, objects: Objects) -> Mesh {
         components: nodes.components,
         access: Vec::new(),
         notes: Vec::new(),
+        features: None,
     }
 }
 

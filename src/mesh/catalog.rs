@@ -35,6 +35,20 @@ pub const NEVER_SUBSCRIBERS: &[(&str, &str)] = &[
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
 ];
 
+#[derive(serde::Deserialize)]
+struct FeaturesConfigMap {
+    #[serde(default)]
+    data: crate::mesh::objects::StringMap,
+}
+
+/// Whether an object is ConfigMap `knative-eventing/config-features`, Knative's feature flags.
+fn is_features(value: &Value) -> bool {
+    let metadata = value.get("metadata");
+    let field = |name| metadata.and_then(|m| m.get(name)).and_then(Value::as_str);
+    field("namespace") == Some(crate::mesh::snapshot::FEATURES_NAMESPACE)
+        && field("name") == Some(crate::mesh::snapshot::FEATURES_NAME)
+}
+
 /// The role of what a marker stands for: Knative's own kinds by group and plural, channel and
 /// source kinds by their CRD's labels (the given CRDs, else the built-in ones). An object that
 /// could not be decoded belongs where its kind's objects are shown (an ApiServerSource among
@@ -172,6 +186,8 @@ pub fn sort_objects(objects: Vec<Value>) -> (Snapshot, Vec<ConvertError>) {
             _ if let Some(kind) = ComponentKind::of(group, kind) => {
                 convert_component(index, value, kind).map(|o| snapshot.components.push(o))
             }
+            ("", "ConfigMap") if is_features(&value) => convert::<FeaturesConfigMap>(index, value)
+                .map(|config| snapshot.features = Some(config.data)),
             _ if NEVER_SUBSCRIBERS.contains(&(group, kind)) => Ok(()),
             _ => convert(index, value).map(|o| snapshot.subscribers.push(o)),
         };

@@ -1,6 +1,7 @@
 //! The domain: typed views of the objects, the Snapshot a source produces, `build` into a Mesh,
 //! filter evaluation, the eventmesh projection and the view trees. No I/O and no async.
 
+pub mod authorization;
 pub mod build;
 pub mod catalog;
 pub mod components;

@@ -30,6 +30,9 @@ pub struct Mesh {
     pub access: Vec<AccessMarker>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// ConfigMap `knative-eventing/config-features`, when it was read (`mesh::authorization`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<super::objects::StringMap>,
 }
 
 /// How an event type is tied to its producer.

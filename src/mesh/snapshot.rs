@@ -30,7 +30,15 @@ pub struct Snapshot {
     pub access: Vec<AccessMarker>,
     /// Things the source wants the user to know (fallbacks, skipped objects).
     pub notes: Vec<String>,
+    /// The data of ConfigMap `knative-eventing/config-features`, when it was read: the flags
+    /// that decide delivery authorization (DESIGN.md §6). Why it was not read is in `access`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<super::objects::StringMap>,
 }
+
+/// ConfigMap `knative-eventing/config-features`, whose flags decide delivery authorization.
+pub const FEATURES_NAMESPACE: &str = "knative-eventing";
+pub const FEATURES_NAME: &str = "config-features";
 
 /// One API request the source made, or would have made, and what came of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,10 @@ pub const MANIFESTS: &[(&str, &str)] = &[
         include_str!("../../demo/00-namespaces.yaml"),
     ),
     (
+        "demo/05-knative-config.yaml",
+        include_str!("../../demo/05-knative-config.yaml"),
+    ),
+    (
         "demo/10-payments-broker.yaml",
         include_str!("../../demo/10-payments-broker.yaml"),
     ),

@@ -6,6 +6,7 @@
 mod access;
 mod architecture;
 mod backend;
+mod can_send;
 mod cesql;
 mod cli;
 mod common;

@@ -671,6 +671,19 @@ impl Fetcher {
 
         let mut markers = catalog.markers;
         let mut objects = catalog.objects;
+        // The eventmesh backend reads no feature flags: serving its answer asks no more.
+        if !scope.eventmesh_only {
+            let (kind, request) = phases::features_request();
+            use crate::mesh::snapshot::{FEATURES_NAME, FEATURES_NAMESPACE};
+            let outcome = self.get(&kind, FEATURES_NAMESPACE, FEATURES_NAME).await?;
+            markers.push(marker(request, &outcome));
+            objects.extend(
+                outcome
+                    .items()
+                    .iter()
+                    .map(|o| typed(o.clone(), &kind, false)),
+            );
+        }
         if let Some(outcome) = &namespace_list {
             objects.extend(outcome.items().iter().cloned());
             markers.push(phases::namespace_marker(outcome));

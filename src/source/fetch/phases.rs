@@ -23,6 +23,15 @@ fn fixed_kinds() -> [Kind; 3] {
     ]
 }
 
+/// ConfigMap `knative-eventing/config-features`: whether OIDC is on, and the default
+/// authorization mode, which decide who may deliver events (`mesh::authorization`).
+pub(super) fn features_request() -> (Kind, ApiRequest) {
+    use crate::mesh::snapshot::{FEATURES_NAME, FEATURES_NAMESPACE};
+    let kind = Kind::new("", "v1", "configmaps", "ConfigMap");
+    let request = ApiRequest::get("", "configmaps", FEATURES_NAMESPACE, FEATURES_NAME);
+    (kind, request)
+}
+
 fn crds_kind() -> Kind {
     Kind::new(
         "apiextensions.k8s.io",

@@ -1,0 +1,340 @@
+//! Who a sender is to a receiver: the OIDC subject `system:serviceaccount:<ns>:<sa>` of the
+//! ServiceAccount Knative makes for it. Read from `status.auth` where the controller published it;
+//! else named as Knative names it (`auth.GetOIDCServiceAccountNameForResource`, research
+//! eventpolicy.md §2.2 and §2.3).
+
+use crate::mesh::Mesh;
+use crate::mesh::objects::{Map, Status};
+use crate::mesh::snapshot::Role;
+use md5::{Digest, Md5};
+use serde_json::Value;
+
+/// The sender kinds kn-mesh can name, by the object found in the mesh.
+pub struct SenderObject<'m> {
+    pub group: &'m str,
+    pub kind: &'m str,
+    pub namespace: &'m str,
+    pub name: &'m str,
+    pub status: &'m Status,
+    pub spec: Option<&'m Map>,
+}
+
+/// A sender's subject, or why it has none.
+pub fn subject_of(sender: &SenderObject) -> Result<String, String> {
+    let account = service_account(sender)?;
+    Ok(format!(
+        "system:serviceaccount:{}:{account}",
+        sender.namespace
+    ))
+}
+
+/// The ServiceAccount a sender delivers as.
+fn service_account(sender: &SenderObject) -> Result<String, String> {
+    let auth = sender.status.extra.get("auth");
+    let published = auth
+        .and_then(|a| a.get("serviceAccountName"))
+        .and_then(Value::as_str);
+    if let Some(name) = published.filter(|n| !n.is_empty()) {
+        return Ok(name.to_string());
+    }
+    // A Sequence replies as its last step's subscription.
+    let names = auth
+        .and_then(|a| a.get("serviceAccountNames"))
+        .and_then(Value::as_array);
+    if sender.kind == "Sequence"
+        && let Some(last) = names.and_then(|n| n.last()).and_then(Value::as_str)
+    {
+        return Ok(last.to_string());
+    }
+    let name = sender.name;
+    Ok(match (sender.group, sender.kind) {
+        ("sources.knative.dev", "ContainerSource") => {
+            sink_binding_account(&child_name(name, "-sinkbinding"))
+        }
+        ("sources.knative.dev", "IntegrationSource") => {
+            let container_source = child_name(name, "-containersource");
+            sink_binding_account(&child_name(&container_source, "-sinkbinding"))
+        }
+        ("eventing.knative.dev", "EventTransform") => {
+            let sink = sender.spec.and_then(|s| s.get("sink"));
+            if sink.is_none() {
+                return Err(format!(
+                    "EventTransform {name} has no spec.sink: it only answers its caller, and \
+                     sends nothing as itself"
+                ));
+            }
+            sink_binding_account(&child_name(name, "-jsonata"))
+        }
+        ("flows.knative.dev", "Sequence") => {
+            let steps = sender
+                .spec
+                .and_then(|s| s.get("steps"))
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            let last = format!("{name}-kn-sequence-{}", steps.saturating_sub(1));
+            oidc_account(&last, "messaging.knative.dev", "Subscription")
+        }
+        ("flows.knative.dev", "Parallel") => {
+            return Err(format!(
+                "a Parallel sends as each branch's subscription: name one, \
+                 subscription/<ns>/{name}-kn-parallel-<i>"
+            ));
+        }
+        (group, kind) if group == "sources.knative.dev" || is_sender(group, kind) => {
+            oidc_account(name, group, kind)
+        }
+        (group, kind) => {
+            return Err(format!(
+                "{kind} {name} ({group}) sends with no identity Knative gives it: name its \
+                 subject with sub:SUBJECT"
+            ));
+        }
+    })
+}
+
+/// Kinds outside `sources.knative.dev` that deliver with their own identity.
+fn is_sender(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("eventing.knative.dev", "Trigger") | ("messaging.knative.dev", "Subscription")
+    ) || kind.ends_with("Source")
+}
+
+fn sink_binding_account(binding: &str) -> String {
+    oidc_account(binding, "sources.knative.dev", "SinkBinding")
+}
+
+/// `auth.GetOIDCServiceAccountNameForResource`: the child name is made from the CamelCase kind,
+/// then lower-cased.
+fn oidc_account(name: &str, group: &str, kind: &str) -> String {
+    child_name(name, &format!("-oidc-{group}-{kind}")).to_ascii_lowercase()
+}
+
+/// knative.dev/pkg `kmeta.ChildName`: `parent + suffix` when it fits in 63 characters, else a
+/// head of the parent and an MD5 that keeps the name unique.
+pub fn child_name(parent: &str, suffix: &str) -> String {
+    const LONGEST: usize = 63;
+    const HEAD: usize = LONGEST - 32;
+    if parent.len() + suffix.len() <= LONGEST {
+        return format!("{parent}{suffix}");
+    }
+    let md5 = |text: &str| -> String {
+        Md5::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let head = |n: usize| &parent[..parent.len().min(n)];
+    if suffix.len() >= HEAD {
+        let mut name = format!("{}{}", head(HEAD), md5(&format!("{parent}{suffix}")));
+        if name.len() < LONGEST {
+            name.push_str(&suffix[..(LONGEST - name.len()).min(suffix.len())]);
+        }
+        // Kubernetes names end in a letter or digit.
+        let trimmed = name.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+        return trimmed.to_string();
+    }
+    format!("{}{}{suffix}", head(HEAD - suffix.len()), md5(parent))
+}
+
+/// A sender's subject, and how it was found.
+pub struct Sender {
+    pub subject: String,
+    /// Set when the sender could not be read, so its identity was named from its kind and
+    /// name, as Knative names it.
+    pub note: Option<String>,
+}
+
+/// The subject a `--from` names: `sub:SUBJECT` as it is, or `KIND/NAMESPACE/NAME` as the
+/// identity Knative gives that sender.
+pub fn parse_sender(mesh: &Mesh, text: &str) -> Result<Sender, String> {
+    if let Some(subject) = text.strip_prefix("sub:") {
+        if subject.is_empty() {
+            return Err("sub: names no subject".into());
+        }
+        let subject = subject.to_string();
+        return Ok(Sender {
+            subject,
+            note: None,
+        });
+    }
+    let [kind, namespace, name] = split_object(text)?;
+    if let Some(sender) = find_sender(mesh, kind, namespace, name) {
+        let subject = subject_of(&sender)?;
+        return Ok(Sender {
+            subject,
+            note: None,
+        });
+    }
+    // A sender that may not be read still has the identity Knative would give it.
+    // The marker of the sender's own kind when there is one, else any that could hide it.
+    let unread: Vec<_> = [
+        Role::Source,
+        Role::Trigger,
+        Role::Subscription,
+        Role::Component,
+    ]
+    .into_iter()
+    .flat_map(|role| crate::mesh::views::unread(mesh, role, namespace))
+    .collect();
+    let plural = crate::mesh::catalog::builtin_crds()
+        .iter()
+        .find(|crd| super::same_kind(kind, &crd.spec.names.kind))
+        .map(|crd| format!("{} in", crd.spec.names.plural));
+    let own = unread
+        .iter()
+        .find(|m| plural.as_ref().is_some_and(|p| m.text.contains(p.as_str())));
+    let unread = own.or(unread.first());
+    match (unread, super::canonical_kind(kind)) {
+        (Some(marker), Some((group, kind))) => {
+            let status = Status::default();
+            let sender = SenderObject {
+                group,
+                kind,
+                namespace,
+                name,
+                status: &status,
+                spec: None,
+            };
+            Ok(Sender {
+                subject: subject_of(&sender)?,
+                note: Some(format!(
+                    "{kind} {namespace}/{name} could not be read ({}): its identity is the \
+                     one Knative gives a {kind} of that name",
+                    marker.text
+                )),
+            })
+        }
+        _ => Err(format!("no sender {kind} {namespace}/{name} in the mesh")),
+    }
+}
+
+/// `KIND/NAMESPACE/NAME`, each part non-empty.
+pub fn split_object(text: &str) -> Result<[&str; 3], String> {
+    let parts: Vec<&str> = text.split('/').collect();
+    match parts.as_slice() {
+        [kind, namespace, name] if parts.iter().all(|p| !p.is_empty()) => {
+            Ok([kind, namespace, name])
+        }
+        _ => Err(format!(
+            "{:?}: want KIND/NAMESPACE/NAME (or sub:SUBJECT for a sender)",
+            crate::text::escape(text)
+        )),
+    }
+}
+
+/// A sender in the mesh by kind (case-insensitive, with its plural, singular or short name),
+/// namespace and name.
+pub fn find_sender<'m>(
+    mesh: &'m Mesh,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Option<SenderObject<'m>> {
+    let wanted = |k: &str| super::same_kind(kind, k);
+    let at = |o_ns: &str, o_name: &str| o_ns == namespace && o_name == name;
+    if wanted("Trigger") {
+        let node = mesh
+            .triggers
+            .iter()
+            .find(|t| at(t.object.namespace(), t.object.name()))?;
+        let o = &node.object;
+        return Some(sender(o.group(), &o.kind, &o.metadata, &o.status, None));
+    }
+    if wanted("Subscription") {
+        let node = mesh
+            .subscriptions
+            .iter()
+            .find(|s| at(s.object.namespace(), s.object.name()))?;
+        let o = &node.object;
+        return Some(sender(o.group(), &o.kind, &o.metadata, &o.status, None));
+    }
+    if let Some(node) = mesh
+        .sources
+        .iter()
+        .find(|s| wanted(&s.object.kind) && at(s.object.namespace(), s.object.name()))
+    {
+        let o = &node.object;
+        let spec = Some(&o.spec.extra);
+        return Some(sender(o.group(), &o.kind, &o.metadata, &o.status, spec));
+    }
+    let node = mesh
+        .components
+        .iter()
+        .find(|c| wanted(&c.object.kind) && at(c.object.namespace(), c.object.name()))?;
+    let o = &node.object;
+    Some(sender(
+        o.group(),
+        &o.kind,
+        &o.metadata,
+        &o.status,
+        Some(&o.spec),
+    ))
+}
+
+fn sender<'m>(
+    group: &'m str,
+    kind: &'m str,
+    metadata: &'m crate::mesh::objects::ObjectMeta,
+    status: &'m Status,
+    spec: Option<&'m Map>,
+) -> SenderObject<'m> {
+    SenderObject {
+        group,
+        kind,
+        namespace: &metadata.namespace,
+        name: &metadata.name,
+        status,
+        spec,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vectors of research eventpolicy.md §2.2.
+    #[test]
+    fn service_account_names_are_knatives() {
+        let cases = [
+            (
+                "ping-2",
+                "sources.knative.dev",
+                "PingSource",
+                "ping-2-oidc-sources.knative.dev-pingsource",
+            ),
+            (
+                "trigger",
+                "eventing.knative.dev",
+                "Trigger",
+                "trigger-oidc-eventing.knative.dev-trigger",
+            ),
+            (
+                "seq-kn-sequence-0",
+                "messaging.knative.dev",
+                "Subscription",
+                "seq-kn-sequence-0-oidc-messaging.knative.dev-subscription",
+            ),
+            (
+                "very-long-trigger-name-for-orders",
+                "eventing.knative.dev",
+                "Trigger",
+                "very-long-trigger-name-for-orde716bcdfeb43acfe4f77a41a4e83ca09b",
+            ),
+            (
+                "k8s-events-apiserversource",
+                "sources.knative.dev",
+                "ApiServerSource",
+                "k8s-events-apiserversource2df4d78f5c9bbd792185e7990e399e67-oidc",
+            ),
+        ];
+        for (name, group, kind, expected) in cases {
+            assert_eq!(oidc_account(name, group, kind), expected, "{name} {kind}");
+        }
+        let integration = child_name(&child_name("my-is", "-containersource"), "-sinkbinding");
+        assert_eq!(
+            sink_binding_account(&integration),
+            "my-is-containersource-sinkbindi98a294053708a8d8b95bbc81c9c60580"
+        );
+    }
+}

@@ -1,0 +1,260 @@
+//! EventPolicies as a receiver sees them: which apply to it (`spec.to`), whether they are Ready,
+//! and the subjects they admit (`status.from`, or what the controller would resolve from
+//! `spec.from` when there is no status, as in manifests). Research eventpolicy.md §1–§3.
+
+use super::identity;
+use crate::mesh::Mesh;
+use crate::mesh::components::ComponentKind;
+use crate::mesh::objects::{ObjectKey, ObjectMeta, Readiness, SubscriptionsApiFilter, group_of};
+use serde_json::Value;
+
+/// One EventPolicy, read for a decision.
+pub struct Policy {
+    pub key: ObjectKey,
+    /// Ready as the controller would have it: only Ready policies are in a receiver's
+    /// `status.policies`. Why not, when not.
+    pub ready: Result<(), String>,
+    pub subjects: Vec<String>,
+    pub filters: Vec<SubscriptionsApiFilter>,
+    /// `to` holds a selector, which the auth-proxy cannot match (it is not given labels).
+    pub selects: bool,
+}
+
+/// What a receiver is to a policy's `to`: its group, kind, name and labels.
+pub struct Receiver<'m> {
+    pub group: &'m str,
+    pub kind: &'m str,
+    pub namespace: &'m str,
+    pub name: &'m str,
+    pub meta: &'m ObjectMeta,
+}
+
+/// The policies in the receiver's namespace that apply to it, by name, Ready or not.
+pub fn applying(mesh: &Mesh, receiver: &Receiver) -> Vec<Policy> {
+    let mut out: Vec<Policy> = mesh
+        .components
+        .iter()
+        .filter(|c| c.component == ComponentKind::EventPolicy)
+        .filter(|c| c.object.namespace() == receiver.namespace)
+        .filter(|c| applies(&c.object.spec, receiver))
+        .map(|c| read(mesh, &c.object))
+        .collect();
+    out.sort_by(|a, b| a.key.name.cmp(&b.key.name));
+    out
+}
+
+/// `GetEventPoliciesForResource`: an empty `to`, a `to.ref` naming the receiver (group, kind
+/// and name, ignoring case and version), or a `to.selector` of its group and kind whose labels
+/// match.
+fn applies(spec: &crate::mesh::objects::Map, receiver: &Receiver) -> bool {
+    let to = spec.get("to").and_then(Value::as_array);
+    let Some(to) = to.filter(|t| !t.is_empty()) else {
+        return true;
+    };
+    to.iter().any(|entry| {
+        let same_type = |target: &Value| {
+            let field = |name| target.get(name).and_then(Value::as_str).unwrap_or("");
+            group_of(field("apiVersion")).eq_ignore_ascii_case(receiver.group)
+                && field("kind").eq_ignore_ascii_case(receiver.kind)
+        };
+        if let Some(reference) = entry.get("ref") {
+            let name = reference.get("name").and_then(Value::as_str).unwrap_or("");
+            return same_type(reference) && name.eq_ignore_ascii_case(receiver.name);
+        }
+        entry
+            .get("selector")
+            .is_some_and(|selector| same_type(selector) && selects(selector, receiver.meta))
+    })
+}
+
+/// A label selector against an object's labels, as apimachinery matches one. A selector with
+/// no label fields at all selects nothing; `matchLabels: {}` selects everything.
+fn selects(selector: &Value, meta: &ObjectMeta) -> bool {
+    let labels = meta.labels.clone().unwrap_or_default();
+    let match_labels = selector.get("matchLabels").and_then(Value::as_object);
+    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
+    if match_labels.is_none() && expressions.is_none() {
+        return false;
+    }
+    let labels_match = match_labels
+        .into_iter()
+        .flatten()
+        .all(|(key, value)| labels.get(key).map(String::as_str) == value.as_str());
+    let expressions_match = expressions.into_iter().flatten().all(|expression| {
+        let key = expression.get("key").and_then(Value::as_str).unwrap_or("");
+        let values: Vec<&str> = expression
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let value = labels.get(key).map(String::as_str);
+        match expression.get("operator").and_then(Value::as_str) {
+            Some("In") => value.is_some_and(|v| values.contains(&v)),
+            Some("NotIn") => value.is_none_or(|v| !values.contains(&v)),
+            Some("Exists") => value.is_some(),
+            Some("DoesNotExist") => value.is_none(),
+            // An operator apimachinery refuses makes the selector invalid: it selects nothing.
+            _ => false,
+        }
+    });
+    labels_match && expressions_match
+}
+
+/// A policy's readiness and subjects: from its status when the controller wrote one, else
+/// worked out as the controller would (every `from.ref` must resolve to a sender with an
+/// identity, or the policy is not Ready).
+fn read(mesh: &Mesh, policy: &crate::mesh::components::Component) -> Policy {
+    let spec = &policy.spec;
+    let filters = spec
+        .get("filters")
+        .and_then(|f| serde_json::from_value(f.clone()).ok())
+        .unwrap_or_default();
+    let selects = spec
+        .get("to")
+        .and_then(Value::as_array)
+        .is_some_and(|to| to.iter().any(|e| e.get("selector").is_some()));
+    let (resolved, unresolved) = resolve_from(mesh, policy);
+    let status_from: Vec<String> = policy
+        .status
+        .extra
+        .get("from")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect();
+    let has_status = !policy.status.conditions.is_empty();
+    let ready = if has_status {
+        match policy.status.ready() {
+            Readiness::Ready => Ok(()),
+            _ => Err(not_ready_reason(policy)),
+        }
+    } else {
+        match unresolved.first() {
+            None => Ok(()),
+            Some(why) => Err(why.clone()),
+        }
+    };
+    Policy {
+        key: policy.key(),
+        ready,
+        subjects: if has_status { status_from } else { resolved },
+        filters,
+        selects,
+    }
+}
+
+fn not_ready_reason(policy: &crate::mesh::components::Component) -> String {
+    let condition = policy.status.condition("Ready");
+    let reason = condition.and_then(|c| c.reason.as_deref()).unwrap_or("");
+    let message = condition.and_then(|c| c.message.as_deref()).unwrap_or("");
+    match (reason, message) {
+        ("", "") => "it is not Ready".to_string(),
+        (reason, "") => format!("it is not Ready ({reason})"),
+        (_, message) => format!("it is not Ready: {message}"),
+    }
+}
+
+/// `spec.from` as subjects: a `sub` as it is, a `ref` as the sender's identity. What does not
+/// resolve is said, since it keeps the policy from being Ready.
+fn resolve_from(
+    mesh: &Mesh,
+    policy: &crate::mesh::components::Component,
+) -> (Vec<String>, Vec<String>) {
+    let (mut subjects, mut problems) = (Vec::new(), Vec::new());
+    let from = policy.spec.get("from").and_then(Value::as_array);
+    for entry in from.into_iter().flatten() {
+        if let Some(sub) = entry.get("sub").and_then(Value::as_str) {
+            subjects.push(sub.to_string());
+            continue;
+        }
+        let Some(reference) = entry.get("ref") else {
+            continue;
+        };
+        let field = |name| reference.get(name).and_then(Value::as_str).unwrap_or("");
+        let namespace = match field("namespace") {
+            "" => policy.namespace(),
+            namespace => namespace,
+        };
+        let (kind, name) = (field("kind"), field("name"));
+        let found = identity::find_sender(mesh, kind, namespace, name);
+        match found.map(|sender| identity::subject_of(&sender)) {
+            Some(Ok(subject)) => subjects.push(subject),
+            Some(Err(why)) => problems.push(format!("from {kind} {namespace}/{name}: {why}")),
+            None => problems.push(format!(
+                "from {kind} {namespace}/{name} is not in the mesh, so it does not resolve"
+            )),
+        }
+    }
+    (subjects, problems)
+}
+
+/// `SubjectAndFiltersPass`'s subject test: an exact entry ignoring case (the Kafka receiver
+/// minds case), or a trailing `*` as a case-sensitive prefix.
+pub fn subject_matches(entry: &str, subject: &str, mind_case: bool) -> bool {
+    match entry.strip_suffix('*') {
+        Some(prefix) => subject.starts_with(prefix),
+        None if mind_case => entry == subject,
+        None => entry.eq_ignore_ascii_case(subject),
+    }
+}
+
+/// A receiver in the mesh by kind (as [`super::same_kind`] reads it), namespace and name, with
+/// the rule it checks by, or why it checks nothing. None when the mesh does not hold it.
+pub fn find_receiver<'m>(
+    mesh: &'m Mesh,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Option<(Receiver<'m>, Result<super::Rule, String>)> {
+    let wanted = |k: &str| super::same_kind(kind, k);
+    let receiver = |group, kind, meta: &'m ObjectMeta| Receiver {
+        group,
+        kind,
+        namespace: &meta.namespace,
+        name: &meta.name,
+        meta,
+    };
+    if wanted("Broker") {
+        let node = mesh.broker(&ObjectKey::new(namespace, name))?;
+        let o = &node.object;
+        let rule = super::rule_of(o.group(), &o.kind, Some(o.class()));
+        return Some((receiver(o.group(), &o.kind, &o.metadata), rule));
+    }
+    if let Some(node) = mesh.channels.iter().find(|c| {
+        wanted(&c.object.kind) && c.object.namespace() == namespace && c.object.name() == name
+    }) {
+        let o = &node.object;
+        let rule = enforced_at(o.group(), &o.kind, &o.spec);
+        return Some((receiver(o.group(), &o.kind, &o.metadata), rule));
+    }
+    let node = mesh.components.iter().find(|c| {
+        wanted(&c.object.kind) && c.object.namespace() == namespace && c.object.name() == name
+    })?;
+    let o = &node.object;
+    let rule = enforced_at(o.group(), &o.kind, &o.spec);
+    Some((receiver(o.group(), &o.kind, &o.metadata), rule))
+}
+
+/// A Channel, Sequence or Parallel is enforced at the channel it is backed by (its
+/// `channelTemplate`, an InMemoryChannel by default), under policies copied from its own.
+fn enforced_at(
+    group: &str,
+    kind: &str,
+    spec: &crate::mesh::objects::Map,
+) -> Result<super::Rule, String> {
+    let backed = matches!(
+        (group, kind),
+        ("messaging.knative.dev", "Channel") | ("flows.knative.dev", "Sequence" | "Parallel")
+    );
+    if !backed {
+        return super::rule_of(group, kind, None);
+    }
+    let template = spec.get("channelTemplate");
+    let field = |name| template.and_then(|t| t.get(name)).and_then(Value::as_str);
+    let backing_kind = field("kind").unwrap_or("InMemoryChannel");
+    let backing_group = group_of(field("apiVersion").unwrap_or("messaging.knative.dev/v1"));
+    super::rule_of(backing_group, backing_kind, None)
+}
