@@ -69,6 +69,15 @@ fn check_output_flags(cli: &Cli) -> Result<(), UsageError> {
             "--consumers is for -o eventmesh; the other outputs show each filter's outcome".into(),
         ));
     }
+    // Refused before the token is sent anywhere.
+    let from_backend = cli.backend.is_some() || !cli.backstage_config.is_empty();
+    if cli.consumers == Some(crate::cli::ConsumersArg::Exact) && from_backend {
+        return Err(UsageError(
+            "--consumers exact needs the triggers' filters; an eventmesh backend sends only its \
+             own consumedBy: read the cluster or the manifests instead"
+                .into(),
+        ));
+    }
     Ok(())
 }
 
@@ -155,14 +164,6 @@ fn print(cli: &Cli, mesh: &mesh::Mesh, list_failures: bool) -> color_eyre::Resul
     };
     if format == Format::Eventmesh {
         let consumers = cli.consumers.map(Into::into).unwrap_or_default();
-        if consumers == mesh::eventmesh::Consumers::Exact && mesh.reduced {
-            return Err(UsageError(
-                "--consumers exact needs the triggers' filters; an eventmesh backend sends only \
-                 its own consumedBy: read the cluster or the manifests instead"
-                    .into(),
-            )
-            .into());
-        }
         let body = mesh::eventmesh::answer(mesh, cli.partial, consumers)?;
         write_stdout(&format!("{}\n", serde_json::to_string_pretty(&body)?))?;
     } else {

@@ -203,7 +203,7 @@ pub fn project_with(mesh: &Mesh, consumers: Consumers) -> EventMesh {
                 }),
                 consumed_by: match consumers {
                     Consumers::Backend => node.backstage_consumers.clone(),
-                    Consumers::Exact => node.exact_consumers.clone(),
+                    Consumers::Exact => node.exact_consumers.clone().unwrap_or_default(),
                 },
             }
         })
@@ -373,7 +373,7 @@ fn event_type_node(et: &EmEventType) -> EventTypeNode {
         consumers: Vec::new(),
         backstage_consumers: et.consumed_by.clone(),
         // A backend sends its own consumedBy only: which filter made it is not known.
-        exact_consumers: Vec::new(),
+        exact_consumers: None,
     }
 }
 

@@ -23,13 +23,18 @@ pub struct FilterOutcome {
     /// Why the answer is unknown or no match; empty for a plain match.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// A CESQL evaluation error decided the no-match: core fails such a filter, while the
+    /// Kafka broker's engine substitutes defaults and may pass it (DESIGN.md §2c).
+    #[serde(skip)]
+    pub errored: bool,
 }
 
 impl FilterOutcome {
-    fn matched() -> Self {
+    pub fn matched() -> Self {
         Self {
             outcome: Outcome::Match,
             reason: String::new(),
+            errored: false,
         }
     }
 
@@ -37,13 +42,23 @@ impl FilterOutcome {
         Self {
             outcome: Outcome::NoMatch,
             reason,
+            errored: false,
         }
     }
 
-    fn unknown(reason: String) -> Self {
+    pub fn unknown(reason: String) -> Self {
         Self {
             outcome: Outcome::Unknown,
             reason,
+            errored: false,
+        }
+    }
+
+    /// A no-match an evaluation error decided.
+    fn failed_by_error(reason: String) -> Self {
+        Self {
+            errored: true,
+            ..Self::no_match(reason)
         }
     }
 
@@ -121,6 +136,13 @@ pub fn evaluate_on_broker(
         {
             FilterOutcome::unknown(format!(
                 "{}; but broker class {class} may ignore spec.filters",
+                outcome.reason
+            ))
+        }
+        Some(class @ ("Kafka" | "KafkaNamespaced")) if outcome.errored => {
+            FilterOutcome::unknown(format!(
+                "{}; but the {class} broker's CESQL engine substitutes defaults where core \
+                 fails, so it may pass",
                 outcome.reason
             ))
         }
@@ -242,7 +264,7 @@ fn evaluate_cesql(text: &str, event_type: &dyn Attributes) -> FilterOutcome {
         }) => FilterOutcome::matched(),
         Abstract::Known(Evaluation {
             error: Some(error), ..
-        }) => FilterOutcome::no_match(format!(
+        }) => FilterOutcome::failed_by_error(format!(
             "`{clause}`: {error}, and an error fails the filter"
         )),
         Abstract::Known(Evaluation {
@@ -252,7 +274,9 @@ fn evaluate_cesql(text: &str, event_type: &dyn Attributes) -> FilterOutcome {
         Abstract::Known(Evaluation { value, .. }) => FilterOutcome::no_match(format!(
             "the expression is {value:?}, not a Boolean, which no filter passes"
         )),
-        Abstract::NotTrue => FilterOutcome::no_match(format!("`{clause}` is false or an error")),
+        Abstract::NotTrue => {
+            FilterOutcome::failed_by_error(format!("`{clause}` is false or an error"))
+        }
         Abstract::Unknown(what) => FilterOutcome::unknown(format!(
             "{what} for these events, and `{clause}` depends on it"
         )),

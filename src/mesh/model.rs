@@ -206,8 +206,9 @@ pub struct EventTypeNode {
     /// `consumedBy` with Knative's filter semantics (`--consumers exact`): the backend's
     /// candidates whose filter does not reject the event type. A filter that cannot be decided
     /// over the type keeps its trigger: an event of the type may pass it.
-    #[serde(default)]
-    pub exact_consumers: Vec<String>,
+    /// None for a mesh read from a backend, which cannot know it: "unknown", never "none".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact_consumers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

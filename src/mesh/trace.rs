@@ -301,7 +301,18 @@ impl Walker<'_> {
 
     fn trigger(&mut self, node: &TriggerNode, class: &str, path: &Path) -> TreeNode {
         let trigger = &node.object;
-        let outcome = filter::evaluate_on_broker(&trigger.spec, path.event, Some(class));
+        let mut outcome = filter::evaluate_on_broker(&trigger.spec, path.event, Some(class));
+        // A trigger that is not Ready may have no subscription to deliver through.
+        if outcome.outcome == Outcome::Match
+            && trigger.status.ready() == super::objects::Readiness::NotReady
+        {
+            let why = trigger.status.condition("Ready");
+            let why = why.and_then(|c| c.message.as_deref().or(c.reason.as_deref()));
+            outcome = filter::FilterOutcome::unknown(format!(
+                "its filter passes, but the trigger is not Ready ({}): it may not deliver",
+                why.unwrap_or("no reason given")
+            ));
+        }
         let name = trigger.name();
         let caveats = filter::caveats(&trigger.spec, Some(class));
         let caveats: Vec<TreeNode> = caveats
@@ -314,7 +325,11 @@ impl Walker<'_> {
             Outcome::Match | Outcome::Unknown => Mark::Maybe,
         };
         let reason = match (mark, outcome.outcome) {
-            (Mark::Maybe, Outcome::Match) => "it passes a reply, if one is sent".to_string(),
+            (Mark::Maybe, Outcome::Match) => {
+                "its filter passes the event, but the way here is not certain: the event may \
+                 not reach it"
+                    .to_string()
+            }
             _ => outcome.reason.clone(),
         };
         let kept = self.trace.triggers.entry(trigger.key());

@@ -258,16 +258,28 @@ impl App {
             self.notice = Some("an eventmesh backend sends no triggers: nothing to trace".into());
             return;
         }
-        let prompt = self
-            .selected_target()
-            .and_then(|target| super::trace::prompt_for(&self.mesh, target));
-        let Some(mut prompt) = prompt else {
-            self.notice = Some("t traces from a broker, channel, source or event type".into());
-            return;
+        let target = self.selected_target();
+        let prompt = target.and_then(|target| super::trace::prompt_for(&self.mesh, target));
+        let from_event_type = matches!(target, Some(Target::EventType(_)));
+        let prompt = match (prompt, &self.trace) {
+            // From where the trace on screen entered, it is edited; an event type always
+            // brings its own attributes.
+            (Some(mut prompt), Some(trace)) if trace.entry == prompt.entry && !from_event_type => {
+                prompt.text = trace.text.clone();
+                prompt
+            }
+            (Some(prompt), _) => prompt,
+            // Where no event enters, `t` edits the trace on screen.
+            (None, Some(trace)) => super::trace::TracePrompt {
+                text: trace.text.clone(),
+                entry: trace.entry.clone(),
+                error: None,
+            },
+            (None, None) => {
+                self.notice = Some("t traces from a broker, channel, source or event type".into());
+                return;
+            }
         };
-        if let Some(trace) = self.trace.as_ref().filter(|t| t.entry == prompt.entry) {
-            prompt.text = trace.text.clone();
-        }
         self.trace_prompt = Some(prompt);
     }
 
@@ -278,6 +290,10 @@ impl App {
                 // Triggers are marked where they stand, in the Brokers view, opened so the marks
                 // can be seen.
                 if !trace.triggers.is_empty() && self.tab != 0 {
+                    // `[` comes back to where the trace was asked for.
+                    if let Some(from) = self.selected_target().cloned() {
+                        self.history.push((self.tab, from));
+                    }
                     self.tab = 0;
                     // From an event type, the broker it enters is selected, so `t` again edits
                     // the same trace.

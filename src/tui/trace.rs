@@ -163,7 +163,10 @@ pub fn parse_event(text: &str) -> Result<EventAttributes, String> {
     let mut pairs = Vec::new();
     for word in &words {
         let Some((key, value)) = word.split_once('=') else {
-            return Err(format!("{:?} is not key=value", crate::text::escape(word)));
+            return Err(format!(
+                "\"{}\" is not key=value",
+                crate::text::escape(word)
+            ));
         };
         // CloudEvents attribute names are lower-case letters and digits.
         let name_ok = !key.is_empty()
@@ -172,7 +175,7 @@ pub fn parse_event(text: &str) -> Result<EventAttributes, String> {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         if !name_ok {
             return Err(format!(
-                "{:?} is not an attribute name (a-z, 0-9)",
+                "\"{}\" is not an attribute name (a-z, 0-9)",
                 crate::text::escape(key)
             ));
         }

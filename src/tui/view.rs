@@ -155,22 +155,19 @@ fn draw_trace_line(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 theme.dim(),
             ),
         };
-        // The end of the text is where typing happens: a long text shows its tail.
+        // The end of the text is where typing happens: a long text shows its tail, measured
+        // in screen columns (a CJK character takes two).
+        use unicode_width::UnicodeWidthStr;
         let text = crate::text::escape(&prompt.text);
-        let room = width.saturating_sub(label.chars().count() + 1);
-        let count = text.chars().count();
-        let shown = if count > room {
-            let tail: String = text.chars().skip(count + 1 - room.max(1)).collect();
-            format!("…{tail}")
-        } else {
-            text
-        };
+        let room = width.saturating_sub(label.width() + 1);
+        let shown = tail_within(&text, room);
+        let count = text.width();
         let mut spans = vec![
             Span::styled(label, theme.accent()),
             Span::raw(format!("{shown}▏")),
         ];
         // A refusal is shown even over the text; the keys' hint only where there is room.
-        if prompt.error.is_some() || count + hint.chars().count() <= room {
+        if prompt.error.is_some() || count + hint.width() <= room {
             spans.push(Span::styled(hint, hint_style));
         }
         Line::from(spans)
@@ -186,6 +183,25 @@ fn draw_trace_line(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     };
     let line = super::wrap::window(line, 0, width);
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The end of a text that fits in `room` columns, with `…` where its start was cut.
+fn tail_within(text: &str, room: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= room {
+        return text.to_string();
+    }
+    let mut taken = 1; // the `…`
+    let mut start = text.len();
+    for (at, c) in text.char_indices().rev() {
+        let wide = c.width().unwrap_or(0);
+        if taken + wide > room {
+            break;
+        }
+        taken += wide;
+        start = at;
+    }
+    format!("…{}", &text[start..])
 }
 
 /// The detail pane: wrapped with hanging indents (so copied YAML keeps its shape), and

@@ -155,6 +155,16 @@ fn exact_consumers_follow_filters_over_filter_cesql_and_the_broker_class() {
         ),
     ]
     .concat();
+    // A trigger in another namespace, on the broker by brokerRef: the Go backend never counts
+    // it; Knative delivers to it.
+    let cross = trigger("cross", "filters: [{prefix: {type: order.}}]", "cross-svc")
+        .replace("namespace: a}", "namespace: other}")
+        .replace("namespace: a,", "namespace: other,")
+        .replace(
+            "broker: default",
+            "brokerRef: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: default, namespace: a}",
+        );
+    let yaml = format!("{yaml}{cross}");
     let mesh = mesh_of(&yaml);
     let backend = serde_json::to_value(eventmesh::project(&mesh)).unwrap();
     let exact = serde_json::to_value(eventmesh::project_with(&mesh, Consumers::Exact)).unwrap();
@@ -164,8 +174,11 @@ fn exact_consumers_follow_filters_over_filter_cesql_and_the_broker_class() {
         ["paid-svc", "src-svc", "big-svc"]
     );
     assert_eq!(consumed_by(&backend, "b"), ["src-svc", "big-svc"]);
-    assert_eq!(consumed_by(&exact, "a"), ["src-svc"]);
-    assert_eq!(consumed_by(&exact, "b"), ["paid-svc", "big-svc"]);
+    assert_eq!(consumed_by(&exact, "a"), ["src-svc", "cross-svc"]);
+    assert_eq!(
+        consumed_by(&exact, "b"),
+        ["paid-svc", "big-svc", "cross-svc"]
+    );
 
     // On a broker class that may not read `filters`, their "no" is only a maybe: kept.
     let other_class = yaml.replace(
@@ -176,7 +189,10 @@ fn exact_consumers_follow_filters_over_filter_cesql_and_the_broker_class() {
     assert_ne!(other_class, yaml);
     let mesh = mesh_of(&other_class);
     let exact = serde_json::to_value(eventmesh::project_with(&mesh, Consumers::Exact)).unwrap();
-    assert_eq!(consumed_by(&exact, "a"), ["paid-svc", "src-svc", "big-svc"]);
+    assert_eq!(
+        consumed_by(&exact, "a"),
+        ["paid-svc", "src-svc", "big-svc", "cross-svc"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -550,12 +550,63 @@ spec:
         "{text}"
     );
     // The triggers on audit pass only a reply, which may not be sent.
-    assert_eq!(
-        t.triggers[&ObjectKey::new("a", "store")].0,
-        trace::Mark::Maybe
-    );
+    let (mark, reason) = &t.triggers[&ObjectKey::new("a", "store")];
+    assert_eq!(*mark, trace::Mark::Maybe);
+    assert!(reason.contains("the way here is not certain"), "{reason}");
     assert_eq!(
         t.triggers[&ObjectKey::new("a", "enrich")].0,
         trace::Mark::Passes
+    );
+}
+
+/// A CESQL error fails the filter in core; the Kafka broker's engine substitutes defaults, so
+/// there it is a maybe, said why. A match reached only on an uncertain way is a maybe too.
+#[test]
+fn a_cesql_error_on_a_kafka_broker_is_a_maybe() {
+    let yaml = r#"apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: a, annotations: {eventing.knative.dev/broker.class: Kafka}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: t, namespace: a}
+spec:
+  broker: default
+  filters: [{cesql: "NOT (region = 'eu')"}]
+  subscriber: {uri: "http://t"}
+"#;
+    let event = EventAttributes::from_pairs([("type", "x")]);
+    let kafka = trace::trace(&mesh_of(yaml), &event, &at_default()).unwrap();
+    let (mark, reason) = &kafka.triggers[&ObjectKey::new("a", "t")];
+    assert_eq!(*mark, trace::Mark::Maybe);
+    assert!(reason.contains("substitutes defaults"), "{reason}");
+    let core = yaml.replace("broker.class: Kafka", "broker.class: MTChannelBasedBroker");
+    let core = trace::trace(&mesh_of(&core), &event, &at_default()).unwrap();
+    assert_eq!(
+        core.triggers[&ObjectKey::new("a", "t")].0,
+        trace::Mark::Fails
+    );
+}
+
+/// A trigger that is not Ready may not deliver, whatever its filter says: a maybe, with why.
+#[test]
+fn a_trigger_that_is_not_ready_is_a_maybe() {
+    let demo = common::demo_dir().display().to_string();
+    let out = common::kn_mesh(&[
+        "-f",
+        &demo,
+        "trace",
+        "-n",
+        "ops",
+        "--to",
+        "broker/alerts",
+        "--type",
+        "dev.knative.apiserver.resource.add",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(6), "{stdout}");
+    assert!(
+        stdout.contains("? trigger cluster-changes may pass it: its filter passes, but the trigger is not Ready (services \"event-display\" not ready)"),
+        "{stdout}"
     );
 }

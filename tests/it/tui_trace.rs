@@ -282,3 +282,72 @@ fn new_data_traces_again_and_a_vanished_entry_ends_the_trace() {
         Some("the trace ended: no broker payments/default in the mesh")
     );
 }
+
+#[test]
+fn t_edits_the_trace_on_screen_and_an_event_type_brings_its_own_attributes() {
+    let mut app = app(offline_mesh());
+    // From a source: the marks are in the Brokers view, and `[` comes back.
+    app.select_tab(2);
+    select(&mut app, "PingSource heartbeat");
+    press(&mut app, KeyCode::Char('t'));
+    assert!(matches!(
+        app.trace_prompt.as_ref().unwrap().entry,
+        Entry::Source { .. }
+    ));
+    clear_prompt(&mut app);
+    type_text(&mut app, "type=dev.knative.sources.ping");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.tab, 0);
+    // Wherever the selection is, t edits the trace on screen.
+    app.current_mut().selected = 0;
+    press(&mut app, KeyCode::Char('t'));
+    let prompt = app.trace_prompt.clone().unwrap();
+    assert_eq!(prompt.text, "type=dev.knative.sources.ping");
+    assert!(matches!(prompt.entry, Entry::Source { .. }));
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('['));
+    assert_eq!(
+        app.tab, 2,
+        "[ goes back to the view the trace was asked from"
+    );
+
+    // An event type on the broker of the trace brings its own attributes, not the trace's.
+    let mut app = app_with_trace_from_default();
+    app.select_tab(1);
+    select(&mut app, "event type com.example.payment.declined");
+    press(&mut app, KeyCode::Char('t'));
+    assert!(
+        app.trace_prompt
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("type=com.example.payment.declined"),
+        "{:?}",
+        app.trace_prompt
+    );
+}
+
+fn app_with_trace_from_default() -> App {
+    let mut app = app(offline_mesh());
+    select(&mut app, "broker default");
+    press(&mut app, KeyCode::Char('t'));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.trace.is_some());
+    app
+}
+
+#[test]
+fn a_wide_prompt_keeps_its_end_in_view() {
+    let mut app = app_with_trace_from_default();
+    select(&mut app, "broker default");
+    press(&mut app, KeyCode::Char('t'));
+    clear_prompt(&mut app);
+    type_text(&mut app, &format!("type={}END", "漢".repeat(80)));
+    let screen = text(&render(&mut app, 80, 24));
+    let line = screen
+        .lines()
+        .find(|l| l.starts_with("trace from"))
+        .unwrap();
+    assert!(line.ends_with("END▏"), "{line}");
+}

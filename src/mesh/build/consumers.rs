@@ -25,10 +25,7 @@ pub(super) fn trigger_nodes(inputs: &Inputs, inflow: &[Vec<usize>], nodes: &mut 
             nodes.brokers[b].triggers.push(key.clone());
             let class = inputs.brokers[b].class();
             matches = evaluate(inputs, trigger, (&inflow[b], class), nodes);
-            // The Go backend reads `spec.broker` only: a brokerRef trigger consumes nothing in
-            // `-o eventmesh`, which stays byte for byte the backend's.
-            let by_name = !trigger.spec.broker.is_empty();
-            if let Some(id) = backstage_consumer(trigger, &subscriber).filter(|_| by_name) {
+            if let Some(id) = backstage_consumer(trigger, &subscriber) {
                 backstage_consumed(inputs, trigger, b, id, nodes);
             }
         }
@@ -93,7 +90,8 @@ fn evaluate(
 
 /// The backend's `consumedBy`: the trigger's Backstage id on the broker's referenced event
 /// types that its type filter selects. Beside it, the exact one: the same event types, those
-/// the trigger's real filter does not reject (`--consumers exact`).
+/// the trigger's real filter does not reject, whichever way it names its broker
+/// (`--consumers exact`).
 fn backstage_consumed(inputs: &Inputs, trigger: &Trigger, b: usize, id: &str, nodes: &mut Nodes) {
     let indexes: Vec<usize> = nodes.brokers[b]
         .backstage_event_types
@@ -101,16 +99,21 @@ fn backstage_consumed(inputs: &Inputs, trigger: &Trigger, b: usize, id: &str, no
         .filter_map(|key| inputs.event_type_at(key))
         .collect();
     let class = inputs.brokers[b].class();
+    // The Go backend reads `spec.broker` only: a brokerRef trigger consumes nothing in its
+    // answer, which stays byte for byte the backend's. Knative's semantics count it.
+    let by_name = !trigger.spec.broker.is_empty();
     for i in indexes {
         let event_type = &inputs.event_types[i];
         let wanted = backend_type_filter(trigger);
         let node = &mut nodes.event_types[i];
-        if wanted.is_none_or(|t| t == event_type.cloud_event_type()) {
+        if by_name && wanted.is_none_or(|t| t == event_type.cloud_event_type()) {
             node.backstage_consumers.push(id.to_string());
         }
         let exact = filter::evaluate_type_on_broker(&trigger.spec, event_type, Some(class));
         if exact.outcome != Outcome::NoMatch {
-            node.exact_consumers.push(id.to_string());
+            node.exact_consumers
+                .get_or_insert_with(Vec::new)
+                .push(id.to_string());
         }
     }
 }
@@ -189,10 +192,7 @@ fn consume_channel(inputs: &Inputs, c: usize, key: &ObjectKey, nodes: &mut Nodes
             nodes.event_types[i].consumers.push(Consumer {
                 kind: ConsumerKind::Subscription,
                 key: key.clone(),
-                outcome: filter::FilterOutcome {
-                    outcome: Outcome::Match,
-                    reason: String::new(),
-                },
+                outcome: filter::FilterOutcome::matched(),
             });
         }
     }

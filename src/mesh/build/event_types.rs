@@ -62,7 +62,7 @@ pub(super) fn event_type_nodes<'a>(
             producers,
             consumers: Vec::new(),
             backstage_consumers: Vec::new(),
-            exact_consumers: Vec::new(),
+            exact_consumers: Some(Vec::new()),
         });
     }
     flows
