@@ -23,6 +23,7 @@ mod messages;
 mod namespaces;
 mod properties;
 mod rbac;
+mod readme;
 mod round_trip;
 mod scale;
 mod sim_api;
