@@ -42,7 +42,7 @@ struct FeaturesConfigMap {
 }
 
 /// Whether an object is ConfigMap `knative-eventing/config-features`, Knative's feature flags.
-fn is_features(value: &Value) -> bool {
+pub fn is_features(value: &Value) -> bool {
     let metadata = value.get("metadata");
     let field = |name| metadata.and_then(|m| m.get(name)).and_then(Value::as_str);
     field("namespace") == Some(crate::mesh::snapshot::FEATURES_NAMESPACE)

@@ -610,3 +610,122 @@ fn a_trigger_that_is_not_ready_is_a_maybe() {
         "{stdout}"
     );
 }
+
+/// With OIDC on, each hop into a receiver that checks senders carries its answer: a refused hop
+/// ends the path with 403 and the policy that decided.
+#[test]
+fn trace_stops_at_a_refused_hop_with_the_deciding_policy() {
+    let demo = common::demo_dir().display().to_string();
+    let args = [
+        "-f",
+        &demo,
+        "trace",
+        "-n",
+        "ops",
+        "--to",
+        "source/PingSource/nightly-report",
+        "--type",
+        "dev.knative.sources.ping",
+    ];
+    let out = common::kn_mesh(&args);
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        tree.contains("403 at the ingress of Broker ops/alerts: EventPolicy ops/alerts-senders"),
+        "{tree}"
+    );
+    assert!(
+        !tree.contains("trigger pager"),
+        "nothing past the refused hop: {tree}"
+    );
+    let mut json_args = args.to_vec();
+    json_args.extend(["-o", "json"]);
+    let out = common::kn_mesh(&json_args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let forbidden = &json["forbidden"][0];
+    assert_eq!(forbidden["sender"]["name"], "report-shaper");
+    assert_eq!(forbidden["receiver"]["name"], "alerts");
+    assert_eq!(forbidden["decidedBy"]["policy"], "ops/alerts-senders");
+    // The hop that was allowed says by what.
+    let delivered = &json["deliveries"][0];
+    assert_eq!(delivered["subscriber"]["name"], "report-shaper");
+    assert_eq!(delivered["authorization"]["allowed"], true);
+    assert_eq!(
+        delivered["authorization"]["decidedBy"]["defaultMode"],
+        "allow-same-namespace"
+    );
+    // heartbeat is listed by the policy: its events reach the pager.
+    let out = common::kn_mesh(&[
+        "-f",
+        &demo,
+        "trace",
+        "-n",
+        "ops",
+        "--to",
+        "source/PingSource/heartbeat",
+        "--type",
+        "dev.knative.sources.ping",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let via = &json["deliveries"][0]["via"];
+    assert_eq!(via[1]["name"], "alerts");
+    assert_eq!(
+        via[1]["authorization"]["decidedBy"]["policy"],
+        "ops/alerts-senders"
+    );
+}
+
+/// Flags that could not be read make every checking receiver's answer unknown: the trace is a
+/// maybe and says why; manifests without the flags say that nothing was checked.
+#[test]
+fn unreadable_flags_make_checked_hops_maybe_and_silent_manifests_say_so() {
+    let yaml = r#"apiVersion: sources.knative.dev/v1
+kind: PingSource
+metadata: {name: p, namespace: a}
+spec: {sink: {ref: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: default}}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default, namespace: a}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: all, namespace: a}
+spec: {broker: default, subscriber: {uri: "http://all"}}
+"#;
+    let entry = Entry::Source {
+        kind: "PingSource".into(),
+        key: ObjectKey::new("a", "p"),
+    };
+    let event = EventAttributes::from_pairs([("type", "t")]);
+    let silent = trace::trace(&mesh_of(yaml), &event, &entry).unwrap();
+    let text = kn_mesh::output::tree::render_roots(&silent.tree);
+    assert!(
+        text.starts_with("delivery authorization is not checked"),
+        "{text}"
+    );
+    assert_eq!(
+        delivered(&silent),
+        [("http://all".to_string(), Verdict::Delivered)]
+    );
+
+    let mut mesh = mesh_of(yaml);
+    mesh.access.push(kn_mesh::mesh::snapshot::AccessMarker::new(
+        kn_mesh::k8s::ResourceRequest::get("", "configmaps", "knative-eventing", "config-features"),
+        kn_mesh::mesh::snapshot::Access::Forbidden {
+            message: "configmaps \"config-features\" is forbidden".into(),
+        },
+    ));
+    let unknown = trace::trace(&mesh, &event, &entry).unwrap();
+    assert_eq!(
+        delivered(&unknown),
+        [("http://all".to_string(), Verdict::Maybe)]
+    );
+    assert!(
+        unknown.unread[0].contains("whether Broker a/default takes it: may not read ConfigMap"),
+        "{:?}",
+        unknown.unread
+    );
+}

@@ -89,6 +89,16 @@ pub fn features(mesh: &Mesh) -> Result<Features, String> {
     }
 }
 
+/// Whether the flags were read, or asked for and refused: manifests without the ConfigMap say
+/// nothing either way.
+pub fn features_asked(mesh: &Mesh) -> bool {
+    mesh.features.is_some()
+        || mesh.access.iter().any(|m| {
+            m.request.resource.plural == "configmaps"
+                && m.request.name.as_deref() == Some(FEATURES_NAME)
+        })
+}
+
 /// How a receiver checks a request (research eventpolicy.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

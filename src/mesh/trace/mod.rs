@@ -3,14 +3,18 @@
 //! dead-letter sink that takes the event when delivery fails. Replies are new events whose
 //! attributes are not known, so filters after one are "maybe".
 
+use super::authorization::DecidedBy;
 use super::filter::{self, Outcome};
 use super::model::*;
 use super::objects::{KReference, ObjectKey};
 use super::snapshot::Role;
 use super::views::{NodeKind, NodeStatus, TreeNode};
 use crate::cesql::{Attributes, Lookup};
+use checks::Checks;
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+mod checks;
 
 /// Where the event enters.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +35,26 @@ pub struct Hop {
     pub kind: String,
     pub namespace: String,
     pub name: String,
+    /// Whether the hop before may deliver here, where a receiver checks it (OIDC on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
+}
+
+/// A receiver's answer to the sender before it (`kn-mesh can-send`'s verdict, in short).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorization {
+    pub allowed: Option<bool>,
+    pub decided_by: DecidedBy,
+}
+
+/// A hop a receiver refuses: 403 at its ingress, and the path ends there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Forbidden {
+    pub sender: Hop,
+    pub receiver: Hop,
+    pub decided_by: DecidedBy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,6 +76,9 @@ pub struct Delivery {
     pub subscriber: Subscriber,
     pub via: Vec<Hop>,
     pub verdict: Verdict,
+    /// Whether the last hop may deliver to the subscriber, where the subscriber checks it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,6 +97,9 @@ pub struct Named {
 pub struct Trace {
     pub deliveries: Vec<Delivery>,
     pub rejected: Vec<Rejected>,
+    /// Hops a receiver refuses with 403 (EventPolicy, or the default authorization mode).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forbidden: Vec<Forbidden>,
     /// What could not be read or followed where the path met it (denied or failed lists,
     /// undecodable objects, paths cut short): the event may also go there.
     pub unread: Vec<String>,
@@ -119,16 +149,19 @@ pub fn trace(mesh: &Mesh, event: &dyn Attributes, entry: &Entry) -> Result<Trace
                 .into(),
         ));
     }
+    let (checks, not_checked) = Checks::of(mesh);
     let mut walker = Walker {
         mesh,
         trace: Trace::default(),
+        checks,
     };
     let path = Path {
         hops: Vec::new(),
         event,
         certain: true,
+        authorization: None,
     };
-    let roots = match entry {
+    let mut roots = match entry {
         Entry::Brokers => {
             // Brokers that could not be read may take the event too.
             let mut roots: Vec<TreeNode> = mesh
@@ -169,6 +202,9 @@ pub fn trace(mesh: &Mesh, event: &dyn Attributes, entry: &Entry) -> Result<Trace
             }
         }
     };
+    if let Some(note) = not_checked {
+        roots.insert(0, TreeNode::new(NodeKind::Note, note));
+    }
     walker.trace.tree = roots;
     Ok(walker.trace)
 }
@@ -178,6 +214,14 @@ fn hop(kind: &str, key: &ObjectKey) -> Hop {
         kind: kind.to_string(),
         namespace: key.namespace.clone(),
         name: key.name.clone(),
+        authorization: None,
+    }
+}
+
+impl Hop {
+    /// The same object, whatever was found of its authorization.
+    fn same(&self, other: &Hop) -> bool {
+        (&self.kind, &self.namespace, &self.name) == (&other.kind, &other.namespace, &other.name)
     }
 }
 
@@ -187,16 +231,20 @@ struct Path<'e> {
     event: &'e dyn Attributes,
     /// Every filter on the way passed for certain.
     certain: bool,
+    /// The receiver's answer to the last hop, for the hop the receiver becomes.
+    authorization: Option<Authorization>,
 }
 
 impl<'e> Path<'e> {
-    fn then(&self, hop: Hop, certain: bool) -> Path<'e> {
+    fn then(&self, mut hop: Hop, certain: bool) -> Path<'e> {
         let mut hops = self.hops.clone();
+        hop.authorization = self.authorization.clone();
         hops.push(hop);
         Path {
             hops,
             event: self.event,
             certain: self.certain && certain,
+            authorization: None,
         }
     }
 
@@ -207,11 +255,12 @@ impl<'e> Path<'e> {
             hops: self.hops.clone(),
             event: &Reply,
             certain: false,
+            authorization: None,
         }
     }
 
     fn cycle(&self, next: &Hop) -> bool {
-        self.hops.contains(next)
+        self.hops.iter().any(|hop| hop.same(next))
     }
 
     fn too_long(&self) -> bool {
@@ -222,6 +271,7 @@ impl<'e> Path<'e> {
 struct Walker<'m> {
     mesh: &'m Mesh,
     trace: Trace,
+    checks: Checks,
 }
 
 impl Walker<'_> {
@@ -450,7 +500,19 @@ impl Walker<'_> {
                 return node;
             }
         }
-        match (reference.group(), reference.kind.as_str()) {
+        let checked = self.authorize(path, reference, &key);
+        let mut notes = Vec::new();
+        let path = &mut path.clone();
+        if let Some((authorization, note)) = checked {
+            let refused = authorization.allowed == Some(false);
+            path.certain &= authorization.allowed == Some(true);
+            path.authorization = Some(authorization);
+            notes.push(note);
+            if refused {
+                return node.children(notes);
+            }
+        }
+        let mut node = match (reference.group(), reference.kind.as_str()) {
             ("eventing.knative.dev", "Broker") => node.children(vec![self.broker(&key, path)]),
             _ if self
                 .mesh
@@ -469,7 +531,9 @@ impl Walker<'_> {
                     node
                 }
             },
-        }
+        };
+        notes.append(&mut node.children);
+        node.children(notes)
     }
 
     /// A flow, transform or sink: it receives the event, and what it sends on is a reply.
@@ -531,6 +595,7 @@ impl Walker<'_> {
             subscriber,
             via: path.hops.clone(),
             verdict,
+            authorization: path.authorization.clone(),
         });
     }
 }
