@@ -477,6 +477,9 @@ pub enum PurposeArg {
     Backend,
     /// What kn-mesh needs: get, list and watch, for live updates.
     KnMesh,
+    /// What evaluating delivery authorization adds to a mesh reader: EventPolicies and
+    /// knative-eventing/config-features.
+    EventpolicyReader,
 }
 
 impl From<PurposeArg> for crate::access::least_privilege::Purpose {
@@ -485,6 +488,7 @@ impl From<PurposeArg> for crate::access::least_privilege::Purpose {
         match purpose {
             PurposeArg::Backend => Purpose::Backend,
             PurposeArg::KnMesh => Purpose::KnMesh,
+            PurposeArg::EventpolicyReader => Purpose::EventPolicyReader,
         }
     }
 }

@@ -15,6 +15,9 @@ pub enum Purpose {
     Backend,
     /// What kn-mesh needs: get, list and watch, for live updates.
     KnMesh,
+    /// What evaluating delivery authorization adds to a mesh reader: EventPolicies, and the
+    /// feature flags in `knative-eventing/config-features`.
+    EventPolicyReader,
 }
 
 #[derive(Debug, Clone)]
@@ -36,11 +39,19 @@ fn rules(kinds: &Kinds, purpose: Purpose, namespaced_only: bool) -> Vec<Value> {
     let (mesh_verbs, subscriber_verbs): (&[&str], &[&str]) = match purpose {
         Purpose::Backend => (&["list"], &["get"]),
         Purpose::KnMesh => (&["get", "list", "watch"], &["get", "list", "watch"]),
+        Purpose::EventPolicyReader => {
+            let policies = ["eventpolicies".to_string()];
+            return vec![rule(
+                "eventing.knative.dev",
+                &policies,
+                &["get", "list", "watch"],
+            )];
+        }
     };
     let mut out = Vec::new();
     let mut by_group: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let components = match purpose {
-        Purpose::Backend => &[][..],
+        Purpose::Backend | Purpose::EventPolicyReader => &[][..],
         Purpose::KnMesh => &kinds.components[..],
     };
     for (group, plural) in kinds.mesh.iter().chain(components) {
@@ -115,6 +126,48 @@ fn role(kind: &str, name: &str, namespace: Option<&str>, rules: Vec<Value>) -> V
     json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": metadata, "rules": rules})
 }
 
+/// Who may deliver where depends on two flags in one ConfigMap: a Role in the Knative
+/// namespace that may get that ConfigMap by name, and nothing else there.
+fn features_reader(name: &str, binding_name: &str, options: &Options) -> [Value; 2] {
+    use crate::mesh::snapshot::{FEATURES_NAME, FEATURES_NAMESPACE};
+    let role_name = format!("{name}-features");
+    let mut get = rule("", &["configmaps".into()], &["get"]);
+    get["resourceNames"] = json!([FEATURES_NAME]);
+    [
+        role("Role", &role_name, Some(FEATURES_NAMESPACE), vec![get]),
+        binding(
+            "RoleBinding",
+            &format!("{binding_name}-features"),
+            Some(FEATURES_NAMESPACE),
+            &role_name,
+            options,
+        ),
+    ]
+}
+
+/// The comment the manifests open with: for whom, as whom, and what they read.
+fn header(options: &Options) -> String {
+    let (whose, what) = match options.purpose {
+        Purpose::Backend => (
+            "the Knative eventmesh backend",
+            "reads the mesh kinds in use\n# and the subscriber kinds triggers point at",
+        ),
+        Purpose::KnMesh => (
+            "kn-mesh",
+            "reads the mesh kinds in use\n# and the subscriber kinds triggers point at",
+        ),
+        Purpose::EventPolicyReader => (
+            "evaluating delivery authorization",
+            "reads EventPolicies\n# and knative-eventing/config-features, beside a mesh reader role",
+        ),
+    };
+    format!(
+        "# Least-privilege access for {whose}, as ServiceAccount {sa}: {what}; no Secrets, no \
+         writes, no wildcards.\n",
+        sa = options.service_account
+    )
+}
+
 /// The manifests, as YAML with comments, for the kinds the snapshot uses (a snapshot from
 /// manifests or a live cluster; an empty one gives the built-in Knative kinds and Services).
 /// Every document comes from a serializer; names are checked first.
@@ -133,6 +186,7 @@ pub fn manifests(options: &Options, snapshot: &Snapshot) -> Result<String, Inval
     let name = match options.purpose {
         Purpose::Backend => "eventmesh-backend-reader",
         Purpose::KnMesh => "kn-mesh-reader",
+        Purpose::EventPolicyReader => "kn-mesh-eventpolicy-reader",
     };
     let (sa, ns) = (&options.service_account, &options.namespace);
     let binding_name = format!("{name}-{sa}");
@@ -165,6 +219,8 @@ pub fn manifests(options: &Options, snapshot: &Snapshot) -> Result<String, Inval
                 options,
             ));
         }
+    }
+    if options.purpose != Purpose::EventPolicyReader && !options.namespaces.is_empty() {
         // CRDs have no namespace: which channel and source kinds exist is a cluster-wide read.
         let crds = format!("{name}-crds");
         let crd_rule = rule(
@@ -181,14 +237,10 @@ pub fn manifests(options: &Options, snapshot: &Snapshot) -> Result<String, Inval
             options,
         ));
     }
-    let mut out = format!(
-        "# Least-privilege access for {}, as ServiceAccount {sa}: reads the mesh kinds in use\n\
-         # and the subscriber kinds triggers point at; no Secrets, no writes, no wildcards.\n",
-        match options.purpose {
-            Purpose::Backend => "the Knative eventmesh backend",
-            Purpose::KnMesh => "kn-mesh",
-        }
-    );
+    if options.purpose != Purpose::Backend {
+        documents.extend(features_reader(name, &binding_name, options));
+    }
+    let mut out = header(options);
     let yaml = |document: &Value| serde_saphyr::to_string(document).unwrap_or_default();
     out.push_str(&documents.iter().map(yaml).collect::<Vec<_>>().join("---\n"));
     if options.legacy_token_secret {

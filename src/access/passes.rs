@@ -202,6 +202,9 @@ fn crd_list() -> Question {
     )
 }
 
+/// The writes by which a token could let any sender deliver (DESIGN.md §6).
+const POLICY_WRITES: [&str; 3] = ["create", "update", "patch"];
+
 /// Rights beyond reading the mesh, asked at the cluster scope first.
 pub(super) fn privilege_questions(kinds: &Kinds) -> BTreeSet<Question> {
     let mut questions = BTreeSet::new();
@@ -212,6 +215,15 @@ pub(super) fn privilege_questions(kinds: &Kinds) -> BTreeSet<Question> {
         for verb in WRITES {
             questions.insert(Question::new(verb, group, plural, None));
         }
+    }
+    // Who may deliver events where is itself a right: an EventPolicy opens a receiver to anyone.
+    for verb in POLICY_WRITES {
+        questions.insert(Question::new(
+            verb,
+            "eventing.knative.dev",
+            "eventpolicies",
+            None,
+        ));
     }
     for resource in ["users", "groups", "serviceaccounts"] {
         questions.insert(Question::new("impersonate", "", resource, None));
@@ -302,7 +314,11 @@ pub(super) fn findings(asked: &BTreeSet<Question>, answers: &impl Answers) -> Ve
     let escalation = evidence(&|q| matches!(q.verb.as_str(), "impersonate" | "escalate" | "bind"));
     let title = "can impersonate, escalate or bind: a way to more rights";
     found(Severity::High, title, escalation);
-    let writes = evidence(&|q| WRITES.contains(&q.verb.as_str()));
+    let is_policy = |q: &Question| q.resource.plural == "eventpolicies";
+    let policies = evidence(&|q| is_policy(q) && POLICY_WRITES.contains(&q.verb.as_str()));
+    let title = "can create or change EventPolicies: may open delivery to any sender";
+    found(Severity::High, title, policies);
+    let writes = evidence(&|q| !is_policy(q) && WRITES.contains(&q.verb.as_str()));
     let title = "can change mesh resources (create, update, patch or delete)";
     found(Severity::Medium, title, writes);
     findings

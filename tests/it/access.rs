@@ -537,3 +537,128 @@ async fn a_cluster_wide_wildcard_is_one_line_and_findings_have_their_own_mark() 
     );
     assert_eq!(NodeStatus::Finding.glyph(), "⚑ ");
 }
+
+async fn fetch_as(sim: &RunningSim, token: &str) -> kn_mesh::mesh::Mesh {
+    let client =
+        kube::Client::try_from(sim.client_config_with_token(token).await.unwrap()).unwrap();
+    let endpoint = Endpoint {
+        server: sim.url.clone(),
+        context: None,
+        token: None,
+    };
+    let snapshot = Fetcher::new(client, endpoint)
+        .fetch(&Scope::default())
+        .await
+        .unwrap();
+    kn_mesh::mesh::build(snapshot)
+}
+
+/// `rbac` grants what delivery authorization needs: the mesh role reads EventPolicies and the
+/// feature flags, and `--for eventpolicy-reader` reads those alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_generated_roles_read_eventpolicies_and_the_feature_flags() {
+    let snapshot = kn_mesh::source::manifests::read_snapshot(&[demo_dir()], None)
+        .unwrap()
+        .snapshot;
+    let options = |purpose, sa: &str| least_privilege::Options {
+        purpose,
+        service_account: sa.into(),
+        namespace: "backstage".into(),
+        namespaces: Vec::new(),
+        legacy_token_secret: false,
+    };
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    for (purpose, sa) in [
+        (Purpose::KnMesh, "reader"),
+        (Purpose::EventPolicyReader, "policy-reader"),
+    ] {
+        let manifests = least_privilege::manifests(&options(purpose, sa), &snapshot).unwrap();
+        assert!(
+            manifests.contains("resourceNames:\n  - config-features"),
+            "{manifests}"
+        );
+        objects.extend(serde_saphyr::from_multiple::<serde_json::Value>(&manifests).unwrap());
+    }
+    let sim = RunningSim::start(SimConfig {
+        objects,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let reader = fetch_as(&sim, sim.token("reader").unwrap()).await;
+    assert!(
+        reader.completeness().is_whole(),
+        "{:?}",
+        reader.completeness()
+    );
+    assert_eq!(
+        reader.features.as_ref().unwrap()["authentication-oidc"],
+        "enabled"
+    );
+    let policies = fetch_as(&sim, sim.token("policy-reader").unwrap()).await;
+    assert!(policies.features.is_some());
+    let outcome = |plural: &str| {
+        policies
+            .access
+            .iter()
+            .find(|m| m.request.resource.plural == plural && m.request.name.is_none())
+            .map(|m| m.access.clone())
+    };
+    assert_eq!(
+        outcome("eventpolicies"),
+        Some(kn_mesh::mesh::snapshot::Access::Allowed)
+    );
+    assert!(matches!(
+        outcome("brokers"),
+        Some(kn_mesh::mesh::snapshot::Access::Forbidden { .. })
+    ));
+    assert_eq!(
+        policies.components.len(),
+        2,
+        "the two EventPolicies, nothing else"
+    );
+}
+
+/// A token that may create or change EventPolicies may open delivery to any sender: a high
+/// finding, with the rule that allows it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_that_may_write_eventpolicies_is_a_high_finding() {
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    let grant: Vec<serde_json::Value> = serde_saphyr::from_multiple(
+        "apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: policy-writer, namespace: payments}
+rules: [{apiGroups: [eventing.knative.dev], resources: [eventpolicies], verbs: [create, update]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: policy-writer, namespace: payments}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: policy-writer}
+subjects: [{kind: ServiceAccount, name: payments-only, namespace: backstage}]
+",
+    )
+    .unwrap();
+    objects.extend(grant);
+    let sim = RunningSim::start(SimConfig {
+        objects,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let report = report(&sim, "payments-only").await;
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.title.contains("EventPolicies"))
+        .unwrap_or_else(|| panic!("{:#?}", report.findings));
+    assert_eq!(finding.severity, Severity::High);
+    assert!(
+        finding
+            .evidence
+            .iter()
+            .any(|e| e.contains("create eventpolicies.eventing.knative.dev in payments")),
+        "{:?}",
+        finding.evidence
+    );
+    assert_eq!(kn_mesh::exit::for_verdict(report.verdict()), 3);
+}
