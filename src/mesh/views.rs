@@ -8,6 +8,7 @@ use super::snapshot::Role;
 use serde::Serialize;
 
 mod channels;
+pub mod delivery;
 mod flows;
 mod markers;
 mod sources;
@@ -391,6 +392,8 @@ fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
         &node.subscriber,
         0,
     ));
+    let sender = ("Trigger", trigger.namespace(), trigger.name());
+    children.extend(delivery::may_deliver(mesh, sender, &node.subscriber));
     children.extend(flows::delivery_node(mesh, node.delivery.as_ref(), 0));
     for key in &node.internal_subscriptions {
         let mut internal = TreeNode::new(
@@ -490,6 +493,12 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
             }
             let (text, status) = with_ready(text, &object.status);
             let mut children = markers(mesh, &[Role::Trigger], Some(ns));
+            children.extend(delivery::who_may_send(
+                mesh,
+                &object.kind,
+                ns,
+                object.name(),
+            ));
             children.extend(
                 broker
                     .triggers

@@ -518,6 +518,7 @@ pub fn tree_of(
                         .children(notes),
                 );
             }
+            roots.extend(crate::mesh::views::delivery::permissions_section(mesh));
             let markers = permissions_tree(mesh);
             let count = mesh.access.len();
             if count > 0 {

@@ -82,7 +82,7 @@ fn t_on_a_broker_traces_an_event_and_marks_every_trigger_it_meets() {
     // Triggers of another broker are not on the path.
     assert_eq!(app.trace.as_ref().unwrap().triggers.len(), 9);
 
-    let buffer = render(&mut app, 120, 40);
+    let buffer = render(&mut app, 120, 60);
     let screen = text(&buffer);
     assert!(
         screen.contains(
@@ -101,7 +101,7 @@ fn t_on_a_broker_traces_an_event_and_marks_every_trigger_it_meets() {
     assert!(passes.contains(Modifier::BOLD) && !passes.contains(Modifier::DIM));
     let (_, line) = trigger_row(&buffer, "eu-settlements");
     assert!(line.contains("[maybe] trigger eu-settlements"), "{line}");
-    insta::assert_snapshot!("trace_marks_120x40", screen);
+    insta::assert_snapshot!("trace_marks_120x60", screen);
 
     // The detail pane of a marked trigger says why.
     select(&mut app, "trigger eu-settlements");
@@ -350,4 +350,48 @@ fn a_wide_prompt_keeps_its_end_in_view() {
         .find(|l| l.starts_with("trace from"))
         .unwrap();
     assert!(line.ends_with("END▏"), "{line}");
+}
+
+/// Delivery authorization in the trees: who may send to a receiver, whether a sender may
+/// deliver where it points (a refusal looks like an RBAC denial), and the Permissions view's
+/// section with the flags and the policies read.
+#[test]
+fn the_trees_say_who_may_send_and_mark_a_refused_delivery_as_denied() {
+    use kn_mesh::mesh::views::NodeStatus;
+    let mut app = app(offline_mesh());
+    app.select_tab(4);
+    press(&mut app, KeyCode::Char('E'));
+    let tree = app.current();
+    let refused = (0..tree.rows.len())
+        .filter_map(|i| tree.node_of(i))
+        .find(|n| n.text.starts_with("may not deliver to Broker ops/alerts"))
+        .expect("the transform's refused delivery is shown");
+    assert_eq!(refused.status, NodeStatus::Forbidden);
+    assert!(
+        refused
+            .text
+            .ends_with("403, EventPolicy ops/alerts-senders")
+    );
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        screen.contains("🔒 may not deliver to Broker ops/alerts"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("who may send: senders in ops (system:serviceaccount:ops:*)"),
+        "{screen}"
+    );
+
+    app.select_tab(6);
+    press(&mut app, KeyCode::Char('E'));
+    let screen = text(&render(&mut app, 120, 40));
+    for line in [
+        "Delivery authorization",
+        "OIDC authentication: on",
+        "default-authorization-mode: allow-same-namespace",
+        "EventPolicies read (2)",
+        "EventPolicy ops/alerts-senders",
+    ] {
+        assert!(screen.contains(line), "{line}: {screen}");
+    }
 }

@@ -167,24 +167,18 @@ pub fn parse_sender(mesh: &Mesh, text: &str) -> Result<Sender, String> {
         });
     }
     // A sender that may not be read still has the identity Knative would give it.
-    // The marker of the sender's own kind when there is one, else any that could hide it.
-    let unread: Vec<_> = [
+    // The denied list of the sender's own kind when there is one, else any that could hide it.
+    let plural = crate::mesh::catalog::builtin_crds()
+        .iter()
+        .find(|crd| super::same_kind(kind, &crd.spec.names.kind))
+        .map(|crd| crd.spec.names.plural.as_str());
+    let roles = [
         Role::Source,
         Role::Trigger,
         Role::Subscription,
         Role::Component,
-    ]
-    .into_iter()
-    .flat_map(|role| crate::mesh::views::unread(mesh, role, namespace))
-    .collect();
-    let plural = crate::mesh::catalog::builtin_crds()
-        .iter()
-        .find(|crd| super::same_kind(kind, &crd.spec.names.kind))
-        .map(|crd| format!("{} in", crd.spec.names.plural));
-    let own = unread
-        .iter()
-        .find(|m| plural.as_ref().is_some_and(|p| m.text.contains(p.as_str())));
-    let unread = own.or(unread.first());
+    ];
+    let unread = super::unread_list(mesh, &roles, namespace, plural);
     match (unread, super::canonical_kind(kind)) {
         (Some(marker), Some((group, kind))) => {
             let status = Status::default();
@@ -199,9 +193,8 @@ pub fn parse_sender(mesh: &Mesh, text: &str) -> Result<Sender, String> {
             Ok(Sender {
                 subject: subject_of(&sender)?,
                 note: Some(format!(
-                    "{kind} {namespace}/{name} could not be read ({}): its identity is the \
-                     one Knative gives a {kind} of that name",
-                    marker.text
+                    "{kind} {namespace}/{name} could not be read ({marker}): its identity is \
+                     the one Knative gives a {kind} of that name"
                 )),
             })
         }

@@ -27,7 +27,7 @@ pub enum DefaultMode {
 }
 
 impl DefaultMode {
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         match self {
             DefaultMode::AllowAll => "allow-all",
             DefaultMode::DenyAll => "deny-all",
@@ -249,27 +249,46 @@ pub fn can_send(
     verdict
 }
 
+/// A list of these roles that could not be read in a namespace (or at the cluster scope, when
+/// the namespace's own was not read), preferring one of `plural`, as its request says it.
+pub fn unread_list(
+    mesh: &Mesh,
+    roles: &[Role],
+    namespace: &str,
+    plural: Option<&str>,
+) -> Option<String> {
+    // The namespace's own lists decide when it was listed (a list denied at the cluster scope
+    // and allowed in the namespace hides nothing there).
+    let lists = |scope: Option<&str>| -> Vec<&crate::mesh::snapshot::AccessMarker> {
+        mesh.access
+            .iter()
+            .filter(|m| {
+                roles.contains(&m.role)
+                    && m.request.name.is_none()
+                    && m.request.namespace() == scope
+            })
+            .collect()
+    };
+    let mut listed = lists(Some(namespace));
+    if listed.is_empty() {
+        listed = lists(None);
+    }
+    let found: Vec<_> = listed
+        .into_iter()
+        .filter(|m| matches!(m.access, Access::Forbidden { .. } | Access::Failed { .. }))
+        .collect();
+    let own = found
+        .iter()
+        .find(|m| plural.is_some_and(|p| m.request.resource.plural == p));
+    own.or(found.first()).map(|m| m.request.to_string())
+}
+
 /// Whether the receiver's EventPolicies could be read: a denied list means "cannot evaluate",
 /// never "no policies".
 fn unreadable_policies(mesh: &Mesh, namespace: &str) -> Option<String> {
-    let denied = |scope: Option<&str>| {
-        mesh.access.iter().find(|m| {
-            m.role == Role::Policy
-                && m.request.name.is_none()
-                && m.request.namespace() == scope
-                && !matches!(m.access, Access::Allowed)
-        })
-    };
-    let read_in_namespace = mesh.access.iter().any(|m| {
-        m.role == Role::Policy
-            && m.request.namespace() == Some(namespace)
-            && matches!(m.access, Access::Allowed)
-    });
-    let marker =
-        denied(Some(namespace)).or_else(|| (!read_in_namespace).then(|| denied(None))?)?;
+    let request = unread_list(mesh, &[Role::Policy], namespace, None)?;
     Some(format!(
-        "cannot evaluate: the EventPolicies that may apply could not be read ({})",
-        marker.request
+        "cannot evaluate: the EventPolicies that may apply could not be read ({request})"
     ))
 }
 
@@ -439,4 +458,97 @@ pub fn canonical_kind(typed: &str) -> Option<(&'static str, &'static str)> {
         .iter()
         .find(|crd| same_kind(typed, &crd.spec.names.kind))
         .map(|crd| (crd.spec.group.as_str(), crd.spec.names.kind.as_str()))
+}
+
+/// Who a receiver admits, as a tree shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admits {
+    /// Nothing read says whether OIDC is on (manifests without the flags).
+    NotKnown,
+    /// Every sender: OIDC is off, or the receiver checks no one.
+    Anyone(String),
+    /// Whom cannot be told: the flags or the policies could not be read.
+    Unknown(String),
+    /// The policies that decide, each with the subjects it lists and its filters; then those
+    /// left out, with why.
+    Policies {
+        counted: Vec<(String, Vec<String>, Vec<String>)>,
+        left_out: Vec<(String, String)>,
+    },
+    /// No policy applies: the default mode, and whom it admits.
+    DefaultMode { mode: String, who: String },
+}
+
+/// Who may send to a receiver under its rule.
+pub fn admits(mesh: &Mesh, receiver: &Receiver, rule: Result<Rule, String>) -> Admits {
+    if !features_asked(mesh) {
+        return Admits::NotKnown;
+    }
+    let features = match features(mesh) {
+        Ok(features) => features,
+        Err(why) => return Admits::Unknown(why),
+    };
+    if !features.oidc {
+        return Admits::Anyone("OIDC authentication is off".into());
+    }
+    let rule = match rule {
+        Ok(rule) => rule,
+        Err(why) => return Admits::Anyone(why),
+    };
+    if let Some(why) = unreadable_policies(mesh, receiver.namespace) {
+        return Admits::Unknown(why);
+    }
+    let applying = policies::applying(mesh, receiver);
+    let (counted, left_out): (Vec<&Policy>, Vec<&Policy>) =
+        applying.iter().partition(|p| match rule {
+            Rule::AuthProxy => !p.selects,
+            _ => p.ready.is_ok(),
+        });
+    if counted.is_empty() {
+        let mode = features.mode;
+        let who = match &mode {
+            DefaultMode::AllowAll => "anyone".to_string(),
+            DefaultMode::DenyAll => "no one".to_string(),
+            DefaultMode::AllowSameNamespace => {
+                format!(
+                    "senders in {} (system:serviceaccount:{}:*)",
+                    receiver.namespace, receiver.namespace
+                )
+            }
+            DefaultMode::Unrecognised(_) if rule == Rule::Kafka => "no one".to_string(),
+            DefaultMode::Unrecognised(_) => "anyone".to_string(),
+        };
+        return Admits::DefaultMode {
+            mode: mode.name().to_string(),
+            who,
+        };
+    }
+    let describe = |filters: &[crate::mesh::objects::SubscriptionsApiFilter]| {
+        let spec = TriggerSpec {
+            filters: filters.to_vec(),
+            ..TriggerSpec::default()
+        };
+        if filters.is_empty() {
+            Vec::new()
+        } else {
+            filter::describe(&spec)
+        }
+    };
+    Admits::Policies {
+        counted: counted
+            .iter()
+            .map(|p| (p.key.to_string(), p.subjects.clone(), describe(&p.filters)))
+            .collect(),
+        left_out: left_out
+            .iter()
+            .map(|p| {
+                let why = match (&p.ready, rule) {
+                    (_, Rule::AuthProxy) => "a label selector the auth-proxy cannot match".into(),
+                    (Err(why), _) => why.clone(),
+                    (Ok(()), _) => "left out".into(),
+                };
+                (p.key.to_string(), why)
+            })
+            .collect(),
+    }
 }

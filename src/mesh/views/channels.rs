@@ -14,11 +14,16 @@ pub(super) fn channels_tree(mesh: &Mesh) -> Vec<TreeNode> {
                 let object = &channel.object;
                 let (text, status) =
                     with_ready(format!("{} {}", object.kind, object.name()), &object.status);
-                let children = channel
-                    .subscriptions
-                    .iter()
-                    .filter_map(|key| mesh.subscription(key))
-                    .map(|sub| subscription_node(mesh, sub, None))
+                let who = super::delivery::who_may_send(mesh, &object.kind, ns, object.name());
+                let children = who
+                    .into_iter()
+                    .chain(
+                        channel
+                            .subscriptions
+                            .iter()
+                            .filter_map(|key| mesh.subscription(key))
+                            .map(|sub| subscription_node(mesh, sub, None)),
+                    )
                     .collect();
                 TreeNode::new(NodeKind::Channel, text)
                     .status(status)

@@ -138,7 +138,17 @@ pub fn component_text(node: &ComponentNode) -> (String, NodeStatus) {
 fn component_node(mesh: &Mesh, index: usize) -> TreeNode {
     let node = &mesh.components[index];
     let (text, status) = component_text(node);
-    let mut children = relation_nodes(mesh, node, 1);
+    let object = &node.object;
+    let who = super::delivery::who_may_send(mesh, &object.kind, object.namespace(), object.name());
+    let mut children: Vec<TreeNode> = who.into_iter().collect();
+    children.extend(relation_nodes(mesh, node, 1));
+    // What a transform or flow sends on, it sends as itself.
+    let sender = (object.kind.as_str(), object.namespace(), object.name());
+    for relation in &node.relations {
+        if matches!(relation.role, RelationRole::Sink | RelationRole::Reply) {
+            children.extend(super::delivery::may_deliver(mesh, sender, &relation.link));
+        }
+    }
     // A policy's selectors and OIDC subjects name no object: they are shown as written.
     if node.component == ComponentKind::EventPolicy {
         children.extend(

@@ -32,8 +32,12 @@ pub(super) fn sources_tree(mesh: &Mesh) -> Vec<TreeNode> {
                     .map(|subject| TreeNode::new(NodeKind::Note, format!("subject: {subject}")));
                 let mut sink =
                     flows::destination_node(mesh, NodeKind::Sink, "sink", &source.sink, 0);
-                // What it emits first, then where the sink leads on.
-                sink.children.splice(0..0, emitted);
+                // What it emits first, then whether it may deliver there, then where the sink
+                // leads on.
+                let sender = (object.kind.as_str(), object.namespace(), object.name());
+                let allowed = super::delivery::may_deliver(mesh, sender, &source.sink);
+                sink.children
+                    .splice(0..0, emitted.into_iter().chain(allowed));
                 TreeNode::new(NodeKind::Source, text)
                     .status(status)
                     .target(Target::Source(index))

@@ -1,0 +1,167 @@
+//! Delivery authorization in the trees: who may send to each receiver, and whether each sender
+//! may deliver where it points (DESIGN.md §6). A refused delivery looks like an RBAC denial: 🔒.
+
+use super::{NodeKind, NodeStatus, TreeNode};
+use crate::mesh::authorization::{self, Admits, identity, policies};
+use crate::mesh::model::{Mesh, SubscriberLink};
+
+/// "who may send" for a receiver: the policies that decide with their subjects, or the default
+/// mode, or why it cannot be told. None where nothing checks, or nothing read says.
+pub(super) fn who_may_send(
+    mesh: &Mesh,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Option<TreeNode> {
+    let (receiver, rule) = policies::find_receiver(mesh, kind, namespace, name)?;
+    // What is no receiver at all (an EventPolicy) has no senders; RequestReply is one that
+    // checks no one, which is worth saying.
+    if rule.is_err() && kind != "RequestReply" {
+        return None;
+    }
+    let node = |text: String| TreeNode::new(NodeKind::Policy, format!("who may send: {text}"));
+    Some(match authorization::admits(mesh, &receiver, rule) {
+        Admits::NotKnown => return None,
+        Admits::Anyone(why) => node(format!("anyone ({why})")),
+        Admits::Unknown(why) => node(format!("cannot tell: {why}")).status(NodeStatus::Forbidden),
+        Admits::DefaultMode { mode, who } => node(format!(
+            "{who} (default-authorization-mode {mode}: no EventPolicy applies)"
+        )),
+        Admits::Policies { counted, left_out } => {
+            let mut children: Vec<TreeNode> = counted
+                .into_iter()
+                .map(|(policy, subjects, filters)| {
+                    let subjects = match subjects.is_empty() {
+                        true => "no one (no subjects)".to_string(),
+                        false => subjects.join(", "),
+                    };
+                    let filters = match filters.is_empty() {
+                        true => String::new(),
+                        false => format!("  [if {}]", filters.join(", ")),
+                    };
+                    TreeNode::new(
+                        NodeKind::Policy,
+                        format!("EventPolicy {policy}: {subjects}{filters}"),
+                    )
+                })
+                .collect();
+            children.extend(left_out.into_iter().map(|(policy, why)| {
+                TreeNode::new(
+                    NodeKind::Policy,
+                    format!("EventPolicy {policy} left out: {why}"),
+                )
+                .status(NodeStatus::NotReady)
+            }));
+            let count = match children.len() {
+                1 => "1 EventPolicy decides".to_string(),
+                n => format!("{n} EventPolicies decide"),
+            };
+            node(count).children(children)
+        }
+    })
+}
+
+/// "may deliver to" for a sender and one of its destinations, where the destination checks
+/// senders: allowed, refused (🔒, 403) or not known, with what decided. The event is not known
+/// here, so a policy's filters make it "depends".
+pub(super) fn may_deliver(
+    mesh: &Mesh,
+    (kind, namespace, name): (&str, &str, &str),
+    link: &SubscriberLink,
+) -> Option<TreeNode> {
+    let reference = link.reference.as_ref()?;
+    let found =
+        policies::find_receiver(mesh, &reference.kind, &reference.namespace, &reference.name);
+    let (receiver, rule) = found.filter(|(_, rule)| rule.is_ok())?;
+    if !authorization::features_asked(mesh) {
+        return None;
+    }
+    let sender = identity::find_sender(mesh, kind, namespace, name)?;
+    let verdict = match identity::subject_of(&sender) {
+        Ok(subject) => authorization::can_send(mesh, &subject, &receiver, rule, None),
+        Err(why) => authorization::Verdict::unknown(why),
+    };
+    let target = format!(
+        "{} {}/{}",
+        reference.kind, reference.namespace, reference.name
+    );
+    let decided = match &verdict.decided_by {
+        authorization::DecidedBy::Policy(policy) => format!("EventPolicy {policy}"),
+        authorization::DecidedBy::DefaultMode(mode) => format!("default mode {mode}"),
+        authorization::DecidedBy::OidcDisabled(_) => "OIDC is off".into(),
+        authorization::DecidedBy::NotEnforced(why) | authorization::DecidedBy::Unknown(why) => {
+            why.clone()
+        }
+    };
+    Some(match verdict.allowed {
+        Some(true) => TreeNode::new(
+            NodeKind::Policy,
+            format!("may deliver to {target}: {decided}"),
+        ),
+        Some(false) => TreeNode::new(
+            NodeKind::Policy,
+            format!("may not deliver to {target}: 403, {decided}"),
+        )
+        .status(NodeStatus::Forbidden),
+        None => {
+            let why = verdict.depends_on.unwrap_or(decided);
+            TreeNode::new(NodeKind::Policy, format!("may deliver to {target}? {why}"))
+        }
+    })
+}
+
+/// The Permissions view's delivery section: the flags, and the policies read, by namespace.
+pub fn permissions_section(mesh: &Mesh) -> Option<TreeNode> {
+    if !authorization::features_asked(mesh) {
+        return None;
+    }
+    let mut children = Vec::new();
+    match authorization::features(mesh) {
+        Ok(features) => {
+            let oidc = if features.oidc {
+                "on"
+            } else {
+                "off: nothing is checked"
+            };
+            children.push(TreeNode::new(
+                NodeKind::Note,
+                format!("OIDC authentication: {oidc}"),
+            ));
+            let mode = match &features.mode {
+                authorization::DefaultMode::Unrecognised(value) => format!(
+                    "{value:?} (not a mode Knative knows: core allows all, Kafka denies all)"
+                ),
+                mode => mode.name().to_string(),
+            };
+            children.push(TreeNode::new(
+                NodeKind::Note,
+                format!("default-authorization-mode: {mode}"),
+            ));
+        }
+        Err(why) => children.push(
+            TreeNode::new(NodeKind::Note, format!("the flags: cannot tell: {why}"))
+                .status(NodeStatus::Forbidden),
+        ),
+    }
+    let policies: Vec<TreeNode> = mesh
+        .components
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.component == crate::mesh::components::ComponentKind::EventPolicy)
+        .map(|(index, c)| {
+            TreeNode::new(NodeKind::Policy, format!("EventPolicy {}", c.object.key()))
+                .target(super::Target::Component(index))
+        })
+        .collect();
+    let title = format!("EventPolicies read ({})", policies.len());
+    children.push(
+        TreeNode::new(NodeKind::Note, title)
+            .key("policies")
+            .children(policies),
+    );
+    Some(
+        TreeNode::new(NodeKind::Note, "Delivery authorization")
+            .key("delivery")
+            .children(children),
+    )
+}
