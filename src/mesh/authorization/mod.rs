@@ -205,43 +205,26 @@ pub fn can_send(
     rule: Result<Rule, String>,
     event: Option<&dyn Attributes>,
 ) -> Verdict {
-    let features = match features(mesh) {
-        Ok(features) => features,
-        Err(why) => return Verdict::unknown(why),
-    };
-    if !features.oidc {
-        return Verdict::by(Some(true), DecidedBy::OidcDisabled(true), None);
-    }
-    let rule = match rule {
-        Ok(rule) => rule,
-        Err(why) => return Verdict::by(Some(true), DecidedBy::NotEnforced(why), None),
-    };
-    if let Some(why) = unreadable_policies(mesh, receiver.namespace) {
-        return Verdict::unknown(why);
-    }
     let applying = policies::applying(mesh, receiver);
-    // Core and Kafka drop policies that are not Ready; the auth-proxy counts them, and cannot
-    // match a selector.
-    let (counted, left_out): (Vec<&Policy>, Vec<&Policy>) =
-        applying.iter().partition(|p| match rule {
-            Rule::AuthProxy => !p.selects,
-            _ => p.ready.is_ok(),
-        });
+    let (mode, rule, counted, left_out) = match decide(mesh, receiver, rule, &applying) {
+        Decision::Unknown(why) => return Verdict::unknown(why),
+        Decision::Anyone(decided_by) => return Verdict::by(Some(true), decided_by, None),
+        Decision::Policies {
+            mode,
+            rule,
+            counted,
+            left_out,
+        } => (mode, rule, counted, left_out),
+    };
     let mut consulted: Vec<Consulted> = left_out
         .iter()
-        .map(|p| Consulted {
+        .map(|(p, why)| Consulted {
             policy: p.key.to_string(),
-            outcome: match (&p.ready, rule) {
-                (_, Rule::AuthProxy) => {
-                    "applies by label selector, which the auth-proxy cannot match".into()
-                }
-                (Err(why), _) => format!("applies, but is left out: {why}"),
-                (Ok(()), _) => "left out".into(),
-            },
+            outcome: format!("applies, but is left out: {why}"),
         })
         .collect();
     let mut verdict = if counted.is_empty() {
-        by_default_mode(&features.mode, subject, receiver.namespace, rule)
+        by_default_mode(&mode, subject, receiver.namespace, rule)
     } else {
         by_policies(&counted, subject, rule, event, &mut consulted)
     };
@@ -281,6 +264,60 @@ pub fn unread_list(
         .iter()
         .find(|m| plural.is_some_and(|p| m.request.resource.plural == p));
     own.or(found.first()).map(|m| m.request.to_string())
+}
+
+/// What decides at a receiver: nothing (OIDC off, or a receiver that checks no one), nothing
+/// that can be told, or its policies under its rule (none counted: the default mode).
+enum Decision<'p> {
+    Unknown(String),
+    Anyone(DecidedBy),
+    Policies {
+        mode: DefaultMode,
+        rule: Rule,
+        counted: Vec<&'p Policy>,
+        left_out: Vec<(&'p Policy, String)>,
+    },
+}
+
+fn decide<'p>(
+    mesh: &Mesh,
+    receiver: &Receiver,
+    rule: Result<Rule, String>,
+    applying: &'p [Policy],
+) -> Decision<'p> {
+    let features = match features(mesh) {
+        Ok(features) => features,
+        Err(why) => return Decision::Unknown(why),
+    };
+    if !features.oidc {
+        return Decision::Anyone(DecidedBy::OidcDisabled(true));
+    }
+    let rule = match rule {
+        Ok(rule) => rule,
+        Err(why) => return Decision::Anyone(DecidedBy::NotEnforced(why)),
+    };
+    if let Some(why) = unreadable_policies(mesh, receiver.namespace) {
+        return Decision::Unknown(why);
+    }
+    // Core and Kafka drop policies that are not Ready; the auth-proxy counts them, and cannot
+    // match a selector.
+    let (mut counted, mut left_out) = (Vec::new(), Vec::new());
+    for policy in applying {
+        match (&policy.ready, rule) {
+            (_, Rule::AuthProxy) if policy.selects => left_out.push((
+                policy,
+                "it applies by label selector, which the auth-proxy cannot match".to_string(),
+            )),
+            (_, Rule::AuthProxy) | (Ok(()), _) => counted.push(policy),
+            (Err(why), _) => left_out.push((policy, why.clone())),
+        }
+    }
+    Decision::Policies {
+        mode: features.mode,
+        rule,
+        counted,
+        left_out,
+    }
 }
 
 /// Whether the receiver's EventPolicies could be read: a denied list means "cannot evaluate",
@@ -484,28 +521,19 @@ pub fn admits(mesh: &Mesh, receiver: &Receiver, rule: Result<Rule, String>) -> A
     if !features_asked(mesh) {
         return Admits::NotKnown;
     }
-    let features = match features(mesh) {
-        Ok(features) => features,
-        Err(why) => return Admits::Unknown(why),
-    };
-    if !features.oidc {
-        return Admits::Anyone("OIDC authentication is off".into());
-    }
-    let rule = match rule {
-        Ok(rule) => rule,
-        Err(why) => return Admits::Anyone(why),
-    };
-    if let Some(why) = unreadable_policies(mesh, receiver.namespace) {
-        return Admits::Unknown(why);
-    }
     let applying = policies::applying(mesh, receiver);
-    let (counted, left_out): (Vec<&Policy>, Vec<&Policy>) =
-        applying.iter().partition(|p| match rule {
-            Rule::AuthProxy => !p.selects,
-            _ => p.ready.is_ok(),
-        });
+    let (mode, rule, counted, left_out) = match decide(mesh, receiver, rule, &applying) {
+        Decision::Unknown(why) => return Admits::Unknown(why),
+        Decision::Anyone(DecidedBy::NotEnforced(why)) => return Admits::Anyone(why),
+        Decision::Anyone(_) => return Admits::Anyone("OIDC authentication is off".into()),
+        Decision::Policies {
+            mode,
+            rule,
+            counted,
+            left_out,
+        } => (mode, rule, counted, left_out),
+    };
     if counted.is_empty() {
-        let mode = features.mode;
         let who = match &mode {
             DefaultMode::AllowAll => "anyone".to_string(),
             DefaultMode::DenyAll => "no one".to_string(),
@@ -540,15 +568,8 @@ pub fn admits(mesh: &Mesh, receiver: &Receiver, rule: Result<Rule, String>) -> A
             .map(|p| (p.key.to_string(), p.subjects.clone(), describe(&p.filters)))
             .collect(),
         left_out: left_out
-            .iter()
-            .map(|p| {
-                let why = match (&p.ready, rule) {
-                    (_, Rule::AuthProxy) => "a label selector the auth-proxy cannot match".into(),
-                    (Err(why), _) => why.clone(),
-                    (Ok(()), _) => "left out".into(),
-                };
-                (p.key.to_string(), why)
-            })
+            .into_iter()
+            .map(|(p, why)| (p.key.to_string(), why))
             .collect(),
     }
 }
