@@ -392,8 +392,31 @@ fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
         &node.subscriber,
         0,
     ));
+    // A trigger sends as itself: to its subscriber, the subscriber's reply back into the
+    // broker, and what fails to its dead-letter sink.
     let sender = ("Trigger", trigger.namespace(), trigger.name());
-    children.extend(delivery::may_deliver(mesh, sender, &node.subscriber));
+    let dead_letters = node
+        .delivery
+        .as_ref()
+        .and_then(|d| d.dead_letter_sink.as_ref());
+    children.extend(delivery::may_deliver_all(
+        mesh,
+        sender,
+        &[
+            (Some(&node.subscriber), delivery::Sends::Events),
+            (dead_letters, delivery::Sends::DeadLetters),
+        ],
+    ));
+    if node.broker_found {
+        let broker = trigger.broker_key();
+        let to = ("Broker", broker.namespace.as_str(), broker.name.as_str());
+        children.extend(delivery::may_deliver_to(
+            mesh,
+            sender,
+            to,
+            delivery::Sends::Replies,
+        ));
+    }
     children.extend(flows::delivery_node(mesh, node.delivery.as_ref(), 0));
     for key in &node.internal_subscriptions {
         let mut internal = TreeNode::new(

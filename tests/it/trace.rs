@@ -653,6 +653,26 @@ fn trace_stops_at_a_refused_hop_with_the_deciding_policy() {
         delivered["authorization"]["decidedBy"]["defaultMode"],
         "allow-same-namespace"
     );
+    // A trigger's reply is a new event the trigger sends into its broker: alerts-senders does
+    // not list the trigger, so replies are refused (research eventpolicy.md, example 1c).
+    let out = common::kn_mesh(&[
+        "-f",
+        &demo,
+        "trace",
+        "-n",
+        "ops",
+        "--to",
+        "broker/alerts",
+        "--type",
+        "dev.knative.sources.ping",
+    ]);
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        tree.contains(
+            "its reply goes back into broker ops/alerts as a new event\n        └── 🔒 403 at the ingress of Broker ops/alerts: EventPolicy ops/alerts-senders"
+        ),
+        "{tree}"
+    );
     // heartbeat is listed by the policy: its events reach the pager.
     let out = common::kn_mesh(&[
         "-f",

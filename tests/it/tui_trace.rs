@@ -382,6 +382,19 @@ fn the_trees_say_who_may_send_and_mark_a_refused_delivery_as_denied() {
         "{screen}"
     );
 
+    // Triggers send as themselves: their subscriber, their replies, their dead letters.
+    app.select_tab(0);
+    press(&mut app, KeyCode::Char('E'));
+    let rows = row_texts(&app);
+    for line in [
+        "may not reply to Broker ops/alerts: 403, EventPolicy ops/alerts-senders",
+        "may reply to Broker payments/default: EventPolicy payments/payments-broker-senders",
+        "may deliver to Sequence payments/decline-review: default mode allow-same-namespace",
+        "may dead-letter to JobSink payments/decline-replayer: default mode allow-same-namespace",
+    ] {
+        assert!(rows.iter().any(|r| r == line), "{line}: {rows:#?}");
+    }
+
     app.select_tab(6);
     press(&mut app, KeyCode::Char('E'));
     let screen = text(&render(&mut app, 120, 40));

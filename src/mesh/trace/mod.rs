@@ -409,14 +409,8 @@ impl Walker<'_> {
                 let next = path.then(hop("Trigger", &trigger.key()), certain);
                 let mut children = caveats;
                 children.push(self.destination("subscriber", &node.subscriber, &next));
-                children.extend(self.dead_letter(node.delivery.as_ref()));
-                children.push(TreeNode::new(
-                    NodeKind::Reply,
-                    format!(
-                        "its reply goes back into broker {} as a new event",
-                        trigger.broker_key()
-                    ),
-                ));
+                children.extend(self.dead_letter(node.delivery.as_ref(), Some(&next)));
+                children.push(self.reply_into_broker(&trigger.broker_key(), &next));
                 TreeNode::new(NodeKind::Trigger, text).children(children)
             }
         }
@@ -424,13 +418,42 @@ impl Walker<'_> {
 
     /// The dead-letter sink that takes the event when delivery fails: a branch, not a place
     /// the event goes.
-    fn dead_letter(&self, delivery: Option<&super::model::Delivery>) -> Option<TreeNode> {
+    /// With the path that fails, whether its last hop may send the dead letter there.
+    fn dead_letter(
+        &mut self,
+        delivery: Option<&super::model::Delivery>,
+        path: Option<&Path>,
+    ) -> Option<TreeNode> {
         let delivery = delivery?;
         let sink = delivery.dead_letter_sink.as_ref()?;
         let retry = super::views::retry_text(delivery);
         let (text, status) = super::views::subscriber_text(sink);
         let text = format!("if delivery fails ({retry}): dead letter {text}");
-        Some(TreeNode::new(NodeKind::DeadLetter, text).status(status))
+        let checked = match (path, &sink.reference) {
+            (Some(path), Some(reference)) => {
+                let key = ObjectKey::new(&reference.namespace, &reference.name);
+                self.authorize(path, reference, &key)
+            }
+            _ => None,
+        };
+        let node = TreeNode::new(NodeKind::DeadLetter, text).status(status);
+        Some(node.children(checked.into_iter().map(|(_, note)| note).collect()))
+    }
+
+    /// A trigger's subscriber answers with a reply: a new event back into the broker, sent as
+    /// the trigger, so the broker checks the trigger.
+    fn reply_into_broker(&mut self, broker: &ObjectKey, path: &Path) -> TreeNode {
+        let reference = KReference {
+            api_version: "eventing.knative.dev/v1".into(),
+            kind: "Broker".into(),
+            name: broker.name.clone(),
+            namespace: broker.namespace.clone(),
+            ..KReference::default()
+        };
+        let checked = self.authorize(path, &reference, broker);
+        let text = format!("its reply goes back into broker {broker} as a new event");
+        TreeNode::new(NodeKind::Reply, text)
+            .children(checked.into_iter().map(|(_, note)| note).collect())
     }
 
     fn channel(&mut self, key: &ObjectKey, path: &Path) -> TreeNode {
@@ -457,7 +480,7 @@ impl Walker<'_> {
             if let Some(reply) = &subscription.reply {
                 rows.push(self.destination("reply", reply, &next.replied()));
             }
-            rows.extend(self.dead_letter(subscription.delivery.as_ref()));
+            rows.extend(self.dead_letter(subscription.delivery.as_ref(), Some(&next)));
             children.push(
                 TreeNode::new(
                     NodeKind::Subscription,
@@ -580,7 +603,9 @@ impl Walker<'_> {
                 R::Broker | R::To | R::From => continue,
             };
             out.push(self.destination(&relation.label, &relation.link, &carried));
-            out.extend(self.dead_letter(relation.delivery.as_ref()));
+            // A step's dead letters are sent by its own subscription, which the path does not
+            // name: not checked here.
+            out.extend(self.dead_letter(relation.delivery.as_ref(), None));
         }
         out
     }

@@ -75,6 +75,21 @@ fn subscription_node(mesh: &Mesh, sub: &SubscriptionNode, channel: Option<TreeNo
         ));
     }
     children.extend(flows::delivery_node(mesh, sub.delivery.as_ref(), 0));
+    // A subscription sends as itself: to its subscriber, its reply, and its dead letters.
+    let sender = ("Subscription", sub.object.namespace(), sub.object.name());
+    let dead_letters = sub
+        .delivery
+        .as_ref()
+        .and_then(|d| d.dead_letter_sink.as_ref());
+    children.extend(super::delivery::may_deliver_all(
+        mesh,
+        sender,
+        &[
+            (Some(&sub.subscriber), super::delivery::Sends::Events),
+            (sub.reply.as_ref(), super::delivery::Sends::Replies),
+            (dead_letters, super::delivery::Sends::DeadLetters),
+        ],
+    ));
     let (text, status) = with_ready(
         format!("subscription {}", sub.object.name()),
         &sub.object.status,

@@ -61,17 +61,40 @@ pub(super) fn who_may_send(
     })
 }
 
+/// How a sender sends to a destination: its events, its replies, or what failed delivery.
+#[derive(Clone, Copy)]
+pub(super) enum Sends {
+    Events,
+    Replies,
+    DeadLetters,
+}
+
 /// "may deliver to" for a sender and one of its destinations, where the destination checks
 /// senders: allowed, refused (🔒, 403) or not known, with what decided. The event is not known
 /// here, so a policy's filters make it "depends".
 pub(super) fn may_deliver(
     mesh: &Mesh,
-    (kind, namespace, name): (&str, &str, &str),
+    sender: (&str, &str, &str),
     link: &SubscriberLink,
+    sends: Sends,
 ) -> Option<TreeNode> {
     let reference = link.reference.as_ref()?;
-    let found =
-        policies::find_receiver(mesh, &reference.kind, &reference.namespace, &reference.name);
+    let receiver = (
+        reference.kind.as_str(),
+        reference.namespace.as_str(),
+        reference.name.as_str(),
+    );
+    may_deliver_to(mesh, sender, receiver, sends)
+}
+
+/// The same, for a receiver named by kind, namespace and name.
+pub(super) fn may_deliver_to(
+    mesh: &Mesh,
+    (kind, namespace, name): (&str, &str, &str),
+    (to_kind, to_namespace, to_name): (&str, &str, &str),
+    sends: Sends,
+) -> Option<TreeNode> {
+    let found = policies::find_receiver(mesh, to_kind, to_namespace, to_name);
     let (receiver, rule) = found.filter(|(_, rule)| rule.is_ok())?;
     if !authorization::features_asked(mesh) {
         return None;
@@ -81,10 +104,12 @@ pub(super) fn may_deliver(
         Ok(subject) => authorization::can_send(mesh, &subject, &receiver, rule, None),
         Err(why) => authorization::Verdict::unknown(why),
     };
-    let target = format!(
-        "{} {}/{}",
-        reference.kind, reference.namespace, reference.name
-    );
+    let (may, may_not) = match sends {
+        Sends::Events => ("may deliver to", "may not deliver to"),
+        Sends::Replies => ("may reply to", "may not reply to"),
+        Sends::DeadLetters => ("may dead-letter to", "may not dead-letter to"),
+    };
+    let target = format!("{to_kind} {to_namespace}/{to_name}");
     let decided = match &verdict.decided_by {
         authorization::DecidedBy::Policy(policy) => format!("EventPolicy {policy}"),
         authorization::DecidedBy::DefaultMode(mode) => format!("default mode {mode}"),
@@ -94,20 +119,29 @@ pub(super) fn may_deliver(
         }
     };
     Some(match verdict.allowed {
-        Some(true) => TreeNode::new(
-            NodeKind::Policy,
-            format!("may deliver to {target}: {decided}"),
-        ),
+        Some(true) => TreeNode::new(NodeKind::Policy, format!("{may} {target}: {decided}")),
         Some(false) => TreeNode::new(
             NodeKind::Policy,
-            format!("may not deliver to {target}: 403, {decided}"),
+            format!("{may_not} {target}: 403, {decided}"),
         )
         .status(NodeStatus::Forbidden),
         None => {
             let why = verdict.depends_on.unwrap_or(decided);
-            TreeNode::new(NodeKind::Policy, format!("may deliver to {target}? {why}"))
+            TreeNode::new(NodeKind::Policy, format!("{may} {target}? {why}"))
         }
     })
+}
+
+/// Where a sender's events, replies and dead letters go, as far as receivers check them.
+pub(super) fn may_deliver_all(
+    mesh: &Mesh,
+    sender: (&str, &str, &str),
+    links: &[(Option<&SubscriberLink>, Sends)],
+) -> Vec<TreeNode> {
+    links
+        .iter()
+        .filter_map(|(link, sends)| may_deliver(mesh, sender, (*link)?, *sends))
+        .collect()
 }
 
 /// The Permissions view's delivery section: the flags, and the policies read, by namespace.

@@ -145,9 +145,17 @@ fn component_node(mesh: &Mesh, index: usize) -> TreeNode {
     // What a transform or flow sends on, it sends as itself.
     let sender = (object.kind.as_str(), object.namespace(), object.name());
     for relation in &node.relations {
-        if matches!(relation.role, RelationRole::Sink | RelationRole::Reply) {
-            children.extend(super::delivery::may_deliver(mesh, sender, &relation.link));
-        }
+        let sends = match relation.role {
+            RelationRole::Sink => super::delivery::Sends::Events,
+            RelationRole::Reply => super::delivery::Sends::Replies,
+            _ => continue,
+        };
+        children.extend(super::delivery::may_deliver(
+            mesh,
+            sender,
+            &relation.link,
+            sends,
+        ));
     }
     // A policy's selectors and OIDC subjects name no object: they are shown as written.
     if node.component == ComponentKind::EventPolicy {

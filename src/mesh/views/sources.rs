@@ -35,7 +35,12 @@ pub(super) fn sources_tree(mesh: &Mesh) -> Vec<TreeNode> {
                 // What it emits first, then whether it may deliver there, then where the sink
                 // leads on.
                 let sender = (object.kind.as_str(), object.namespace(), object.name());
-                let allowed = super::delivery::may_deliver(mesh, sender, &source.sink);
+                let allowed = super::delivery::may_deliver(
+                    mesh,
+                    sender,
+                    &source.sink,
+                    super::delivery::Sends::Events,
+                );
                 sink.children
                     .splice(0..0, emitted.into_iter().chain(allowed));
                 TreeNode::new(NodeKind::Source, text)
