@@ -646,7 +646,8 @@ pub struct RbacArgs {
     #[arg(short = 'n', long = "namespace", value_name = "NS")]
     pub namespaces: Vec<String>,
 
-    /// Whose needs: the Knative eventmesh backend's, or kn-mesh's (get, list and watch).
+    /// Whose needs: the Knative eventmesh backend's, kn-mesh's (get, list and watch), or what
+    /// evaluating delivery authorization adds to a mesh reader (eventpolicy-reader).
     #[arg(long = "for", value_enum, default_value = "kn-mesh")]
     pub purpose: PurposeArg,
 

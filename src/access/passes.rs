@@ -146,6 +146,12 @@ pub(super) fn needs(kinds: &Kinds, namespaces: &[String], cluster_wide: bool) ->
         }
     }
     kn_mesh.push(crds);
+    // Who may deliver where depends on Knative's flags: without them it cannot be told.
+    let (flags_namespace, flags) = (
+        crate::mesh::snapshot::FEATURES_NAMESPACE,
+        crate::mesh::snapshot::FEATURES_NAME,
+    );
+    kn_mesh.push(Question::get("", "configmaps", flags_namespace, flags));
     for ((group, plural), used_in) in &kinds.subscribers {
         for namespace in used_in {
             backend.push(Question::new("get", group, plural, Some(namespace)));

@@ -170,6 +170,10 @@ impl Reviews<'_> {
         if let Some(namespace) = question.namespace() {
             attributes["namespace"] = json!(namespace);
         }
+        // A rule may grant one object by name (resourceNames): the review must name it.
+        if let Some(name) = &question.name {
+            attributes["name"] = json!(name);
+        }
         let body = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": attributes}});
         let failing = self.failing.load(Ordering::Relaxed);
         if failing >= GIVE_UP_AFTER {

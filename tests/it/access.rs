@@ -403,8 +403,8 @@ async fn a_backend_token_passes_auth_for_the_backend() {
     );
     let kn_mesh = report.only_for(&[Purpose::KnMesh]);
     assert_eq!(kn_mesh.verdict(), access::Verdict::Missing);
-    // The backend's role lists the mesh but never watches it, nor reads the flows, sinks
-    // and policies only kn-mesh shows.
+    // The backend's role lists the mesh but never watches it, nor reads the flows, sinks,
+    // policies and feature flags only kn-mesh shows.
     let component = |m: &String| {
         [
             "sequences.flows",
@@ -420,12 +420,14 @@ async fn a_backend_token_passes_auth_for_the_backend() {
         .any(|resource| m.contains(&format!(" {resource}.knative.dev ")))
     };
     let missing = &kn_mesh.fit[0].missing;
+    let flags = |m: &String| m.starts_with("get configmaps config-features in knative-eventing");
     assert!(
         missing
             .iter()
-            .all(|m| m.starts_with("watch ") || component(m)),
+            .all(|m| m.starts_with("watch ") || component(m) || flags(m)),
         "{missing:#?}"
     );
+    assert!(missing.iter().any(flags), "{missing:#?}");
     assert!(
         kn_mesh.fit[0]
             .missing
