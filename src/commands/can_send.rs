@@ -26,21 +26,23 @@ pub async fn run(spec: SourceSpec, args: &CanSendArgs) -> color_eyre::Result<u8>
         )
         .into());
     }
-    let sender = identity::parse_sender(mesh, &args.from).map_err(UsageError)?;
-    if let Some(note) = &sender.note {
-        say!("kn-mesh: {}", crate::output::escape(note));
-    }
-    let subject = sender.subject;
+    let (subject, note) = match identity::parse_sender(mesh, &args.from) {
+        Ok(sender) => (sender.subject, sender.note),
+        Err(identity::NoSubject::NotFound(why)) => return Err(UsageError(why).into()),
+        // A sender that could not be read leaves the answer unknown, never made up.
+        Err(identity::NoSubject::Unknown(why)) => {
+            let verdict = Verdict::unknown(why);
+            print(args, &Answer::new(&verdict, &args.from, None), &args.to)?;
+            return Ok(exit::DEPENDS);
+        }
+    };
     let Some((receiver, rule)) = policies::find_receiver(mesh, kind, namespace, name) else {
         return unreadable_receiver(mesh, args, &subject, [kind, namespace, name]);
     };
     let event = event.as_ref().map(|e| e as &dyn Attributes);
     let verdict = authorization::can_send(mesh, &subject, &receiver, rule, event);
     let target = format!("{} {namespace}/{name}", receiver.kind);
-    match args.output {
-        CesqlOutput::Json => write_stdout(&crate::output::json(&verdict)?)?,
-        CesqlOutput::Text => write_stdout(&text(&verdict, &subject, &target))?,
-    }
+    print(args, &Answer::new(&verdict, &subject, note), &target)?;
     Ok(match verdict.allowed {
         Some(true) => exit::OK,
         Some(false) => exit::FAILURE,
@@ -74,20 +76,56 @@ fn unreadable_receiver(
         marker.text
     ));
     let target = format!("{kind} {namespace}/{name}");
-    match args.output {
-        CesqlOutput::Json => write_stdout(&crate::output::json(&verdict)?)?,
-        CesqlOutput::Text => write_stdout(&text(&verdict, subject, &target))?,
-    }
+    print(args, &Answer::new(&verdict, subject, None), &target)?;
     Ok(exit::DEPENDS)
+}
+
+/// What can-send prints: the verdict, as whom it was asked, and how that identity was found.
+#[derive(serde::Serialize)]
+struct Answer<'v> {
+    #[serde(flatten)]
+    verdict: &'v Verdict,
+    subject: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+impl<'v> Answer<'v> {
+    fn new(verdict: &'v Verdict, subject: &str, note: Option<String>) -> Self {
+        Self {
+            verdict,
+            subject: subject.to_string(),
+            note,
+        }
+    }
+}
+
+fn print(args: &CanSendArgs, answer: &Answer, target: &str) -> color_eyre::Result<()> {
+    match args.output {
+        CesqlOutput::Json => write_stdout(&crate::output::json(answer)?),
+        CesqlOutput::Text => {
+            let mut out = text(answer.verdict, &answer.subject, target);
+            if let Some(note) = &answer.note {
+                out.push_str(&format!("  note: {}\n", crate::output::escape(note)));
+            }
+            write_stdout(&out)
+        }
+    }
 }
 
 /// The verdict in words: what, as whom, what decided, what else was looked at.
 fn text(verdict: &Verdict, subject: &str, target: &str) -> String {
+    // Every piece came from objects or flags: escaped on its own, so none can start a line.
+    let escape = crate::text::escape;
+    let (subject, target) = (escape(subject), escape(target));
     let mut out = match verdict.allowed {
         Some(true) => format!("allowed: {subject} may deliver to {target}\n"),
         Some(false) => format!("denied: {subject} gets 403 at the ingress of {target}\n"),
         None => match &verdict.depends_on {
-            Some(what) => format!("depends on the event: {subject} to {target}: {what}\n"),
+            Some(what) => format!(
+                "depends on the event: {subject} to {target}: {}\n",
+                escape(what)
+            ),
             None => format!("unknown: {subject} to {target}\n"),
         },
     };
@@ -100,17 +138,21 @@ fn text(verdict: &Verdict, subject: &str, target: &str) -> String {
         None => "",
     };
     let decided = match &verdict.decided_by {
-        DecidedBy::Policy(policy) => format!("EventPolicy {policy}{rule}"),
-        DecidedBy::DefaultMode(mode) => {
+        DecidedBy::Policy(policy) => format!("EventPolicy {}{rule}", escape(policy)),
+        DecidedBy::DefaultMode(mode) if verdict.consulted.is_empty() => {
             format!("default-authorization-mode {mode}: no EventPolicy applies")
+        }
+        // Policies that apply but are not Ready were left out: the mode decides anyway.
+        DecidedBy::DefaultMode(mode) => {
+            format!("default-authorization-mode {mode}: no Ready EventPolicy applies")
         }
         DecidedBy::OidcDisabled(_) => {
             "not enforced: OIDC authentication is off (authentication-oidc in \
              knative-eventing/config-features)"
                 .to_string()
         }
-        DecidedBy::NotEnforced(why) => format!("not enforced: {why}"),
-        DecidedBy::Unknown(why) => format!("cannot tell: {why}"),
+        DecidedBy::NotEnforced(why) => format!("not enforced: {}", escape(why)),
+        DecidedBy::Unknown(why) => format!("cannot tell: {}", escape(why)),
     };
     out.push_str(&format!("  decided by {decided}\n"));
     if !verdict.consulted.is_empty() {
@@ -118,13 +160,13 @@ fn text(verdict: &Verdict, subject: &str, target: &str) -> String {
         for consulted in &verdict.consulted {
             out.push_str(&format!(
                 "    {}: {}\n",
-                consulted.policy, consulted.outcome
+                escape(&consulted.policy),
+                escape(&consulted.outcome)
             ));
         }
     }
     for disagreement in &verdict.disagreements {
-        out.push_str(&format!("  ⚑ {disagreement}\n"));
+        out.push_str(&format!("  ⚑ {}\n", escape(disagreement)));
     }
-    // Names, subjects and messages came from the objects: escaped, line by line.
-    crate::output::escape_lines(&out)
+    out
 }

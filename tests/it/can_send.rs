@@ -468,3 +468,163 @@ async fn unreadable_config_features_make_the_verdict_unknown() {
         "{why}"
     );
 }
+
+/// Review findings, each a rule the first cut got wrong.
+#[test]
+fn a_sequence_is_judged_where_it_is_enforced_and_each_step_sends_as_its_own_subscription() {
+    let yaml = format!(
+        r#"
+apiVersion: flows.knative.dev/v1
+kind: Sequence
+metadata: {{name: seq, namespace: flow}}
+spec:
+  steps:
+    - ref: {{apiVersion: sinks.knative.dev/v1alpha1, kind: JobSink, name: js0}}
+    - uri: http://step-b
+---
+apiVersion: sinks.knative.dev/v1alpha1
+kind: JobSink
+metadata: {{name: js0, namespace: flow}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {{name: br, namespace: flow}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {{name: t1, namespace: flow}}
+spec: {{broker: br, subscriber: {{ref: {{apiVersion: flows.knative.dev/v1, kind: Sequence, name: seq}}}}}}
+---
+apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {{name: all-channels, namespace: flow}}
+spec:
+  to: [{{selector: {{apiVersion: messaging.knative.dev/v1, kind: InMemoryChannel, matchLabels: {{}}}}}}]
+  from: [{{sub: "system:serviceaccount:flow:t1-oidc-eventing.knative.dev-trigger"}}]
+---
+apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {{name: js0-from-step-0, namespace: flow}}
+spec:
+  to: [{{ref: {{apiVersion: sinks.knative.dev/v1alpha1, kind: JobSink, name: js0}}}}]
+  from: [{{sub: "system:serviceaccount:flow:seq-kn-sequence-0-oidc-messaging.knative.dev-subscription"}}]
+---
+{}"#,
+        features("enabled", None)
+    );
+    let mesh = mesh_of(&yaml);
+    // The Sequence is enforced at its first channel, an InMemoryChannel the selector selects.
+    let stranger = verdict(
+        &mesh,
+        "sub:system:serviceaccount:flow:p",
+        "sequence/flow/seq",
+        None,
+    );
+    assert_eq!(stranger.allowed, Some(false));
+    assert_eq!(policy_decided(&stranger), "flow/all-channels");
+    // The trigger may deliver to it, and step 0 reaches the JobSink as its own subscription.
+    let event = EventAttributes::from_pairs([("type", "x")]);
+    let entry =
+        kn_mesh::mesh::trace::Entry::Broker(kn_mesh::mesh::objects::ObjectKey::new("flow", "br"));
+    let traced = kn_mesh::mesh::trace::trace(&mesh, &event, &entry).unwrap();
+    assert!(traced.forbidden.is_empty(), "{:?}", traced.forbidden);
+    let js0 = traced
+        .deliveries
+        .iter()
+        .find(|d| matches!(&d.subscriber, kn_mesh::mesh::trace::Subscriber::Object(h) if h.name == "js0"))
+        .unwrap();
+    assert_eq!(js0.authorization.as_ref().unwrap().allowed, Some(true));
+}
+
+#[test]
+fn what_cannot_be_read_leaves_the_verdict_unknown_never_allowed() {
+    let base = format!(
+        "apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {{name: br, namespace: shop}}
+---
+{}---
+",
+        features("enabled", None)
+    );
+    let sender = "sub:system:serviceaccount:shop:x";
+    // A policy that cannot be decoded may be the one that decides.
+    let undecodable = format!(
+        "{base}apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {{name: p, namespace: shop, labels: {{a: 5}}}}
+spec: {{from: [{{sub: system:serviceaccount:other:x}}]}}
+"
+    );
+    let v = verdict(&mesh_of(&undecodable), sender, "broker/shop/br", None);
+    assert_eq!(v.allowed, None, "{v:?}");
+    // Filters that cannot be read: what the policy allows is not known.
+    let filters = format!(
+        "{base}apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {{name: p, namespace: shop}}
+spec: {{from: [{{sub: \"system:serviceaccount:shop:*\"}}], filters: [{{cesql: 123}}]}}
+"
+    );
+    let v = verdict(&mesh_of(&filters), sender, "broker/shop/br", None);
+    assert_eq!(v.allowed, None, "{v:?}");
+    assert!(
+        v.depends_on
+            .unwrap()
+            .contains("spec.filters cannot be read")
+    );
+    // A policy that applies but is not Ready is left out, and the tree says so beside the mode.
+    let unready = format!(
+        "{base}apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {{name: lockdown, namespace: shop}}
+spec: {{to: [{{ref: {{apiVersion: eventing.knative.dev/v1, kind: Broker, name: br}}}}], from: [{{ref: {{apiVersion: sources.knative.dev/v1, kind: PingSource, name: gone}}}}]}}
+"
+    );
+    let tree =
+        kn_mesh::output::tree::render(&mesh_of(&unready), &[kn_mesh::mesh::views::View::Brokers]);
+    assert!(
+        tree.contains("no Ready EventPolicy applies")
+            && tree.contains("EventPolicy shop/lockdown left out: from PingSource shop/gone"),
+        "{tree}"
+    );
+}
+
+/// As payments-only, the ops namespace cannot be read: a transform's identity depends on its
+/// spec, so who it sends as is not known (exit 6), never guessed.
+#[test]
+fn a_sender_that_cannot_be_read_and_names_itself_by_its_spec_is_unknown() {
+    let out = common::kn_mesh(&[
+        "--demo",
+        "can-send",
+        "--from",
+        "eventtransform/ops/report-shaper",
+        "--to",
+        "broker/payments/default",
+        "-o",
+        "json",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(6), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let why = json["decidedBy"]["unknown"].as_str().unwrap();
+    assert!(why.contains("depends on its spec"), "{why}");
+    // A source's identity follows from its name: computed, and said so in the answer.
+    let out = common::kn_mesh(&[
+        "--demo",
+        "can-send",
+        "--from",
+        "pingsource/ops/heartbeat",
+        "--to",
+        "broker/payments/default",
+        "-o",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["allowed"], true);
+    assert_eq!(
+        json["subject"],
+        "system:serviceaccount:ops:heartbeat-oidc-sources.knative.dev-pingsource"
+    );
+    assert!(json["note"].as_str().unwrap().contains("could not be read"));
+}

@@ -124,11 +124,13 @@ pub fn child_name(parent: &str, suffix: &str) -> String {
             .map(|b| format!("{b:02x}"))
             .collect()
     };
-    let head = |n: usize| &parent[..parent.len().min(n)];
+    // Go slices bytes, and Kubernetes names are ASCII; a name from a manifest may not be, so a
+    // cut never falls inside a character.
+    let head = |n: usize| &parent[..floor_boundary(parent, n)];
     if suffix.len() >= HEAD {
         let mut name = format!("{}{}", head(HEAD), md5(&format!("{parent}{suffix}")));
         if name.len() < LONGEST {
-            name.push_str(&suffix[..(LONGEST - name.len()).min(suffix.len())]);
+            name.push_str(&suffix[..floor_boundary(suffix, LONGEST - name.len())]);
         }
         // Kubernetes names end in a letter or digit.
         let trimmed = name.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
@@ -145,12 +147,21 @@ pub struct Sender {
     pub note: Option<String>,
 }
 
+/// Why a sender has no subject kn-mesh can give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoSubject {
+    /// It is not there, and could have been read: bad input.
+    NotFound(String),
+    /// It could not be read, or sends with no identity kn-mesh can name: not known.
+    Unknown(String),
+}
+
 /// The subject a `--from` names: `sub:SUBJECT` as it is, or `KIND/NAMESPACE/NAME` as the
 /// identity Knative gives that sender.
-pub fn parse_sender(mesh: &Mesh, text: &str) -> Result<Sender, String> {
+pub fn parse_sender(mesh: &Mesh, text: &str) -> Result<Sender, NoSubject> {
     if let Some(subject) = text.strip_prefix("sub:") {
         if subject.is_empty() {
-            return Err("sub: names no subject".into());
+            return Err(NoSubject::NotFound("sub: names no subject".into()));
         }
         let subject = subject.to_string();
         return Ok(Sender {
@@ -158,15 +169,25 @@ pub fn parse_sender(mesh: &Mesh, text: &str) -> Result<Sender, String> {
             note: None,
         });
     }
-    let [kind, namespace, name] = split_object(text)?;
+    let [kind, namespace, name] = split_object(text).map_err(NoSubject::NotFound)?;
+    sender_named(mesh, kind, namespace, name)
+}
+
+/// The subject of a sender named by kind, namespace and name: read from the mesh, or, where it
+/// could not be read and its identity follows from its name alone, as Knative names it.
+pub fn sender_named(
+    mesh: &Mesh,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Result<Sender, NoSubject> {
     if let Some(sender) = find_sender(mesh, kind, namespace, name) {
-        let subject = subject_of(&sender)?;
+        let subject = subject_of(&sender).map_err(NoSubject::Unknown)?;
         return Ok(Sender {
             subject,
             note: None,
         });
     }
-    // A sender that may not be read still has the identity Knative would give it.
     // The denied list of the sender's own kind when there is one, else any that could hide it.
     let plural = crate::mesh::catalog::builtin_crds()
         .iter()
@@ -178,28 +199,49 @@ pub fn parse_sender(mesh: &Mesh, text: &str) -> Result<Sender, String> {
         Role::Subscription,
         Role::Component,
     ];
-    let unread = super::unread_list(mesh, &roles, namespace, plural);
-    match (unread, super::canonical_kind(kind)) {
-        (Some(marker), Some((group, kind))) => {
-            let status = Status::default();
-            let sender = SenderObject {
-                group,
-                kind,
-                namespace,
-                name,
-                status: &status,
-                spec: None,
-            };
-            Ok(Sender {
-                subject: subject_of(&sender)?,
-                note: Some(format!(
-                    "{kind} {namespace}/{name} could not be read ({marker}): its identity is \
-                     the one Knative gives a {kind} of that name"
-                )),
-            })
-        }
-        _ => Err(format!("no sender {kind} {namespace}/{name} in the mesh")),
+    let Some(marker) = super::unread_list(mesh, &roles, namespace, plural) else {
+        return Err(NoSubject::NotFound(format!(
+            "no sender {kind} {namespace}/{name} in the mesh"
+        )));
+    };
+    let unknown = |why: String| {
+        NoSubject::Unknown(format!(
+            "{kind} {namespace}/{name} could not be read ({marker}){why}"
+        ))
+    };
+    let subject = subject_from_name(kind, namespace, name)
+        .map_err(|_| unknown(", and who it sends as depends on its spec".into()))?;
+    Ok(Sender {
+        subject,
+        note: Some(format!(
+            "{kind} {namespace}/{name} could not be read ({marker}): its identity is the one \
+             Knative gives a {kind} of that name"
+        )),
+    })
+}
+
+/// The subject Knative gives a sender of this kind and name, where its name alone decides it
+/// (a source, a trigger, a subscription, as their controllers name them).
+pub fn subject_from_name(kind: &str, namespace: &str, name: &str) -> Result<String, String> {
+    let Some((group, kind)) = super::canonical_kind(kind) else {
+        return Err(format!(
+            "{kind} is not a kind kn-mesh knows the identity of"
+        ));
+    };
+    let by_name_alone =
+        group == "sources.knative.dev" || matches!(kind, "Trigger" | "Subscription");
+    if !by_name_alone {
+        return Err(format!("who a {kind} sends as depends on its spec"));
     }
+    let status = Status::default();
+    subject_of(&SenderObject {
+        group,
+        kind,
+        namespace,
+        name,
+        status: &status,
+        spec: None,
+    })
 }
 
 /// `KIND/NAMESPACE/NAME`, each part non-empty.
@@ -214,6 +256,15 @@ pub fn split_object(text: &str) -> Result<[&str; 3], String> {
             crate::text::escape(text)
         )),
     }
+}
+
+/// The largest char boundary of `text` at or below `at`.
+fn floor_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// A sender in the mesh by kind (case-insensitive, with its plural, singular or short name),
@@ -324,6 +375,9 @@ mod tests {
         for (name, group, kind, expected) in cases {
             assert_eq!(oidc_account(name, group, kind), expected, "{name} {kind}");
         }
+        // A name no API server takes, from a manifest: cut on a character, never panicking.
+        let odd = oidc_account(&"é".repeat(40), "sources.knative.dev", "PingSource");
+        assert!(odd.len() <= 63 && odd.is_char_boundary(odd.len()));
         let integration = child_name(&child_name("my-is", "-containersource"), "-sinkbinding");
         assert_eq!(
             sink_binding_account(&integration),

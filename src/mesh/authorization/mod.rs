@@ -81,7 +81,11 @@ pub fn features(mesh: &Mesh) -> Result<Features, String> {
         Some(Access::Forbidden { .. }) => Err(format!(
             "may not read {what}, which says whether OIDC is on and the default mode"
         )),
-        Some(other) => Err(format!("{what} could not be read: {other:?}")),
+        Some(Access::Failed { message }) => Err(format!("{what} could not be read: {message}")),
+        Some(Access::Undecodable { message, .. }) => {
+            Err(format!("{what} cannot be decoded: {message}"))
+        }
+        Some(_) => Err(format!("{what} could not be read")),
         None if mesh.reduced => Err("an eventmesh backend sends no EventPolicies".into()),
         None => Err(format!(
             "{what} is not among what was read: give it with the manifests (-f)"
@@ -256,9 +260,18 @@ pub fn unread_list(
     if listed.is_empty() {
         listed = lists(None);
     }
+    // An object of the roles that could not be decoded, or a manifest file that could not be
+    // read, hides what it held just as a denied list does.
+    let hidden = mesh.access.iter().filter(|m| {
+        let object = roles.contains(&m.role)
+            && m.request.namespace() == Some(namespace)
+            && matches!(m.access, Access::Undecodable { .. });
+        object || (m.role == Role::File && !matches!(m.access, Access::Allowed))
+    });
     let found: Vec<_> = listed
         .into_iter()
         .filter(|m| matches!(m.access, Access::Forbidden { .. } | Access::Failed { .. }))
+        .chain(hidden)
         .collect();
     let own = found
         .iter()
@@ -445,9 +458,13 @@ fn any_passes(answers: impl Iterator<Item = Option<bool>>) -> Option<bool> {
 
 /// A policy's filters over the event: pass, fail, or depend on an event not given.
 fn filters_pass(
-    filters: &[crate::mesh::objects::SubscriptionsApiFilter],
+    filters: &Result<Vec<crate::mesh::objects::SubscriptionsApiFilter>, String>,
     event: Option<&dyn Attributes>,
 ) -> (Option<bool>, String) {
+    let filters = match filters {
+        Ok(filters) => filters,
+        Err(why) => return (None, why.clone()),
+    };
     if filters.is_empty() {
         return (Some(true), "it has no filters".into());
     }
@@ -512,8 +529,13 @@ pub enum Admits {
         counted: Vec<(String, Vec<String>, Vec<String>)>,
         left_out: Vec<(String, String)>,
     },
-    /// No policy applies: the default mode, and whom it admits.
-    DefaultMode { mode: String, who: String },
+    /// No Ready policy applies: the default mode, whom it admits, and the policies that apply
+    /// but were left out (not Ready), with why: the fallback is worth seeing.
+    DefaultMode {
+        mode: String,
+        who: String,
+        left_out: Vec<(String, String)>,
+    },
 }
 
 /// Who may send to a receiver under its rule.
@@ -549,19 +571,22 @@ pub fn admits(mesh: &Mesh, receiver: &Receiver, rule: Result<Rule, String>) -> A
         return Admits::DefaultMode {
             mode: mode.name().to_string(),
             who,
+            left_out: left_out
+                .into_iter()
+                .map(|(p, why)| (p.key.to_string(), why))
+                .collect(),
         };
     }
-    let describe = |filters: &[crate::mesh::objects::SubscriptionsApiFilter]| {
-        let spec = TriggerSpec {
-            filters: filters.to_vec(),
-            ..TriggerSpec::default()
+    let describe =
+        |filters: &Result<Vec<crate::mesh::objects::SubscriptionsApiFilter>, String>| match filters
+        {
+            Err(why) => vec![why.clone()],
+            Ok(filters) if filters.is_empty() => Vec::new(),
+            Ok(filters) => filter::describe(&TriggerSpec {
+                filters: filters.clone(),
+                ..TriggerSpec::default()
+            }),
         };
-        if filters.is_empty() {
-            Vec::new()
-        } else {
-            filter::describe(&spec)
-        }
-    };
     Admits::Policies {
         counted: counted
             .iter()

@@ -15,7 +15,8 @@ pub struct Policy {
     /// `status.policies`. Why not, when not.
     pub ready: Result<(), String>,
     pub subjects: Vec<String>,
-    pub filters: Vec<SubscriptionsApiFilter>,
+    /// `spec.filters`, or why they cannot be read (then what the policy allows is not known).
+    pub filters: Result<Vec<SubscriptionsApiFilter>, String>,
     /// `to` holds a selector, which the auth-proxy cannot match (it is not given labels).
     pub selects: bool,
 }
@@ -27,6 +28,18 @@ pub struct Receiver<'m> {
     pub namespace: &'m str,
     pub name: &'m str,
     pub meta: &'m ObjectMeta,
+    /// Where a Channel, Sequence or Parallel is enforced: its backing channel, whose own
+    /// policies apply beside the copies of the parent's.
+    pub backing: Option<Backing<'m>>,
+}
+
+/// The channel a Channel, Sequence or Parallel is backed by: group, kind, name, and its
+/// labels when the mesh holds it.
+pub struct Backing<'m> {
+    pub group: String,
+    pub kind: String,
+    pub name: String,
+    pub meta: Option<&'m ObjectMeta>,
 }
 
 /// The policies in the receiver's namespace that apply to it, by name, Ready or not.
@@ -36,7 +49,16 @@ pub fn applying(mesh: &Mesh, receiver: &Receiver) -> Vec<Policy> {
         .iter()
         .filter(|c| c.component == ComponentKind::EventPolicy)
         .filter(|c| c.object.namespace() == receiver.namespace)
-        .filter(|c| applies(&c.object.spec, receiver))
+        .filter(|c| {
+            let spec = &c.object.spec;
+            let own = (receiver.group, receiver.kind, receiver.name, receiver.meta);
+            applies(spec, own)
+                || receiver.backing.as_ref().is_some_and(|b| {
+                    let none = ObjectMeta::default();
+                    let meta = b.meta.unwrap_or(&none);
+                    applies(spec, (&b.group, &b.kind, &b.name, meta))
+                })
+        })
         .map(|c| read(mesh, &c.object))
         .collect();
     out.sort_by(|a, b| a.key.name.cmp(&b.key.name));
@@ -46,7 +68,10 @@ pub fn applying(mesh: &Mesh, receiver: &Receiver) -> Vec<Policy> {
 /// `GetEventPoliciesForResource`: an empty `to`, a `to.ref` naming the receiver (group, kind
 /// and name, ignoring case and version), or a `to.selector` of its group and kind whose labels
 /// match.
-fn applies(spec: &crate::mesh::objects::Map, receiver: &Receiver) -> bool {
+fn applies(
+    spec: &crate::mesh::objects::Map,
+    (group, kind, name, meta): (&str, &str, &str, &ObjectMeta),
+) -> bool {
     let to = spec.get("to").and_then(Value::as_array);
     let Some(to) = to.filter(|t| !t.is_empty()) else {
         return true;
@@ -54,17 +79,20 @@ fn applies(spec: &crate::mesh::objects::Map, receiver: &Receiver) -> bool {
     to.iter().any(|entry| {
         let same_type = |target: &Value| {
             let field = |name| target.get(name).and_then(Value::as_str).unwrap_or("");
-            group_of(field("apiVersion")).eq_ignore_ascii_case(receiver.group)
-                && field("kind").eq_ignore_ascii_case(receiver.kind)
+            group_of(field("apiVersion")).eq_ignore_ascii_case(group)
+                && field("kind").eq_ignore_ascii_case(kind)
         };
         if let Some(reference) = entry.get("ref") {
-            let name = reference.get("name").and_then(Value::as_str).unwrap_or("");
-            return same_type(reference) && name.eq_ignore_ascii_case(receiver.name);
+            return same_type(reference) && ref_name(reference).eq_ignore_ascii_case(name);
         }
         entry
             .get("selector")
-            .is_some_and(|selector| same_type(selector) && selects(selector, receiver.meta))
+            .is_some_and(|selector| same_type(selector) && selects(selector, meta))
     })
+}
+
+fn ref_name(reference: &Value) -> &str {
+    reference.get("name").and_then(Value::as_str).unwrap_or("")
 }
 
 /// A label selector against an object's labels, as apimachinery matches one. A selector with
@@ -107,10 +135,11 @@ fn selects(selector: &Value, meta: &ObjectMeta) -> bool {
 /// identity, or the policy is not Ready).
 fn read(mesh: &Mesh, policy: &crate::mesh::components::Component) -> Policy {
     let spec = &policy.spec;
-    let filters = spec
-        .get("filters")
-        .and_then(|f| serde_json::from_value(f.clone()).ok())
-        .unwrap_or_default();
+    let filters = match spec.get("filters") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(filters) => serde_json::from_value(filters.clone())
+            .map_err(|e| format!("its spec.filters cannot be read: {e}")),
+    };
     let selects = spec
         .get("to")
         .and_then(Value::as_array)
@@ -216,6 +245,7 @@ pub fn find_receiver<'m>(
         namespace: &meta.namespace,
         name: &meta.name,
         meta,
+        backing: None,
     };
     if wanted("Broker") {
         let node = mesh.broker(&ObjectKey::new(namespace, name))?;
@@ -228,14 +258,48 @@ pub fn find_receiver<'m>(
     }) {
         let o = &node.object;
         let rule = enforced_at(o.group(), &o.kind, &o.spec);
-        return Some((receiver(o.group(), &o.kind, &o.metadata), rule));
+        let mut found = receiver(o.group(), &o.kind, &o.metadata);
+        found.backing = backing(mesh, o.group(), &o.kind, &o.metadata, &o.spec);
+        return Some((found, rule));
     }
     let node = mesh.components.iter().find(|c| {
         wanted(&c.object.kind) && c.object.namespace() == namespace && c.object.name() == name
     })?;
     let o = &node.object;
     let rule = enforced_at(o.group(), &o.kind, &o.spec);
-    Some((receiver(o.group(), &o.kind, &o.metadata), rule))
+    let mut found = receiver(o.group(), &o.kind, &o.metadata);
+    found.backing = backing(mesh, o.group(), &o.kind, &o.metadata, &o.spec);
+    Some((found, rule))
+}
+
+/// The channel a Channel (same name), Sequence (`<name>-kn-sequence-0`) or Parallel
+/// (`<name>-kn-parallel`) is enforced at, of its `channelTemplate` kind.
+fn backing<'m>(
+    mesh: &'m Mesh,
+    group: &str,
+    kind: &str,
+    meta: &ObjectMeta,
+    spec: &crate::mesh::objects::Map,
+) -> Option<Backing<'m>> {
+    let name = match (group, kind) {
+        ("messaging.knative.dev", "Channel") => meta.name.clone(),
+        ("flows.knative.dev", "Sequence") => format!("{}-kn-sequence-0", meta.name),
+        ("flows.knative.dev", "Parallel") => format!("{}-kn-parallel", meta.name),
+        _ => return None,
+    };
+    let template = spec.get("channelTemplate");
+    let field = |field| template.and_then(|t| t.get(field)).and_then(Value::as_str);
+    let kind = field("kind").unwrap_or("InMemoryChannel").to_string();
+    let group = group_of(field("apiVersion").unwrap_or("messaging.knative.dev/v1")).to_string();
+    let channel = mesh.channels.iter().find(|c| {
+        c.object.namespace() == meta.namespace && c.object.name() == name && c.object.kind == kind
+    });
+    Some(Backing {
+        group,
+        kind,
+        name,
+        meta: channel.map(|c| &c.object.metadata),
+    })
 }
 
 /// A Channel, Sequence or Parallel is enforced at the channel it is backed by (its

@@ -60,29 +60,30 @@ impl Walker<'_> {
             &key.name,
         );
         let (receiver, rule) = found.filter(|(_, rule)| rule.is_ok())?;
-        let sender = path.hops.last()?;
+        let sender = path.sender.as_ref().or(path.hops.last())?;
         let verdict = match &self.checks {
             Checks::Unknown(why) => authorization::Verdict::unknown(why.clone()),
             _ => {
-                let object = authorization::identity::find_sender(
-                    self.mesh,
-                    &sender.kind,
-                    &sender.namespace,
-                    &sender.name,
-                );
-                match object.map(|o| authorization::identity::subject_of(&o)) {
-                    Some(Ok(subject)) => authorization::can_send(
+                let (kind, namespace, name) = (&sender.kind, &sender.namespace, &sender.name);
+                // A subscription a flow's controller made is named, not read.
+                let subject =
+                    match authorization::identity::sender_named(self.mesh, kind, namespace, name) {
+                        Ok(found) => Ok(found.subject),
+                        Err(_) if path.sender.is_some() => {
+                            authorization::identity::subject_from_name(kind, namespace, name)
+                        }
+                        Err(authorization::identity::NoSubject::NotFound(why))
+                        | Err(authorization::identity::NoSubject::Unknown(why)) => Err(why),
+                    };
+                match subject {
+                    Ok(subject) => authorization::can_send(
                         self.mesh,
                         &subject,
                         &receiver,
                         rule,
                         Some(path.event),
                     ),
-                    Some(Err(why)) => authorization::Verdict::unknown(why),
-                    None => authorization::Verdict::unknown(format!(
-                        "who {} {}/{} sends as is not known",
-                        sender.kind, sender.namespace, sender.name
-                    )),
+                    Err(why) => authorization::Verdict::unknown(why),
                 }
             }
         };

@@ -138,6 +138,41 @@ impl Attributes for Reply {
     }
 }
 
+/// The subscription a flow's controller makes to carry a relation: `<seq>-kn-sequence-<i>`
+/// for a Sequence's step i, `<p>-kn-parallel-<i>` and `<p>-kn-parallel-filter-<i>` for a
+/// Parallel's branch. The Sequence's reply goes from its last step's.
+fn made_subscription(
+    flow: &ObjectKey,
+    relation: &super::model::Relation,
+    step: &mut usize,
+) -> Option<String> {
+    use super::components::RelationRole as R;
+    let name = &flow.name;
+    match relation.role {
+        R::Step => {
+            *step += 1;
+            Some(format!("{name}-kn-sequence-{}", *step - 1))
+        }
+        R::Reply if *step > 0 => Some(format!("{name}-kn-sequence-{}", *step - 1)),
+        R::Subscriber | R::Filter => {
+            let branch: usize = relation
+                .field
+                .strip_prefix("spec.branches[")?
+                .split(']')
+                .next()?
+                .parse()
+                .ok()?;
+            let part = if relation.role == R::Filter {
+                "filter-"
+            } else {
+                ""
+            };
+            Some(format!("{name}-kn-parallel-{part}{branch}"))
+        }
+        _ => None,
+    }
+}
+
 /// How far a path goes before it is cut, beyond cycle detection.
 const MAX_HOPS: usize = 32;
 
@@ -160,6 +195,7 @@ pub fn trace(mesh: &Mesh, event: &dyn Attributes, entry: &Entry) -> Result<Trace
         event,
         certain: true,
         authorization: None,
+        sender: None,
     };
     let mut roots = match entry {
         Entry::Brokers => {
@@ -233,6 +269,9 @@ struct Path<'e> {
     certain: bool,
     /// The receiver's answer to the last hop, for the hop the receiver becomes.
     authorization: Option<Authorization>,
+    /// Who sends the next hop when it is not the last hop itself: a Sequence's step or a
+    /// Parallel's branch is sent by the subscription its controller made for it.
+    sender: Option<Hop>,
 }
 
 impl<'e> Path<'e> {
@@ -245,6 +284,7 @@ impl<'e> Path<'e> {
             event: self.event,
             certain: self.certain && certain,
             authorization: None,
+            sender: None,
         }
     }
 
@@ -256,6 +296,7 @@ impl<'e> Path<'e> {
             event: &Reply,
             certain: false,
             authorization: None,
+            sender: self.sender.clone(),
         }
     }
 
@@ -578,9 +619,11 @@ impl Walker<'_> {
         let path = path.then(here, true);
         let mut out = Vec::new();
         let mut first_step = true;
+        let mut step = 0;
         for relation in &component.relations {
             use super::components::RelationRole as R;
-            let carried = match relation.role {
+            let made = made_subscription(&key, relation, &mut step);
+            let mut carried = match relation.role {
                 // The first step gets the event itself; every later hop gets a reply.
                 R::Step if first_step => {
                     first_step = false;
@@ -602,10 +645,12 @@ impl Walker<'_> {
                 R::Filter => path.clone(),
                 R::Broker | R::To | R::From => continue,
             };
+            carried.sender =
+                made.map(|name| hop("Subscription", &ObjectKey::new(&key.namespace, &name)));
             out.push(self.destination(&relation.label, &relation.link, &carried));
-            // A step's dead letters are sent by its own subscription, which the path does not
-            // name: not checked here.
-            out.extend(self.dead_letter(relation.delivery.as_ref(), None));
+            // A step's or branch's dead letters are sent by its own subscription.
+            let sender = carried.sender.is_some().then_some(&carried);
+            out.extend(self.dead_letter(relation.delivery.as_ref(), sender));
         }
         out
     }

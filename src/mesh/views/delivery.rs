@@ -24,9 +24,24 @@ pub(super) fn who_may_send(
         Admits::NotKnown => return None,
         Admits::Anyone(why) => node(format!("anyone ({why})")),
         Admits::Unknown(why) => node(format!("cannot tell: {why}")).status(NodeStatus::Forbidden),
-        Admits::DefaultMode { mode, who } => node(format!(
-            "{who} (default-authorization-mode {mode}: no EventPolicy applies)"
-        )),
+        Admits::DefaultMode {
+            mode,
+            who,
+            left_out,
+        } => {
+            let ready = if left_out.is_empty() { "" } else { "Ready " };
+            let left_out = left_out.into_iter().map(|(policy, why)| {
+                TreeNode::new(
+                    NodeKind::Policy,
+                    format!("EventPolicy {policy} left out: {why}"),
+                )
+                .status(NodeStatus::NotReady)
+            });
+            node(format!(
+                "{who} (default-authorization-mode {mode}: no {ready}EventPolicy applies)"
+            ))
+            .children(left_out.collect())
+        }
         Admits::Policies { counted, left_out } => {
             let mut children: Vec<TreeNode> = counted
                 .into_iter()
@@ -45,6 +60,7 @@ pub(super) fn who_may_send(
                     )
                 })
                 .collect();
+            let left_count = left_out.len();
             children.extend(left_out.into_iter().map(|(policy, why)| {
                 TreeNode::new(
                     NodeKind::Policy,
@@ -52,7 +68,7 @@ pub(super) fn who_may_send(
                 )
                 .status(NodeStatus::NotReady)
             }));
-            let count = match children.len() {
+            let count = match children.len() - left_count {
                 1 => "1 EventPolicy decides".to_string(),
                 n => format!("{n} EventPolicies decide"),
             };
