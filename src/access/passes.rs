@@ -208,8 +208,9 @@ fn crd_list() -> Question {
     )
 }
 
-/// The writes by which a token could let any sender deliver (DESIGN.md §6).
-const POLICY_WRITES: [&str; 3] = ["create", "update", "patch"];
+/// The writes by which a token could let any sender deliver (DESIGN.md §6): a policy written,
+/// or the only one deleted (the default mode decides again).
+const POLICY_WRITES: [&str; 4] = ["create", "update", "patch", "delete"];
 
 /// Rights beyond reading the mesh, asked at the cluster scope first.
 pub(super) fn privilege_questions(kinds: &Kinds) -> BTreeSet<Question> {
@@ -230,6 +231,16 @@ pub(super) fn privilege_questions(kinds: &Kinds) -> BTreeSet<Question> {
             "eventpolicies",
             None,
         ));
+    }
+    // Turning OIDC off, or the default mode to allow-all, opens every receiver.
+    let (flags_namespace, flags) = (
+        crate::mesh::snapshot::FEATURES_NAMESPACE,
+        crate::mesh::snapshot::FEATURES_NAME,
+    );
+    for verb in ["update", "patch"] {
+        let mut question = Question::get("", "configmaps", flags_namespace, flags);
+        question.verb = verb.into();
+        questions.insert(question);
     }
     for resource in ["users", "groups", "serviceaccounts"] {
         questions.insert(Question::new("impersonate", "", resource, None));
@@ -255,8 +266,11 @@ pub(super) fn namespaced_privilege_questions(
     namespaces: &[String],
     answers: &impl Answers,
 ) -> BTreeSet<Question> {
+    // A question about one namespace's object (the feature flags) is asked where it is only.
     let worth_asking = |q: &&Question| {
-        (q.resource.plural == "secrets" || WRITES.contains(&q.verb.as_str())) && !answers.allowed(q)
+        (q.resource.plural == "secrets" || WRITES.contains(&q.verb.as_str()))
+            && q.namespace().is_none()
+            && !answers.allowed(q)
     };
     cluster
         .iter()
@@ -321,10 +335,18 @@ pub(super) fn findings(asked: &BTreeSet<Question>, answers: &impl Answers) -> Ve
     let title = "can impersonate, escalate or bind: a way to more rights";
     found(Severity::High, title, escalation);
     let is_policy = |q: &Question| q.resource.plural == "eventpolicies";
-    let policies = evidence(&|q| is_policy(q) && POLICY_WRITES.contains(&q.verb.as_str()));
-    let title = "can create or change EventPolicies: may open delivery to any sender";
+    let is_flags = |q: &Question| {
+        q.resource.plural == "configmaps"
+            && q.name.as_deref() == Some(crate::mesh::snapshot::FEATURES_NAME)
+    };
+    let policies = evidence(&|q| {
+        (is_policy(q) && POLICY_WRITES.contains(&q.verb.as_str()))
+            || (is_flags(q) && q.verb.as_str() != "get")
+    });
+    let title =
+        "can write EventPolicies or Knative's feature flags: may open delivery to any sender";
     found(Severity::High, title, policies);
-    let writes = evidence(&|q| !is_policy(q) && WRITES.contains(&q.verb.as_str()));
+    let writes = evidence(&|q| !is_policy(q) && !is_flags(q) && WRITES.contains(&q.verb.as_str()));
     let title = "can change mesh resources (create, update, patch or delete)";
     found(Severity::Medium, title, writes);
     findings

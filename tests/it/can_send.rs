@@ -628,3 +628,73 @@ fn a_sender_that_cannot_be_read_and_names_itself_by_its_spec_is_unknown() {
     );
     assert!(json["note"].as_str().unwrap().contains("could not be read"));
 }
+
+/// The auth-proxy (IntegrationSink, EventTransform) matches policies without the receiver's
+/// labels and whether Ready or not: a ref counts beside a selector, and a selector that selects
+/// unlabelled objects counts whatever the sink's labels.
+#[test]
+fn the_auth_proxy_sees_no_labels() {
+    let yaml = format!(
+        r#"
+apiVersion: sinks.knative.dev/v1alpha1
+kind: IntegrationSink
+metadata: {{name: refsink, namespace: flow}}
+---
+apiVersion: sinks.knative.dev/v1alpha1
+kind: IntegrationSink
+metadata: {{name: exprsink, namespace: flow, labels: {{tier: front}}}}
+---
+apiVersion: sinks.knative.dev/v1alpha1
+kind: IntegrationSink
+metadata: {{name: labelled, namespace: flow, labels: {{tier: backend}}}}
+---
+apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {{name: a-ref-and-selector, namespace: flow}}
+spec:
+  to:
+    - ref: {{apiVersion: sinks.knative.dev/v1alpha1, kind: IntegrationSink, name: refsink}}
+    - selector: {{apiVersion: sinks.knative.dev/v1alpha1, kind: JobSink, matchLabels: {{x: y}}}}
+  from: [{{sub: "system:serviceaccount:flow:trusted"}}]
+---
+apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {{name: b-no-tier, namespace: flow}}
+spec:
+  to: [{{selector: {{apiVersion: sinks.knative.dev/v1alpha1, kind: IntegrationSink, matchExpressions: [{{key: tier, operator: DoesNotExist}}]}}}}]
+  from: [{{sub: "system:serviceaccount:flow:trusted"}}]
+---
+apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {{name: c-backend, namespace: flow}}
+spec:
+  to: [{{selector: {{apiVersion: sinks.knative.dev/v1alpha1, kind: IntegrationSink, matchLabels: {{tier: backend}}}}}}]
+  from: [{{sub: "system:serviceaccount:flow:trusted"}}]
+---
+{}"#,
+        features("enabled", None)
+    );
+    let mesh = mesh_of(&yaml);
+    let p = "sub:system:serviceaccount:flow:p";
+    let refsink = verdict(&mesh, p, "integrationsink/flow/refsink", None);
+    assert_eq!(
+        (refsink.allowed, refsink.rule),
+        (Some(false), Some(Rule::AuthProxy))
+    );
+    // The proxy sees no labels: `tier` does not exist for it, so b-no-tier applies there.
+    let expr = verdict(&mesh, p, "integrationsink/flow/exprsink", None);
+    assert_eq!(expr.allowed, Some(false), "{expr:?}");
+    // A selector on labels the proxy never sees is left out: the default mode decides.
+    let labelled = verdict(&mesh, p, "integrationsink/flow/labelled", None);
+    assert_eq!(
+        labelled.allowed,
+        Some(false),
+        "b-no-tier applies at the proxy: {labelled:?}"
+    );
+    assert!(
+        labelled
+            .consulted
+            .iter()
+            .any(|c| c.policy == "flow/c-backend" && c.outcome.contains("auth-proxy cannot match"))
+    );
+}

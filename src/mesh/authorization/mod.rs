@@ -317,11 +317,14 @@ fn decide<'p>(
     let (mut counted, mut left_out) = (Vec::new(), Vec::new());
     for policy in applying {
         match (&policy.ready, rule) {
-            (_, Rule::AuthProxy) if policy.selects => left_out.push((
+            (_, Rule::AuthProxy) if !policy.at_proxy => left_out.push((
                 policy,
                 "it applies by label selector, which the auth-proxy cannot match".to_string(),
             )),
-            (_, Rule::AuthProxy) | (Ok(()), _) => counted.push(policy),
+            (_, Rule::AuthProxy) => counted.push(policy),
+            // Selected only as the proxy sees it: not this receiver's.
+            _ if !policy.with_labels => {}
+            (Ok(()), _) => counted.push(policy),
             (Err(why), _) => left_out.push((policy, why.clone())),
         }
     }

@@ -17,8 +17,11 @@ pub struct Policy {
     pub subjects: Vec<String>,
     /// `spec.filters`, or why they cannot be read (then what the policy allows is not known).
     pub filters: Result<Vec<SubscriptionsApiFilter>, String>,
-    /// `to` holds a selector, which the auth-proxy cannot match (it is not given labels).
-    pub selects: bool,
+    /// Whether it applies to the receiver, labels and all, as the controllers match it.
+    pub with_labels: bool,
+    /// Whether it applies as the auth-proxy sees the receiver: with no labels, so a selector
+    /// counts only if it selects an object that has none.
+    pub at_proxy: bool,
 }
 
 /// What a receiver is to a policy's `to`: its group, kind, name and labels.
@@ -42,24 +45,33 @@ pub struct Backing<'m> {
     pub meta: Option<&'m ObjectMeta>,
 }
 
-/// The policies in the receiver's namespace that apply to it, by name, Ready or not.
+/// The policies in the receiver's namespace that apply to it, by name, Ready or not, as the
+/// controllers match them or as the auth-proxy does.
 pub fn applying(mesh: &Mesh, receiver: &Receiver) -> Vec<Policy> {
     let mut out: Vec<Policy> = mesh
         .components
         .iter()
         .filter(|c| c.component == ComponentKind::EventPolicy)
         .filter(|c| c.object.namespace() == receiver.namespace)
-        .filter(|c| {
+        .filter_map(|c| {
             let spec = &c.object.spec;
             let own = (receiver.group, receiver.kind, receiver.name, receiver.meta);
-            applies(spec, own)
+            let with_labels = applies(spec, own)
                 || receiver.backing.as_ref().is_some_and(|b| {
                     let none = ObjectMeta::default();
                     let meta = b.meta.unwrap_or(&none);
                     applies(spec, (&b.group, &b.kind, &b.name, meta))
-                })
+                });
+            // The auth-proxy is not given the receiver's labels.
+            let unlabelled = ObjectMeta::default();
+            let bare = (receiver.group, receiver.kind, receiver.name, &unlabelled);
+            let at_proxy = applies(spec, bare);
+            (with_labels || at_proxy).then(|| Policy {
+                with_labels,
+                at_proxy,
+                ..read(mesh, &c.object)
+            })
         })
-        .map(|c| read(mesh, &c.object))
         .collect();
     out.sort_by(|a, b| a.key.name.cmp(&b.key.name));
     out
@@ -104,10 +116,12 @@ fn selects(selector: &Value, meta: &ObjectMeta) -> bool {
     if match_labels.is_none() && expressions.is_none() {
         return false;
     }
-    let labels_match = match_labels
-        .into_iter()
-        .flatten()
-        .all(|(key, value)| labels.get(key).map(String::as_str) == value.as_str());
+    // A value that is not a string selects nothing (apimachinery would refuse it).
+    let labels_match = match_labels.into_iter().flatten().all(|(key, value)| {
+        value
+            .as_str()
+            .is_some_and(|value| labels.get(key).map(String::as_str) == Some(value))
+    });
     let expressions_match = expressions.into_iter().flatten().all(|expression| {
         let key = expression.get("key").and_then(Value::as_str).unwrap_or("");
         let values: Vec<&str> = expression
@@ -140,10 +154,6 @@ fn read(mesh: &Mesh, policy: &crate::mesh::components::Component) -> Policy {
         Some(filters) => serde_json::from_value(filters.clone())
             .map_err(|e| format!("its spec.filters cannot be read: {e}")),
     };
-    let selects = spec
-        .get("to")
-        .and_then(Value::as_array)
-        .is_some_and(|to| to.iter().any(|e| e.get("selector").is_some()));
     let (resolved, unresolved) = resolve_from(mesh, policy);
     let status_from: Vec<String> = policy
         .status
@@ -171,7 +181,8 @@ fn read(mesh: &Mesh, policy: &crate::mesh::components::Component) -> Policy {
         ready,
         subjects: if has_status { status_from } else { resolved },
         filters,
-        selects,
+        with_labels: true,
+        at_proxy: true,
     }
 }
 
