@@ -135,7 +135,7 @@ fn text(verdict: &Verdict, subject: &str, target: &str) -> String {
         Some(Rule::AuthProxy) => {
             " (the auth-proxy's rule: the first policy by name; selectors and readiness unseen)"
         }
-        None => "",
+        Some(Rule::Unverified) | None => "",
     };
     let decided = match &verdict.decided_by {
         DecidedBy::Policy(policy) => format!("EventPolicy {}{rule}", escape(policy)),

@@ -698,3 +698,24 @@ spec:
             .any(|c| c.policy == "flow/c-backend" && c.outcome.contains("auth-proxy cannot match"))
     );
 }
+
+/// A broker of a class kn-mesh does not know the checks of: cannot tell, never "allowed".
+#[test]
+fn a_broker_of_another_class_is_unknown() {
+    let yaml = format!(
+        "apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {{name: br, namespace: a, annotations: {{eventing.knative.dev/broker.class: RabbitMQBroker}}}}
+---
+{}",
+        features("enabled", None)
+    );
+    let v = verdict(
+        &mesh_of(&yaml),
+        "sub:system:serviceaccount:a:x",
+        "broker/a/br",
+        None,
+    );
+    assert_eq!(v.allowed, None);
+    assert!(matches!(&v.decided_by, DecidedBy::Unknown(why) if why.contains("RabbitMQBroker")));
+}

@@ -116,6 +116,8 @@ pub enum Rule {
     /// IntegrationSink and EventTransform through the auth-proxy: core's rule, but selectors
     /// never match (no labels) and policies count whether Ready or not.
     AuthProxy,
+    /// A receiver kn-mesh does not know the checks of (a broker of another class).
+    Unverified,
 }
 
 /// The receiver's rule, from its kind (and a broker's class), or why it checks nothing.
@@ -123,7 +125,9 @@ pub fn rule_of(group: &str, kind: &str, class: Option<&str>) -> Result<Rule, Str
     Ok(match (group, kind) {
         ("eventing.knative.dev", "Broker") => match class {
             Some("Kafka" | "KafkaNamespaced") => Rule::Kafka,
-            _ => Rule::Core,
+            None | Some("MTChannelBasedBroker") => Rule::Core,
+            // RabbitMQ and other classes: whether and how they check senders is not known.
+            Some(_) => Rule::Unverified,
         },
         ("messaging.knative.dev", "KafkaChannel") | ("eventing.knative.dev", "KafkaSink") => {
             Rule::Kafka
@@ -309,6 +313,15 @@ fn decide<'p>(
         Ok(rule) => rule,
         Err(why) => return Decision::Anyone(DecidedBy::NotEnforced(why)),
     };
+    if rule == Rule::Unverified {
+        let class = receiver
+            .meta
+            .annotation(crate::mesh::objects::BROKER_CLASS_ANNOTATION);
+        return Decision::Unknown(format!(
+            "broker class {}: whether and how it checks senders is not known",
+            class.unwrap_or("?")
+        ));
+    }
     if let Some(why) = unreadable_policies(mesh, receiver.namespace) {
         return Decision::Unknown(why);
     }
@@ -415,7 +428,8 @@ fn by_policies(
                 .unwrap_or_default();
             (any, decider)
         }
-        Rule::Core | Rule::AuthProxy => (core, first.key.to_string()),
+        // (An unverified receiver never gets here: `decide` says it cannot tell.)
+        Rule::Core | Rule::AuthProxy | Rule::Unverified => (core, first.key.to_string()),
     };
     let mut verdict = Verdict::by(allowed, DecidedBy::Policy(decided_by), Some(rule));
     if allowed.is_none() {
