@@ -12,6 +12,7 @@ pub mod delivery;
 mod flows;
 mod markers;
 mod sources;
+mod triggers;
 pub use flows::{component_text, retry_text};
 pub use markers::unread;
 use markers::{cluster_markers, group_locked, markers, namespace_node, undecodable};
@@ -364,100 +365,6 @@ pub fn tree(mesh: &Mesh, view: View) -> Vec<TreeNode> {
     }
 }
 
-fn trigger_node(mesh: &Mesh, node: &TriggerNode) -> TreeNode {
-    let trigger = &node.object;
-    // A trigger with no status yet has not been reconciled: "unknown", not a healthy-looking
-    // nothing, since "why does my trigger not receive events" starts here.
-    let (text, status) = match trigger.status.ready() {
-        Readiness::NoStatus => (
-            format!("trigger {}  Ready=Unknown (no status yet)", trigger.name()),
-            NodeStatus::Normal,
-        ),
-        _ => with_ready(format!("trigger {}", trigger.name()), &trigger.status),
-    };
-    let mut children: Vec<TreeNode> = filter::describe(&trigger.spec)
-        .into_iter()
-        .map(|line| TreeNode::new(NodeKind::Filter, format!("filter: {line}")))
-        .collect();
-    let class = mesh.broker(&trigger.broker_key()).map(|b| b.object.class());
-    children.extend(
-        filter::caveats(&trigger.spec, class)
-            .into_iter()
-            .map(|caveat| TreeNode::new(NodeKind::Note, format!("⚑ {caveat}"))),
-    );
-    children.push(flows::destination_node(
-        mesh,
-        NodeKind::Subscriber,
-        "subscriber",
-        &node.subscriber,
-        0,
-    ));
-    // A trigger sends as itself: to its subscriber, the subscriber's reply back into the
-    // broker, and what fails to its dead-letter sink.
-    let sender = ("Trigger", trigger.namespace(), trigger.name());
-    let dead_letters = node
-        .delivery
-        .as_ref()
-        .and_then(|d| d.dead_letter_sink.as_ref());
-    children.extend(delivery::may_deliver_all(
-        mesh,
-        sender,
-        &[
-            (Some(&node.subscriber), delivery::Sends::Events),
-            (dead_letters, delivery::Sends::DeadLetters),
-        ],
-    ));
-    if node.broker_found {
-        let broker = trigger.broker_key();
-        let to = ("Broker", broker.namespace.as_str(), broker.name.as_str());
-        children.extend(delivery::may_deliver_to(
-            mesh,
-            sender,
-            to,
-            delivery::Sends::Replies,
-        ));
-    }
-    children.extend(flows::delivery_node(mesh, node.delivery.as_ref(), 0));
-    for key in &node.internal_subscriptions {
-        let mut internal = TreeNode::new(
-            NodeKind::Subscription,
-            format!("internal subscription {}", key.name),
-        );
-        if mesh.subscription(key).is_some() {
-            internal = internal.target(Target::Subscription(key.clone()));
-        }
-        children.push(internal);
-    }
-    if !mesh.reduced && !node.broker_found {
-        // A broker that exists but could not be decoded is not "not found".
-        let broker = trigger.broker_key();
-        let undecodable = mesh.access.iter().find(|m| {
-            matches!(m.access, crate::mesh::snapshot::Access::Undecodable { .. })
-                && m.role == Role::Broker
-                && m.request.namespace() == Some(broker.namespace.as_str())
-                && m.request.name.as_deref() == Some(broker.name.as_str())
-        });
-        let (text, status) = match undecodable {
-            Some(_) => (
-                format!(
-                    "broker {} (cannot be decoded)",
-                    broker_name(trigger, &broker)
-                ),
-                NodeStatus::Failed,
-            ),
-            None => (
-                format!("broker {} (not found)", broker_name(trigger, &broker)),
-                NodeStatus::NotFound,
-            ),
-        };
-        children.push(TreeNode::new(NodeKind::Broker, text).status(status));
-    }
-    TreeNode::new(NodeKind::Trigger, text)
-        .status(status)
-        .target(Target::Trigger(trigger.key()))
-        .children(children)
-}
-
 fn consumer_nodes(mesh: &Mesh, node: &EventTypeNode) -> Vec<TreeNode> {
     let mut children: Vec<TreeNode> = node
         .consumers
@@ -527,7 +434,7 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
                     .triggers
                     .iter()
                     .filter_map(|key| mesh.trigger(key))
-                    .map(|t| trigger_node(mesh, t)),
+                    .map(|t| triggers::trigger_node(mesh, t)),
             );
             children.extend(markers(mesh, &[Role::EventType], Some(ns)));
             for link in &broker.event_types {
@@ -562,7 +469,7 @@ fn brokers_tree(mesh: &Mesh) -> Vec<TreeNode> {
             mesh.triggers
                 .iter()
                 .filter(|t| !t.broker_found && t.object.namespace() == ns)
-                .map(|t| trigger_node(mesh, t)),
+                .map(|t| triggers::trigger_node(mesh, t)),
         );
         nodes
     };

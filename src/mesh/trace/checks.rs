@@ -1,5 +1,6 @@
 //! Delivery authorization on a trace's hops: with OIDC on, a receiver that checks senders
-//! answers the hop before it, as `kn-mesh can-send` would (DESIGN.md §6).
+//! answers the hop before it, as `kn-mesh can-send` would (DESIGN.md §6). Also who sends what
+//! a path does not name: a trigger's reply, a dead letter, a flow's step or branch.
 
 use super::{Authorization, Forbidden, Path, Walker, hop};
 use crate::mesh::Mesh;
@@ -121,5 +122,80 @@ impl Walker<'_> {
             decided_by: verdict.decided_by,
         };
         Some((authorization, node))
+    }
+
+    /// The dead-letter sink that takes the event when delivery fails: a branch, not a place
+    /// the event goes.
+    /// With the path that fails, whether its last hop may send the dead letter there.
+    pub(super) fn dead_letter(
+        &mut self,
+        delivery: Option<&crate::mesh::model::Delivery>,
+        path: Option<&Path>,
+    ) -> Option<TreeNode> {
+        let delivery = delivery?;
+        let sink = delivery.dead_letter_sink.as_ref()?;
+        let retry = crate::mesh::views::retry_text(delivery);
+        let (text, status) = crate::mesh::views::subscriber_text(sink);
+        let text = format!("if delivery fails ({retry}): dead letter {text}");
+        let checked = match (path, &sink.reference) {
+            (Some(path), Some(reference)) => {
+                let key = ObjectKey::new(&reference.namespace, &reference.name);
+                self.authorize(path, reference, &key)
+            }
+            _ => None,
+        };
+        let node = TreeNode::new(NodeKind::DeadLetter, text).status(status);
+        Some(node.children(checked.into_iter().map(|(_, note)| note).collect()))
+    }
+
+    /// A trigger's subscriber answers with a reply: a new event back into the broker, sent as
+    /// the trigger, so the broker checks the trigger.
+    pub(super) fn reply_into_broker(&mut self, broker: &ObjectKey, path: &Path) -> TreeNode {
+        let reference = KReference {
+            api_version: "eventing.knative.dev/v1".into(),
+            kind: "Broker".into(),
+            name: broker.name.clone(),
+            namespace: broker.namespace.clone(),
+            ..KReference::default()
+        };
+        let checked = self.authorize(path, &reference, broker);
+        let text = format!("its reply goes back into broker {broker} as a new event");
+        TreeNode::new(NodeKind::Reply, text)
+            .children(checked.into_iter().map(|(_, note)| note).collect())
+    }
+}
+
+/// The subscription a flow's controller makes to carry a relation: `<seq>-kn-sequence-<i>`
+/// for a Sequence's step i, `<p>-kn-parallel-<i>` and `<p>-kn-parallel-filter-<i>` for a
+/// Parallel's branch. The Sequence's reply goes from its last step's.
+pub(super) fn made_subscription(
+    flow: &ObjectKey,
+    relation: &crate::mesh::model::Relation,
+    step: &mut usize,
+) -> Option<String> {
+    use crate::mesh::components::RelationRole as R;
+    let name = &flow.name;
+    match relation.role {
+        R::Step => {
+            *step += 1;
+            Some(format!("{name}-kn-sequence-{}", *step - 1))
+        }
+        R::Reply if *step > 0 => Some(format!("{name}-kn-sequence-{}", *step - 1)),
+        R::Subscriber | R::Filter => {
+            let branch: usize = relation
+                .field
+                .strip_prefix("spec.branches[")?
+                .split(']')
+                .next()?
+                .parse()
+                .ok()?;
+            let part = if relation.role == R::Filter {
+                "filter-"
+            } else {
+                ""
+            };
+            Some(format!("{name}-kn-parallel-{part}{branch}"))
+        }
+        _ => None,
     }
 }

@@ -10,7 +10,7 @@ use super::objects::{KReference, ObjectKey};
 use super::snapshot::Role;
 use super::views::{NodeKind, NodeStatus, TreeNode};
 use crate::cesql::{Attributes, Lookup};
-use checks::Checks;
+use checks::{Checks, made_subscription};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -135,41 +135,6 @@ impl Attributes for Reply {
             "id" | "specversion" | "source" | "type" => Lookup::Present,
             _ => Lookup::Unknown,
         }
-    }
-}
-
-/// The subscription a flow's controller makes to carry a relation: `<seq>-kn-sequence-<i>`
-/// for a Sequence's step i, `<p>-kn-parallel-<i>` and `<p>-kn-parallel-filter-<i>` for a
-/// Parallel's branch. The Sequence's reply goes from its last step's.
-fn made_subscription(
-    flow: &ObjectKey,
-    relation: &super::model::Relation,
-    step: &mut usize,
-) -> Option<String> {
-    use super::components::RelationRole as R;
-    let name = &flow.name;
-    match relation.role {
-        R::Step => {
-            *step += 1;
-            Some(format!("{name}-kn-sequence-{}", *step - 1))
-        }
-        R::Reply if *step > 0 => Some(format!("{name}-kn-sequence-{}", *step - 1)),
-        R::Subscriber | R::Filter => {
-            let branch: usize = relation
-                .field
-                .strip_prefix("spec.branches[")?
-                .split(']')
-                .next()?
-                .parse()
-                .ok()?;
-            let part = if relation.role == R::Filter {
-                "filter-"
-            } else {
-                ""
-            };
-            Some(format!("{name}-kn-parallel-{part}{branch}"))
-        }
-        _ => None,
     }
 }
 
@@ -455,46 +420,6 @@ impl Walker<'_> {
                 TreeNode::new(NodeKind::Trigger, text).children(children)
             }
         }
-    }
-
-    /// The dead-letter sink that takes the event when delivery fails: a branch, not a place
-    /// the event goes.
-    /// With the path that fails, whether its last hop may send the dead letter there.
-    fn dead_letter(
-        &mut self,
-        delivery: Option<&super::model::Delivery>,
-        path: Option<&Path>,
-    ) -> Option<TreeNode> {
-        let delivery = delivery?;
-        let sink = delivery.dead_letter_sink.as_ref()?;
-        let retry = super::views::retry_text(delivery);
-        let (text, status) = super::views::subscriber_text(sink);
-        let text = format!("if delivery fails ({retry}): dead letter {text}");
-        let checked = match (path, &sink.reference) {
-            (Some(path), Some(reference)) => {
-                let key = ObjectKey::new(&reference.namespace, &reference.name);
-                self.authorize(path, reference, &key)
-            }
-            _ => None,
-        };
-        let node = TreeNode::new(NodeKind::DeadLetter, text).status(status);
-        Some(node.children(checked.into_iter().map(|(_, note)| note).collect()))
-    }
-
-    /// A trigger's subscriber answers with a reply: a new event back into the broker, sent as
-    /// the trigger, so the broker checks the trigger.
-    fn reply_into_broker(&mut self, broker: &ObjectKey, path: &Path) -> TreeNode {
-        let reference = KReference {
-            api_version: "eventing.knative.dev/v1".into(),
-            kind: "Broker".into(),
-            name: broker.name.clone(),
-            namespace: broker.namespace.clone(),
-            ..KReference::default()
-        };
-        let checked = self.authorize(path, &reference, broker);
-        let text = format!("its reply goes back into broker {broker} as a new event");
-        TreeNode::new(NodeKind::Reply, text)
-            .children(checked.into_iter().map(|(_, note)| note).collect())
     }
 
     fn channel(&mut self, key: &ObjectKey, path: &Path) -> TreeNode {
