@@ -347,6 +347,7 @@ async fn serve(
     let Some(user) = user else {
         return Err(status::unauthorized());
     };
+    let user = super::impersonation::impersonate(&state.policy(), headers, user)?;
     match route {
         Route::Resource(resource_path) => {
             serve_resource_path(

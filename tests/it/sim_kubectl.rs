@@ -217,3 +217,129 @@ async fn kubectl_identities_tokens_and_denials() {
         "Error from server (Forbidden): secrets is forbidden: User \"system:serviceaccount:backstage:payments-only\" cannot list resource \"secrets\" in API group \"\" at the cluster scope"
     );
 }
+
+/// The sim impersonates as kube-apiserver does: `--as` runs the request as that user, after the
+/// caller's own `impersonate` right is checked, never as the caller.
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_as_impersonates_and_needs_the_right_to() {
+    let Some((_sim, _dir, kubeconfig)) = sim_with_kubeconfig().await else {
+        return;
+    };
+    let payments_only = "--as=system:serviceaccount:backstage:payments-only";
+    // As the ServiceAccount: its own RBAC, not the admin's.
+    let (code, _, err) = kubectl(
+        &kubeconfig,
+        &["get", "triggers.eventing.knative.dev", "-A", payments_only],
+    )
+    .await;
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("User \"system:serviceaccount:backstage:payments-only\" cannot list resource \"triggers\""),
+        "{err}"
+    );
+    let (code, out, err) = kubectl(
+        &kubeconfig,
+        &[
+            "get",
+            "triggers.eventing.knative.dev",
+            "-n",
+            "payments",
+            "-o",
+            "name",
+            payments_only,
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("trigger.eventing.knative.dev/audit-all"),
+        "{out}"
+    );
+    // whoami and can-i answer for the impersonated user, with the ServiceAccount's groups.
+    let (code, out, err) = kubectl(
+        &kubeconfig,
+        &["auth", "whoami", payments_only, "-o", "json"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let review: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let info = &review["status"]["userInfo"];
+    assert_eq!(
+        info["username"],
+        "system:serviceaccount:backstage:payments-only"
+    );
+    let groups: Vec<&str> = info["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            "system:serviceaccounts",
+            "system:serviceaccounts:backstage",
+            "system:authenticated"
+        ]
+    );
+    let (_, out, _) = kubectl(
+        &kubeconfig,
+        &[
+            "auth",
+            "can-i",
+            "list",
+            "triggers.eventing.knative.dev",
+            "-n",
+            "ops",
+            payments_only,
+        ],
+    )
+    .await;
+    assert_eq!(out.trim(), "no");
+}
+
+/// A user with groups is impersonated with exactly those groups; a caller without the right to
+/// impersonate is refused, and told which right it lacks.
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_as_a_user_with_groups_and_a_refused_impersonation() {
+    let Some((_sim, _dir, kubeconfig)) = sim_with_kubeconfig().await else {
+        return;
+    };
+    let (code, out, err) = kubectl(
+        &kubeconfig,
+        &[
+            "auth",
+            "whoami",
+            "--as=alice",
+            "--as-group=team-a",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let review: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(review["status"]["userInfo"]["username"], "alice");
+    assert_eq!(
+        review["status"]["userInfo"]["groups"],
+        serde_json::json!(["team-a", "system:authenticated"])
+    );
+    // A caller without the right to impersonate is refused, and told which right it lacks.
+    let (code, _, err) = kubectl(
+        &kubeconfig,
+        &[
+            "--context",
+            "mesh-viewer",
+            "get",
+            "--raw",
+            "/apis/eventing.knative.dev/v1/brokers",
+            "--as=system:serviceaccount:backstage:docs-reader",
+        ],
+    )
+    .await;
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("cannot impersonate resource \"serviceaccounts\" in API group \"\" in the namespace \"backstage\""),
+        "{err}"
+    );
+}
