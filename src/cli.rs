@@ -123,6 +123,19 @@ pub struct ClusterArgs {
     /// Do not verify the server's certificate (insecure: anyone on the path can read the token).
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
+
+    /// Act as this user, as kubectl's --as does (a ServiceAccount is
+    /// system:serviceaccount:NS:NAME): see what it sees. The caller needs the impersonate right.
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+
+    /// Act as a member of this group too (with --as); repeatable.
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub as_groups: Vec<String>,
+
+    /// Act with this UID (with --as).
+    #[arg(long = "as-uid", value_name = "UID")]
+    pub as_uid: Option<String>,
 }
 
 /// The caller's own bearer token (`serve` has none: it uses each caller's).
@@ -176,6 +189,13 @@ impl ConnectArgs {
                     .certificate_authority
                     .or_else(|| e.certificate_authority.clone()),
                 insecure_skip_tls_verify: c.insecure_skip_tls_verify || e.insecure_skip_tls_verify,
+                as_user: c.as_user.or_else(|| e.as_user.clone()),
+                as_groups: if c.as_groups.is_empty() {
+                    e.as_groups.clone()
+                } else {
+                    c.as_groups
+                },
+                as_uid: c.as_uid.or_else(|| e.as_uid.clone()),
             },
             token: TokenArgs {
                 token_file: t.token_file.or_else(|| et.token_file.clone()),
@@ -204,6 +224,15 @@ impl ConnectArgs {
             token: self.token.token.clone(),
             certificate_authority: self.cluster.certificate_authority.clone(),
             insecure_skip_tls_verify: self.cluster.insecure_skip_tls_verify,
+            impersonate: self.cluster.as_user.clone().map(|user| {
+                crate::source::connect::Impersonate {
+                    user,
+                    groups: self.cluster.as_groups.clone(),
+                    uid: self.cluster.as_uid.clone(),
+                }
+            }),
+            impersonate_without_user: self.cluster.as_user.is_none()
+                && (!self.cluster.as_groups.is_empty() || self.cluster.as_uid.is_some()),
         }
     }
 }
@@ -362,6 +391,21 @@ impl Cli {
             },
             max_body: self.max_body,
         };
+        let impersonating = connect.cluster.as_user.is_some()
+            || !connect.cluster.as_groups.is_empty()
+            || connect.cluster.as_uid.is_some();
+        let elsewhere = self.backend.is_some()
+            || !self.backstage_config.is_empty()
+            || self.demo
+            || !self.filenames.is_empty();
+        if impersonating && elsewhere {
+            return Err(UsageError(
+                "--as acts on a cluster connection: not with --demo, -f, --backend or \
+                 --backstage-config (the demo's identities: --demo then i, or kubectl --as \
+                 against `kn-mesh sim serve`)"
+                    .into(),
+            ));
+        }
         let origin = if let Some(url) = &self.backend {
             Origin::Backend {
                 url: url.clone(),

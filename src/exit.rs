@@ -62,6 +62,8 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
         return Some(match error {
             FetchError::TokenRejected { .. } => TOKEN_REJECTED,
             FetchError::Unreachable { .. } => UNREACHABLE,
+            // An argument the caller may not use, like any other bad input.
+            FetchError::ImpersonationRefused { .. } => BAD_INPUT,
         });
     }
     if let Some(error) = cause.downcast_ref::<ConnectError>() {

@@ -30,6 +30,14 @@ pub async fn backend(spec: SourceSpec, args: &ServeArgs) -> color_eyre::Result<u
     let (mut base, endpoint) = connect::config(&options).await?;
     // As the Go backend: the server's own credentials are never used.
     base.auth_info = kube::config::AuthInfo::default();
+    // For rehearsal only: every caller's request then acts as this user.
+    if let Some(whom) = &options.impersonate {
+        say!(
+            "kn-mesh: WARNING: --as {}: every caller's request acts as this user (testing only)",
+            crate::text::escape(&whom.user)
+        );
+        crate::source::connect::impersonate(&mut base, Some(whom));
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .wrap_err_with(|| format!("cannot listen on {}", args.addr))?;

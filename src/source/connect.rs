@@ -19,6 +19,29 @@ pub struct ConnectOptions {
     pub token: Option<String>,
     pub certificate_authority: Option<PathBuf>,
     pub insecure_skip_tls_verify: bool,
+    /// `--as`, `--as-group`, `--as-uid`: act as another user.
+    pub impersonate: Option<Impersonate>,
+    /// `--as-group` or `--as-uid` given without `--as`, which kube-apiserver refuses.
+    pub impersonate_without_user: bool,
+}
+
+/// Whom to act as, through kube-apiserver's impersonation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Impersonate {
+    pub user: String,
+    pub groups: Vec<String>,
+    pub uid: Option<String>,
+}
+
+/// Sets the impersonation headers kube-rs sends with every request (`--as`), replacing any the
+/// kubeconfig held. `serve` calls it again after it strips its own credentials.
+pub fn impersonate(config: &mut kube::Config, whom: Option<&Impersonate>) {
+    let Some(whom) = whom else {
+        return;
+    };
+    config.auth_info.impersonate = Some(whom.user.clone());
+    config.auth_info.impersonate_groups = (!whom.groups.is_empty()).then(|| whom.groups.clone());
+    config.auth_info.impersonate_uid = whom.uid.clone();
 }
 
 /// Where the data comes from, for the header and for error messages (never the token).
@@ -70,6 +93,8 @@ pub enum ConnectError {
     BadServer(String),
     #[error("cannot use the kubeconfig: {0}")]
     Kubeconfig(String),
+    #[error("--as-group and --as-uid act as a user: give --as USER too")]
+    ImpersonateWithoutUser,
     #[error(
         "no cluster to connect to: no kubeconfig was found and this is not a pod. Use --kubeconfig, \
          --server with --token-file, -f for manifests, or --demo"
@@ -142,6 +167,9 @@ pub fn contexts(options: &ConnectOptions) -> Vec<String> {
 }
 
 pub async fn config(options: &ConnectOptions) -> Result<(kube::Config, Endpoint), ConnectError> {
+    if options.impersonate_without_user {
+        return Err(ConnectError::ImpersonateWithoutUser);
+    }
     let token = explicit_token(options)?;
     let (mut config, context) = match &options.server {
         Some(server) => {
@@ -199,6 +227,7 @@ pub async fn config(options: &ConnectOptions) -> Result<(kube::Config, Endpoint)
         context,
         token: token.as_deref().map(redact),
     };
+    impersonate(&mut config, options.impersonate.as_ref());
     Ok((config, endpoint))
 }
 

@@ -18,6 +18,7 @@ mod exact_consumers;
 mod faults;
 mod filters;
 mod hostile;
+mod impersonation;
 mod mesh_build;
 mod messages;
 mod namespaces;

@@ -59,7 +59,9 @@ impl Fetcher {
             Ok(Err(Outcome::Failed(message))) => Events::Failed(message),
             Ok(Err(Outcome::Items(_))) => Events::Failed("an answer that is not a list".into()),
             Err(Stop::Rejected) => Events::Failed("the token was rejected".into()),
-            Err(Stop::Unreachable(message)) => Events::Failed(message),
+            Err(Stop::Unreachable(message)) | Err(Stop::ImpersonationRefused(message)) => {
+                Events::Failed(message)
+            }
         }
     }
 }

@@ -61,6 +61,12 @@ pub enum FetchError {
     TokenRejected { endpoint: String, hint: String },
     #[error("cannot reach the API server {server}: {message}")]
     Unreachable { server: String, message: String },
+    #[error(
+        "--as is refused: {message}. Acting as someone else needs the impersonate verb on \
+         them: a ClusterRole (or Role, for a ServiceAccount's namespace) rule with verbs \
+         [impersonate] on resources users, groups or serviceaccounts"
+    )]
+    ImpersonationRefused { message: String },
 }
 
 /// Why a server may reject a token, when nothing more is known about it.
@@ -226,6 +232,8 @@ impl Outcome {
 enum Stop {
     Rejected,
     Unreachable(String),
+    /// `--as` that the caller may not use: every request would be refused.
+    ImpersonationRefused(String),
 }
 
 pub struct Fetcher {
@@ -327,6 +335,9 @@ impl Fetcher {
             },
             Stop::Unreachable(message) => FetchError::Unreachable {
                 server: self.endpoint.server.clone(),
+                message: self.scrub(&message),
+            },
+            Stop::ImpersonationRefused(message) => FetchError::ImpersonationRefused {
                 message: self.scrub(&message),
             },
         }
@@ -591,6 +602,11 @@ impl Fetcher {
         match version {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(status)) if status.code == 401 => Err(Stop::Rejected),
+            Err(kube::Error::Api(status))
+                if status.code == 403 && status.message.contains("cannot impersonate") =>
+            {
+                Err(Stop::ImpersonationRefused(status.message.clone()))
+            }
             Err(kube::Error::Api(_)) => Ok(()),
             Err(other) => Err(Stop::Unreachable(with_causes(&other))),
         }
