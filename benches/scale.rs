@@ -15,6 +15,7 @@ fn fetcher(sim: &RunningSim, identity: &str) -> Fetcher {
         server: sim.url.clone(),
         context: Some(identity.into()),
         token: None,
+        acting_as: None,
     };
     Fetcher::new(sim.in_process_client(identity).unwrap(), endpoint)
 }

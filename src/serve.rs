@@ -193,6 +193,7 @@ async fn build(state: &ServeState, token: &str) -> Answer {
         server: config.cluster_url.to_string(),
         context: None,
         token: Some(redact(token)),
+        acting_as: None,
     };
     let client = match kube::Client::try_from(config) {
         Ok(client) => client,

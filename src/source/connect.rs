@@ -51,6 +51,8 @@ pub struct Endpoint {
     pub context: Option<String>,
     /// The redacted token, when one was given explicitly.
     pub token: Option<String>,
+    /// `--as`: whom every request acts as.
+    pub acting_as: Option<String>,
 }
 
 impl std::fmt::Display for Endpoint {
@@ -61,6 +63,9 @@ impl std::fmt::Display for Endpoint {
         }
         if let Some(token) = &self.token {
             write!(f, " with token {token}")?;
+        }
+        if let Some(user) = &self.acting_as {
+            write!(f, " acting as {user}")?;
         }
         Ok(())
     }
@@ -226,6 +231,7 @@ pub async fn config(options: &ConnectOptions) -> Result<(kube::Config, Endpoint)
             .to_string(),
         context,
         token: token.as_deref().map(redact),
+        acting_as: options.impersonate.as_ref().map(|whom| whom.user.clone()),
     };
     impersonate(&mut config, options.impersonate.as_ref());
     Ok((config, endpoint))
@@ -299,6 +305,20 @@ mod tests {
         assert_eq!(shown, format!("eyJhbG…(redacted, {} chars)", token.len()));
         assert_eq!(redact("short"), "(redacted, 5 chars)");
         assert!(!shown.contains("eyJzdWIi"));
+    }
+
+    #[test]
+    fn the_endpoint_says_whom_it_acts_as() {
+        let endpoint = Endpoint {
+            server: "https://k:6443".into(),
+            context: Some("admin".into()),
+            token: None,
+            acting_as: Some("system:serviceaccount:backstage:payments-only".into()),
+        };
+        assert_eq!(
+            endpoint.to_string(),
+            "https://k:6443 (context admin) acting as system:serviceaccount:backstage:payments-only"
+        );
     }
 
     #[test]

@@ -209,6 +209,7 @@ pub(super) async fn demo_access(
         server: sim.url.clone(),
         context: Some(identity.to_string()),
         token: None,
+        acting_as: None,
     };
     Ok(ClusterAccess {
         fetcher: Arc::new(Fetcher::new(client, endpoint)),

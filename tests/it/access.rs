@@ -18,6 +18,7 @@ async fn report_for_token(sim: &RunningSim, token: &str) -> Result<AccessReport,
             server: sim.url.clone(),
             context: None,
             token: None,
+            acting_as: None,
         },
     );
     access::check(&fetcher, &Scope::default(), Some(token)).await
@@ -547,6 +548,7 @@ async fn fetch_as(sim: &RunningSim, token: &str) -> kn_mesh::mesh::Mesh {
         server: sim.url.clone(),
         context: None,
         token: None,
+        acting_as: None,
     };
     let snapshot = Fetcher::new(client, endpoint)
         .fetch(&Scope::default())

@@ -82,6 +82,7 @@ fn fetcher_with(
             server: sim.url.clone(),
             context: Some(context.into()),
             token: None,
+            acting_as: None,
         },
     )
 }

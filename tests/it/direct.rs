@@ -150,6 +150,7 @@ async fn an_unknown_token_is_rejected_and_never_shown() {
         server: sim.url.clone(),
         context: None,
         token: Some(kn_mesh::source::connect::redact(token)),
+        acting_as: None,
     };
     let error = Fetcher::new(client, endpoint)
         .fetch(&Scope::default())

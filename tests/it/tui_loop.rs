@@ -94,6 +94,7 @@ fn unused_cluster() -> ClusterAccess {
         server: "https://127.0.0.1:1".into(),
         context: None,
         token: None,
+        acting_as: None,
     };
     ClusterAccess {
         fetcher: Arc::new(Fetcher::new(
