@@ -4,6 +4,7 @@
 mod api;
 pub mod auth;
 pub mod cluster;
+mod controllers;
 mod impersonation;
 mod patch;
 mod protobuf;

@@ -272,6 +272,7 @@ impl Store {
         );
         metadata.insert("creationTimestamp".into(), json!(now_rfc3339()));
         metadata.entry("generation").or_insert(json!(1));
+        super::controllers::reconcile(group, plural, &mut object);
         let object = to_storage(&def, object);
         self.objects
             .entry((group.to_string(), plural.to_string()))
@@ -349,6 +350,9 @@ impl Store {
             .and_then(Value::as_i64)
             .unwrap_or(1);
         metadata.insert("generation".into(), json!(generation + 1));
+        // The controllers keep what they own (a namespace's label and phase, a CRD's
+        // Established condition) whatever the update sent.
+        super::controllers::reconcile(group, plural, &mut object);
         let object = to_storage(&def, object);
         self.objects
             .entry((group.to_string(), plural.to_string()))
