@@ -19,5 +19,6 @@ pub mod status;
 pub mod store;
 pub mod synthetic;
 pub mod tls;
+mod watch;
 
 pub use cluster::{Identity, RunningSim, SimConfig};

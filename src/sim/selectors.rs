@@ -51,6 +51,14 @@ fn split_top(text: &str) -> Vec<&str> {
 }
 
 impl Selectors {
+    /// The `labelSelector` and `fieldSelector` of a request's query.
+    pub fn from_query(query: &std::collections::HashMap<String, String>) -> Result<Self, ApiError> {
+        Self::parse(
+            query.get("labelSelector").map(String::as_str),
+            query.get("fieldSelector").map(String::as_str),
+        )
+    }
+
     pub fn parse(
         label_selector: Option<&str>,
         field_selector: Option<&str>,

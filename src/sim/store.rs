@@ -91,6 +91,18 @@ impl Store {
         store
     }
 
+    /// A copy to try a dry-run write on: what it records reaches no watcher.
+    pub fn scratch(&self) -> Store {
+        let (events, _) = broadcast::channel(16);
+        Store {
+            defs: self.defs.clone(),
+            objects: self.objects.clone(),
+            resource_version: self.resource_version,
+            history: VecDeque::new(),
+            events,
+        }
+    }
+
     pub fn defs(&self) -> &[ResourceDef] {
         &self.defs
     }

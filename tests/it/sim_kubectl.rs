@@ -395,3 +395,69 @@ async fn namespaces_are_active_and_crds_established() {
     .await;
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// `--dry-run=server` is checked and answered, and nothing is kept: a rehearsal that really
+/// wrote would be no rehearsal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_dry_run_keeps_nothing() {
+    let Some((_sim, dir, kubeconfig)) = sim_with_kubeconfig().await else {
+        return;
+    };
+    let manifest = dir.path().join("broker.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {name: rehearsed, namespace: payments}\n",
+    )
+    .unwrap();
+    let file = manifest.display().to_string();
+    let (code, out, err) = kubectl(
+        &kubeconfig,
+        &["apply", "--validate=false", "--dry-run=server", "-f", &file],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("broker.eventing.knative.dev/rehearsed created (server dry run)"),
+        "{out}"
+    );
+    let (code, _, err) = kubectl(
+        &kubeconfig,
+        &[
+            "get",
+            "brokers.eventing.knative.dev",
+            "rehearsed",
+            "-n",
+            "payments",
+        ],
+    )
+    .await;
+    assert_ne!(code, 0);
+    assert!(err.contains("not found"), "{err}");
+    // Deleting for real-looking, and the broker stays.
+    let (code, out, err) = kubectl(
+        &kubeconfig,
+        &[
+            "delete",
+            "brokers.eventing.knative.dev",
+            "default",
+            "-n",
+            "payments",
+            "--dry-run=server",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("(server dry run)"), "{out}");
+    let (code, _, err) = kubectl(
+        &kubeconfig,
+        &[
+            "get",
+            "brokers.eventing.knative.dev",
+            "default",
+            "-n",
+            "payments",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+}
