@@ -164,6 +164,16 @@ fn print(cli: &Cli, mesh: &mesh::Mesh, list_failures: bool) -> color_eyre::Resul
     };
     if format == Format::Eventmesh {
         let consumers = cli.consumers.map(Into::into).unwrap_or_default();
+        // A saved mesh read from a backend has no filters either: its exact consumers are not
+        // known, and an empty consumedBy would say "none".
+        if consumers == mesh::eventmesh::Consumers::Exact && mesh.reduced {
+            return Err(UsageError(
+                "--consumers exact needs the triggers' filters; this mesh came from an eventmesh \
+                 backend, which sends only its own consumedBy"
+                    .into(),
+            )
+            .into());
+        }
         let body = mesh::eventmesh::answer(mesh, cli.partial, consumers)?;
         write_stdout(&format!("{}\n", serde_json::to_string_pretty(&body)?))?;
     } else {

@@ -36,6 +36,33 @@ pub struct Snapshot {
     pub features: Option<super::objects::StringMap>,
 }
 
+/// The list requests for these roles that say what a namespace holds, with their places in
+/// `access`: the namespace's own when it was listed (a list denied at the cluster scope and
+/// retried in the namespace hides nothing there), else those at the cluster scope.
+pub fn lists_for<'a>(
+    access: &'a [AccessMarker],
+    roles: &[Role],
+    namespace: &str,
+) -> Vec<(usize, &'a AccessMarker)> {
+    let lists = |scope: Option<&str>| {
+        access
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| {
+                roles.contains(&m.role)
+                    && m.request.name.is_none()
+                    && m.request.namespace() == scope
+            })
+            .collect::<Vec<_>>()
+    };
+    let listed = lists(Some(namespace));
+    if listed.is_empty() {
+        lists(None)
+    } else {
+        listed
+    }
+}
+
 /// ConfigMap `knative-eventing/config-features`, whose flags decide delivery authorization.
 pub const FEATURES_NAMESPACE: &str = "knative-eventing";
 pub const FEATURES_NAME: &str = "config-features";

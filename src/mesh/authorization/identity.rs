@@ -277,20 +277,15 @@ pub fn find_sender<'m>(
 ) -> Option<SenderObject<'m>> {
     let wanted = |k: &str| super::same_kind(kind, k);
     let at = |o_ns: &str, o_name: &str| o_ns == namespace && o_name == name;
+    // Triggers and subscriptions are sorted by key: looked up, not scanned, since the trees ask
+    // once per trigger.
+    let key = crate::mesh::objects::ObjectKey::new(namespace, name);
     if wanted("Trigger") {
-        let node = mesh
-            .triggers
-            .iter()
-            .find(|t| at(t.object.namespace(), t.object.name()))?;
-        let o = &node.object;
+        let o = &mesh.trigger(&key)?.object;
         return Some(sender(o.group(), &o.kind, &o.metadata, &o.status, None));
     }
     if wanted("Subscription") {
-        let node = mesh
-            .subscriptions
-            .iter()
-            .find(|s| at(s.object.namespace(), s.object.name()))?;
-        let o = &node.object;
+        let o = &mesh.subscription(&key)?.object;
         return Some(sender(o.group(), &o.kind, &o.metadata, &o.status, None));
     }
     if let Some(node) = mesh

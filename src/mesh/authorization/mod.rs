@@ -73,10 +73,7 @@ pub fn features(mesh: &Mesh) -> Result<Features, String> {
     if let Some(data) = &mesh.features {
         return Ok(Features::from_data(data));
     }
-    let asked = mesh.access.iter().find(|m| {
-        m.request.resource.plural == "configmaps"
-            && m.request.name.as_deref() == Some(FEATURES_NAME)
-    });
+    let asked = features_marker(mesh);
     let what = format!("ConfigMap {FEATURES_NAMESPACE}/{FEATURES_NAME}");
     match asked.map(|m| &m.access) {
         // Knative installs it; without it every flag has its default, and OIDC is off.
@@ -99,11 +96,15 @@ pub fn features(mesh: &Mesh) -> Result<Features, String> {
 /// Whether the flags were read, or asked for and refused: manifests without the ConfigMap say
 /// nothing either way.
 pub fn features_asked(mesh: &Mesh) -> bool {
-    mesh.features.is_some()
-        || mesh.access.iter().any(|m| {
-            m.request.resource.plural == "configmaps"
-                && m.request.name.as_deref() == Some(FEATURES_NAME)
-        })
+    mesh.features.is_some() || features_marker(mesh).is_some()
+}
+
+/// The request for the flags, and what came of it, when it was made.
+fn features_marker(mesh: &Mesh) -> Option<&crate::mesh::snapshot::AccessMarker> {
+    mesh.access.iter().find(|m| {
+        m.request.resource.plural == "configmaps"
+            && m.request.name.as_deref() == Some(FEATURES_NAME)
+    })
 }
 
 /// How a receiver checks a request (research eventpolicy.md §4).
@@ -251,22 +252,7 @@ pub fn unread_list(
     namespace: &str,
     plural: Option<&str>,
 ) -> Option<String> {
-    // The namespace's own lists decide when it was listed (a list denied at the cluster scope
-    // and allowed in the namespace hides nothing there).
-    let lists = |scope: Option<&str>| -> Vec<&crate::mesh::snapshot::AccessMarker> {
-        mesh.access
-            .iter()
-            .filter(|m| {
-                roles.contains(&m.role)
-                    && m.request.name.is_none()
-                    && m.request.namespace() == scope
-            })
-            .collect()
-    };
-    let mut listed = lists(Some(namespace));
-    if listed.is_empty() {
-        listed = lists(None);
-    }
+    let listed = crate::mesh::snapshot::lists_for(&mesh.access, roles, namespace);
     // An object of the roles that could not be decoded, or a manifest file that could not be
     // read, hides what it held just as a denied list does.
     let hidden = mesh.access.iter().filter(|m| {
@@ -277,6 +263,7 @@ pub fn unread_list(
     });
     let found: Vec<_> = listed
         .into_iter()
+        .map(|(_, m)| m)
         .filter(|m| matches!(m.access, Access::Forbidden { .. } | Access::Failed { .. }))
         .chain(hidden)
         .collect();

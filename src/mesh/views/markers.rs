@@ -147,19 +147,7 @@ pub(super) fn cluster_markers(markers: Vec<TreeNode>) -> Vec<TreeNode> {
 /// trace): the namespace's own list, or else the cluster-scope list that stood for it (the
 /// Resolver's rule), and the objects there that could not be decoded.
 pub fn unread(mesh: &Mesh, role: Role, namespace: &str) -> Vec<TreeNode> {
-    let lists = |scope: Option<&str>| {
-        mesh.access
-            .iter()
-            .enumerate()
-            .filter(move |(_, m)| {
-                m.request.name.is_none() && m.role == role && m.request.namespace() == scope
-            })
-            .collect::<Vec<_>>()
-    };
-    let mut listed = lists(Some(namespace));
-    if listed.is_empty() {
-        listed = lists(None);
-    }
+    let listed = crate::mesh::snapshot::lists_for(&mesh.access, &[role], namespace);
     let mut nodes: Vec<TreeNode> = listed
         .into_iter()
         .filter_map(|(i, m)| access_node(i, m))
