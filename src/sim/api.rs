@@ -4,6 +4,7 @@
 //! SelfSubjectReview, and TokenRequest.
 #![deny(clippy::indexing_slicing)]
 
+use super::admission::{self, Admitted, FieldValidation};
 use super::rbac::UserInfo;
 use super::resources::ResourceDef;
 use super::state::{ResourcePath, SimState, json_response, parse_body, read_body};
@@ -32,7 +33,7 @@ pub async fn serve_resource(
     if def.is_review() || super::reviews::is_token_request(def, path) {
         return super::reviews::answer(state, def, path, protobuf, body, user).await;
     }
-    if protobuf {
+    if protobuf && !matches!(verb, "create" | "update") {
         return Err(status::unsupported_media_type());
     }
     if !path.subresource.is_empty() && path.subresource != "status" {
@@ -47,8 +48,21 @@ pub async fn serve_resource(
             let content_type = header_text(headers, header::CONTENT_TYPE)
                 .unwrap_or("application/json")
                 .to_string();
-            let body = parse_body(read_body(body).await?)?;
-            let write = (verb, content_type.as_str(), body);
+            let bytes = read_body(body).await?;
+            let body = if protobuf {
+                super::protobuf::decode(&bytes, &def.api_version(&path.version), &def.kind)
+                    .ok_or_else(status::unsupported_media_type)?
+            } else {
+                parse_body(bytes)?
+            };
+            let write = Write {
+                verb,
+                content_type: &content_type,
+                body,
+                field_validation: FieldValidation::from_query(
+                    query.get("fieldValidation").map(String::as_str),
+                )?,
+            };
             write_object(state, def, path, write, dry_run(query)?)
         }
         "delete" => {
@@ -229,63 +243,92 @@ fn dry_run(query: &HashMap<String, String>) -> Result<bool, ApiError> {
     }
 }
 
+/// A create, update or patch as the request asked for it.
+struct Write<'a> {
+    verb: &'a str,
+    content_type: &'a str,
+    body: Value,
+    field_validation: FieldValidation,
+}
+
 fn write_object(
     state: &SimState,
     def: &ResourceDef,
     path: &ResourcePath,
-    (verb, content_type, body): (&str, &str, Value),
+    write: Write,
     dry_run: bool,
 ) -> Result<Response, ApiError> {
-    let written = if dry_run {
+    let verb = write.verb;
+    let admitted = if dry_run {
         let mut scratch = state
             .store
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .scratch();
-        apply_write(&mut scratch, def, path, verb, content_type, body)?
+        apply_write(&mut scratch, def, path, write)?
     } else {
         let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
-        let written = apply_write(&mut store, def, path, verb, content_type, body)?;
+        let admitted = apply_write(&mut store, def, path, write)?;
         drop(store);
         after_write(state, def);
-        written
+        admitted
     };
     let code = if verb == "create" { 201 } else { 200 };
-    Ok(json_response(
-        code,
-        &store::convert(def, written, &path.version),
-    ))
+    let mut response = json_response(code, &store::convert(def, admitted.object, &path.version));
+    for warning in admitted.warnings {
+        // The Warning header's form (RFC 7234): code, agent, quoted text.
+        if let Ok(value) = format!("299 - {warning:?}").parse() {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
+    Ok(response)
 }
 
 fn apply_write(
     store: &mut Store,
     def: &ResourceDef,
     path: &ResourcePath,
-    verb: &str,
-    content_type: &str,
-    body: Value,
-) -> Result<Value, ApiError> {
+    write: Write,
+) -> Result<Admitted, ApiError> {
     let namespace = path.namespace.as_deref().unwrap_or("");
     let name = path.name.as_deref().unwrap_or("");
-    match verb {
-        "create" => {
-            check_kind(def, &body)?;
-            store.create(&def.group, &def.plural, namespace, body)
+    let body = match write.verb {
+        "create" | "update" => {
+            check_kind(def, &write.body)?;
+            if write.verb == "update" {
+                check_name(&write.body, name)?;
+            }
+            write.body
         }
-        "update" => {
-            check_kind(def, &body)?;
-            check_name(&body, name)?;
-            store.update(&def.group, &def.plural, namespace, name, body)
+        _ => {
+            if def.custom
+                && write
+                    .content_type
+                    .starts_with("application/strategic-merge-patch")
+            {
+                return Err(status::strategic_merge_on_custom_resource());
+            }
+            let patched = store.patched(
+                &def.group,
+                &def.plural,
+                namespace,
+                name,
+                write.content_type,
+                &write.body,
+            )?;
+            store::convert(def, patched, &path.version)
         }
-        _ => store.patch(
-            &def.group,
-            &def.plural,
-            namespace,
-            name,
-            content_type,
-            &body,
-        ),
-    }
+    };
+    let admitted = admission::admit(store, def, &path.version, body, write.field_validation)?;
+    let object = if write.verb == "create" {
+        store.create(&def.group, &def.plural, namespace, admitted.object)?
+    } else {
+        store.update(&def.group, &def.plural, namespace, name, admitted.object)?
+    };
+    Ok(Admitted {
+        object,
+        warnings: admitted.warnings,
+    })
 }
 
 fn delete_object(
@@ -399,9 +442,15 @@ fn check_kind(def: &ResourceDef, body: &Value) -> Result<(), ApiError> {
     }
 }
 
+/// What follows a write outside the store: RBAC takes effect at once, and the token
+/// controller fills token Secrets whose ServiceAccount now exists.
 fn after_write(state: &SimState, def: &ResourceDef) {
     if def.group == "rbac.authorization.k8s.io" {
         state.refresh_policy();
+    }
+    if def.group.is_empty() && matches!(def.plural.as_str(), "secrets" | "serviceaccounts") {
+        let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
+        super::tokens::fill_token_secrets(&mut store, &state.authority, &state.ca_pem);
     }
 }
 

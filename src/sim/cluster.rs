@@ -141,81 +141,59 @@ pub fn load(objects: &[Value]) -> Result<Store, SimError> {
         let name = text(&object, "/metadata/name").to_string();
         let keep_uid = text(&object, "/metadata/uid").to_string();
         let keep_created = text(&object, "/metadata/creationTimestamp").to_string();
-        let result = if kind == "CustomResourceDefinition"
-            && store
-                .get(group_of(&api_version), &def.plural, "", &name)
-                .is_some()
-        {
-            // A manifest CRD replaces a built-in one of the same name.
-            store.update(&def.group, &def.plural, "", &name, object.clone())
-        } else {
-            store.create(&def.group, &def.plural, &namespace, object.clone())
-        };
-        let stored = result.map_err(|e| SimError::Load {
+        let version = api_version.rsplit('/').next().unwrap_or("").to_string();
+        // Loaded as kube-apiserver would take them from `kubectl apply`: names checked, custom
+        // resources pruned and validated against their CRD's schema.
+        let result = super::admission::admit(
+            &store,
+            &def,
+            &version,
+            object.clone(),
+            super::admission::FieldValidation::Ignore,
+        )
+        .and_then(|admitted| {
+            if kind == "CustomResourceDefinition"
+                && store
+                    .get(group_of(&api_version), &def.plural, "", &name)
+                    .is_some()
+            {
+                // A manifest CRD replaces a built-in one of the same name.
+                store.update(&def.group, &def.plural, "", &name, admitted.object)
+            } else {
+                store.create(&def.group, &def.plural, &namespace, admitted.object)
+            }
+        });
+        result.map_err(|e| SimError::Load {
             object: describe(&object),
             message: e.body["message"].as_str().unwrap_or("rejected").to_string(),
         })?;
-        if !keep_uid.is_empty() || !keep_created.is_empty() {
-            let mut fixed = stored;
-            if !keep_uid.is_empty() {
-                fixed["metadata"]["uid"] = json!(keep_uid);
-            }
-            if !keep_created.is_empty() {
-                fixed["metadata"]["creationTimestamp"] = json!(keep_created);
-            }
-            store.restore_identity(&def.group, &def.plural, &namespace, &name, fixed);
-        }
+        let key = (
+            def.group.as_str(),
+            def.plural.as_str(),
+            namespace.as_str(),
+            name.as_str(),
+        );
+        store.restore_identity(key, &keep_uid, &keep_created);
     }
     Ok(store)
 }
 
-/// Writes a legacy token into every `kubernetes.io/service-account-token` Secret, as the token
-/// controller does, and returns the identities of the ServiceAccounts that got one.
-fn mint_legacy_tokens(store: &mut Store, authority: &TokenAuthority) -> Vec<Identity> {
-    let secrets: Vec<Value> = store
-        .all("", "secrets")
-        .filter(|s| text(s, "/type") == "kubernetes.io/service-account-token")
-        .cloned()
-        .collect();
-    let mut identities = Vec::new();
-    for mut secret in secrets {
-        let namespace = text(&secret, "/metadata/namespace").to_string();
-        let name = text(&secret, "/metadata/name").to_string();
-        let account = text(
-            &secret,
-            "/metadata/annotations/kubernetes.io~1service-account.name",
-        )
-        .to_string();
-        let Some(uid) = store
-            .get("", "serviceaccounts", &namespace, &account)
-            .map(|a| text(a, "/metadata/uid").to_string())
-        else {
-            continue;
-        };
-        let token = authority.mint_legacy(&namespace, &account, &uid, &name);
-        secret["metadata"]["annotations"]["kubernetes.io/service-account.uid"] = json!(uid);
-        secret["data"] = json!({
-            "token": STANDARD.encode(&token),
-            "namespace": STANDARD.encode(&namespace),
-            "ca.crt": STANDARD.encode("-----BEGIN CERTIFICATE-----\n(simulated cluster: no TLS)\n-----END CERTIFICATE-----\n"),
-        });
-        if let Some(metadata) = secret.get_mut("metadata").and_then(Value::as_object_mut) {
-            metadata.remove("resourceVersion");
-        }
-        if store
-            .update("", "secrets", &namespace, &name, secret)
-            .is_ok()
-        {
-            identities.push(Identity {
-                name: account.clone(),
-                user: UserInfo::service_account(&namespace, &account, &uid),
-                token,
-                namespace: Some(namespace),
-                token_kind: "legacy",
-            });
-        }
-    }
-    identities
+/// The identities of the ServiceAccounts whose token Secrets the token controller filled.
+fn mint_legacy_tokens(
+    store: &mut Store,
+    authority: &TokenAuthority,
+    ca_pem: &str,
+) -> Vec<Identity> {
+    super::tokens::fill_token_secrets(store, authority, ca_pem)
+        .into_iter()
+        .map(|minted| Identity {
+            name: minted.account.clone(),
+            user: UserInfo::service_account(&minted.namespace, &minted.account, &minted.uid),
+            token: minted.token,
+            namespace: Some(minted.namespace),
+            token_kind: "legacy",
+        })
+        .collect()
 }
 
 /// The admin, every static token, and every ServiceAccount (a legacy token when it has one,
@@ -225,6 +203,7 @@ fn identities(
     authority: &TokenAuthority,
     static_tokens: &[(String, UserInfo)],
     admin_token: &str,
+    ca_pem: &str,
 ) -> Vec<Identity> {
     let mut identities = vec![Identity {
         name: "admin".into(),
@@ -247,7 +226,7 @@ fn identities(
             token_kind: "static",
         });
     }
-    let legacy = mint_legacy_tokens(store, authority);
+    let legacy = mint_legacy_tokens(store, authority, ca_pem);
     let now = jiff::Timestamp::now().as_second();
     let accounts: Vec<(String, String, String)> = store
         .all("", "serviceaccounts")
@@ -307,12 +286,6 @@ fn identities(
 impl RunningSim {
     pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
         let mut store = load(&config.objects)?;
-        let authority = TokenAuthority::new();
-        let admin_token = format!("kn-mesh-admin-{}", uuid::Uuid::new_v4().simple());
-        let identities = identities(&mut store, &authority, &config.static_tokens, &admin_token);
-        let mut static_tokens: HashMap<String, UserInfo> =
-            config.static_tokens.iter().cloned().collect();
-        static_tokens.insert(admin_token, identities[0].user.clone());
         let addr = config
             .addr
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
@@ -322,13 +295,6 @@ impl RunningSim {
         let local = listener
             .local_addr()
             .map_err(|source| SimError::Listen { addr, source })?;
-        let state = Arc::new(SimState::new(
-            store,
-            authority,
-            static_tokens,
-            config.knobs,
-            local.to_string(),
-        ));
         let mut names = vec![
             "localhost".to_string(),
             "127.0.0.1".to_string(),
@@ -338,6 +304,25 @@ impl RunningSim {
             names.push(local.ip().to_string());
         }
         let tls = super::tls::server_tls(&names)?;
+        let authority = TokenAuthority::new();
+        let admin_token = format!("kn-mesh-admin-{}", uuid::Uuid::new_v4().simple());
+        let identities = identities(
+            &mut store,
+            &authority,
+            &config.static_tokens,
+            &admin_token,
+            &tls.ca_pem,
+        );
+        let mut static_tokens: HashMap<String, UserInfo> =
+            config.static_tokens.iter().cloned().collect();
+        static_tokens.insert(admin_token, identities[0].user.clone());
+        let state = Arc::new(SimState::new(
+            store,
+            authority,
+            static_tokens,
+            config.knobs,
+            (local.to_string(), tls.ca_pem.clone()),
+        ));
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let app = server::router(state.clone());
         let task = tokio::spawn(serve_tls(

@@ -1,7 +1,8 @@
 //! What kube-apiserver's own controllers do to an object as it is created or updated, which
 //! clients rely on: a Namespace gets its `kubernetes.io/metadata.name` label and the `Active` phase, and a
 //! CRD is Established with its names accepted at once (`kubectl wait --for condition=established`
-//! returns).
+//! returns). And the ClusterRole aggregation controller: an aggregated role's `rules` are the
+//! union of the rules of the roles its selectors pick, as `kubectl get -o yaml` shows them.
 
 use serde_json::{Value, json};
 
@@ -23,7 +24,10 @@ fn namespace(object: &mut Value) {
     }
     object["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
     if !object["spec"].is_object() {
-        object["spec"] = json!({"finalizers": ["kubernetes"]});
+        object["spec"] = json!({});
+    }
+    if object["spec"].get("finalizers").is_none() {
+        object["spec"]["finalizers"] = json!(["kubernetes"]);
     }
     object["status"] = json!({"phase": "Active"});
 }
@@ -55,4 +59,49 @@ fn stored_versions(object: &Value) -> Value {
         .filter_map(|v| v.get("name"))
         .collect();
     json!(stored)
+}
+
+fn labels_match(selector: &Value, role: &Value) -> bool {
+    let Some(wanted) = selector.get("matchLabels").and_then(Value::as_object) else {
+        // An empty selector picks nothing here: kube's controller ignores it too.
+        return false;
+    };
+    !wanted.is_empty()
+        && wanted.iter().all(|(key, value)| {
+            role.pointer(&format!("/metadata/labels/{}", key.replace('/', "~1"))) == Some(value)
+        })
+}
+
+/// The aggregated ClusterRoles whose `rules` are not the union their selectors pick, with the
+/// rules they should have. One pass: a role that aggregates an aggregated role settles once
+/// that one has been written.
+pub fn aggregation_changes(cluster_roles: &[&Value]) -> Vec<(String, Value)> {
+    let mut changes = Vec::new();
+    for role in cluster_roles {
+        let Some(selectors) = role
+            .pointer("/aggregationRule/clusterRoleSelectors")
+            .and_then(Value::as_array)
+        else {
+            continue;
+        };
+        let name = role["metadata"]["name"].as_str().unwrap_or("");
+        let mut rules: Vec<Value> = Vec::new();
+        for other in cluster_roles {
+            if other["metadata"]["name"].as_str() == Some(name)
+                || !selectors.iter().any(|s| labels_match(s, other))
+            {
+                continue;
+            }
+            for rule in other["rules"].as_array().into_iter().flatten() {
+                if !rules.contains(rule) {
+                    rules.push(rule.clone());
+                }
+            }
+        }
+        let rules = Value::Array(rules);
+        if role.get("rules").unwrap_or(&Value::Null) != &rules {
+            changes.push((name.to_string(), rules));
+        }
+    }
+    changes
 }

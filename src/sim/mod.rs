@@ -1,11 +1,14 @@
 //! The embedded simulated Kubernetes API server: what a client sees of a cluster with Knative
 //! Eventing installed, with real RBAC, used by the demo, the tests and the benchmarks.
 
+mod admission;
 mod api;
 pub mod auth;
 pub mod cluster;
 mod controllers;
+mod conversion;
 mod impersonation;
+mod openapi;
 mod patch;
 mod protobuf;
 pub mod rbac;
@@ -19,6 +22,7 @@ pub mod status;
 pub mod store;
 pub mod synthetic;
 pub mod tls;
+mod tokens;
 mod watch;
 
 pub use cluster::{Identity, RunningSim, SimConfig};

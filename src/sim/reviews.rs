@@ -34,7 +34,13 @@ pub(super) async fn answer(
     };
     let bytes = read_body(body).await?;
     let body = if protobuf {
-        super::protobuf::decode(&bytes, kind).ok_or_else(status::unsupported_media_type)?
+        let api_version = if token_request {
+            "authentication.k8s.io/v1".to_string()
+        } else {
+            def.api_version(&path.version)
+        };
+        super::protobuf::decode(&bytes, &api_version, kind)
+            .ok_or_else(status::unsupported_media_type)?
     } else {
         parse_body(bytes)?
     };

@@ -207,18 +207,32 @@ pub enum Route {
     GroupList,
     Group(String),
     ResourceList(String, String),
+    OpenApiV2,
+    OpenApiRoot,
+    OpenApi(String, String),
     Resource(ResourcePath),
     DebugRequests,
     Unknown,
 }
 
 pub fn route(path: &str, store: &Store) -> Route {
-    let segments: Vec<&str> = path
+    // Each segment is %-decoded on its own, so an encoded '/' stays inside its segment.
+    let decoded: Vec<String> = path
         .trim_matches('/')
         .split('/')
         .filter(|s| !s.is_empty())
+        .map(percent_decode_path)
         .collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let (group, version, rest) = match segments.as_slice() {
+        ["openapi", "v2"] => return Route::OpenApiV2,
+        ["openapi", "v3"] => return Route::OpenApiRoot,
+        ["openapi", "v3", "api", version] => {
+            return Route::OpenApi(String::new(), version.to_string());
+        }
+        ["openapi", "v3", "apis", group, version] => {
+            return Route::OpenApi(group.to_string(), version.to_string());
+        }
         ["version"] => return Route::Version,
         ["healthz" | "livez" | "readyz", ..] => return Route::Health,
         ["debug", "requests"] => return Route::DebugRequests,
@@ -283,13 +297,22 @@ fn url_decode_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A path segment: %-escapes decoded, and '+' is a plus, not a space.
+fn percent_decode_path(text: &str) -> String {
+    decode_escapes(text, false)
+}
+
 fn percent_decode(text: &str) -> String {
+    decode_escapes(text, true)
+}
+
+fn decode_escapes(text: &str, plus_is_space: bool) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&byte) = bytes.get(i) {
         match byte {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' => match bytes.get(i + 1..i + 3).and_then(hex_byte) {
                 Some(decoded) => {
                     out.push(decoded);
@@ -362,6 +385,18 @@ async fn serve(
             .await
         }
         Route::DebugRequests => debug_requests(state, method, path, &user),
+        Route::OpenApiV2 if wants_protobuf(headers) => {
+            authorize_path(&state.policy(), &user, "get", path)?;
+            Ok((
+                StatusCode::OK,
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+                )],
+                super::openapi::v2_protobuf(),
+            )
+                .into_response())
+        }
         Route::Unknown => Err(status::no_such_path()),
         discovery => {
             if method != Method::GET {
@@ -371,6 +406,13 @@ async fn serve(
             Ok(json_response(200, &discovery_document(state, &discovery)?))
         }
     }
+}
+
+fn wants_protobuf(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("protobuf"))
 }
 
 /// `/version` and the discovery documents; other routes have none.
@@ -387,15 +429,22 @@ fn discovery_document(state: &SimState, route: &Route) -> Result<Value, ApiError
             super::resources::api_resource_list(store().defs(), group, version)
                 .ok_or_else(status::no_such_path)
         }
+        Route::OpenApiV2 => Ok(super::openapi::v2_json()),
+        Route::OpenApiRoot => Ok(super::openapi::root(&store())),
+        Route::OpenApi(group, version) => {
+            super::openapi::group_version(&store(), group, version).ok_or_else(status::no_such_path)
+        }
         Route::Health | Route::Resource(_) | Route::DebugRequests | Route::Unknown => {
             Err(status::no_such_path())
         }
     }
 }
 
+/// The version kubectl sees. kubectl warns past one minor version of skew, and these machines
+/// (and most users') run kubectl 1.32, so the sim says 1.33: the newest within that skew.
 fn version_document() -> Value {
     json!({
-        "major": "1", "minor": "37", "gitVersion": "v1.37.0+kn-mesh-sim",
+        "major": "1", "minor": "33", "gitVersion": "v1.33.0+kn-mesh-sim",
         "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
         "buildDate": "2026-11-01T00:00:00Z", "goVersion": "go1.25.0", "compiler": "gc",
         "platform": "linux/amd64"

@@ -42,6 +42,8 @@ pub struct SimState {
     pub static_tokens: HashMap<String, UserInfo>,
     pub knobs: RwLock<Knobs>,
     pub address: String,
+    /// The CA that signed the server's certificate, PEM: what token Secrets carry as ca.crt.
+    pub ca_pem: String,
     pub requests: Mutex<RequestLog>,
     random: AtomicU64,
     /// API requests being answered now, for `max_inflight`.
@@ -54,7 +56,7 @@ impl SimState {
         authority: TokenAuthority,
         static_tokens: HashMap<String, UserInfo>,
         knobs: Knobs,
-        address: String,
+        (address, ca_pem): (String, String),
     ) -> Self {
         let policy = Arc::new(policy_of(&store));
         Self {
@@ -64,6 +66,7 @@ impl SimState {
             static_tokens,
             knobs: RwLock::new(knobs),
             address,
+            ca_pem,
             requests: Mutex::new(RequestLog::default()),
             random: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
             inflight: std::sync::atomic::AtomicUsize::new(0),

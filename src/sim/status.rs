@@ -144,6 +144,67 @@ pub fn invalid(kind: &str, name: &str, message: impl Into<String>) -> ApiError {
     )
 }
 
+/// One field's problem in an `Invalid` Status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cause {
+    pub reason: String,
+    pub field: String,
+    pub message: String,
+}
+
+impl Cause {
+    pub fn new(reason: &str, field: &str, message: &str) -> Self {
+        Self {
+            reason: reason.into(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// kube-apiserver's 422: `Broker.eventing.knative.dev "x" is invalid: spec.a: Required value`,
+/// with the causes bracketed when there are several, and each one in `details.causes`.
+pub fn invalid_causes(group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> ApiError {
+    let qualified = if group.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}.{group}")
+    };
+    let texts: Vec<String> = causes
+        .iter()
+        .map(|c| format!("{}: {}", c.field, c.message))
+        .collect();
+    let listed = match texts.as_slice() {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    };
+    let causes: Vec<Value> = causes
+        .iter()
+        .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+        .collect();
+    let mut details = json!({"name": name, "kind": kind, "causes": causes});
+    if !group.is_empty() {
+        details["group"] = json!(group);
+    }
+    status(
+        422,
+        "Invalid",
+        format!("{qualified} {name:?} is invalid: {listed}"),
+        Some(details),
+    )
+}
+
+/// kube-apiserver's answer to a strategic merge patch on a custom resource: it has no Go type
+/// to read the patch strategies from.
+pub fn strategic_merge_on_custom_resource() -> ApiError {
+    status(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml".into(),
+        None,
+    )
+}
+
 /// Protobuf bodies: the sim speaks JSON only; clients fall back to JSON on a 415.
 pub fn unsupported_media_type() -> ApiError {
     status(

@@ -1,6 +1,8 @@
 //! The simulated cluster's objects: one ordered map per resource, a global resourceVersion,
 //! and a bounded history of changes that watches replay and follow.
 
+pub use super::conversion::convert;
+use super::conversion::to_storage;
 use super::patch::{json_patch, merge_patch};
 use super::resources::{self, ResourceDef};
 pub use super::selectors::Selectors;
@@ -294,7 +296,30 @@ impl Store {
             self.register_crd(&object);
         }
         self.record(&def, "ADDED", object.clone());
+        self.aggregate_if_roles(plural);
         Ok(object)
+    }
+
+    /// The ClusterRole aggregation controller, run after every ClusterRole write. Each write
+    /// it makes runs it again, until no aggregated role is out of date.
+    fn aggregate_if_roles(&mut self, plural: &str) {
+        if plural != "clusterroles" {
+            return;
+        }
+        let roles: Vec<&Value> = self
+            .all("rbac.authorization.k8s.io", "clusterroles")
+            .collect();
+        let changes = super::controllers::aggregation_changes(&roles);
+        for (name, rules) in changes {
+            if let Some(mut role) = self
+                .get("rbac.authorization.k8s.io", "clusterroles", "", &name)
+                .cloned()
+            {
+                role["rules"] = rules;
+                // The role exists, so the update cannot miss it.
+                let _ = self.update("rbac.authorization.k8s.io", "clusterroles", "", &name, role);
+            }
+        }
     }
 
     /// A CRD defines (or redefines) a resource.
@@ -313,17 +338,21 @@ impl Store {
     /// same manifests then give the same mesh whether read from files or from the sim.
     pub fn restore_identity(
         &mut self,
-        group: &str,
-        plural: &str,
-        namespace: &str,
-        name: &str,
-        object: Value,
+        (group, plural, namespace, name): (&str, &str, &str, &str),
+        uid: &str,
+        created: &str,
     ) {
-        if let Some(table) = self
+        let object = self
             .objects
             .get_mut(&(group.to_string(), plural.to_string()))
-        {
-            table.insert((namespace.to_string(), name.to_string()), object);
+            .and_then(|t| t.get_mut(&(namespace.to_string(), name.to_string())));
+        if let Some(object) = object {
+            if !uid.is_empty() {
+                object["metadata"]["uid"] = json!(uid);
+            }
+            if !created.is_empty() {
+                object["metadata"]["creationTimestamp"] = json!(created);
+            }
         }
     }
 
@@ -361,11 +390,14 @@ impl Store {
             .pointer("/metadata/generation")
             .and_then(Value::as_i64)
             .unwrap_or(1);
-        metadata.insert("generation".into(), json!(generation + 1));
         // The controllers keep what they own (a namespace's label and phase, a CRD's
         // Established condition) whatever the update sent.
         super::controllers::reconcile(group, plural, &mut object);
-        let object = to_storage(&def, object);
+        let mut object = to_storage(&def, object);
+        // Only a change to what the user asks for (neither metadata nor status) is a new
+        // generation: a label edit is not.
+        let bump = i64::from(desired_state(&current) != desired_state(&object));
+        object["metadata"]["generation"] = json!(generation + bump);
         self.objects
             .entry((group.to_string(), plural.to_string()))
             .or_default()
@@ -374,11 +406,13 @@ impl Store {
             self.register_crd(&object);
         }
         self.record(&def, "MODIFIED", object.clone());
+        self.aggregate_if_roles(plural);
         Ok(object)
     }
 
-    pub fn patch(
-        &mut self,
+    /// The object a patch would make, not yet stored: the caller admits it, then updates.
+    pub fn patched(
+        &self,
         group: &str,
         plural: &str,
         namespace: &str,
@@ -407,7 +441,7 @@ impl Store {
         if let Some(metadata) = patched.get_mut("metadata").and_then(Value::as_object_mut) {
             metadata.remove("resourceVersion");
         }
-        self.update(group, plural, namespace, name, patched)
+        Ok(patched)
     }
 
     pub fn delete(
@@ -428,6 +462,7 @@ impl Store {
         self.resource_version += 1;
         object["metadata"]["resourceVersion"] = json!(self.resource_version.to_string());
         self.record(&def, "DELETED", object.clone());
+        self.aggregate_if_roles(plural);
         Ok(object)
     }
 
@@ -535,91 +570,11 @@ fn decode_continue(token: &str) -> Result<(u64, (String, String)), ApiError> {
     }
 }
 
-/// Converts an object to the version it is stored in. Only EventType differs in shape between
-/// its versions; for every other kind only apiVersion changes.
-fn to_storage(def: &ResourceDef, object: Value) -> Value {
-    convert(def, object, &def.storage_version.clone())
-}
-
-/// Converts an object to the given version of its resource.
-pub fn convert(def: &ResourceDef, mut object: Value, version: &str) -> Value {
-    let from = object
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .map(|v| v.rsplit('/').next().unwrap_or(v).to_string())
-        .unwrap_or_default();
-    if def.kind == "EventType"
-        && from != version
-        && let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut)
-    {
-        if version == "v1beta3" {
-            eventtype_to_attributes(spec);
-        } else if from == "v1beta3" {
-            eventtype_from_attributes(spec);
-        }
+/// An object without its metadata and status, apiVersion and kind: what a generation counts.
+fn desired_state(object: &Value) -> Value {
+    let mut fields = object.as_object().cloned().unwrap_or_default();
+    for key in ["metadata", "status", "apiVersion", "kind"] {
+        fields.remove(key);
     }
-    if let Some(o) = object.as_object_mut() {
-        o.insert("apiVersion".into(), json!(def.api_version(version)));
-        o.insert("kind".into(), json!(def.kind));
-    }
-    object
-}
-
-const PINNED: [(&str, &str); 3] = [
-    ("type", "type"),
-    ("source", "source"),
-    ("schema", "dataschema"),
-];
-
-fn eventtype_to_attributes(spec: &mut Map<String, Value>) {
-    let mut attributes = Vec::new();
-    for (field, attribute) in PINNED {
-        if let Some(value) = spec.remove(field) {
-            attributes.push(json!({"name": attribute, "required": true, "value": value}));
-        }
-    }
-    spec.remove("broker");
-    spec.remove("schemaData");
-    if !attributes.is_empty() {
-        spec.insert("attributes".into(), Value::Array(attributes));
-    }
-}
-
-fn eventtype_from_attributes(spec: &mut Map<String, Value>) {
-    let Some(Value::Array(attributes)) = spec.remove("attributes") else {
-        return;
-    };
-    for attribute in &attributes {
-        let name = attribute.get("name").and_then(Value::as_str).unwrap_or("");
-        if let (Some((field, _)), Some(value)) = (
-            PINNED.iter().find(|(_, a)| *a == name),
-            attribute.get("value"),
-        ) {
-            spec.insert((*field).into(), value.clone());
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn eventtypes_convert_between_v1beta2_and_v1beta3() {
-        let store = Store::new();
-        let def = store
-            .def("eventing.knative.dev", "v1beta3", "eventtypes")
-            .unwrap()
-            .clone();
-        let v1beta2 = json!({"apiVersion": "eventing.knative.dev/v1beta2", "kind": "EventType",
-                             "spec": {"type": "t", "source": "s", "description": "d"}});
-        let v1beta3 = convert(&def, v1beta2.clone(), "v1beta3");
-        assert_eq!(
-            v1beta3["spec"]["attributes"][0],
-            json!({"name": "type", "required": true, "value": "t"})
-        );
-        assert_eq!(v1beta3["spec"]["description"], "d");
-        let back = convert(&def, v1beta3, "v1beta2");
-        assert_eq!(back, v1beta2);
-    }
+    Value::Object(fields)
 }

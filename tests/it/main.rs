@@ -29,6 +29,7 @@ mod round_trip;
 mod scale;
 mod sim_api;
 mod sim_kubectl;
+mod sim_rehearsal;
 mod sim_serve;
 mod trace;
 mod tui;

@@ -7,7 +7,7 @@ use kn_mesh::sim::RunningSim;
 use std::process::Command;
 
 /// kubectl 1.26 or newer (`auth whoami` arrived in 1.26, `create token` in 1.24).
-fn kubectl_available() -> bool {
+pub(crate) fn kubectl_available() -> bool {
     let Ok(output) = Command::new("kubectl")
         .args(["version", "--client", "-o", "json"])
         .output()
@@ -24,8 +24,22 @@ fn kubectl_available() -> bool {
     minor >= 26
 }
 
+/// Whether kubectl is here to run: false (skip) outside CI; under CI a missing tool is a
+/// failure, never a silent pass.
+pub(crate) fn require_kubectl() -> bool {
+    if kubectl_available() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "kubectl 1.26 or newer is required under CI (.ci/run installs it)"
+    );
+    eprintln!("kubectl 1.26 or newer is not on PATH: skipping (.ci/run installs it)");
+    false
+}
+
 /// Runs kubectl with the sim's kubeconfig; returns (exit code, stdout, stderr).
-async fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+pub(crate) async fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let kubeconfig = kubeconfig.to_path_buf();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
@@ -46,13 +60,9 @@ async fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> (i32, String, S
 
 /// The demo sim and its kubeconfig in a file, or None (skip) when kubectl is missing outside
 /// CI. Under CI a missing tool is a failure, never a silent pass.
-async fn sim_with_kubeconfig() -> Option<(RunningSim, tempfile::TempDir, std::path::PathBuf)> {
-    if !kubectl_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "kubectl 1.26 or newer is required under CI (.ci/run installs it)"
-        );
-        eprintln!("kubectl 1.26 or newer is not on PATH: skipping (.ci/run installs it)");
+pub(crate) async fn sim_with_kubeconfig()
+-> Option<(RunningSim, tempfile::TempDir, std::path::PathBuf)> {
+    if !require_kubectl() {
         return None;
     }
     let sim = demo_sim().await;
