@@ -61,7 +61,9 @@ pub async fn check_with_strategy(
     snapshot: Option<Snapshot>,
     strategy: Strategy,
 ) -> Result<AccessReport, FetchError> {
-    check_token(fetcher, scope, token, snapshot, strategy)
+    // Impersonating (--as), the token is the caller's: its kind and expiry are not the user's.
+    let inspected = token.filter(|_| fetcher.endpoint().acting_as.is_none());
+    check_token(fetcher, scope, inspected, snapshot, strategy)
         .await
         // The server's answers may echo the token (a proxy, a webhook authorizer's reason).
         .map(|report| report.map_text(|text| crate::text::scrub(text, token)))
@@ -146,7 +148,6 @@ async fn check_token(
             .map(|(namespace, answer)| (namespace.clone(), answer.rules()))
             .collect();
     }
-    let reviews = reviews;
     let ask = |questions: BTreeSet<reviews::Question>| {
         let reviews = &reviews;
         let server = &server;
@@ -209,6 +210,7 @@ async fn check_token(
     }
     Ok(AccessReport {
         server,
+        acting_as: fetcher.endpoint().acting_as.clone(),
         identity,
         identity_note,
         token: token_info,

@@ -64,6 +64,12 @@ fn identity(report: &AccessReport) -> TreeNode {
         (None, Some(note)) => lines.push(line(note.clone(), NodeStatus::Failed)),
         (None, None) => {}
     }
+    if report.acting_as.is_some() {
+        lines.push(line(
+            "(impersonated: the server answered every review as this user)".into(),
+            NodeStatus::Normal,
+        ));
+    }
     section("identity", "Identity".into(), NodeStatus::Normal, lines)
 }
 
@@ -74,10 +80,19 @@ fn token(report: &AccessReport, now: i64) -> TreeNode {
             format!("cannot read the token: {error}"),
             NodeStatus::Failed,
         )],
-        (None, None) => vec![line(
-            "(credentials from the kubeconfig are not a bearer token: nothing to inspect)".into(),
-            NodeStatus::Normal,
-        )],
+        (None, None) => match &report.acting_as {
+            Some(user) => vec![line(
+                format!(
+                    "(acting as {user} by impersonation: the token in use is the caller's, and {user} has none to inspect)"
+                ),
+                NodeStatus::Normal,
+            )],
+            None => vec![line(
+                "(credentials from the kubeconfig are not a bearer token: nothing to inspect)"
+                    .into(),
+                NodeStatus::Normal,
+            )],
+        },
     };
     lines.extend(
         report

@@ -73,6 +73,10 @@ pub struct RulesReview {
 #[serde(rename_all = "camelCase")]
 pub struct AccessReport {
     pub server: String,
+    /// `--as`: the user every review acted as. The token in use is then the caller's own, and
+    /// says nothing about that user's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acting_as: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,6 +142,7 @@ impl AccessReport {
         let opt = |item: &Option<String>| item.as_deref().map(&f);
         let mut report = self.clone();
         report.server = f(&report.server);
+        report.acting_as = opt(&report.acting_as);
         if let Some(identity) = &mut report.identity {
             identity.username = f(&identity.username);
             identity.uid = f(&identity.uid);

@@ -1,8 +1,9 @@
 //! What kube-apiserver's own controllers do to an object as it is created or updated, which
-//! clients rely on: a Namespace gets its `kubernetes.io/metadata.name` label and the `Active` phase, and a
-//! CRD is Established with its names accepted at once (`kubectl wait --for condition=established`
-//! returns). And the ClusterRole aggregation controller: an aggregated role's `rules` are the
-//! union of the rules of the roles its selectors pick, as `kubectl get -o yaml` shows them.
+//! clients rely on, and the defaults it fills: a Namespace gets its `kubernetes.io/metadata.name`
+//! label and the `Active` phase, a Secret without a type is Opaque, and a CRD is Established with
+//! its names accepted at once (`kubectl wait --for condition=established` returns). And the
+//! ClusterRole aggregation controller: an aggregated role's `rules` are the union of the rules of
+//! the roles its selectors pick, as `kubectl get -o yaml` shows them.
 
 use serde_json::{Value, json};
 
@@ -10,6 +11,10 @@ pub fn reconcile(group: &str, plural: &str, object: &mut Value) {
     match (group, plural) {
         ("", "namespaces") => namespace(object),
         ("apiextensions.k8s.io", "customresourcedefinitions") => crd(object),
+        // kube-apiserver's defaulting: a Secret without a type is Opaque.
+        ("", "secrets") if object.get("type").is_none_or(Value::is_null) => {
+            object["type"] = json!("Opaque");
+        }
         _ => {}
     }
 }

@@ -58,16 +58,26 @@ pub struct Endpoint {
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.server)?;
-        if let Some(context) = &self.context {
-            write!(f, " (context {context})")?;
+        // Impersonating, what is shown is the user's view; the context or token only says who
+        // asked for it, so it comes second: "as X (impersonated by context admin)".
+        let caller = match (&self.context, &self.token) {
+            (_, Some(token)) => Some(format!("token {token}")),
+            (Some(context), None) => Some(format!("context {context}")),
+            (None, None) => None,
+        };
+        match (&self.acting_as, caller) {
+            (Some(user), Some(caller)) => write!(f, " as {user} (impersonated by {caller})"),
+            (Some(user), None) => write!(f, " as {user} (impersonated)"),
+            (None, _) => {
+                if let Some(context) = &self.context {
+                    write!(f, " (context {context})")?;
+                }
+                if let Some(token) = &self.token {
+                    write!(f, " with token {token}")?;
+                }
+                Ok(())
+            }
         }
-        if let Some(token) = &self.token {
-            write!(f, " with token {token}")?;
-        }
-        if let Some(user) = &self.acting_as {
-            write!(f, " acting as {user}")?;
-        }
-        Ok(())
     }
 }
 
@@ -317,7 +327,7 @@ mod tests {
         };
         assert_eq!(
             endpoint.to_string(),
-            "https://k:6443 (context admin) acting as system:serviceaccount:backstage:payments-only"
+            "https://k:6443 as system:serviceaccount:backstage:payments-only (impersonated by context admin)"
         );
     }
 

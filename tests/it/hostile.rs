@@ -535,6 +535,7 @@ fn errors_escape_what_came_from_the_file() {
 fn auth_text_escapes_claims_and_server_answers() {
     let report = kn_mesh::access::AccessReport {
         server: "https://x\u{1b}[2J".into(),
+        acting_as: None,
         identity: Some(kn_mesh::access::Identity {
             username: "system:serviceaccount:a:\u{1b}]0;owned\u{7}".into(),
             uid: String::new(),
@@ -1218,6 +1219,7 @@ fn a_missing_certificate_authority_and_a_negative_timeout_are_bad_input() {
 fn auth_shows_no_tick_over_needs_it_could_not_check() {
     let report = kn_mesh::access::AccessReport {
         server: "s".into(),
+        acting_as: None,
         identity: None,
         identity_note: None,
         token: None,

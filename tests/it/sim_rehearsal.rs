@@ -251,3 +251,420 @@ async fn every_sample_a_real_cluster_accepts_applies_with_plain_kubectl() {
         wrong.join("\n")
     );
 }
+
+/// The release sim and its kubeconfig, or None (skip) when kubectl is missing outside CI.
+fn release_sim() -> Option<(Served, tempfile::TempDir, PathBuf)> {
+    if !require_kubectl() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = serve_release(&kubeconfig);
+    Some((sim, dir, kubeconfig))
+}
+
+/// Applies YAML from a string, with extra kubectl arguments.
+async fn apply(kubeconfig: &Path, yaml: &str, extra: &[&str]) -> (i32, String, String) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), yaml).unwrap();
+    let path = file.path().display().to_string();
+    let mut args = vec!["apply", "-f", path.as_str()];
+    args.extend_from_slice(extra);
+    kubectl(kubeconfig, &args).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_explain_reads_the_crd_schemas() {
+    let Some((_sim, _dir, kubeconfig)) = release_sim() else {
+        return;
+    };
+    let (code, out, err) = kubectl(&kubeconfig, &["explain", "triggers.spec.filter"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("KIND:       Trigger"), "{out}");
+    assert!(out.contains("FIELD: filter <Object>"), "{out}");
+    assert!(out.contains("attributes\t<Object>"), "{out}");
+    let (code, out, err) = kubectl(&kubeconfig, &["explain", "kafkasources.spec.net.sasl"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("enable\t<boolean>"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_create_sends_protobuf_and_the_sim_reads_it() {
+    let Some((_sim, _dir, kubeconfig)) = release_sim() else {
+        return;
+    };
+    for args in [
+        &["create", "namespace", "team-a"][..],
+        &[
+            "create",
+            "configmap",
+            "settings",
+            "-n",
+            "team-a",
+            "--from-literal=mode=fast",
+        ],
+        &[
+            "create",
+            "secret",
+            "generic",
+            "db",
+            "-n",
+            "team-a",
+            "--from-literal=password=s3cret",
+        ],
+        &["create", "serviceaccount", "robot", "-n", "team-a"],
+        &[
+            "create",
+            "clusterrole",
+            "broker-reader",
+            "--verb=get,list",
+            "--resource=brokers.eventing.knative.dev",
+        ],
+        &[
+            "create",
+            "rolebinding",
+            "robot-reads",
+            "-n",
+            "team-a",
+            "--clusterrole=broker-reader",
+            "--serviceaccount=team-a:robot",
+        ],
+    ] {
+        let (code, _, err) = kubectl(&kubeconfig, args).await;
+        assert_eq!(code, 0, "kubectl {args:?}: {err}");
+    }
+    let get = |args: &'static [&'static str]| {
+        let kubeconfig = kubeconfig.clone();
+        async move {
+            let (code, out, err) = kubectl(&kubeconfig, args).await;
+            assert_eq!(code, 0, "{err}");
+            serde_json::from_str::<Value>(&out).unwrap()
+        }
+    };
+    let namespace = get(&["get", "namespace", "team-a", "-o", "json"]).await;
+    assert_eq!(
+        namespace["metadata"]["labels"]["kubernetes.io/metadata.name"],
+        "team-a"
+    );
+    assert_eq!(namespace["status"]["phase"], "Active");
+    assert!(
+        namespace["metadata"].get("generateName").is_none(),
+        "{namespace}"
+    );
+    let config = get(&["get", "configmap", "settings", "-n", "team-a", "-o", "json"]).await;
+    assert_eq!(config["data"]["mode"], "fast");
+    let secret = get(&["get", "secret", "db", "-n", "team-a", "-o", "json"]).await;
+    assert_eq!(secret["data"]["password"], "czNjcmV0", "base64 of s3cret");
+    assert_eq!(secret["type"], "Opaque");
+    let (code, out, _) = kubectl(
+        &kubeconfig,
+        &[
+            "auth",
+            "can-i",
+            "list",
+            "brokers.eventing.knative.dev",
+            "-n",
+            "team-a",
+            "--as=system:serviceaccount:team-a:robot",
+        ],
+    )
+    .await;
+    assert_eq!(
+        (code, out.trim()),
+        (0, "yes"),
+        "the binding made from protobuf grants"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schema_violations_are_422_and_unknown_fields_follow_validate() {
+    let Some((_sim, _dir, kubeconfig)) = release_sim() else {
+        return;
+    };
+    let broker = |spec: &str| {
+        format!(
+            "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {{name: orders, namespace: default}}\nspec: {spec}\n"
+        )
+    };
+    let (code, _, err) = apply(&kubeconfig, &broker("{delivery: {retry: three}}"), &[]).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(r#"The Broker "orders" is invalid: spec.delivery.retry: Invalid value: "three": spec.delivery.retry in body must be of type integer: "three""#),
+        "{err}"
+    );
+    // kubectl's default is Strict: an unknown field refuses the object.
+    let (code, _, err) = apply(&kubeconfig, &broker("{colour: blue}"), &[]).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(r#"strict decoding error: unknown field "spec.colour""#),
+        "{err}"
+    );
+    // Warn takes it, says so, and prunes the field.
+    let (code, _, err) = apply(&kubeconfig, &broker("{colour: blue}"), &["--validate=warn"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(r#"unknown field "spec.colour""#), "{err}");
+    let (_, out, _) = kubectl(
+        &kubeconfig,
+        &["get", "broker", "orders", "-o", "jsonpath={.spec}"],
+    )
+    .await;
+    assert!(!out.contains("colour"), "{out}");
+    // A placeholder name is no name.
+    let (code, _, err) = apply(
+        &kubeconfig,
+        "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {name: <broker-name>, namespace: default}\n",
+        &[],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("a lowercase RFC 1123 subdomain must consist of"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn custom_resources_refuse_strategic_merge_and_labels_keep_the_generation() {
+    let Some((_sim, _dir, kubeconfig)) = release_sim() else {
+        return;
+    };
+    let yaml = "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {name: orders, namespace: default}\n";
+    assert_eq!(apply(&kubeconfig, yaml, &[]).await.0, 0);
+    let generation = || async {
+        let (_, out, _) = kubectl(
+            &kubeconfig,
+            &[
+                "get",
+                "broker",
+                "orders",
+                "-o",
+                "jsonpath={.metadata.generation}",
+            ],
+        )
+        .await;
+        out
+    };
+    assert_eq!(generation().await, "1");
+    let (code, _, err) =
+        kubectl(&kubeconfig, &["label", "broker", "orders", "team=payments"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(generation().await, "1", "a label is no new generation");
+    let (code, _, err) = kubectl(
+        &kubeconfig,
+        &[
+            "patch",
+            "broker",
+            "orders",
+            "--type=strategic",
+            "-p",
+            r#"{"spec":{"delivery":{"retry":3}}}"#,
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"), "{err}");
+    let (code, _, err) = kubectl(
+        &kubeconfig,
+        &[
+            "patch",
+            "broker",
+            "orders",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"delivery":{"retry":3}}}"#,
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(generation().await, "2", "a spec change is");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn view_grants_triggers_through_knatives_aggregated_role() {
+    let Some((_sim, _dir, kubeconfig)) = release_sim() else {
+        return;
+    };
+    for args in [
+        &["create", "namespace", "docs"][..],
+        &["create", "serviceaccount", "reader", "-n", "docs"],
+        &[
+            "create",
+            "rolebinding",
+            "reader-views",
+            "-n",
+            "docs",
+            "--clusterrole=view",
+            "--serviceaccount=docs:reader",
+        ],
+    ] {
+        let (code, _, err) = kubectl(&kubeconfig, args).await;
+        assert_eq!(code, 0, "{err}");
+    }
+    let can = |verb: &'static str, resource: &'static str| {
+        let kubeconfig = kubeconfig.clone();
+        async move {
+            let (_, out, _) = kubectl(
+                &kubeconfig,
+                &[
+                    "auth",
+                    "can-i",
+                    verb,
+                    resource,
+                    "-n",
+                    "docs",
+                    "--as=system:serviceaccount:docs:reader",
+                ],
+            )
+            .await;
+            out.trim().to_string()
+        }
+    };
+    assert_eq!(can("list", "triggers.eventing.knative.dev").await, "yes");
+    assert_eq!(can("list", "pods").await, "yes");
+    assert_eq!(
+        can("get", "secrets").await,
+        "no",
+        "view never reads secrets"
+    );
+    assert_eq!(can("create", "triggers.eventing.knative.dev").await, "no");
+    // The aggregated rules are written into the role, as `kubectl get` shows them.
+    let (_, out, _) = kubectl(&kubeconfig, &["get", "clusterrole", "view", "-o", "json"]).await;
+    let view: Value = serde_json::from_str(&out).unwrap();
+    let groups: Vec<&str> = view["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r["apiGroups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+        })
+        .collect();
+    assert!(groups.contains(&"eventing.knative.dev"), "{groups:?}");
+    assert!(groups.contains(&"apps"), "{groups:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_secret_applied_late_gets_its_token() {
+    let Some((_sim, _dir, kubeconfig)) = release_sim() else {
+        return;
+    };
+    let yaml = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: late-token\n  namespace: default\n  annotations: {kubernetes.io/service-account.name: late}\ntype: kubernetes.io/service-account-token\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: late, namespace: default}\n";
+    // The Secret comes first, before its ServiceAccount exists: the controller waits for it.
+    let (code, _, err) = apply(&kubeconfig, yaml, &[]).await;
+    assert_eq!(code, 0, "{err}");
+    let (_, token, _) = kubectl(
+        &kubeconfig,
+        &[
+            "get",
+            "secret",
+            "late-token",
+            "-o",
+            "jsonpath={.data.token}",
+        ],
+    )
+    .await;
+    use base64::Engine;
+    let token = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .unwrap();
+    let token = String::from_utf8(token).unwrap();
+    let (code, out, err) = kubectl(
+        &kubeconfig,
+        &[
+            "auth",
+            "whoami",
+            "--token",
+            &token,
+            "-o",
+            "jsonpath={.status.userInfo.username}",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "system:serviceaccount:default:late");
+    let (_, ca, _) = kubectl(
+        &kubeconfig,
+        &[
+            "get",
+            "secret",
+            "late-token",
+            "-o",
+            "jsonpath={.data.ca\\.crt}",
+        ],
+    )
+    .await;
+    let ca = base64::engine::general_purpose::STANDARD
+        .decode(ca.trim())
+        .unwrap();
+    assert!(
+        String::from_utf8(ca)
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_rehearsal_runs_as_written() {
+    if !require_kubectl() {
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme
+        .split("### Rehearse RBAC before you apply it")
+        .nth(1)
+        .expect("the README has the rehearsal section");
+    let script = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section's script");
+    // Its files go to a directory of the test's own, not to the shared /tmp.
+    let dir = tempfile::tempdir().unwrap();
+    let script = script.replace("/tmp/", &format!("{}/", dir.path().display()));
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_kn-mesh"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("timeout")
+            .args(["120", "sh", "-e", "-c", &script])
+            .current_dir(root)
+            .env("PATH", path)
+            .env_remove("KUBECONFIG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("clusterrolebinding.rbac.authorization.k8s.io/eventmesh-backend-reader-eventmesh created"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✓ fit for purpose, nothing over-privileged"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(impersonated: the server answered every review as this user)"),
+        "{stdout}"
+    );
+    let tree = std::fs::read_to_string(dir.path().join("rehearsal.tree")).unwrap();
+    // The backend's role reads every broker; what it was not given (EventPolicies, the
+    // features ConfigMap) shows as such, in place.
+    for seen in [
+        "broker alerts",
+        "broker default",
+        "may not read ConfigMap knative-eventing/config-features",
+    ] {
+        assert!(tree.contains(seen), "{seen} missing from\n{tree}");
+    }
+}

@@ -446,6 +446,7 @@ fn an_opened_node_stays_open_when_its_count_changes() {
 fn a_report_warning_shows_its_glyph_once() {
     let report = kn_mesh::access::AccessReport {
         server: "https://example.test".into(),
+        acting_as: None,
         identity: None,
         identity_note: None,
         token: None,
