@@ -86,16 +86,8 @@ pub fn admit(
 
 /// The openAPIV3Schema the CRD serving `def` gives `version`, if a CRD serves it.
 pub fn crd_schema(store: &Store, def: &ResourceDef, version: &str) -> Option<Value> {
-    let crd = store.get(
-        "apiextensions.k8s.io",
-        "customresourcedefinitions",
-        "",
-        &format!("{}.{}", def.plural, def.group),
-    )?;
-    crd.pointer("/spec/versions")?
-        .as_array()?
-        .iter()
-        .find(|v| v.get("name").and_then(Value::as_str) == Some(version))?
+    store
+        .crd_version(def, version)?
         .pointer("/schema/openAPIV3Schema")
         .cloned()
 }

@@ -5,6 +5,7 @@
 #![deny(clippy::indexing_slicing)]
 
 use super::admission::{self, Admitted, FieldValidation};
+use super::printer;
 use super::rbac::UserInfo;
 use super::resources::ResourceDef;
 use super::state::{ResourcePath, SimState, json_response, parse_body, read_body};
@@ -65,16 +66,20 @@ pub async fn serve_resource(
             };
             write_object(state, def, path, write, dry_run(query)?)
         }
-        "delete" => {
-            // kubectl sends DeleteOptions in the body; dryRun may come either way.
+        "delete" | "deletecollection" => {
+            // Clients send DeleteOptions in the body; dryRun may come either way.
             let options = read_body(body).await?;
             let in_body = serde_json::from_slice::<Value>(&options)
                 .ok()
                 .and_then(|o| o.get("dryRun").cloned())
                 .is_some_and(|d| d.as_array().is_some_and(|a| a.iter().any(|v| v == "All")));
-            delete_object(state, def, path, in_body || dry_run(query)?)
+            let dry_run = in_body || dry_run(query)?;
+            if verb == "delete" {
+                delete_object(state, def, path, dry_run)
+            } else {
+                delete_collection(state, def, path, query, dry_run)
+            }
         }
-        "deletecollection" => delete_collection(state, def, path, query),
         _ => Err(status::method_not_allowed(verb)),
     }
 }
@@ -139,7 +144,11 @@ fn get_object(
     Ok(json_response(
         200,
         &match shape {
-            Shape::Table => table(&[object], store.resource_version(), None),
+            Shape::Table => printer::table(
+                &[object],
+                (store.resource_version(), None),
+                store.printer_columns(def, &path.version),
+            ),
             Shape::Metadata => partial(&object),
             Shape::Objects => object,
         },
@@ -155,16 +164,17 @@ fn list_objects(
 ) -> Result<Response, ApiError> {
     let selectors = Selectors::from_query(query)?;
     let limit = limit(query)?;
-    let page = {
+    let (page, columns) = {
         let store = state.store.read().unwrap_or_else(|e| e.into_inner());
-        store.list(
+        let page = store.list(
             &def.group,
             &def.plural,
             path.namespace.as_deref(),
             &selectors,
             limit,
             query.get("continue").map(String::as_str),
-        )?
+        )?;
+        (page, store.printer_columns(def, &path.version))
     };
     let items = page
         .items
@@ -173,10 +183,10 @@ fn list_objects(
         .collect();
     let page = Page { items, ..page };
     let answer = match shape {
-        Shape::Table => table(
+        Shape::Table => printer::table(
             &page.items,
-            page.resource_version,
-            page.continue_token.as_deref(),
+            (page.resource_version, page.continue_token.as_deref()),
+            columns,
         ),
         Shape::Metadata => partial_list(page),
         Shape::Objects => list_document(def, &path.version, page),
@@ -186,7 +196,8 @@ fn list_objects(
 
 /// A page as a `{Kind}List`; a page with more after it says how many more.
 fn list_document(def: &ResourceDef, version: &str, page: Page) -> Value {
-    let mut metadata = list_metadata(page.resource_version, page.continue_token.as_deref());
+    let mut metadata =
+        printer::list_metadata(page.resource_version, page.continue_token.as_deref());
     if page.continue_token.is_some() {
         metadata.insert("remainingItemCount".into(), json!(page.remaining));
     }
@@ -195,7 +206,7 @@ fn list_document(def: &ResourceDef, version: &str, page: Page) -> Value {
 
 /// A page of metadata only: a PartialObjectMetadataList.
 fn partial_list(page: Page) -> Value {
-    let metadata = list_metadata(page.resource_version, page.continue_token.as_deref());
+    let metadata = printer::list_metadata(page.resource_version, page.continue_token.as_deref());
     let items: Vec<Value> = page.items.iter().map(partial).collect();
     json!({
         "kind": "PartialObjectMetadataList",
@@ -203,18 +214,6 @@ fn partial_list(page: Page) -> Value {
         "metadata": metadata,
         "items": items,
     })
-}
-
-fn list_metadata(resource_version: u64, continue_token: Option<&str>) -> Map<String, Value> {
-    let mut metadata = Map::new();
-    metadata.insert(
-        "resourceVersion".into(),
-        json!(resource_version.to_string()),
-    );
-    if let Some(token) = continue_token {
-        metadata.insert("continue".into(), json!(token));
-    }
-    metadata
 }
 
 fn list_of(
@@ -367,13 +366,23 @@ fn delete_collection(
     def: &ResourceDef,
     path: &ResourcePath,
     query: &HashMap<String, String>,
+    dry_run: bool,
 ) -> Result<Response, ApiError> {
     let selectors = Selectors::from_query(query)?;
-    let deleted = {
+    let deleted = if dry_run {
+        let mut scratch = state
+            .store
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .scratch();
+        delete_matching(&mut scratch, def, path, &selectors)?
+    } else {
         let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
-        delete_matching(&mut store, def, path, &selectors)?
+        let deleted = delete_matching(&mut store, def, path, &selectors)?;
+        drop(store);
+        after_write(state, def);
+        deleted
     };
-    after_write(state, def);
     Ok(json_response(
         200,
         &list_of(def, &path.version, Map::new(), deleted),
@@ -451,53 +460,5 @@ fn after_write(state: &SimState, def: &ResourceDef) {
     if def.group.is_empty() && matches!(def.plural.as_str(), "secrets" | "serviceaccounts") {
         let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
         super::tokens::fill_token_secrets(&mut store, &state.authority, &state.ca_pem);
-    }
-}
-
-/// The Table kubectl asks for: name, readiness when the object has conditions, and age.
-fn table(items: &[Value], resource_version: u64, continue_token: Option<&str>) -> Value {
-    let has_conditions = items
-        .iter()
-        .any(|o| o.pointer("/status/conditions").is_some());
-    let mut columns = vec![
-        json!({"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0}),
-    ];
-    if has_conditions {
-        columns.push(json!({"name": "Ready", "type": "string", "format": "", "description": "The Ready condition.", "priority": 0}));
-        columns.push(json!({"name": "Reason", "type": "string", "format": "", "description": "Why it is not ready.", "priority": 0}));
-    }
-    columns.push(json!({"name": "Age", "type": "date", "format": "", "description": "Time since creation.", "priority": 0}));
-    let now = jiff::Timestamp::now();
-    let rows: Vec<Value> = items
-        .iter()
-        .map(|object| {
-            let mut cells = vec![json!(metadata_text(object, "name"))];
-            if has_conditions {
-                let ready = object
-                    .pointer("/status/conditions")
-                    .and_then(Value::as_array)
-                    .and_then(|c| c.iter().find(|c| c["type"] == "Ready"));
-                cells.push(json!(ready.and_then(|c| c["status"].as_str()).unwrap_or("")));
-                cells.push(json!(ready.and_then(|c| c["reason"].as_str()).unwrap_or("")));
-            }
-            let age = metadata_text(object, "creationTimestamp")
-                .parse::<jiff::Timestamp>()
-                .map(|created| human_age(now.as_second() - created.as_second()))
-                .unwrap_or_else(|_| "<unknown>".into());
-            cells.push(json!(age));
-            json!({"cells": cells, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"]}})
-        })
-        .collect();
-    let metadata = list_metadata(resource_version, continue_token);
-    json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata, "columnDefinitions": columns, "rows": rows})
-}
-
-/// Ages as kubectl prints them: 45s, 12m, 3h, 5d.
-fn human_age(seconds: i64) -> String {
-    match seconds.max(0) {
-        s if s < 120 => format!("{s}s"),
-        s if s < 7200 => format!("{}m", s / 60),
-        s if s < 172_800 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
     }
 }

@@ -322,6 +322,29 @@ impl Store {
         }
     }
 
+    /// The CRD's entry for one version of a resource it defines, if a CRD defines it.
+    pub fn crd_version(&self, def: &ResourceDef, version: &str) -> Option<&Value> {
+        let name = format!("{}.{}", def.plural, def.group);
+        let crd = self.get(
+            "apiextensions.k8s.io",
+            "customresourcedefinitions",
+            "",
+            &name,
+        )?;
+        crd.pointer("/spec/versions")?
+            .as_array()?
+            .iter()
+            .find(|v| v.get("name").and_then(Value::as_str) == Some(version))
+    }
+
+    /// The printer columns a CRD declares for this version of its resource.
+    pub fn printer_columns(&self, def: &ResourceDef, version: &str) -> Option<Vec<Value>> {
+        self.crd_version(def, version)?
+            .get("additionalPrinterColumns")?
+            .as_array()
+            .cloned()
+    }
+
     /// A CRD defines (or redefines) a resource.
     fn register_crd(&mut self, object: &Value) {
         let Ok(crd) = serde_json::from_value::<Crd>(object.clone()) else {

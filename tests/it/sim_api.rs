@@ -384,3 +384,27 @@ async fn injected_failures_follow_the_fail_rate() {
     let status = api_status(api.list(&ListParams::default()).await.unwrap_err());
     assert!(status.code == 500 || status.code == 503, "{}", status.code);
 }
+
+#[tokio::test]
+async fn a_dry_run_delete_collection_answers_with_what_it_would_delete_and_keeps_it() {
+    let sim = demo_sim().await;
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        client(&sim, "admin").await,
+        "payments",
+        &triggers_resource(),
+    );
+    let before = api.list(&ListParams::default()).await.unwrap().items.len();
+    assert!(before > 0);
+    let dry_run = DeleteParams {
+        dry_run: true,
+        ..DeleteParams::default()
+    };
+    let answer = api
+        .delete_collection(&dry_run, &ListParams::default())
+        .await
+        .unwrap();
+    let would_delete = answer.left().expect("the deleted list").items.len();
+    assert_eq!(would_delete, before);
+    let after = api.list(&ListParams::default()).await.unwrap().items.len();
+    assert_eq!(after, before, "a dry run deletes nothing");
+}

@@ -420,11 +420,7 @@ async fn a_server_dry_run_keeps_nothing() {
     )
     .unwrap();
     let file = manifest.display().to_string();
-    let (code, out, err) = kubectl(
-        &kubeconfig,
-        &["apply", "--validate=false", "--dry-run=server", "-f", &file],
-    )
-    .await;
+    let (code, out, err) = kubectl(&kubeconfig, &["apply", "--dry-run=server", "-f", &file]).await;
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("broker.eventing.knative.dev/rehearsed created (server dry run)"),
