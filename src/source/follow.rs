@@ -84,6 +84,15 @@ async fn run(
             Control::SwitchIdentity => switch_identity(&mut opened).await,
             Control::PickProvider(id) => pick_provider(&mut opened, &mut refresh, &id),
             Control::SwitchContext(name) => switch_context(&mut opened, &name).await,
+            Control::Impersonate(user) => impersonate(&mut opened, user).await,
+            Control::ListServiceAccounts => {
+                let update = match readable_service_accounts(&opened).await {
+                    Ok(accounts) => Update::ServiceAccounts(accounts),
+                    Err(error) => Update::Failed(error),
+                };
+                let _ = sender.send(update);
+                continue;
+            }
         };
         match switched {
             Ok(false) => continue,
@@ -149,6 +158,76 @@ async fn switch_context(opened: &mut Opened, name: &str) -> Result<bool, SourceE
         }
         _ => Ok(false),
     }
+}
+
+/// Acts as `user` (None: as the caller again) through the same context. A refused
+/// impersonation is an error, and the connection that works stays.
+async fn impersonate(opened: &mut Opened, user: Option<String>) -> Result<bool, SourceError> {
+    let Opened::Cluster { access, reach } = opened else {
+        return Ok(false);
+    };
+    let mut next = reach.clone();
+    next.options.impersonate = user.map(|user| super::connect::Impersonate {
+        user,
+        groups: Vec::new(),
+        uid: None,
+    });
+    let connected = super::open::connect_cluster(&next).await?;
+    connected.fetcher.probe().await?;
+    *access = connected;
+    *reach = next;
+    Ok(true)
+}
+
+/// The ServiceAccounts the caller may read, asked as the caller itself: cluster-wide, or where
+/// that is forbidden, in each namespace in scope.
+async fn readable_service_accounts(opened: &Opened) -> Result<Vec<String>, SourceError> {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use kube::api::{Api, ListParams};
+    let Opened::Cluster { access, reach } = opened else {
+        return Ok(Vec::new());
+    };
+    let mut caller = reach.clone();
+    caller.options.impersonate = None;
+    let client = super::open::connect_cluster(&caller)
+        .await?
+        .fetcher
+        .client()
+        .clone();
+    let names = |list: kube::core::ObjectList<ServiceAccount>| {
+        list.items.into_iter().map(|account| {
+            let namespace = account.metadata.namespace.unwrap_or_default();
+            let name = account.metadata.name.unwrap_or_default();
+            format!("system:serviceaccount:{namespace}:{name}")
+        })
+    };
+    let failed = |error: kube::Error| {
+        SourceError::Live(std::sync::Arc::new(format!(
+            "cannot list ServiceAccounts to impersonate: {}",
+            access.fetcher.scrub(&error.to_string())
+        )))
+    };
+    let mut accounts: Vec<String> = match Api::<ServiceAccount>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+    {
+        Ok(list) => names(list).collect(),
+        Err(kube::Error::Api(status)) if status.code == 403 => {
+            let mut found = Vec::new();
+            for namespace in access.scope.namespaces.iter().flatten() {
+                let api = Api::<ServiceAccount>::namespaced(client.clone(), namespace);
+                match api.list(&ListParams::default()).await {
+                    Ok(list) => found.extend(names(list)),
+                    Err(kube::Error::Api(status)) if status.code == 403 => {}
+                    Err(error) => return Err(failed(error)),
+                }
+            }
+            found
+        }
+        Err(error) => return Err(failed(error)),
+    };
+    accounts.sort();
+    Ok(accounts)
 }
 
 /// Connects to the provider the user picked. Ok(false): there was nothing to pick.

@@ -201,6 +201,9 @@ pub enum Update {
     Connected(Box<Connection>),
     Read(Reading),
     Failed(SourceError),
+    /// The answer to `ListServiceAccounts`: their user names
+    /// (`system:serviceaccount:NS:NAME`), sorted.
+    ServiceAccounts(Vec<String>),
 }
 
 /// What a face may ask of a followed source.
@@ -214,4 +217,8 @@ pub enum Control {
     PickProvider(String),
     /// Another kubeconfig context (or demo identity), without restarting.
     SwitchContext(String),
+    /// The ServiceAccounts the caller (not whom it impersonates) may read, to impersonate one.
+    ListServiceAccounts,
+    /// Act as this user through impersonation, or as the caller again (None).
+    Impersonate(Option<String>),
 }

@@ -2,9 +2,9 @@
 //! from the bindings that really apply.
 
 use super::msg::Cmd;
-use super::picker::{NamespacePicker, PickerOutcome};
+use super::picker::NamespacePicker;
 use super::state::{App, Popup, TABS};
-use super::yaml_view::{YamlOutcome, YamlView};
+use super::yaml_view::YamlView;
 use crate::source::spec::Control;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -203,7 +203,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         &[Char('c')],
         Action::Contexts,
-        Some(("c", "switch kubeconfig context (the demo: identity)")),
+        Some(("c", "switch context or impersonate (demo: identity)")),
     ),
     bind(&[Char('?')], Action::Help, Some(("?", "this help"))),
     bind(&[Char('q')], Action::Quit, Some(("q Ctrl-C", "quit"))),
@@ -292,7 +292,7 @@ pub fn handle(app: &mut App, key: KeyEvent) -> Option<Cmd> {
     }
     app.notice = None;
     if let Some(popup) = app.popup.take() {
-        let (popup, cmd) = popup_key(app, popup, key);
+        let (popup, cmd) = super::popup_keys::popup_key(app, popup, key);
         app.popup = popup;
         return cmd;
     }
@@ -331,99 +331,9 @@ fn filter_key(app: &mut App, key: KeyEvent) {
 }
 
 /// A key while a popup is open; returns the popup to keep open, if any, and a command.
-fn popup_key(app: &mut App, popup: Popup, key: KeyEvent) -> (Option<Popup>, Option<Cmd>) {
-    let popup = match popup {
-        Popup::Help { scroll } => match key.code {
-            KeyCode::Down | KeyCode::Char('j') => Some(Popup::Help {
-                scroll: scroll.saturating_add(1).min(HELP_SCROLL_LIMIT),
-            }),
-            KeyCode::Up | KeyCode::Char('k') => Some(Popup::Help {
-                scroll: scroll.saturating_sub(1),
-            }),
-            _ => None,
-        },
-        Popup::Jump { items, mut cursor } => {
-            match key.code {
-                KeyCode::Down | KeyCode::Char('j') => {
-                    cursor = (cursor + 1).min(items.len().saturating_sub(1))
-                }
-                KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
-                KeyCode::Enter => {
-                    if let Some((_, target)) = items.get(cursor) {
-                        let target = target.clone();
-                        app.jump(&target);
-                    }
-                    return (None, None);
-                }
-                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('[') => return (None, None),
-                _ => {}
-            }
-            Some(Popup::Jump { items, cursor })
-        }
-        Popup::Contexts { names, mut cursor } => {
-            match key.code {
-                KeyCode::Down | KeyCode::Char('j') => {
-                    cursor = (cursor + 1).min(names.len().saturating_sub(1))
-                }
-                KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
-                KeyCode::Enter => {
-                    let pick = names.get(cursor).cloned();
-                    let same = pick.is_some() && pick == app.source.context;
-                    let switch = pick.filter(|_| !same).map(Control::SwitchContext);
-                    return (None, switch.map(Cmd::Source));
-                }
-                KeyCode::Esc | KeyCode::Char('q') => return (None, None),
-                _ => {}
-            }
-            Some(Popup::Contexts { names, cursor })
-        }
-        Popup::Providers { ids, mut cursor } => {
-            match key.code {
-                KeyCode::Down | KeyCode::Char('j') => {
-                    cursor = (cursor + 1).min(ids.len().saturating_sub(1))
-                }
-                KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
-                KeyCode::Enter => {
-                    let pick = ids
-                        .get(cursor)
-                        .map(|label| Control::PickProvider(label.id.clone()));
-                    return (None, pick.map(Cmd::Source));
-                }
-                KeyCode::Char('q') | KeyCode::Esc => return (None, Some(Cmd::Quit)),
-                _ => {}
-            }
-            Some(Popup::Providers { ids, cursor })
-        }
-        Popup::Yaml(mut view) => {
-            let height = usize::from(app.screen.height.saturating_sub(6));
-            match view.key(key, height) {
-                YamlOutcome::Open => Some(Popup::Yaml(view)),
-                YamlOutcome::Close => None,
-                YamlOutcome::Copy(text) => return (Some(Popup::Yaml(view)), Some(Cmd::Copy(text))),
-            }
-        }
-        Popup::Namespaces(mut picker) => {
-            let height = super::picker::rows_on(app.screen);
-            match picker.key(key, height) {
-                PickerOutcome::Open => Some(Popup::Namespaces(picker)),
-                PickerOutcome::Cancel => None,
-                PickerOutcome::Apply(chosen) => {
-                    app.namespaces = chosen;
-                    app.reflow();
-                    None
-                }
-            }
-        }
-    };
-    (popup, None)
-}
-
 /// Columns `<` and `>` move the tree by, and the furthest they go.
 const SHIFT_STEP: usize = 20;
 const SHIFT_LIMIT: usize = 2000;
-
-/// The help never scrolls further than it has lines; the view clamps to what it shows.
-const HELP_SCROLL_LIMIT: u16 = 64;
 
 /// Applies an action to the state; returns what only the runner can do, if anything.
 pub fn apply(app: &mut App, action: Action) -> Option<Cmd> {

@@ -13,6 +13,7 @@ pub mod labels;
 mod lines;
 pub mod msg;
 pub mod picker;
+mod popup_keys;
 mod popups;
 pub mod query;
 mod relations;

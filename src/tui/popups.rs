@@ -38,20 +38,25 @@ pub(super) fn draw(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
             draw_pick_list(frame, &theme, area, (lines, *cursor), 64, title);
         }
         Popup::Contexts { names, cursor } => {
-            let current = app.source.context.as_deref();
-            let lines = names
-                .iter()
-                .map(|name| {
-                    let mark = if Some(name.as_str()) == current {
-                        "•"
-                    } else {
-                        " "
-                    };
-                    format!(" {mark} {}", crate::text::escape(name))
-                })
-                .collect();
+            // Impersonating, the context in use is the impersonator's: no dot on it.
+            let current = app
+                .source
+                .context
+                .as_deref()
+                .filter(|_| app.acting_as().is_none());
+            let mut lines = marked(names, current);
+            lines.extend(
+                app.context_actions()
+                    .iter()
+                    .map(|action| format!(" → {}", action.label())),
+            );
             let title = " Contexts (• in use): Enter switches, Esc stays ";
             draw_pick_list(frame, &theme, area, (lines, *cursor), 56, title);
+        }
+        Popup::ServiceAccounts { names, cursor } => {
+            let lines = marked(names, app.acting_as());
+            let title = " Act as (• in use): Enter impersonates, Esc stays ";
+            draw_pick_list(frame, &theme, area, (lines, *cursor), 72, title);
         }
         Popup::Providers { ids, cursor } => {
             let width = ids.iter().map(|l| l.id.chars().count()).max().unwrap_or(0);
@@ -67,6 +72,21 @@ pub(super) fn draw(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
         }
         Popup::Namespaces(picker) => draw_namespaces(frame, &theme, area, picker),
     }
+}
+
+/// A pick list's lines, the one in use marked with a dot.
+fn marked(names: &[String], current: Option<&str>) -> Vec<String> {
+    names
+        .iter()
+        .map(|name| {
+            let mark = if Some(name.as_str()) == current {
+                "•"
+            } else {
+                " "
+            };
+            format!(" {mark} {}", crate::text::escape(name))
+        })
+        .collect()
 }
 
 fn draw_namespaces(frame: &mut Frame, theme: &Theme, area: Rect, picker: &NamespacePicker) {

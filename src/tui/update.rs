@@ -44,6 +44,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             cmds.extend(super::events::wanted(app));
             cmds
         }
+        Msg::Source(Update::ServiceAccounts(accounts)) => {
+            app.open_service_accounts(accounts);
+            Vec::new()
+        }
         Msg::Source(Update::Failed(error)) => {
             app.source.loading = false;
             app.source.problem = Some(error.to_string());
@@ -126,9 +130,15 @@ fn after_command(app: &mut App, cmd: Cmd) -> Vec<Cmd> {
             }
         }
         Cmd::Source(
-            Control::SwitchIdentity | Control::PickProvider(_) | Control::SwitchContext(_),
+            Control::SwitchIdentity
+            | Control::PickProvider(_)
+            | Control::SwitchContext(_)
+            | Control::Impersonate(_),
         ) => {
             app.source.loading = true;
+        }
+        Cmd::Source(Control::ListServiceAccounts) => {
+            app.notice = Some("listing the ServiceAccounts you may read…".into());
         }
         Cmd::Quit | Cmd::CheckToken { .. } | Cmd::Copy(_) | Cmd::FetchEvents { .. } => {}
     }

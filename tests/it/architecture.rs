@@ -102,6 +102,13 @@ fn children_of(code: &str) -> Vec<String> {
 /// into its own child modules (as `self::child::…`), outside its unit tests.
 fn paths_in(text: &str) -> Vec<String> {
     let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    // Comments are prose: "the one in use marked…" is no `use` statement.
+    let code: String = code
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let code = code.as_str();
     let children = children_of(code);
     let relative = |path: String| match path.split("::").next() {
         Some(first) if children.iter().any(|c| c == first) => format!("self::{path}"),
