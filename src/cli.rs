@@ -756,9 +756,20 @@ pub enum SimCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct SimServeArgs {
-    /// Manifests to load: files, directories or `-`. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    /// Manifests to load: files, directories or `-`. Repeatable. With --state-dir, read on the
+    /// first start only: a restart serves the cluster as it was left.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "PATH",
+        required_unless_present = "state_dir"
+    )]
     pub filenames: Vec<PathBuf>,
+
+    /// Keep the cluster across restarts: objects, CA, signing key and tokens are saved in
+    /// DIR/state.json after every write, so kubeconfigs written before a restart keep working.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 
     /// Where to listen. Port 0 takes any free port.
     #[arg(long, default_value = "127.0.0.1:0")]

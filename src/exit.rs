@@ -72,6 +72,16 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
             _ => BAD_INPUT,
         });
     }
+    if let Some(error) = cause.downcast_ref::<crate::sim::cluster::SimError>() {
+        use crate::sim::cluster::SimError;
+        use crate::sim::persist::PersistError;
+        // A manifest the API server would refuse, or a saved state that cannot be read, is
+        // bad input; a port in use or a disk that will not take the state is not.
+        return Some(match error {
+            SimError::Load { .. } | SimError::State(PersistError::Read { .. }) => BAD_INPUT,
+            _ => FAILURE,
+        });
+    }
     if cause.is::<crate::mesh::snapshot::Incomplete>() {
         return Some(INCOMPLETE);
     }

@@ -8,7 +8,6 @@ use crate::source::connect;
 use crate::source::spec::{Origin, SourceSpec};
 use crate::{exit, source};
 use color_eyre::eyre::WrapErr;
-use std::io::Write;
 
 /// `kn-mesh serve`. It serves many callers, each with their own token, so it takes the API
 /// server from the spec and makes a fetcher per request rather than following one source.
@@ -65,7 +64,12 @@ pub async fn backend(spec: SourceSpec, args: &ServeArgs) -> color_eyre::Result<u
 
 /// `kn-mesh sim serve`.
 pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
-    let objects = source::manifests::read_objects(&args.filenames)?;
+    // Without -f (allowed with --state-dir), the cluster starts with Knative installed only.
+    let objects = if args.filenames.is_empty() {
+        Vec::new()
+    } else {
+        source::manifests::read_objects(&args.filenames)?
+    };
     let static_tokens = match &args.token_auth_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -85,10 +89,22 @@ pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
             max_inflight: args.max_inflight.and_then(|n| usize::try_from(n).ok()),
         },
         addr: Some(args.addr),
+        state_dir: args.state_dir.clone(),
     };
     let sim = RunningSim::start(config).await?;
+    if let (true, Some(dir)) = (sim.restored, &args.state_dir) {
+        let ignored = if args.filenames.is_empty() {
+            String::new()
+        } else {
+            "; the -f manifests were not applied again (kubectl apply them to change it)".into()
+        };
+        say!(
+            "restored the cluster saved in {}{ignored}",
+            crate::text::escape(&dir.display().to_string())
+        );
+    }
     if let Some(path) = &args.kubeconfig_out {
-        write_private(path, &sim.kubeconfig())
+        crate::sim::persist::write_private(path, sim.kubeconfig().as_bytes())
             .wrap_err_with(|| format!("cannot write {}", path.display()))?;
         let contexts: Vec<String> = sim
             .identities
@@ -107,25 +123,6 @@ pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
     shutdown_signal().await;
     sim.stop().await;
     Ok(exit::OK)
-}
-
-/// Writes a file that holds tokens: created with mode 0600, so it is never readable by others,
-/// not even for a moment; an existing file is truncated and narrowed to 0600 too.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let mut file = options.open(path)?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        file.write_all(text.as_bytes())
-    }
-    #[cfg(not(unix))]
-    {
-        options.open(path)?.write_all(text.as_bytes())
-    }
 }
 
 /// Ctrl-C or SIGTERM.

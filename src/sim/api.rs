@@ -461,4 +461,9 @@ fn after_write(state: &SimState, def: &ResourceDef) {
         let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
         super::tokens::fill_token_secrets(&mut store, &state.authority, &state.ca_pem);
     }
+    // The write took effect; a state that cannot be saved is told, and the next write tries
+    // again.
+    if let Err(error) = state.save() {
+        eprintln!("kn-mesh sim: {error}");
+    }
 }

@@ -64,6 +64,15 @@ impl TokenAuthority {
         }
     }
 
+    /// The authority of an earlier run (`--state-dir`): its tokens stay valid.
+    pub fn with_key(key: Vec<u8>) -> Self {
+        Self { key }
+    }
+
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+
     fn mac(&self) -> Hmac<Sha256> {
         // HMAC accepts keys of any length, so this cannot fail.
         <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key length")

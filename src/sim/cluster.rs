@@ -4,7 +4,9 @@
 use super::auth::TokenAuthority;
 use super::rbac::{MASTERS_GROUP, UserInfo};
 use super::server::{self, Knobs, SimState};
+use super::state::Persisted;
 use super::store::Store;
+use super::tls::SavedCa;
 use crate::mesh::objects::group_of;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -26,8 +28,54 @@ pub struct SimConfig {
     /// Static tokens (`--token-file`).
     pub static_tokens: Vec<(String, UserInfo)>,
     pub knobs: Knobs,
-    /// Where to listen; port 0 takes any free port.
+    /// Where to listen; port 0 takes any free port (or, restarting from a state, the port of
+    /// the run before).
     pub addr: Option<SocketAddr>,
+    /// `--state-dir`: keep the cluster (objects, CA, keys, tokens) across restarts.
+    pub state_dir: Option<std::path::PathBuf>,
+}
+
+/// What a start begins with: the objects, the token authority, the admin token and the CA,
+/// new from the manifests or as an earlier run left them.
+struct Beginning {
+    store: Store,
+    authority: TokenAuthority,
+    admin_token: String,
+    ca: Option<SavedCa>,
+    address: Option<SocketAddr>,
+    restored: bool,
+}
+
+fn begin(config: &SimConfig) -> Result<Beginning, SimError> {
+    let saved = match &config.state_dir {
+        Some(dir) => super::persist::load(dir)?,
+        None => None,
+    };
+    let Some(saved) = saved else {
+        return Ok(Beginning {
+            store: load(&config.objects)?,
+            authority: TokenAuthority::new(),
+            admin_token: format!("kn-mesh-admin-{}", uuid::Uuid::new_v4().simple()),
+            ca: None,
+            address: None,
+            restored: false,
+        });
+    };
+    let key =
+        STANDARD
+            .decode(&saved.signing_key)
+            .map_err(|e| super::persist::PersistError::Read {
+                path: "state.json".into(),
+                message: format!("the signing key is not base64: {e}"),
+            })?;
+    Ok(Beginning {
+        store: Store::restored(saved.objects, saved.resource_version),
+        authority: TokenAuthority::with_key(key),
+        admin_token: saved.admin_token,
+        ca: Some(saved.ca),
+        address: saved.address.parse().ok(),
+        restored: true,
+    })
 }
 
 /// Someone the sim has a token for, as a kubeconfig context.
@@ -45,6 +93,8 @@ pub struct Identity {
 
 pub struct RunningSim {
     pub url: String,
+    /// The objects came from `--state-dir`, not from the manifests.
+    pub restored: bool,
     /// The CA that signed the server's certificate, PEM.
     pub ca_pem: String,
     pub identities: Vec<Identity>,
@@ -59,6 +109,8 @@ pub enum SimError {
     Load { object: String, message: String },
     #[error(transparent)]
     Tls(#[from] super::tls::TlsError),
+    #[error(transparent)]
+    State(#[from] super::persist::PersistError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -178,13 +230,15 @@ pub fn load(objects: &[Value]) -> Result<Store, SimError> {
     Ok(store)
 }
 
-/// The identities of the ServiceAccounts whose token Secrets the token controller filled.
+/// The identities of the ServiceAccounts whose token Secrets the token controller filled, in
+/// this run or (restarting from a state) before.
 fn mint_legacy_tokens(
     store: &mut Store,
     authority: &TokenAuthority,
     ca_pem: &str,
 ) -> Vec<Identity> {
-    super::tokens::fill_token_secrets(store, authority, ca_pem)
+    super::tokens::fill_token_secrets(store, authority, ca_pem);
+    super::tokens::written_tokens(store)
         .into_iter()
         .map(|minted| Identity {
             name: minted.account.clone(),
@@ -285,10 +339,20 @@ fn identities(
 
 impl RunningSim {
     pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
-        let mut store = load(&config.objects)?;
-        let addr = config
-            .addr
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let Beginning {
+            mut store,
+            authority,
+            admin_token,
+            ca,
+            address,
+            restored,
+        } = begin(&config)?;
+        let addr = match (config.addr, address) {
+            // A restart listens where the kubeconfigs written before it point.
+            (Some(wanted), Some(saved)) if wanted.port() == 0 => saved,
+            (Some(wanted), _) => wanted,
+            (None, saved) => saved.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+        };
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| SimError::Listen { addr, source })?;
@@ -303,9 +367,7 @@ impl RunningSim {
         if !local.ip().is_unspecified() && !names.contains(&local.ip().to_string()) {
             names.push(local.ip().to_string());
         }
-        let tls = super::tls::server_tls(&names)?;
-        let authority = TokenAuthority::new();
-        let admin_token = format!("kn-mesh-admin-{}", uuid::Uuid::new_v4().simple());
+        let tls = super::tls::server_tls(&names, ca.as_ref())?;
         let identities = identities(
             &mut store,
             &authority,
@@ -315,14 +377,24 @@ impl RunningSim {
         );
         let mut static_tokens: HashMap<String, UserInfo> =
             config.static_tokens.iter().cloned().collect();
-        static_tokens.insert(admin_token, identities[0].user.clone());
-        let state = Arc::new(SimState::new(
+        static_tokens.insert(admin_token.clone(), identities[0].user.clone());
+        let mut state = SimState::new(
             store,
             authority,
             static_tokens,
             config.knobs,
             (local.to_string(), tls.ca_pem.clone()),
-        ));
+        );
+        state.persisted = config.state_dir.clone().map(|dir| Persisted {
+            dir,
+            ca: SavedCa {
+                cert_pem: tls.ca_pem.clone(),
+                key_pem: tls.ca_key_pem.clone(),
+            },
+            admin_token,
+        });
+        state.save()?;
+        let state = Arc::new(state);
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let app = server::router(state.clone());
         let task = tokio::spawn(serve_tls(
@@ -333,6 +405,7 @@ impl RunningSim {
         ));
         Ok(RunningSim {
             url: format!("https://{local}"),
+            restored,
             ca_pem: tls.ca_pem,
             identities,
             state,

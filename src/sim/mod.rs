@@ -11,6 +11,7 @@ mod discovery;
 mod impersonation;
 mod openapi;
 mod patch;
+pub mod persist;
 mod printer;
 mod protobuf;
 pub mod rbac;

@@ -35,6 +35,13 @@ pub struct Knobs {
     pub max_inflight: Option<usize>,
 }
 
+/// What `--state-dir` keeps beside the objects.
+pub struct Persisted {
+    pub dir: std::path::PathBuf,
+    pub ca: super::tls::SavedCa,
+    pub admin_token: String,
+}
+
 pub struct SimState {
     pub store: RwLock<Store>,
     pub policy: RwLock<Arc<Policy>>,
@@ -46,6 +53,8 @@ pub struct SimState {
     pub ca_pem: String,
     pub requests: Mutex<RequestLog>,
     random: AtomicU64,
+    /// `--state-dir`: where the cluster is saved after every write.
+    pub persisted: Option<Persisted>,
     /// API requests being answered now, for `max_inflight`.
     pub inflight: std::sync::atomic::AtomicUsize,
 }
@@ -67,6 +76,7 @@ impl SimState {
             knobs: RwLock::new(knobs),
             address,
             ca_pem,
+            persisted: None,
             requests: Mutex::new(RequestLog::default()),
             random: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
             inflight: std::sync::atomic::AtomicUsize::new(0),
@@ -101,6 +111,29 @@ impl SimState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(record);
+    }
+}
+
+impl SimState {
+    /// Saves the whole cluster when it is kept across restarts (`--state-dir`); a no-op
+    /// otherwise.
+    pub fn save(&self) -> Result<(), super::persist::PersistError> {
+        let Some(persisted) = &self.persisted else {
+            return Ok(());
+        };
+        use base64::Engine;
+        let store = self.store.read().unwrap_or_else(|e| e.into_inner());
+        let state = super::persist::SavedState {
+            version: super::persist::VERSION,
+            address: self.address.clone(),
+            ca: persisted.ca.clone(),
+            signing_key: base64::engine::general_purpose::STANDARD.encode(self.authority.key()),
+            admin_token: persisted.admin_token.clone(),
+            resource_version: store.resource_version(),
+            objects: store.everything(),
+        };
+        drop(store);
+        super::persist::save(&persisted.dir, &state)
     }
 }
 

@@ -71,15 +71,56 @@ fn meta<'a>(object: &'a Value, field: &str) -> &'a str {
 }
 
 impl Store {
-    pub fn new() -> Self {
+    /// The built-in kinds and no object.
+    fn empty() -> Self {
         let (events, _) = broadcast::channel(4096);
-        let mut store = Self {
+        Self {
             defs: resources::builtin(),
             objects: HashMap::new(),
             resource_version: 1,
             history: VecDeque::new(),
             events,
-        };
+        }
+    }
+
+    /// Exactly these objects (CRDs first), as they were saved: metadata untouched, and the
+    /// resourceVersion where it was, so clients' versions stay meaningful across a restart.
+    pub fn restored(objects: Vec<Value>, resource_version: u64) -> Self {
+        let mut store = Self::empty();
+        for object in objects {
+            let api_version = object["apiVersion"].as_str().unwrap_or("").to_string();
+            let kind = object["kind"].as_str().unwrap_or("").to_string();
+            let def = store.ensure_kind(&api_version, &kind);
+            let key = (
+                meta(&object, "namespace").to_string(),
+                meta(&object, "name").to_string(),
+            );
+            if def.group == "apiextensions.k8s.io" {
+                store.register_crd(&object);
+            }
+            store
+                .objects
+                .entry((def.group.clone(), def.plural.clone()))
+                .or_default()
+                .insert(key, object);
+        }
+        store.resource_version = resource_version;
+        store
+    }
+
+    /// Every object, CRDs first (what `restored` takes back).
+    pub fn everything(&self) -> Vec<Value> {
+        let is_crd = |(group, _): &&(String, String)| group == "apiextensions.k8s.io";
+        let mut tables: Vec<&(String, String)> = self.objects.keys().collect();
+        tables.sort_by_key(|key| (!is_crd(key), (*key).clone()));
+        tables
+            .into_iter()
+            .flat_map(|key| self.objects[key].values().cloned())
+            .collect()
+    }
+
+    pub fn new() -> Self {
+        let mut store = Self::empty();
         for crd in crate::mesh::catalog::builtin_crds() {
             let value = serde_json::to_value(crd).unwrap_or_default();
             // The built-in CRDs are valid, so creating them cannot fail.

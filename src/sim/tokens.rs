@@ -4,7 +4,7 @@
 
 use super::auth::TokenAuthority;
 use super::store::Store;
-use base64::Engine;
+use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
@@ -74,4 +74,34 @@ pub fn fill_token_secrets(
         }
     }
     minted
+}
+
+/// The tokens the controller has written, now or in an earlier run (`--state-dir`): those of
+/// the token Secrets that hold one and whose ServiceAccount exists.
+pub fn written_tokens(store: &Store) -> Vec<MintedToken> {
+    store
+        .all("", "secrets")
+        .filter(|s| text(s, "/type") == "kubernetes.io/service-account-token")
+        .filter_map(|secret| {
+            let namespace = text(secret, "/metadata/namespace").to_string();
+            let account = text(
+                secret,
+                "/metadata/annotations/kubernetes.io~1service-account.name",
+            )
+            .to_string();
+            let uid = text(
+                store.get("", "serviceaccounts", &namespace, &account)?,
+                "/metadata/uid",
+            )
+            .to_string();
+            let token = STANDARD.decode(text(secret, "/data/token")).ok()?;
+            let token = String::from_utf8(token).ok().filter(|t| !t.is_empty())?;
+            Some(MintedToken {
+                namespace,
+                account,
+                uid,
+                token,
+            })
+        })
+        .collect()
 }

@@ -114,4 +114,158 @@ fn sim_serve_rejects_a_bad_token_file_and_bad_knobs() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
+    // A manifest kube-apiserver would refuse is refused at load, with its Status message.
+    let broker = dir.path().join("broker.yaml");
+    std::fs::write(
+        &broker,
+        "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {name: <broker-name>, namespace: default}\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args(["sim", "serve", "-f"])
+        .arg(&broker)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(
+            r#"cannot load Broker default/<broker-name>: Broker.eventing.knative.dev "<broker-name>" is invalid: metadata.name"#
+        ),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A state that is not one is refused, never taken for an empty cluster.
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::write(state.join("state.json"), "not json").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args(["sim", "serve", "--state-dir"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the sim's state"));
+    // Neither manifests nor a state: nothing to serve.
+    let output = Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args(["sim", "serve"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+/// `sim serve --state-dir DIR` started (with the demo's manifests or none), and its URL.
+fn serve_with_state(
+    dir: &std::path::Path,
+    kubeconfig: &std::path::Path,
+    manifests: bool,
+) -> (std::process::Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kn-mesh"));
+    command.args(["sim", "serve", "--state-dir"]).arg(dir);
+    if manifests {
+        command.arg("-f").arg(demo_dir());
+    }
+    let mut child = command
+        .arg("--kubeconfig-out")
+        .arg(kubeconfig)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    (child, first_line.trim().to_string())
+}
+
+async fn client_for(kubeconfig: &str, context: &str) -> kube::Client {
+    let parsed = kube::config::Kubeconfig::from_yaml(kubeconfig).unwrap();
+    let options = kube::config::KubeConfigOptions {
+        context: Some(context.into()),
+        ..Default::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(parsed, &options)
+        .await
+        .unwrap();
+    kube::Client::try_from(config).unwrap()
+}
+
+fn stop(mut child: std::process::Child) -> String {
+    Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    stderr
+}
+
+/// With --state-dir, a restart keeps what was applied, the address, the CA and the tokens: a
+/// kubeconfig written before the restart works after it, for the admin and for a legacy and a
+/// bound ServiceAccount token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_with_a_state_dir_keeps_the_cluster_and_the_kubeconfig_working() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::{Api, PostParams};
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let (first, url) = serve_with_state(&state, &kubeconfig, true);
+    let written = std::fs::read_to_string(&kubeconfig).unwrap();
+    let configmaps: Api<ConfigMap> =
+        Api::namespaced(client_for(&written, "admin").await, "payments");
+    let made = configmaps
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(
+                serde_json::json!({"metadata": {"name": "kept"}, "data": {"a": "b"}}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    stop(first);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(state.join("state.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the state holds keys and tokens");
+
+    // The restart needs no manifests, and says where the cluster came from.
+    let (second, url_again) = serve_with_state(&state, &kubeconfig, false);
+    assert_eq!(
+        url_again, url,
+        "the kubeconfigs point where the server listens"
+    );
+    let configmaps: Api<ConfigMap> =
+        Api::namespaced(client_for(&written, "admin").await, "payments");
+    let kept = configmaps.get("kept").await.unwrap();
+    assert_eq!(kept.metadata.uid, made.metadata.uid);
+    assert_eq!(kept.data.unwrap()["a"], "b");
+    for (context, user) in [
+        ("docs-reader", "system:serviceaccount:backstage:docs-reader"),
+        ("mesh-viewer", "system:serviceaccount:backstage:mesh-viewer"),
+    ] {
+        let client = client_for(&written, context).await;
+        let review = serde_json::json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+        let request =
+            axum::http::Request::post("/apis/authentication.k8s.io/v1/selfsubjectreviews")
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&review).unwrap())
+                .unwrap();
+        let answer: serde_json::Value =
+            serde_json::from_str(&client.request_text(request).await.unwrap()).unwrap();
+        assert_eq!(answer["status"]["userInfo"]["username"], user, "{context}");
+    }
+    // The legacy token is still the Secret's, so the new kubeconfig says so too.
+    let rewritten = std::fs::read_to_string(&kubeconfig).unwrap();
+    assert_eq!(
+        rewritten.matches("token:").count(),
+        written.matches("token:").count()
+    );
+    let stderr = stop(second);
+    assert!(stderr.contains("restored the cluster saved in"), "{stderr}");
+    assert!(stderr.contains("docs-reader [legacy]"), "{stderr}");
 }
