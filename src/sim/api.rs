@@ -242,6 +242,28 @@ fn dry_run(query: &HashMap<String, String>) -> Result<bool, ApiError> {
     }
 }
 
+/// Makes a change to the store, or with `dryRun=All` to a scratch copy of it that is then
+/// dropped: checked and answered the same, never kept, never seen by a watch. A real change is
+/// followed by what follows every write (`after_write`), once the store's lock is let go.
+fn change<T>(
+    state: &SimState,
+    def: &ResourceDef,
+    dry_run: bool,
+    make: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    if dry_run {
+        let mut scratch = state
+            .store
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .scratch();
+        return make(&mut scratch);
+    }
+    let made = make(&mut state.store.write().unwrap_or_else(|e| e.into_inner()))?;
+    after_write(state, def);
+    Ok(made)
+}
+
 /// A create, update or patch as the request asked for it.
 struct Write<'a> {
     verb: &'a str,
@@ -258,20 +280,9 @@ fn write_object(
     dry_run: bool,
 ) -> Result<Response, ApiError> {
     let verb = write.verb;
-    let admitted = if dry_run {
-        let mut scratch = state
-            .store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .scratch();
-        apply_write(&mut scratch, def, path, write)?
-    } else {
-        let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
-        let admitted = apply_write(&mut store, def, path, write)?;
-        drop(store);
-        after_write(state, def);
-        admitted
-    };
+    let admitted = change(state, def, dry_run, |store| {
+        apply_write(store, def, path, write)
+    })?;
     let code = if verb == "create" { 201 } else { 200 };
     let mut response = json_response(code, &store::convert(def, admitted.object, &path.version));
     for warning in admitted.warnings {
@@ -338,22 +349,9 @@ fn delete_object(
 ) -> Result<Response, ApiError> {
     let namespace = path.namespace.as_deref().unwrap_or("");
     let name = path.name.as_deref().unwrap_or("");
-    let deleted = if dry_run {
-        let mut scratch = state
-            .store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .scratch();
-        scratch.delete(&def.group, &def.plural, namespace, name)?
-    } else {
-        let deleted = state
-            .store
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .delete(&def.group, &def.plural, namespace, name)?;
-        after_write(state, def);
-        deleted
-    };
+    let deleted = change(state, def, dry_run, |store| {
+        store.delete(&def.group, &def.plural, namespace, name)
+    })?;
     Ok(json_response(
         200,
         &store::convert(def, deleted, &path.version),
@@ -369,20 +367,9 @@ fn delete_collection(
     dry_run: bool,
 ) -> Result<Response, ApiError> {
     let selectors = Selectors::from_query(query)?;
-    let deleted = if dry_run {
-        let mut scratch = state
-            .store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .scratch();
-        delete_matching(&mut scratch, def, path, &selectors)?
-    } else {
-        let mut store = state.store.write().unwrap_or_else(|e| e.into_inner());
-        let deleted = delete_matching(&mut store, def, path, &selectors)?;
-        drop(store);
-        after_write(state, def);
-        deleted
-    };
+    let deleted = change(state, def, dry_run, |store| {
+        delete_matching(store, def, path, &selectors)
+    })?;
     Ok(json_response(
         200,
         &list_of(def, &path.version, Map::new(), deleted),

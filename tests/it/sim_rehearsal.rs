@@ -11,9 +11,8 @@
 use crate::sim_kubectl::{kubectl, require_kubectl};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/real-world")
@@ -162,26 +161,18 @@ impl Drop for Served {
 
 /// `kn-mesh sim serve` on the release and the Kafka CRDs, and the kubeconfig it wrote.
 pub(crate) fn serve_release(kubeconfig: &Path) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
-        .args(["sim", "serve"])
-        .arg("-f")
-        .arg(corpus().join("release"))
-        .arg("-f")
-        .arg(corpus().join("kafka-crds"))
-        .arg("--kubeconfig-out")
-        .arg(kubeconfig)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The URL comes first, once the kubeconfig is written.
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
+    let (release, kafka) = (corpus().join("release"), corpus().join("kafka-crds"));
+    let (child, url) = crate::sim_serve::spawn_sim_serve(&[
+        "-f".as_ref(),
+        release.as_os_str(),
+        "-f".as_ref(),
+        kafka.as_os_str(),
+        "--kubeconfig-out".as_ref(),
+        kubeconfig.as_os_str(),
+    ]);
     assert!(
-        first_line.starts_with("https://"),
-        "sim serve on the release did not start: {first_line:?}"
+        url.starts_with("https://"),
+        "sim serve on the release did not start: {url:?}"
     );
     Served(child)
 }

@@ -15,28 +15,16 @@ async fn sim_serve_prints_the_url_first_writes_a_private_kubeconfig_and_stops_on
         "s3cr3t-static,jane,1001,\"platform,system:masters\"\n",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
-        .args([
-            "sim",
-            "serve",
-            "-f",
-            &demo_dir().display().to_string(),
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .arg("--kubeconfig-out")
-        .arg(&kubeconfig)
-        .arg("--token-auth-file")
-        .arg(&tokens)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let url = first_line.trim().to_string();
+    let (child, url) = spawn_sim_serve(&[
+        "-f".as_ref(),
+        demo_dir().as_os_str(),
+        "--addr".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--kubeconfig-out".as_ref(),
+        kubeconfig.as_os_str(),
+        "--token-auth-file".as_ref(),
+        tokens.as_os_str(),
+    ]);
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
 
     use std::os::unix::fs::PermissionsExt;
@@ -153,20 +141,12 @@ fn sim_serve_rejects_a_bad_token_file_and_bad_knobs() {
     assert_eq!(output.status.code(), Some(2));
 }
 
-/// `sim serve --state-dir DIR` started (with the demo's manifests or none), and its URL.
-fn serve_with_state(
-    dir: &std::path::Path,
-    kubeconfig: &std::path::Path,
-    manifests: bool,
-) -> (std::process::Child, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kn-mesh"));
-    command.args(["sim", "serve", "--state-dir"]).arg(dir);
-    if manifests {
-        command.arg("-f").arg(demo_dir());
-    }
-    let mut child = command
-        .arg("--kubeconfig-out")
-        .arg(kubeconfig)
+/// `kn-mesh sim serve ARGS`, once it serves: the process (stdout taken, stderr piped) and the
+/// URL it printed first (empty when it stopped before serving).
+pub(crate) fn spawn_sim_serve(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kn-mesh"))
+        .args(["sim", "serve"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -176,6 +156,25 @@ fn serve_with_state(
         .read_line(&mut first_line)
         .unwrap();
     (child, first_line.trim().to_string())
+}
+
+/// `sim serve --state-dir DIR` started (with the demo's manifests or none), and its URL.
+fn serve_with_state(
+    dir: &std::path::Path,
+    kubeconfig: &std::path::Path,
+    manifests: bool,
+) -> (std::process::Child, String) {
+    let demo = demo_dir();
+    let mut args = vec![
+        "--state-dir".as_ref(),
+        dir.as_os_str(),
+        "--kubeconfig-out".as_ref(),
+        kubeconfig.as_os_str(),
+    ];
+    if manifests {
+        args.extend(["-f".as_ref(), demo.as_os_str()]);
+    }
+    spawn_sim_serve(&args)
 }
 
 async fn client_for(kubeconfig: &str, context: &str) -> kube::Client {
