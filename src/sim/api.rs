@@ -37,7 +37,11 @@ pub async fn serve_resource(
     if protobuf && !matches!(verb, "create" | "update") {
         return Err(status::unsupported_media_type());
     }
-    if !path.subresource.is_empty() && path.subresource != "status" {
+    let has_subresource = def
+        .subresources
+        .iter()
+        .any(|(sub, _, _)| *sub == path.subresource);
+    if !path.subresource.is_empty() && !has_subresource {
         return Err(status::no_such_path());
     }
     let shape = Shape::of(header_text(headers, header::ACCEPT).unwrap_or(""));
@@ -57,6 +61,8 @@ pub async fn serve_resource(
                 parse_body(bytes)?
             };
             let write = Write {
+                user,
+                policy: state.policy(),
                 verb,
                 content_type: &content_type,
                 body,
@@ -266,6 +272,9 @@ fn change<T>(
 
 /// A create, update or patch as the request asked for it.
 struct Write<'a> {
+    user: &'a UserInfo,
+    /// RBAC as the request found it, for the escalation check.
+    policy: Arc<super::rbac::Policy>,
     verb: &'a str,
     content_type: &'a str,
     body: Value,
@@ -329,7 +338,15 @@ fn apply_write(
             store::convert(def, patched, &path.version)
         }
     };
+    let body = split_status(store, def, path, write.verb, body);
     let admitted = admission::admit(store, def, &path.version, body, write.field_validation)?;
+    super::escalation::check(
+        &write.policy,
+        store,
+        write.user,
+        (def, namespace),
+        &admitted.object,
+    )?;
     let object = if write.verb == "create" {
         store.create(&def.group, &def.plural, namespace, admitted.object)?
     } else {
@@ -339,6 +356,51 @@ fn apply_write(
         object,
         warnings: admitted.warnings,
     })
+}
+
+/// For a kind with a status subresource, as kube-apiserver splits it: a write to `/status`
+/// changes the status only, and a write to the object itself leaves the status as it was.
+fn split_status(
+    store: &Store,
+    def: &ResourceDef,
+    path: &ResourcePath,
+    verb: &str,
+    mut body: Value,
+) -> Value {
+    let has_status = def.subresources.iter().any(|(sub, _, _)| sub == "status");
+    let namespace = path.namespace.as_deref().unwrap_or("");
+    let name = path.name.as_deref().unwrap_or("");
+    let current = store
+        .get(&def.group, &def.plural, namespace, name)
+        .map(|current| store::convert(def, current.clone(), &path.version));
+    let (Some(mut current), true, false) = (current, has_status, verb == "create") else {
+        return body;
+    };
+    if path.subresource == "status" {
+        // The status from the request, on the object as it is; the request's resourceVersion
+        // still guards against a lost update.
+        let status = body.get("status").cloned();
+        let version = body.pointer("/metadata/resourceVersion").cloned();
+        set_or_remove(&mut current, "status", status);
+        if let Some(version) = version {
+            current["metadata"]["resourceVersion"] = version;
+        } else if let Some(metadata) = current["metadata"].as_object_mut() {
+            metadata.remove("resourceVersion");
+        }
+        current
+    } else {
+        set_or_remove(&mut body, "status", current.get("status").cloned());
+        body
+    }
+}
+
+fn set_or_remove(object: &mut Value, key: &str, value: Option<Value>) {
+    if let Some(fields) = object.as_object_mut() {
+        match value {
+            Some(value) => fields.insert(key.to_string(), value),
+            None => fields.remove(key),
+        };
+    }
 }
 
 fn delete_object(

@@ -392,6 +392,7 @@ impl RunningSim {
                 key_pem: tls.ca_key_pem.clone(),
             },
             admin_token,
+            last_saved: std::sync::Mutex::new(None),
         });
         state.save()?;
         let state = Arc::new(state);

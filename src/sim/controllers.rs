@@ -66,20 +66,46 @@ fn stored_versions(object: &Value) -> Value {
     json!(stored)
 }
 
-fn labels_match(selector: &Value, role: &Value) -> bool {
-    let Some(wanted) = selector.get("matchLabels").and_then(Value::as_object) else {
-        // An empty selector picks nothing here: kube's controller ignores it too.
-        return false;
-    };
-    !wanted.is_empty()
-        && wanted.iter().all(|(key, value)| {
-            role.pointer(&format!("/metadata/labels/{}", key.replace('/', "~1"))) == Some(value)
-        })
+/// A LabelSelector (`matchLabels`, `matchExpressions`) as label selector text, which the same
+/// parser as `?labelSelector=` reads. An empty selector selects everything, as kube's
+/// `LabelSelectorAsSelector` makes it: a role aggregating `{}` gets every role's rules.
+fn selector_text(selector: &Value) -> String {
+    let mut parts: Vec<String> = selector["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or("")))
+        .collect();
+    for expression in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let key = expression["key"].as_str().unwrap_or("");
+        let values: Vec<&str> = expression["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        parts.push(match expression["operator"].as_str().unwrap_or("") {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "DoesNotExist" => format!("!{key}"),
+            _ => key.to_string(),
+        });
+    }
+    parts.join(",")
+}
+
+fn selects(selector: &Value, role: &Value) -> bool {
+    super::selectors::Selectors::parse(Some(&selector_text(selector)), None)
+        .is_ok_and(|parsed| parsed.matches(role))
 }
 
 /// The aggregated ClusterRoles whose `rules` are not the union their selectors pick, with the
-/// rules they should have. One pass: a role that aggregates an aggregated role settles once
-/// that one has been written.
+/// rules they should have, from the roles as they are now: a role that aggregates an aggregated
+/// role settles once that one has been written.
 pub fn aggregation_changes(cluster_roles: &[&Value]) -> Vec<(String, Value)> {
     let mut changes = Vec::new();
     for role in cluster_roles {
@@ -91,15 +117,16 @@ pub fn aggregation_changes(cluster_roles: &[&Value]) -> Vec<(String, Value)> {
         };
         let name = role["metadata"]["name"].as_str().unwrap_or("");
         let mut rules: Vec<Value> = Vec::new();
-        for other in cluster_roles {
-            if other["metadata"]["name"].as_str() == Some(name)
-                || !selectors.iter().any(|s| labels_match(s, other))
-            {
-                continue;
-            }
-            for rule in other["rules"].as_array().into_iter().flatten() {
-                if !rules.contains(rule) {
-                    rules.push(rule.clone());
+        // As kube's controller: selector by selector, the picked roles by name.
+        for selector in selectors {
+            for other in cluster_roles {
+                if other["metadata"]["name"].as_str() == Some(name) || !selects(selector, other) {
+                    continue;
+                }
+                for rule in other["rules"].as_array().into_iter().flatten() {
+                    if !rules.contains(rule) {
+                        rules.push(rule.clone());
+                    }
                 }
             }
         }
@@ -109,4 +136,54 @@ pub fn aggregation_changes(cluster_roles: &[&Value]) -> Vec<(String, Value)> {
         }
     }
     changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(name: &str, labels: Value, rules: Value, selectors: Option<Value>) -> Value {
+        let mut role = json!({"metadata": {"name": name, "labels": labels}, "rules": rules});
+        if let Some(selectors) = selectors {
+            role["aggregationRule"] = json!({"clusterRoleSelectors": selectors});
+        }
+        role
+    }
+
+    #[test]
+    fn selectors_match_labels_expressions_and_an_empty_one_everything() {
+        let picked = role(
+            "p",
+            json!({"tier": "a", "x": "1"}),
+            json!([{"verbs": ["get"]}]),
+            None,
+        );
+        let other = role(
+            "o",
+            json!({"tier": "b"}),
+            json!([{"verbs": ["list"]}]),
+            None,
+        );
+        let by_expression = role(
+            "e",
+            json!({}),
+            json!([]),
+            Some(
+                json!([{"matchExpressions": [{"key": "tier", "operator": "In", "values": ["a"]}]}]),
+            ),
+        );
+        let everything = role("all", json!({}), json!([]), Some(json!([{}])));
+        let roles = [&picked, &other, &by_expression, &everything];
+        let changes = aggregation_changes(&roles);
+        assert_eq!(
+            changes,
+            [
+                ("e".to_string(), json!([{"verbs": ["get"]}])),
+                (
+                    "all".to_string(),
+                    json!([{"verbs": ["get"]}, {"verbs": ["list"]}])
+                ),
+            ]
+        );
+    }
 }

@@ -8,6 +8,7 @@ pub mod cluster;
 mod controllers;
 mod conversion;
 mod discovery;
+mod escalation;
 mod impersonation;
 mod openapi;
 mod patch;

@@ -68,11 +68,31 @@ pub fn save(dir: &Path, state: &SavedState) -> Result<(), PersistError> {
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    std::fs::create_dir_all(dir).map_err(failed)?;
+    let text = serde_json::to_vec(state).map_err(|e| failed(std::io::Error::other(e)))?;
+    create_private_dir(dir).map_err(failed)?;
     let temporary = dir.join(format!("{FILE}.tmp"));
-    let text = serde_json::to_vec(state).unwrap_or_default();
+    // A link planted where the temporary file goes would have the keys written through it.
+    if std::fs::symlink_metadata(&temporary).is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::remove_file(&temporary).map_err(failed)?;
+    }
     write_private(&temporary, &text).map_err(failed)?;
-    std::fs::rename(&temporary, &path).map_err(failed)
+    std::fs::rename(&temporary, &path).map_err(failed)?;
+    // The rename itself is durable once the directory is.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(failed)
+}
+
+/// The state's directory, made readable by its owner only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// Writes a file that holds keys or tokens: created with mode 0600, so it is never readable by

@@ -40,6 +40,8 @@ pub struct Persisted {
     pub dir: std::path::PathBuf,
     pub ca: super::tls::SavedCa,
     pub admin_token: String,
+    /// The resourceVersion last written (None: nothing yet); held while a save runs.
+    pub last_saved: Mutex<Option<u64>>,
 }
 
 pub struct SimState {
@@ -122,7 +124,16 @@ impl SimState {
             return Ok(());
         };
         use base64::Engine;
+        // One save at a time, and never an older cluster over a newer one: writes finish in
+        // any order, the file only moves forward.
+        let mut last_saved = persisted
+            .last_saved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let store = self.store.read().unwrap_or_else(|e| e.into_inner());
+        if last_saved.is_some_and(|saved| saved >= store.resource_version()) {
+            return Ok(());
+        }
         let state = super::persist::SavedState {
             version: super::persist::VERSION,
             address: self.address.clone(),
@@ -133,7 +144,9 @@ impl SimState {
             objects: store.everything(),
         };
         drop(store);
-        super::persist::save(&persisted.dir, &state)
+        super::persist::save(&persisted.dir, &state)?;
+        *last_saved = Some(state.resource_version);
+        Ok(())
     }
 }
 

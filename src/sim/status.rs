@@ -65,6 +65,20 @@ pub fn forbidden(user: &str, request: &super::rbac::Request) -> ApiError {
     status(403, "Forbidden", message, Some(details))
 }
 
+/// A 403 for a reason other than a missing permission (RBAC's escalation check), worded as
+/// kube-apiserver words it: `roles.rbac.authorization.k8s.io "x" is forbidden: REASON`.
+pub fn forbidden_with(group: &str, resource: &str, name: &str, reason: String) -> ApiError {
+    status(
+        403,
+        "Forbidden",
+        format!(
+            "{} {name:?} is forbidden: {reason}",
+            group_resource(group, resource)
+        ),
+        Some(details(group, resource, Some(name))),
+    )
+}
+
 /// A non-resource URL that the user may not access.
 pub fn forbidden_path(user: &str, verb: &str, path: &str) -> ApiError {
     status(

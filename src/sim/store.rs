@@ -35,6 +35,8 @@ pub struct Store {
     resource_version: u64,
     history: VecDeque<Arc<Event>>,
     events: broadcast::Sender<Arc<Event>>,
+    /// The aggregation controller is running: its own writes do not start it again.
+    aggregating: bool,
 }
 
 /// One page of a list.
@@ -80,6 +82,7 @@ impl Store {
             resource_version: 1,
             history: VecDeque::new(),
             events,
+            aggregating: false,
         }
     }
 
@@ -143,6 +146,7 @@ impl Store {
             resource_version: self.resource_version,
             history: VecDeque::new(),
             events,
+            aggregating: false,
         }
     }
 
@@ -337,30 +341,36 @@ impl Store {
             self.register_crd(&object);
         }
         self.record(&def, "ADDED", object.clone());
-        self.aggregate_if_roles(plural);
+        self.aggregate_if_roles(group, plural);
         Ok(object)
     }
 
-    /// The ClusterRole aggregation controller, run after every ClusterRole write. Each write
-    /// it makes runs it again, until no aggregated role is out of date.
-    fn aggregate_if_roles(&mut self, plural: &str) {
-        if plural != "clusterroles" {
+    /// The ClusterRole aggregation controller, run after every ClusterRole write: one
+    /// out-of-date role at a time is written from the roles as they are, until none is; the
+    /// writes it makes do not start it again. Roles that select each other settle, and the
+    /// bound stops any that would not.
+    fn aggregate_if_roles(&mut self, group: &str, plural: &str) {
+        const RBAC: &str = "rbac.authorization.k8s.io";
+        if (group, plural) != (RBAC, "clusterroles") || self.aggregating {
             return;
         }
-        let roles: Vec<&Value> = self
-            .all("rbac.authorization.k8s.io", "clusterroles")
-            .collect();
-        let changes = super::controllers::aggregation_changes(&roles);
-        for (name, rules) in changes {
-            if let Some(mut role) = self
-                .get("rbac.authorization.k8s.io", "clusterroles", "", &name)
-                .cloned()
-            {
+        self.aggregating = true;
+        let bound = 2 * self.all(RBAC, "clusterroles").count() + 2;
+        for _ in 0..bound {
+            let roles: Vec<&Value> = self.all(RBAC, "clusterroles").collect();
+            let Some((name, rules)) = super::controllers::aggregation_changes(&roles)
+                .into_iter()
+                .next()
+            else {
+                break;
+            };
+            if let Some(mut role) = self.get(RBAC, "clusterroles", "", &name).cloned() {
                 role["rules"] = rules;
                 // The role exists, so the update cannot miss it.
-                let _ = self.update("rbac.authorization.k8s.io", "clusterroles", "", &name, role);
+                let _ = self.update(RBAC, "clusterroles", "", &name, role);
             }
         }
+        self.aggregating = false;
     }
 
     /// The CRD's entry for one version of a resource it defines, if a CRD defines it.
@@ -470,7 +480,7 @@ impl Store {
             self.register_crd(&object);
         }
         self.record(&def, "MODIFIED", object.clone());
-        self.aggregate_if_roles(plural);
+        self.aggregate_if_roles(group, plural);
         Ok(object)
     }
 
@@ -526,7 +536,7 @@ impl Store {
         self.resource_version += 1;
         object["metadata"]["resourceVersion"] = json!(self.resource_version.to_string());
         self.record(&def, "DELETED", object.clone());
-        self.aggregate_if_roles(plural);
+        self.aggregate_if_roles(group, plural);
         Ok(object)
     }
 

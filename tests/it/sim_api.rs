@@ -408,3 +408,179 @@ async fn a_dry_run_delete_collection_answers_with_what_it_would_delete_and_keeps
     let after = api.list(&ListParams::default()).await.unwrap().items.len();
     assert_eq!(after, before, "a dry run deletes nothing");
 }
+
+/// Aggregated ClusterRoles that select each other settle on the union, and never take the
+/// server down (each write of the controller used to start it again, without end).
+#[tokio::test]
+async fn aggregated_roles_that_select_each_other_settle() {
+    let yaml = std::fs::read_to_string(common::demo_dir().join("50-rbac.yaml")).unwrap();
+    let mut objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(&yaml).unwrap();
+    let rule =
+        |resource: &str| json!({"apiGroups": [""], "resources": [resource], "verbs": ["get"]});
+    for (name, labelled, rules) in [
+        ("a", false, json!([rule("j1")])),
+        ("b", true, json!([])),
+        ("c", true, json!([rule("j1"), rule("j2")])),
+    ] {
+        let mut role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": name},
+            "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"z": "true"}}]},
+            "rules": rules});
+        if labelled {
+            role["metadata"]["labels"] = json!({"z": "true"});
+        }
+        objects.push(role);
+    }
+    let sim = start_sim(objects).await;
+    let roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(client(&sim, "admin").await);
+    for name in ["a", "b", "c"] {
+        let role = roles.get(name).await.unwrap();
+        let resources: Vec<String> = role
+            .rules
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|r| r.resources.unwrap_or_default())
+            .collect();
+        assert_eq!(resources, ["j1", "j2"], "{name}");
+    }
+}
+
+/// RBAC's escalation check: a delegate that may write Roles and RoleBindings in a namespace
+/// may grant only what it holds there, and no binding's roleRef changes.
+#[tokio::test]
+async fn rbac_writes_grant_only_what_the_writer_holds() {
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let yaml = std::fs::read_to_string(common::demo_dir().join("00-namespaces.yaml")).unwrap();
+    let mut objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(&yaml).unwrap();
+    objects.extend([
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "delegate", "namespace": "payments"}}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+               "metadata": {"name": "rbac-writer", "namespace": "payments"},
+               "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": ["create", "update", "patch", "get"]},
+                         {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": "delegate-writes", "namespace": "payments"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "rbac-writer"},
+               "subjects": [{"kind": "ServiceAccount", "name": "delegate", "namespace": "payments"}]}),
+    ]);
+    let sim = start_sim(objects).await;
+    let delegate = client(&sim, "delegate").await;
+    let roles: Api<Role> = Api::namespaced(delegate.clone(), "payments");
+    let bindings: Api<RoleBinding> = Api::namespaced(delegate, "payments");
+    let role = |name: &str, resource: &str| -> Role {
+        serde_json::from_value(json!({"metadata": {"name": name},
+            "rules": [{"apiGroups": [""], "resources": [resource], "verbs": ["get"]}]}))
+        .unwrap()
+    };
+    let binding = |name: &str, kind: &str, role: &str| -> RoleBinding {
+        serde_json::from_value(json!({"metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+            "subjects": [{"kind": "User", "name": "someone"}]}))
+        .unwrap()
+    };
+    let post = PostParams::default();
+    roles
+        .create(&post, &role("pod-reader", "pods"))
+        .await
+        .unwrap();
+    let refused = api_status(
+        roles
+            .create(&post, &role("secret-reader", "secrets"))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(refused.code, 403);
+    assert!(
+        refused.message.contains(r#"roles.rbac.authorization.k8s.io "secret-reader" is forbidden: user "system:serviceaccount:payments:delegate""#)
+            && refused.message.contains(r#"is attempting to grant RBAC permissions not currently held:
+{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}"#),
+        "{}",
+        refused.message
+    );
+    bindings
+        .create(&post, &binding("pods-for-someone", "Role", "pod-reader"))
+        .await
+        .unwrap();
+    let refused = api_status(
+        bindings
+            .create(
+                &post,
+                &binding("admin-for-someone", "ClusterRole", "cluster-admin"),
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(refused.code, 403, "{}", refused.message);
+    // The roleRef of a binding is fixed, for everyone.
+    let admin: Api<RoleBinding> = Api::namespaced(client(&sim, "admin").await, "payments");
+    let mut changed = admin.get("pods-for-someone").await.unwrap();
+    changed.role_ref.name = "rbac-writer".into();
+    let refused = api_status(
+        admin
+            .replace("pods-for-someone", &post, &changed)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(refused.code, 422);
+    assert!(
+        refused.message.contains("cannot change roleRef"),
+        "{}",
+        refused.message
+    );
+}
+
+/// The status subresource as kube-apiserver splits it: `/status` changes the status only, the
+/// object itself leaves the status alone, and a kind without one answers 404.
+#[tokio::test]
+async fn status_and_spec_are_written_apart() {
+    use kube::api::{Patch, PatchParams};
+    let sim = demo_sim().await;
+    let admin = client(&sim, "admin").await;
+    let triggers: Api<DynamicObject> =
+        Api::namespaced_with(admin.clone(), "payments", &triggers_resource());
+    let before = triggers.get("audit-all").await.unwrap();
+    let status_patch =
+        json!({"spec": {"broker": "elsewhere"}, "status": {"observedGeneration": 42}});
+    let after = triggers
+        .patch_status(
+            "audit-all",
+            &PatchParams::default(),
+            &Patch::Merge(&status_patch),
+        )
+        .await
+        .unwrap();
+    assert_eq!(after.data["status"]["observedGeneration"], 42);
+    assert_eq!(
+        after.data["spec"]["broker"], before.data["spec"]["broker"],
+        "/status keeps the spec"
+    );
+    assert_eq!(after.metadata.generation, before.metadata.generation);
+    let spec_patch = json!({"spec": {"broker": "elsewhere"}, "status": {"observedGeneration": 7}});
+    let after = triggers
+        .patch(
+            "audit-all",
+            &PatchParams::default(),
+            &Patch::Merge(&spec_patch),
+        )
+        .await
+        .unwrap();
+    assert_eq!(after.data["spec"]["broker"], "elsewhere");
+    assert_eq!(
+        after.data["status"]["observedGeneration"], 42,
+        "the object keeps the status"
+    );
+    assert_eq!(
+        after.metadata.generation,
+        before.metadata.generation.map(|g| g + 1)
+    );
+    let configmaps: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(admin, "payments");
+    let missing = configmaps
+        .patch_status(
+            "anything",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(api_status(missing).code, 404);
+}
