@@ -224,14 +224,18 @@ impl ConnectArgs {
             token: self.token.token.clone(),
             certificate_authority: self.cluster.certificate_authority.clone(),
             insecure_skip_tls_verify: self.cluster.insecure_skip_tls_verify,
-            impersonate: self.cluster.as_user.clone().map(|user| {
-                crate::source::connect::Impersonate {
+            // `--as ''` is no impersonation, as kubectl reads it.
+            impersonate: self
+                .cluster
+                .as_user
+                .clone()
+                .filter(|u| !u.is_empty())
+                .map(|user| crate::source::connect::Impersonate {
                     user,
                     groups: self.cluster.as_groups.clone(),
                     uid: self.cluster.as_uid.clone(),
-                }
-            }),
-            impersonate_without_user: self.cluster.as_user.is_none()
+                }),
+            impersonate_without_user: self.cluster.as_user.as_deref().is_none_or(str::is_empty)
                 && (!self.cluster.as_groups.is_empty() || self.cluster.as_uid.is_some()),
         }
     }
@@ -391,7 +395,11 @@ impl Cli {
             },
             max_body: self.max_body,
         };
-        let impersonating = connect.cluster.as_user.is_some()
+        let impersonating = connect
+            .cluster
+            .as_user
+            .as_deref()
+            .is_some_and(|u| !u.is_empty())
             || !connect.cluster.as_groups.is_empty()
             || connect.cluster.as_uid.is_some();
         let elsewhere = self.backend.is_some()

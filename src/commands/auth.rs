@@ -7,6 +7,16 @@ use crate::{access, exit, source};
 
 pub async fn run(mut spec: SourceSpec, args: &AuthArgs) -> color_eyre::Result<u8> {
     if let Some(identity) = &args.demo_identity {
+        // The demo's identities are tokens of their own: acting as someone else is for a
+        // cluster connection, and ignoring --as would report on the wrong identity.
+        if let Origin::Cluster(options) = &spec.origin
+            && options.impersonate.is_some()
+        {
+            return Err(UsageError(
+                "--as acts on a cluster connection: not with --demo-identity (kubectl --as against `kn-mesh sim serve` does that)".into(),
+            )
+            .into());
+        }
         spec.origin = Origin::Demo {
             identity: identity.clone(),
         };

@@ -98,7 +98,7 @@ async fn watch(cli: &Cli, opened: source::Source) -> color_eyre::Result<u8> {
                 say!("kn-mesh: {}", output::escape_lines(&error.to_string()));
                 code = exit::INCOMPLETE;
             }
-            Update::Connected(_) | Update::ServiceAccounts(_) => {}
+            Update::Connected(_) | Update::ServiceAccounts(_) | Update::Notice(_) => {}
         }
     }
     Ok(code)

@@ -92,6 +92,14 @@ pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
         state_dir: args.state_dir.clone(),
     };
     let sim = RunningSim::start(config).await?;
+    for warning in &sim.warnings {
+        say!("kn-mesh sim: {}", crate::text::escape(warning));
+    }
+    if args.kubeconfig_out.is_none() {
+        say!(
+            "no --kubeconfig-out: the tokens to use this cluster are written nowhere (pass --kubeconfig-out FILE)"
+        );
+    }
     if let (true, Some(dir)) = (sim.restored, &args.state_dir) {
         let ignored = if args.filenames.is_empty() {
             String::new()

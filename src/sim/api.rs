@@ -44,6 +44,10 @@ pub async fn serve_resource(
     if !path.subresource.is_empty() && !has_subresource {
         return Err(status::no_such_path());
     }
+    // A status is read and written, never created or deleted on its own.
+    if path.subresource == "status" && !matches!(verb, "get" | "update" | "patch") {
+        return Err(status::method_not_allowed(verb));
+    }
     let shape = Shape::of(header_text(headers, header::ACCEPT).unwrap_or(""));
     match verb {
         "get" => get_object(state, def, path, shape),
@@ -382,10 +386,8 @@ fn split_status(
         let status = body.get("status").cloned();
         let version = body.pointer("/metadata/resourceVersion").cloned();
         set_or_remove(&mut current, "status", status);
-        if let Some(version) = version {
-            current["metadata"]["resourceVersion"] = version;
-        } else if let Some(metadata) = current["metadata"].as_object_mut() {
-            metadata.remove("resourceVersion");
+        if let Some(metadata) = current.get_mut("metadata") {
+            set_or_remove(metadata, "resourceVersion", version);
         }
         current
     } else {

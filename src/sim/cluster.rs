@@ -95,6 +95,8 @@ pub struct RunningSim {
     pub url: String,
     /// The objects came from `--state-dir`, not from the manifests.
     pub restored: bool,
+    /// What the one who started it should know (said on stderr by `sim serve`).
+    pub warnings: Vec<String>,
     /// The CA that signed the server's certificate, PEM.
     pub ca_pem: String,
     pub identities: Vec<Identity>,
@@ -347,11 +349,22 @@ impl RunningSim {
             address,
             restored,
         } = begin(&config)?;
-        let addr = match (config.addr, address) {
-            // A restart listens where the kubeconfigs written before it point.
-            (Some(wanted), Some(saved)) if wanted.port() == 0 => saved,
-            (Some(wanted), _) => wanted,
-            (None, saved) => saved.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+        let wanted = config
+            .addr
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let mut warnings = Vec::new();
+        let addr = match address {
+            // A restart listens on the port the kubeconfigs written before it name.
+            Some(saved) if wanted.port() == 0 => SocketAddr::new(wanted.ip(), saved.port()),
+            Some(saved) if saved.port() != wanted.port() => {
+                warnings.push(format!(
+                    "listening on port {} as --addr asks: kubeconfigs written before this restart name port {}",
+                    wanted.port(),
+                    saved.port()
+                ));
+                wanted
+            }
+            _ => wanted,
         };
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -404,8 +417,17 @@ impl RunningSim {
             app,
             signal,
         ));
+        // Listening on every address, the URL names loopback: the certificate covers it.
+        let host = match local.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv6() => {
+                std::net::IpAddr::from([0, 0, 0, 0, 0, 0, 0, 1])
+            }
+            ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+            ip => ip,
+        };
         Ok(RunningSim {
-            url: format!("https://{local}"),
+            url: format!("https://{}", SocketAddr::new(host, local.port())),
+            warnings,
             restored,
             ca_pem: tls.ca_pem,
             identities,

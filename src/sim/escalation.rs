@@ -150,6 +150,19 @@ pub fn check(
             if allowed(policy, user, "escalate", &def.plural, namespace, name) {
                 return Ok(());
             }
+            // An aggregated role grants whatever is labelled for it later: only someone who may
+            // escalate may make one.
+            if object
+                .get("aggregationRule")
+                .is_some_and(|rule| !rule.is_null())
+            {
+                return Err(status::forbidden_with(
+                    RBAC,
+                    &def.plural,
+                    name,
+                    "must have cluster-admin privileges to use the aggregationRule".into(),
+                ));
+            }
             let missing = not_held(policy, user, namespace, &rules_of(object));
             if missing.is_empty() {
                 Ok(())

@@ -37,7 +37,8 @@ pub fn impersonate(
             extra.entry(key).or_default().push(value.to_string());
         }
     }
-    let Some(username) = values(USER).into_iter().next() else {
+    // An empty Impersonate-User is none, as kube-apiserver reads it.
+    let Some(username) = values(USER).into_iter().next().filter(|u| !u.is_empty()) else {
         if groups.is_empty() && uid.is_none() && extra.is_empty() {
             return Ok(caller);
         }

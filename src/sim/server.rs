@@ -165,12 +165,26 @@ pub fn authenticate(state: &SimState, headers: &HeaderMap) -> Option<UserInfo> {
             name,
             secret,
         } => {
-            // A legacy token dies with its Secret.
+            // A legacy token dies with its Secret, lives only while the Secret holds it, and
+            // belongs to the ServiceAccount the Secret was filled for, not to one made since
+            // under the same name.
             let secret = store.get("", "secrets", &namespace, &secret)?;
-            let annotation = secret
-                .pointer("/metadata/annotations/kubernetes.io~1service-account.name")?
-                .as_str()?;
-            if annotation != name {
+            let annotation = |key: &str| {
+                secret
+                    .pointer(&format!(
+                        "/metadata/annotations/kubernetes.io~1service-account.{key}"
+                    ))
+                    .and_then(Value::as_str)
+            };
+            if annotation("name")? != name {
+                return None;
+            }
+            use base64::Engine;
+            let held = secret.pointer("/data/token").and_then(Value::as_str)?;
+            let held = base64::engine::general_purpose::STANDARD
+                .decode(held)
+                .ok()?;
+            if held != token.as_bytes() {
                 return None;
             }
             let account = store.get("", "serviceaccounts", &namespace, &name)?;
@@ -178,6 +192,9 @@ pub fn authenticate(state: &SimState, headers: &HeaderMap) -> Option<UserInfo> {
                 .pointer("/metadata/uid")
                 .and_then(Value::as_str)
                 .unwrap_or("");
+            if annotation("uid").is_some_and(|filled_for| filled_for != uid) {
+                return None;
+            }
             Some(UserInfo::service_account(&namespace, &name, uid))
         }
         ServiceAccountToken::Bound {

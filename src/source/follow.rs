@@ -88,7 +88,7 @@ async fn run(
             Control::ListServiceAccounts => {
                 let update = match readable_service_accounts(&opened).await {
                     Ok(accounts) => Update::ServiceAccounts(accounts),
-                    Err(error) => Update::Failed(error),
+                    Err(error) => Update::Notice(error.to_string()),
                 };
                 let _ = sender.send(update);
                 continue;
@@ -134,6 +134,8 @@ async fn switch_context(opened: &mut Opened, name: &str) -> Result<bool, SourceE
         Opened::Cluster { access, reach } => {
             let mut next = reach.clone();
             next.options.context = Some(name.to_string());
+            // Another context is another caller: it acts as itself until asked otherwise.
+            next.options.impersonate = None;
             let connected = super::open::connect_cluster(&next).await?;
             // One request first: a context whose server cannot be reached (or rejects its
             // token) is an error, and the connection that works stays.

@@ -204,6 +204,9 @@ pub enum Update {
     /// The answer to `ListServiceAccounts`: their user names
     /// (`system:serviceaccount:NS:NAME`), sorted.
     ServiceAccounts(Vec<String>),
+    /// Something to tell that leaves the connection as it is (the ServiceAccounts could not
+    /// be listed).
+    Notice(String),
 }
 
 /// What a face may ask of a followed source.

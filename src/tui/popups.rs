@@ -38,12 +38,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
             draw_pick_list(frame, &theme, area, (lines, *cursor), 64, title);
         }
         Popup::Contexts { names, cursor } => {
-            // Impersonating, the context in use is the impersonator's: no dot on it.
-            let current = app
-                .source
-                .context
-                .as_deref()
-                .filter(|_| app.acting_as().is_none());
+            let current = app.source.context.as_deref();
             let mut lines = marked(names, current);
             lines.extend(
                 app.context_actions()

@@ -467,6 +467,11 @@ impl App {
     /// The ServiceAccounts the source found, to act as one; a notice when there are none.
     pub fn open_service_accounts(&mut self, names: Vec<String>) {
         self.notice = None;
+        if self.popup.is_some() {
+            // Something else was opened meanwhile: it stays.
+            self.notice = Some("the ServiceAccounts are listed: close this and press c".into());
+            return;
+        }
         if names.is_empty() {
             self.notice = Some("no ServiceAccounts you may read: nobody to impersonate".into());
             return;

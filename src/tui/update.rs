@@ -44,6 +44,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             cmds.extend(super::events::wanted(app));
             cmds
         }
+        Msg::Source(Update::Notice(text)) => {
+            app.notice = Some(text);
+            Vec::new()
+        }
         Msg::Source(Update::ServiceAccounts(accounts)) => {
             app.open_service_accounts(accounts);
             Vec::new()

@@ -91,6 +91,17 @@ async fn impersonation_needs_the_right_and_a_user() {
     let out = crate::common::kn_mesh(&["--demo", "--as", "alice", "-o", "tree"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--as acts on a cluster connection"));
+    let out = crate::common::kn_mesh(&["auth", "--demo-identity", "docs-reader", "--as", "bob"]);
+    assert_eq!(out.status.code(), Some(2), "--as is never ignored");
+    // `--as ''` is no impersonation, as kubectl reads it: the admin's own view.
+    let own = kn_mesh(&kubeconfig, &["--context", "admin", "-o", "eventmesh"]).await;
+    let empty = kn_mesh(
+        &kubeconfig,
+        &["--context", "admin", "--as", "", "-o", "eventmesh"],
+    )
+    .await;
+    assert_eq!(empty.status.code(), Some(0));
+    assert_eq!(own.stdout, empty.stdout);
 }
 
 /// A followed cluster source through one context of the sim's kubeconfig.

@@ -227,7 +227,7 @@ async fn a_followed_cluster_switches_context() {
                 }
                 Update::Read(reading) => return reading,
                 Update::Failed(error) => panic!("{error}"),
-                Update::ServiceAccounts(_) => panic!("not asked for"),
+                Update::ServiceAccounts(_) | Update::Notice(_) => panic!("not asked for"),
             }
         }
     }

@@ -462,6 +462,13 @@ async fn rbac_writes_grant_only_what_the_writer_holds() {
                "metadata": {"name": "delegate-writes", "namespace": "payments"},
                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "rbac-writer"},
                "subjects": [{"kind": "ServiceAccount", "name": "delegate", "namespace": "payments"}]}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+               "metadata": {"name": "cluster-role-writer"},
+               "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["create"]}]}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+               "metadata": {"name": "delegate-writes-cluster-roles"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-role-writer"},
+               "subjects": [{"kind": "ServiceAccount", "name": "delegate", "namespace": "payments"}]}),
     ]);
     let sim = start_sim(objects).await;
     let delegate = client(&sim, "delegate").await;
@@ -511,6 +518,21 @@ async fn rbac_writes_grant_only_what_the_writer_holds() {
             .unwrap_err(),
     );
     assert_eq!(refused.code, 403, "{}", refused.message);
+    // An aggregated role grants what is labelled for it later: it needs escalate.
+    let cluster_roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> =
+        Api::all(client(&sim, "delegate").await);
+    let aggregated = serde_json::from_value(json!({"metadata": {"name": "grows"},
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"any": "thing"}}]}}))
+    .unwrap();
+    let refused = api_status(cluster_roles.create(&post, &aggregated).await.unwrap_err());
+    assert_eq!(refused.code, 403);
+    assert!(
+        refused
+            .message
+            .contains("must have cluster-admin privileges to use the aggregationRule"),
+        "{}",
+        refused.message
+    );
     // The roleRef of a binding is fixed, for everyone.
     let admin: Api<RoleBinding> = Api::namespaced(client(&sim, "admin").await, "payments");
     let mut changed = admin.get("pods-for-someone").await.unwrap();
@@ -573,6 +595,15 @@ async fn status_and_spec_are_written_apart() {
         after.metadata.generation,
         before.metadata.generation.map(|g| g + 1)
     );
+    // A status is never deleted on its own: the object stays.
+    let request = Request::delete(
+        "/apis/eventing.knative.dev/v1/namespaces/payments/triggers/audit-all/status",
+    )
+    .body(Vec::new())
+    .unwrap();
+    let refused = api_status(admin.request_text(request).await.unwrap_err());
+    assert_eq!(refused.code, 405);
+    assert!(triggers.get("audit-all").await.is_ok());
     let configmaps: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(admin, "payments");
     let missing = configmaps
         .patch_status(
@@ -583,4 +614,27 @@ async fn status_and_spec_are_written_apart() {
         .await
         .unwrap_err();
     assert_eq!(api_status(missing).code, 404);
+}
+
+/// A legacy token belongs to the ServiceAccount its Secret was filled for: deleting the
+/// ServiceAccount and making one of the same name does not bring the old token back.
+#[tokio::test]
+async fn a_legacy_token_dies_with_its_service_account_even_when_the_name_returns() {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    let sim = demo_sim().await;
+    let reader = client(&sim, "docs-reader").await;
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(reader.clone());
+    namespaces.list(&ListParams::default()).await.unwrap();
+    let accounts: Api<ServiceAccount> = Api::namespaced(client(&sim, "admin").await, "backstage");
+    accounts
+        .delete("docs-reader", &DeleteParams::default())
+        .await
+        .unwrap();
+    let again = serde_json::from_value(json!({"metadata": {"name": "docs-reader"}})).unwrap();
+    accounts
+        .create(&PostParams::default(), &again)
+        .await
+        .unwrap();
+    let refused = namespaces.list(&ListParams::default()).await.unwrap_err();
+    assert_eq!(api_status(refused).code, 401);
 }

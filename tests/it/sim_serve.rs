@@ -268,3 +268,26 @@ async fn a_restart_with_a_state_dir_keeps_the_cluster_and_the_kubeconfig_working
     assert!(stderr.contains("restored the cluster saved in"), "{stderr}");
     assert!(stderr.contains("docs-reader [legacy]"), "{stderr}");
 }
+
+/// Listening on every address, the URL (and so the kubeconfig) names loopback, which the
+/// certificate covers, and a kubeconfig works.
+#[tokio::test(flavor = "multi_thread")]
+async fn listening_on_every_address_gives_a_kubeconfig_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let demo = demo_dir();
+    let (child, url) = spawn_sim_serve(&[
+        "-f".as_ref(),
+        demo.as_os_str(),
+        "--addr".as_ref(),
+        "0.0.0.0:0".as_ref(),
+        "--kubeconfig-out".as_ref(),
+        kubeconfig.as_os_str(),
+    ]);
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let written = std::fs::read_to_string(&kubeconfig).unwrap();
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(client_for(&written, "admin").await);
+    assert!(namespaces.get("payments").await.is_ok());
+    stop(child);
+}
