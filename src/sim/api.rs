@@ -324,12 +324,22 @@ fn apply_write(
             write.body
         }
         _ => {
-            if def.custom
-                && write
-                    .content_type
-                    .starts_with("application/strategic-merge-patch")
-            {
+            let strategic = write
+                .content_type
+                .starts_with("application/strategic-merge-patch");
+            if def.custom && strategic {
                 return Err(status::strategic_merge_on_custom_resource());
+            }
+            let known = strategic
+                || [
+                    "application/merge-patch+json",
+                    "application/json-patch+json",
+                ]
+                .iter()
+                .any(|t| write.content_type.starts_with(t));
+            if !known {
+                // Server-side apply (application/apply-patch+yaml) included: the sim has none.
+                return Err(status::unsupported_patch_type(def.custom));
             }
             let patched = store.patched(
                 &def.group,

@@ -24,6 +24,117 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
+/// The list fields kubectl merges by a key rather than replaces (Kubernetes' `patchMergeKey`
+/// for `patchStrategy: merge`), by field name. `ports` is keyed by `containerPort` in a
+/// container and by `port` in a Service: the elements tell which.
+fn merge_key(field: &str, elements: &[Value]) -> Option<&'static str> {
+    Some(match field {
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "resourceClaims" => "name",
+        "volumeMounts" => "mountPath",
+        "volumeDevices" => "devicePath",
+        "hostAliases" => "ip",
+        "conditions" => "type",
+        "ownerReferences" => "uid",
+        "ports" if elements.iter().any(|e| e.get("containerPort").is_some()) => "containerPort",
+        "ports" => "port",
+        _ => return None,
+    })
+}
+
+/// A strategic merge patch on a built-in kind, as kube-apiserver applies the ones kubectl
+/// computes: lists with a merge key are merged element by element (`$patch: delete` removes
+/// one), other lists are replaced, `null` deletes, `$patch: replace` replaces an object, and
+/// the directives kubectl adds for ordering (`$setElementOrder/…`, `$retainKeys`) are read,
+/// never stored. `$deleteFromPrimitiveList/field` removes values from a list of strings.
+pub fn strategic_merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    match patch.get("$patch").and_then(Value::as_str) {
+        Some("replace") => {
+            let mut replaced = patch.clone();
+            replaced.remove("$patch");
+            *target = Value::Object(replaced);
+            return;
+        }
+        Some("delete") => {
+            *target = Value::Null;
+            return;
+        }
+        _ => {}
+    }
+    if !target.is_object() {
+        *target = json!({});
+    }
+    let Value::Object(fields) = target else {
+        return;
+    };
+    for (key, value) in patch {
+        if key == "$patch" || key == "$retainKeys" || key.starts_with("$setElementOrder/") {
+            continue;
+        }
+        if let Some(field) = key.strip_prefix("$deleteFromPrimitiveList/") {
+            if let (Some(Value::Array(list)), Some(gone)) =
+                (fields.get_mut(field), value.as_array())
+            {
+                list.retain(|item| !gone.contains(item));
+            }
+            continue;
+        }
+        match (fields.get_mut(key), value) {
+            (_, Value::Null) => {
+                fields.remove(key);
+            }
+            (Some(Value::Array(list)), Value::Array(changes)) => {
+                match merge_key(key, changes).or_else(|| merge_key(key, list)) {
+                    Some(merge_key) => merge_list(list, changes, merge_key),
+                    None => *list = changes.clone(),
+                }
+            }
+            (Some(existing), _) => strategic_merge_patch(existing, value),
+            (None, _) => {
+                let mut fresh = Value::Null;
+                strategic_merge_patch(&mut fresh, value);
+                fields.insert(key.clone(), fresh);
+            }
+        }
+    }
+}
+
+fn merge_list(list: &mut Vec<Value>, changes: &[Value], merge_key: &str) {
+    for change in changes {
+        let key = change.get(merge_key);
+        let at = key.and_then(|key| {
+            list.iter()
+                .position(|item| item.get(merge_key) == Some(key))
+        });
+        let delete = change.get("$patch").and_then(Value::as_str) == Some("delete");
+        match (at, delete) {
+            (Some(at), true) => {
+                list.remove(at);
+            }
+            (None, true) => {}
+            (Some(at), false) => {
+                if let Some(item) = list.get_mut(at) {
+                    strategic_merge_patch(item, change);
+                }
+            }
+            (None, false) => {
+                let mut fresh = Value::Null;
+                strategic_merge_patch(&mut fresh, change);
+                list.push(fresh);
+            }
+        }
+    }
+}
+
 /// The largest object the sim stores: etcd's request limit (1.5 MiB), past which kube-apiserver
 /// refuses a write.
 pub const MAX_OBJECT_BYTES: usize = 3 << 19;
@@ -197,5 +308,40 @@ mod tests {
         .unwrap();
         assert_eq!(patched, json!({"l": [0, 2, 3]}));
         assert!(json_patch(json!({}), &json!([{"op": "remove", "path": "/x"}])).is_err());
+    }
+}
+
+#[cfg(test)]
+mod strategic_tests {
+    use super::*;
+
+    #[test]
+    fn kubectls_strategic_patch_merges_containers_by_name_and_drops_its_directives() {
+        let mut deployment = json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "app", "image": "app:1", "ports": [{"containerPort": 8080}],
+             "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]},
+            {"name": "side", "image": "side:1"}]}}}});
+        let patch = json!({"spec": {"template": {"spec": {
+            "$setElementOrder/containers": [{"name": "app"}, {"name": "side"}],
+            "containers": [{"name": "app", "image": "app:2",
+                            "env": [{"name": "B", "$patch": "delete"}, {"name": "C", "value": "3"}]}]}}}});
+        strategic_merge_patch(&mut deployment, &patch);
+        assert_eq!(
+            deployment,
+            json!({"spec": {"template": {"spec": {"containers": [
+                {"name": "app", "image": "app:2", "ports": [{"containerPort": 8080}],
+                 "env": [{"name": "A", "value": "1"}, {"name": "C", "value": "3"}]},
+                {"name": "side", "image": "side:1"}]}}}})
+        );
+        let mut config =
+            json!({"data": {"a": "1", "b": "2"}, "metadata": {"finalizers": ["x", "y"]}});
+        strategic_merge_patch(
+            &mut config,
+            &json!({"data": {"a": null}, "metadata": {"$deleteFromPrimitiveList/finalizers": ["x"]}}),
+        );
+        assert_eq!(
+            config,
+            json!({"data": {"b": "2"}, "metadata": {"finalizers": ["y"]}})
+        );
     }
 }

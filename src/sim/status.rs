@@ -219,6 +219,24 @@ pub fn strategic_merge_on_custom_resource() -> ApiError {
     )
 }
 
+/// A patch of a type the sim does not apply. Server-side apply is one: the sim does not
+/// track field managers, so it says so rather than pretend.
+pub fn unsupported_patch_type(custom: bool) -> ApiError {
+    let strategic = if custom {
+        ""
+    } else {
+        ", application/strategic-merge-patch+json"
+    };
+    status(
+        415,
+        "UnsupportedMediaType",
+        format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json{strategic} (the kn-mesh sim does not do server-side apply)"
+        ),
+        None,
+    )
+}
+
 /// Protobuf bodies: the sim speaks JSON only; clients fall back to JSON on a 415.
 pub fn unsupported_media_type() -> ApiError {
     status(

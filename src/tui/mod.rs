@@ -4,6 +4,7 @@
 //! the commands, and draws with `view`, which never does I/O.
 
 pub mod columns;
+pub mod contexts;
 pub mod detail;
 pub mod events;
 mod jobs;

@@ -2,9 +2,10 @@
 //! besides them, ServiceAccounts to impersonate, providers) moves and picks alike; the help,
 //! the YAML view and the namespace picker have their own keys.
 
+use super::contexts::ContextAction;
 use super::msg::Cmd;
 use super::picker::PickerOutcome;
-use super::state::{App, ContextAction, Popup};
+use super::state::{App, Popup};
 use super::yaml_view::YamlOutcome;
 use crate::source::spec::Control;
 use crossterm::event::{KeyCode, KeyEvent};

@@ -659,3 +659,32 @@ async fn the_readme_rehearsal_runs_as_written() {
         assert!(tree.contains(seen), "{seen} missing from\n{tree}");
     }
 }
+
+/// kubectl applies a built-in kind the second time with a strategic merge patch: the
+/// containers merge by name, nothing else is lost, and no directive is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn applying_a_deployment_twice_merges_its_containers() {
+    let Some((_sim, _dir, kubeconfig)) = release_sim() else {
+        return;
+    };
+    let deployment = |image: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: default}}\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      - name: app\n        image: {image}\n        ports: [{{containerPort: 8080}}]\n        env: [{{name: MODE, value: fast}}]\n      - name: side\n        image: side:1\n"
+        )
+    };
+    assert_eq!(apply(&kubeconfig, &deployment("app:1"), &[]).await.0, 0);
+    let (code, _, err) = apply(&kubeconfig, &deployment("app:2"), &[]).await;
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = kubectl(&kubeconfig, &["get", "deployment", "web", "-o", "json"]).await;
+    let containers =
+        serde_json::from_str::<Value>(&out).unwrap()["spec"]["template"]["spec"]["containers"]
+            .clone();
+    assert_eq!(
+        containers,
+        serde_json::json!([
+            {"name": "app", "image": "app:2", "ports": [{"containerPort": 8080}], "env": [{"name": "MODE", "value": "fast"}]},
+            {"name": "side", "image": "side:1"}
+        ])
+    );
+    assert!(!out.contains("$setElementOrder"), "{out}");
+}
