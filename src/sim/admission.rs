@@ -1,6 +1,7 @@
 //! What kube-apiserver checks before it stores a write, so that a rehearsal on the sim fails
 //! where production would: object names (RFC 1123 and friends), and for custom resources the
-//! CRD's structural schema: unknown fields and nulls pruned, then the rest validated. Unknown
+//! CRD's structural schema: unknown fields and nulls pruned, defaults filled, then the rest
+//! validated. Unknown
 //! fields are reported as `fieldValidation` asks: Strict refuses them, Warn warns, Ignore drops
 //! them silently.
 
@@ -135,7 +136,9 @@ fn prune_object(
 ) {
     let properties = schema.get("properties").and_then(Value::as_object);
     let additional = schema.get("additionalProperties").filter(|a| a.is_object());
-    let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
+    // `additionalProperties: true` keeps any key, as preserving unknown fields does.
+    let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields")
+        || schema.get("additionalProperties") == Some(&Value::Bool(true));
     // The root, and an embedded resource, always keep their type and metadata.
     let typed = root || flag(schema, "x-kubernetes-embedded-resource");
     let keys: Vec<String> = fields.keys().cloned().collect();
@@ -163,6 +166,15 @@ fn prune_object(
                     unknown.push(field_path);
                 }
             }
+        }
+    }
+    // Defaulting follows pruning, as in kube-apiserver: a property left absent (or a null
+    // that was dropped) takes the schema's default.
+    for (key, property) in properties.into_iter().flatten() {
+        if let Some(default) = property.get("default")
+            && !fields.contains_key(key)
+        {
+            fields.insert(key.clone(), default.clone());
         }
     }
 }
@@ -227,6 +239,19 @@ fn field_of(pointer: &str) -> String {
     out
 }
 
+/// A JSON value's type, as kube-openapi's validation names it.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 fn go_value(value: &Value) -> String {
     match value {
         Value::String(text) => format!("{text:?}"),
@@ -258,16 +283,25 @@ fn schema_problems(schema: &Value, object: &Value) -> Vec<Cause> {
                     Cause::new("FieldValueRequired", &missing, "Required value")
                 }
                 Kind::Type { .. } => {
-                    let wanted = error.to_string();
-                    let wanted = wanted
-                        .split(" is not of type ")
-                        .nth(1)
-                        .unwrap_or("the schema's type")
-                        .replace('"', "");
+                    // kube-openapi names the value's type, not the value: `Invalid value:
+                    // "string": spec.replicas in body must be of type integer: "string"`.
+                    let found = format!("{:?}", json_type(error.instance()));
+                    let wanted = schema
+                        .pointer(error.schema_path().as_str())
+                        .map(|kind| match kind {
+                            Value::Array(kinds) => kinds
+                                .iter()
+                                .filter_map(Value::as_str)
+                                .filter(|k| *k != "null")
+                                .collect::<Vec<_>>()
+                                .join(","),
+                            other => other.as_str().unwrap_or("").to_string(),
+                        })
+                        .unwrap_or_default();
                     Cause::new(
                         "FieldValueTypeInvalid",
                         &field,
-                        &format!("Invalid value: {value}: {field} in body must be of type {wanted}: {value}"),
+                        &format!("Invalid value: {found}: {field} in body must be of type {wanted}: {found}"),
                     )
                 }
                 Kind::Enum { options } => {
@@ -400,6 +434,19 @@ mod tests {
     }
 
     #[test]
+    fn defaults_fill_what_is_absent_and_additional_properties_true_keeps_keys() {
+        let schema = json!({"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {
+                "mode": {"type": "string", "default": "fast"},
+                "open": {"type": "object", "additionalProperties": true}}}}});
+        let mut object = json!({"spec": {"mode": null, "open": {"a": 1}}});
+        let mut unknown = Vec::new();
+        prune(&mut object, &schema, "", true, &mut unknown);
+        assert!(unknown.is_empty(), "{unknown:?}");
+        assert_eq!(object["spec"], json!({"mode": "fast", "open": {"a": 1}}));
+    }
+
+    #[test]
     fn schema_problems_are_worded_as_kube_apiserver_words_them() {
         let schema = json!({"type": "object", "required": ["spec"], "properties": {
         "spec": {"type": "object", "required": ["subscriber"], "properties": {
@@ -414,7 +461,7 @@ mod tests {
             .map(|c| format!("{}: {}", c.field, c.message))
             .collect();
         assert!(
-            messages.contains(&"spec.retry: Invalid value: \"three\": spec.retry in body must be of type integer: \"three\"".to_string()),
+            messages.contains(&"spec.retry: Invalid value: \"string\": spec.retry in body must be of type integer: \"string\"".to_string()),
             "{messages:?}"
         );
         assert!(messages.contains(&"spec.subscriber: Required value".to_string()));

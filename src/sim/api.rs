@@ -515,7 +515,10 @@ fn check_kind(def: &ResourceDef, body: &Value) -> Result<(), ApiError> {
 /// What follows a write outside the store: RBAC takes effect at once, and the token
 /// controller fills token Secrets whose ServiceAccount now exists.
 fn after_write(state: &SimState, def: &ResourceDef) {
-    if def.group == "rbac.authorization.k8s.io" {
+    // A namespace takes its Roles and RoleBindings with it.
+    if def.group == "rbac.authorization.k8s.io"
+        || (def.group.is_empty() && def.plural == "namespaces")
+    {
         state.refresh_policy();
     }
     if def.group.is_empty() && matches!(def.plural.as_str(), "secrets" | "serviceaccounts") {

@@ -7,7 +7,6 @@ use super::server::{self, Knobs, SimState};
 use super::state::Persisted;
 use super::store::Store;
 use super::tls::SavedCa;
-use crate::mesh::objects::group_of;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
@@ -44,6 +43,8 @@ struct Beginning {
     ca: Option<SavedCa>,
     address: Option<SocketAddr>,
     restored: bool,
+    /// What loading the manifests had to say (unknown fields pruned).
+    warnings: Vec<String>,
 }
 
 fn begin(config: &SimConfig) -> Result<Beginning, SimError> {
@@ -52,8 +53,10 @@ fn begin(config: &SimConfig) -> Result<Beginning, SimError> {
         None => None,
     };
     let Some(saved) = saved else {
+        let (store, warnings) = load(&config.objects)?;
         return Ok(Beginning {
-            store: load(&config.objects)?,
+            store,
+            warnings,
             authority: TokenAuthority::new(),
             admin_token: format!("kn-mesh-admin-{}", uuid::Uuid::new_v4().simple()),
             ca: None,
@@ -75,6 +78,7 @@ fn begin(config: &SimConfig) -> Result<Beginning, SimError> {
         ca: Some(saved.ca),
         address: saved.address.parse().ok(),
         restored: true,
+        warnings: Vec::new(),
     })
 }
 
@@ -141,8 +145,9 @@ fn describe(object: &Value) -> String {
 
 /// Loads objects as they are given: namespaces first, then CRDs, then everything else, keeping
 /// the uids the manifests carry so that the same manifests give the same mesh everywhere.
-pub fn load(objects: &[Value]) -> Result<Store, SimError> {
+pub fn load(objects: &[Value]) -> Result<(Store, Vec<String>), SimError> {
     let mut store = Store::new();
+    let mut warnings = Vec::new();
     let defaults: Vec<Value> =
         serde_saphyr::from_multiple(DEFAULT_RBAC).expect("assets/default-rbac.yaml is valid");
     let mut namespaces: BTreeSet<String> =
@@ -197,22 +202,24 @@ pub fn load(objects: &[Value]) -> Result<Store, SimError> {
         let keep_created = text(&object, "/metadata/creationTimestamp").to_string();
         let version = api_version.rsplit('/').next().unwrap_or("").to_string();
         // Loaded as kube-apiserver would take them from `kubectl apply`: names checked, custom
-        // resources pruned and validated against their CRD's schema.
+        // resources pruned (each unknown field said), defaulted and validated against their
+        // CRD's schema. An object already there (a built-in CRD, a bootstrap role) is replaced.
         let result = super::admission::admit(
             &store,
             &def,
             &version,
             object.clone(),
-            super::admission::FieldValidation::Ignore,
+            super::admission::FieldValidation::Warn,
         )
         .and_then(|admitted| {
-            if kind == "CustomResourceDefinition"
-                && store
-                    .get(group_of(&api_version), &def.plural, "", &name)
-                    .is_some()
+            for warning in &admitted.warnings {
+                warnings.push(format!("{}: {warning} (pruned)", describe(&object)));
+            }
+            if store
+                .get(&def.group, &def.plural, &namespace, &name)
+                .is_some()
             {
-                // A manifest CRD replaces a built-in one of the same name.
-                store.update(&def.group, &def.plural, "", &name, admitted.object)
+                store.update(&def.group, &def.plural, &namespace, &name, admitted.object)
             } else {
                 store.create(&def.group, &def.plural, &namespace, admitted.object)
             }
@@ -229,7 +236,7 @@ pub fn load(objects: &[Value]) -> Result<Store, SimError> {
         );
         store.restore_identity(key, &keep_uid, &keep_created);
     }
-    Ok(store)
+    Ok((store, warnings))
 }
 
 /// The identities of the ServiceAccounts whose token Secrets the token controller filled, in
@@ -348,11 +355,11 @@ impl RunningSim {
             ca,
             address,
             restored,
+            mut warnings,
         } = begin(&config)?;
         let wanted = config
             .addr
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-        let mut warnings = Vec::new();
         let addr = match address {
             // A restart listens on the port the kubeconfigs written before it name.
             Some(saved) if wanted.port() == 0 => SocketAddr::new(wanted.ip(), saved.port()),

@@ -638,3 +638,53 @@ async fn a_legacy_token_dies_with_its_service_account_even_when_the_name_returns
     let refused = namespaces.list(&ListParams::default()).await.unwrap_err();
     assert_eq!(api_status(refused).code, 401);
 }
+
+/// Deleting a namespace deletes what is in it (RBAC included), and deleting a CRD its resource
+/// and objects: neither comes back when the name is made again.
+#[tokio::test]
+async fn a_deleted_namespace_or_crd_takes_its_objects_along() {
+    use k8s_openapi::api::core::v1::Namespace;
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let sim = demo_sim().await;
+    let admin = client(&sim, "admin").await;
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    namespaces
+        .delete("payments", &DeleteParams::default())
+        .await
+        .unwrap();
+    let fresh = serde_json::from_value(json!({"metadata": {"name": "payments"}})).unwrap();
+    namespaces
+        .create(&PostParams::default(), &fresh)
+        .await
+        .unwrap();
+    let triggers: Api<DynamicObject> =
+        Api::namespaced_with(admin.clone(), "payments", &triggers_resource());
+    assert!(
+        triggers
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // payments-only's RoleBinding went with the namespace: it reads nothing there now.
+    let only: Api<DynamicObject> = Api::namespaced_with(
+        client(&sim, "payments-only").await,
+        "payments",
+        &triggers_resource(),
+    );
+    assert_eq!(
+        api_status(only.list(&ListParams::default()).await.unwrap_err()).code,
+        403
+    );
+
+    let crds: Api<CustomResourceDefinition> = Api::all(admin.clone());
+    crds.delete("triggers.eventing.knative.dev", &DeleteParams::default())
+        .await
+        .unwrap();
+    let all_triggers: Api<DynamicObject> = Api::all_with(admin, &triggers_resource());
+    assert_eq!(
+        api_status(all_triggers.list(&ListParams::default()).await.unwrap_err()).code,
+        404
+    );
+}

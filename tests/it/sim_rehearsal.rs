@@ -380,7 +380,7 @@ async fn schema_violations_are_422_and_unknown_fields_follow_validate() {
     let (code, _, err) = apply(&kubeconfig, &broker("{delivery: {retry: three}}"), &[]).await;
     assert_eq!(code, 1);
     assert!(
-        err.contains(r#"The Broker "orders" is invalid: spec.delivery.retry: Invalid value: "three": spec.delivery.retry in body must be of type integer: "three""#),
+        err.contains(r#"The Broker "orders" is invalid: spec.delivery.retry: Invalid value: "string": spec.delivery.retry in body must be of type integer: "string""#),
         "{err}"
     );
     // kubectl's default is Strict: an unknown field refuses the object.

@@ -291,3 +291,29 @@ async fn listening_on_every_address_gives_a_kubeconfig_that_works() {
     assert!(namespaces.get("payments").await.is_ok());
     stop(child);
 }
+
+/// A manifest's unknown field is pruned at load, as kube-apiserver prunes it, and said.
+#[test]
+fn an_unknown_field_in_a_manifest_is_pruned_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = dir.path().join("broker.yaml");
+    std::fs::write(
+        &broker,
+        "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {name: orders, namespace: default}\nspec: {colour: blue}\n",
+    )
+    .unwrap();
+    // The release's CRDs, whose schemas describe every field (the built-in ones keep any).
+    let release = demo_dir().join("../../shared/conformance/real-world/release");
+    let (child, url) = spawn_sim_serve(&[
+        "-f".as_ref(),
+        release.as_os_str(),
+        "-f".as_ref(),
+        broker.as_os_str(),
+    ]);
+    assert!(url.starts_with("https://"), "{url}");
+    let stderr = stop(child);
+    assert!(
+        stderr.contains(r#"Broker default/orders: unknown field "spec.colour" (pruned)"#),
+        "{stderr}"
+    );
+}
