@@ -125,28 +125,39 @@ pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
             contexts.join(", ")
         );
     }
+    let stop = shutdown_signal();
     // The URL is the first line, so scripts can read it; the kubeconfig is ready by then.
     write_stdout(&format!("{}\n", sim.url))?;
     say!("serving until interrupted (Ctrl-C)");
-    shutdown_signal().await;
+    stop.await;
     sim.stop().await;
     Ok(exit::OK)
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is
+/// first polled: a stop that comes right after the URL is printed is a stop, not a kill.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        let term = signal(SignalKind::terminate()).ok();
+        async move {
+            match (interrupt, term) {
+                (Some(mut interrupt), Some(mut term)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
