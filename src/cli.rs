@@ -11,7 +11,7 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(
     name = "kn-mesh",
-    version,
+    version = crate::version::LONG,
     about = "See a Knative Eventing mesh as trees, and what a token may and may not read",
     after_help = "Exit codes: 0 ok (denied data is shown in place), 1 failure, 2 bad input or usage, \
                   3 over-privileged token (auth), 4 incomplete: the server was unreachable, data failed \
@@ -268,7 +268,15 @@ impl Cli {
                 namespaces: args.namespace_args.clone(),
                 ..ConnectArgs::default()
             },
-            Some(Command::Sim { .. } | Command::Cesql(_) | Command::CanSend(_)) | None => {
+            Some(
+                Command::Sim { .. }
+                | Command::Cesql(_)
+                | Command::CanSend(_)
+                | Command::Version
+                | Command::Completions { .. }
+                | Command::Man,
+            )
+            | None => {
                 return leading;
             }
         };
@@ -287,6 +295,9 @@ impl Cli {
             Some(Command::CanSend(_)) => "can-send",
             Some(Command::Auth(_)) => "auth",
             Some(Command::Serve(_)) => "serve",
+            Some(Command::Version) => "version",
+            Some(Command::Completions { .. }) => "completions",
+            Some(Command::Man) => "man",
             None => return Ok(()),
         };
         if matches!(name, "trace" | "can-send") {
@@ -300,8 +311,10 @@ impl Cli {
         if name != "auth" && self.connect.token != TokenArgs::default() {
             unused.push("--token and --token-file");
         }
-        if matches!(name, "sim serve" | "cesql")
-            && self.connect.namespaces != NamespaceArgs::default()
+        if matches!(
+            name,
+            "sim serve" | "cesql" | "version" | "completions" | "man"
+        ) && self.connect.namespaces != NamespaceArgs::default()
         {
             unused.push("-n and -A");
         }
@@ -476,6 +489,16 @@ pub enum Command {
         #[command(subcommand)]
         command: SimCommand,
     },
+    /// The version, the git commit it was built from, and the Kubernetes API it speaks.
+    Version,
+    /// Shell completions, to source or to install where the shell looks for them.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual page, in roff: `kn-mesh man > kn-mesh.1`, or `kn-mesh man | man -l -`.
+    Man,
 }
 
 /// `--consumers`: the rule that fills an event type's `consumedBy`. The domain's `Consumers`

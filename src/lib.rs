@@ -17,6 +17,7 @@ pub mod sim;
 pub mod source;
 pub mod text;
 pub mod tui;
+pub mod version;
 
 /// The demo cluster is one of the sources.
 pub use source::demo;

@@ -32,6 +32,25 @@ pub fn run(cli: Cli) -> color_eyre::Result<u8> {
             command: SimCommand::Serve(args),
         }) => block_on(serve::sim(args.clone())),
         Some(Command::Rbac(args)) => rbac::run(&cli, args),
+        Some(Command::Version) => {
+            write_stdout(&format!("kn-mesh {}\n", crate::version::LONG))?;
+            Ok(crate::exit::OK)
+        }
+        Some(Command::Completions { shell }) => {
+            let mut completions = Vec::new();
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "kn-mesh", &mut completions);
+            write_stdout(&String::from_utf8_lossy(&completions))?;
+            Ok(crate::exit::OK)
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut page)
+                .wrap_err("cannot render the manual page")?;
+            write_stdout(&String::from_utf8_lossy(&page))?;
+            Ok(crate::exit::OK)
+        }
         Some(Command::Cesql(args)) => cesql::run(args),
         Some(Command::Trace(args)) => {
             let spec = cli.source_spec()?;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// Layers, bottom up: a module may use its own layer's modules and those below.
 const LAYERS: &[&[&str]] = &[
-    &["text", "net", "cesql"],
+    &["text", "net", "cesql", "version"],
     &["k8s"],
     &["mesh"],
     &["sim"],

@@ -27,6 +27,7 @@ mod rbac;
 mod readme;
 mod round_trip;
 mod scale;
+mod ship;
 mod sim_api;
 mod sim_kubectl;
 mod sim_rehearsal;
