@@ -149,3 +149,132 @@ fn kn_and_kubectl_find_kn_mesh_as_a_plugin() {
         );
     }
 }
+
+fn repo() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What no container runtime here can run is checked by what it is made of: every file the
+/// Dockerfile copies exists, the build and runtime stages are the same Debian release, and the
+/// runtime runs as UID 65532 with serve on 0.0.0.0:8080.
+#[test]
+fn the_dockerfile_copies_files_that_exist_between_matching_stages() {
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
+    let mut copied = 0;
+    for line in dockerfile.lines().map(str::trim) {
+        let Some(rest) = line.strip_prefix("COPY ") else {
+            continue;
+        };
+        if rest.starts_with("--from") {
+            continue;
+        }
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        for source in &words[..words.len() - 1] {
+            assert!(
+                repo().join(source).exists(),
+                "the Dockerfile copies {source}, which is not here"
+            );
+            copied += 1;
+        }
+    }
+    assert!(copied >= 5, "{dockerfile}");
+    let from: Vec<&str> = dockerfile
+        .lines()
+        .filter_map(|l| l.strip_prefix("FROM "))
+        .collect();
+    assert_eq!(from.len(), 2, "a build stage and a runtime stage");
+    assert!(
+        from[0].contains("bookworm") && from[1].contains("debian12"),
+        "{from:?}"
+    );
+    assert!(dockerfile.contains("USER 65532:65532"));
+    assert!(dockerfile.contains(r#"ENTRYPOINT ["kn-mesh", "serve", "--addr", "0.0.0.0:8080"]"#));
+    // The Rust the image builds with is the crate's minimum or newer.
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    let minimum = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(
+        from[0].contains(&format!("rust:{minimum}-")),
+        "{from:?} vs {minimum}"
+    );
+}
+
+/// The binary, built as the image builds it (this toolchain, on Debian 12), needs no newer
+/// glibc than distroless/cc-debian12's 2.36, and runs.
+#[test]
+fn the_binary_runs_on_the_images_glibc() {
+    let bin = env!("CARGO_BIN_EXE_kn-mesh");
+    let symbols = Command::new("objdump").args(["-T", bin]).output();
+    let Ok(symbols) = symbols else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "objdump (binutils) is required under CI"
+        );
+        return;
+    };
+    let newest = String::from_utf8_lossy(&symbols.stdout)
+        .split_whitespace()
+        .filter_map(|word| {
+            word.trim_matches(|c| c == '(' || c == ')')
+                .strip_prefix("GLIBC_")
+        })
+        .filter_map(|version| {
+            let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+            Some((parts.next()?, parts.next().unwrap_or(0)))
+        })
+        .max()
+        .expect("a dynamically linked binary names glibc versions");
+    assert!(
+        newest <= (2, 36),
+        "needs glibc {newest:?}, the image has 2.36"
+    );
+    let out = kn_mesh(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// demo/serve as the Pod Security "restricted" profile asks, with probes, resources, two
+/// replicas and a disruption budget, and accepted by the API server as kubectl sends it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_serve_manifests_are_restricted_and_apply() {
+    let text = std::fs::read_to_string(repo().join("demo/serve/eventmesh-backend.yaml")).unwrap();
+    let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let deployment = objects.iter().find(|o| o["kind"] == "Deployment").unwrap();
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let container = &pod["containers"][0];
+    assert_eq!(container["image"], "kn-mesh:dev");
+    let security = &container["securityContext"];
+    assert_eq!(security["allowPrivilegeEscalation"], false);
+    assert_eq!(security["readOnlyRootFilesystem"], true);
+    assert_eq!(security["capabilities"]["drop"], serde_json::json!(["ALL"]));
+    for probe in ["readinessProbe", "livenessProbe"] {
+        assert_eq!(container[probe]["httpGet"]["path"], "/healthz", "{probe}");
+    }
+    assert!(container["resources"]["requests"].is_object());
+    assert!(deployment["spec"]["replicas"].as_u64().unwrap() >= 2);
+    assert!(objects.iter().any(|o| o["kind"] == "PodDisruptionBudget"));
+
+    if !crate::sim_kubectl::require_kubectl() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let _sim = crate::sim_rehearsal::serve_release(&kubeconfig);
+    let path = repo().join("demo/serve").display().to_string();
+    let (code, out, err) =
+        crate::sim_kubectl::kubectl(&kubeconfig, &["apply", "--dry-run=server", "-f", &path]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "poddisruptionbudget.policy/kn-mesh-eventmesh-backend created (server dry run)"
+        ),
+        "{out}"
+    );
+}
