@@ -278,3 +278,23 @@ async fn the_serve_manifests_are_restricted_and_apply() {
         "{out}"
     );
 }
+
+/// The release workflow cannot run here; it is at least well-formed YAML that builds both
+/// architectures and the image on a tag.
+#[test]
+fn the_release_workflow_builds_both_architectures_and_the_image_on_a_tag() {
+    let text = std::fs::read_to_string(repo().join(".github/workflows/release.yml")).unwrap();
+    let workflow: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(workflow["on"]["push"]["tags"], serde_json::json!(["v*"]));
+    let targets: Vec<&str> = workflow["jobs"]["binaries"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["target"].as_str())
+        .collect();
+    assert_eq!(
+        targets,
+        ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"]
+    );
+    assert!(text.contains("platforms: linux/amd64,linux/arm64"));
+}
