@@ -22,6 +22,7 @@ mod impersonation;
 mod mesh_build;
 mod messages;
 mod namespaces;
+mod picture;
 mod properties;
 mod rbac;
 mod readme;
