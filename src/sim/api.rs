@@ -471,20 +471,12 @@ fn delete_matching(
             let deleted = store.delete(
                 &def.group,
                 &def.plural,
-                &metadata_text(object, "namespace"),
-                &metadata_text(object, "name"),
+                super::json::meta(object, "namespace"),
+                super::json::meta(object, "name"),
             )?;
             Ok(store::convert(def, deleted, &path.version))
         })
         .collect()
-}
-
-fn metadata_text(object: &Value, field: &str) -> String {
-    object
-        .pointer(&format!("/metadata/{field}"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
 }
 
 /// An update names its object twice, on the URL and in the body; the two must agree.

@@ -2,6 +2,7 @@
 //! Knative Eventing installed, mint the tokens a real cluster would hold, and serve it.
 
 use super::auth::TokenAuthority;
+use super::json::text;
 use super::rbac::{MASTERS_GROUP, UserInfo};
 use super::server::{self, Knobs, SimState};
 use super::state::Persisted;
@@ -123,13 +124,6 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
-}
-
-fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
 }
 
 fn describe(object: &Value) -> String {

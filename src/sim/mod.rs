@@ -10,6 +10,7 @@ mod conversion;
 mod discovery;
 mod escalation;
 mod impersonation;
+mod json;
 mod openapi;
 mod patch;
 pub mod persist;

@@ -16,14 +16,6 @@ pub fn list_metadata(resource_version: u64, continue_token: Option<&str>) -> Map
     metadata
 }
 
-fn name_of(object: &Value) -> String {
-    object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
-}
-
 /// One row's object, as kube-apiserver embeds it: metadata only.
 fn row(cells: Vec<Value>, object: &Value) -> Value {
     json!({"cells": cells, "object": {"kind": "PartialObjectMetadata",
@@ -63,7 +55,7 @@ fn declared(items: &[Value], columns: &[Value]) -> (Vec<Value>, Vec<Value>) {
     let rows = items
         .iter()
         .map(|object| {
-            let mut cells = vec![json!(name_of(object))];
+            let mut cells = vec![json!(super::json::meta(object, "name"))];
             for column in columns {
                 let path = column["jsonPath"].as_str().unwrap_or("");
                 let found = json_path(object, path);
@@ -95,7 +87,7 @@ fn default_columns(items: &[Value]) -> (Vec<Value>, Vec<Value>) {
     let rows = items
         .iter()
         .map(|object| {
-            let mut cells = vec![json!(name_of(object))];
+            let mut cells = vec![json!(super::json::meta(object, "name"))];
             if has_conditions {
                 let ready = object
                     .pointer("/status/conditions")

@@ -1,14 +1,8 @@
 //! Label and field selectors, parsed from the query string and matched against objects.
 
+use super::json::meta;
 use super::status::{self, ApiError};
 use serde_json::Value;
-
-fn meta<'a>(object: &'a Value, field: &str) -> &'a str {
-    object
-        .pointer(&format!("/metadata/{field}"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
 
 /// Label and field selectors, as kubectl and client-go send them.
 #[derive(Debug, Clone, Default)]

@@ -3,6 +3,7 @@
 
 pub use super::conversion::convert;
 use super::conversion::to_storage;
+use super::json::meta;
 use super::patch::{json_patch, merge_patch, strategic_merge_patch};
 use super::resources::{self, ResourceDef};
 pub use super::selectors::Selectors;
@@ -56,13 +57,6 @@ fn metadata_of(object: &mut Value) -> Result<&mut Map<String, Value>, ApiError> 
                 .as_object_mut()
         })
         .ok_or_else(|| status::bad_request("metadata must be an object"))
-}
-
-fn meta<'a>(object: &'a Value, field: &str) -> &'a str {
-    object
-        .pointer(&format!("/metadata/{field}"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
 }
 
 impl Store {

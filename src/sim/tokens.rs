@@ -3,6 +3,7 @@
 //! or its ServiceAccount appears, as kube-controller-manager fills it.
 
 use super::auth::TokenAuthority;
+use super::json::text;
 use super::store::Store;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -16,41 +17,38 @@ pub struct MintedToken {
     pub token: String,
 }
 
-fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
-
-/// Fills every token Secret that has no token yet and whose ServiceAccount exists.
-pub fn fill_token_secrets(
-    store: &mut Store,
-    authority: &TokenAuthority,
-    ca_pem: &str,
-) -> Vec<MintedToken> {
-    let waiting: Vec<Value> = store
+fn token_secrets(store: &Store) -> impl Iterator<Item = &Value> {
+    store
         .all("", "secrets")
         .filter(|s| text(s, "/type") == "kubernetes.io/service-account-token")
+}
+
+/// The Secret's namespace, its ServiceAccount's name and that account's uid, when the account
+/// exists.
+fn owner(store: &Store, secret: &Value) -> Option<(String, String, String)> {
+    let namespace = text(secret, "/metadata/namespace").to_string();
+    let account = text(
+        secret,
+        "/metadata/annotations/kubernetes.io~1service-account.name",
+    )
+    .to_string();
+    let account_object = store.get("", "serviceaccounts", &namespace, &account)?;
+    let uid = text(account_object, "/metadata/uid").to_string();
+    Some((namespace, account, uid))
+}
+
+/// Fills every token Secret that has no token yet and whose ServiceAccount exists;
+/// kube-controller-manager waits for the ServiceAccount, and so does this.
+pub fn fill_token_secrets(store: &mut Store, authority: &TokenAuthority, ca_pem: &str) {
+    let waiting: Vec<Value> = token_secrets(store)
         .filter(|s| text(s, "/data/token").is_empty())
         .cloned()
         .collect();
-    let mut minted = Vec::new();
     for mut secret in waiting {
-        let namespace = text(&secret, "/metadata/namespace").to_string();
-        let name = text(&secret, "/metadata/name").to_string();
-        let account = text(
-            &secret,
-            "/metadata/annotations/kubernetes.io~1service-account.name",
-        )
-        .to_string();
-        let Some(uid) = store
-            .get("", "serviceaccounts", &namespace, &account)
-            .map(|a| text(a, "/metadata/uid").to_string())
-        else {
-            // kube-controller-manager waits for the ServiceAccount; so does this.
+        let Some((namespace, account, uid)) = owner(store, &secret) else {
             continue;
         };
+        let name = text(&secret, "/metadata/name").to_string();
         let token = authority.mint_legacy(&namespace, &account, &uid, &name);
         secret["metadata"]["annotations"]["kubernetes.io/service-account.uid"] = json!(uid);
         secret["data"] = json!({
@@ -61,39 +59,26 @@ pub fn fill_token_secrets(
         if let Some(metadata) = secret.get_mut("metadata").and_then(Value::as_object_mut) {
             metadata.remove("resourceVersion");
         }
-        if store
-            .update("", "secrets", &namespace, &name, secret)
-            .is_ok()
-        {
-            minted.push(MintedToken {
-                namespace,
-                account,
-                uid,
-                token,
-            });
-        }
+        // The Secret was just read, so the update cannot miss it.
+        let _ = store.update("", "secrets", &namespace, &name, secret);
     }
-    minted
 }
 
-/// The tokens the controller has written, now or in an earlier run (`--state-dir`): those of
-/// the token Secrets that hold one and whose ServiceAccount exists.
+/// The tokens the controller has written, now or in an earlier run (`--state-dir`), that still
+/// authenticate: their Secret holds one, and was filled for the ServiceAccount of that name
+/// that exists now.
 pub fn written_tokens(store: &Store) -> Vec<MintedToken> {
-    store
-        .all("", "secrets")
-        .filter(|s| text(s, "/type") == "kubernetes.io/service-account-token")
+    token_secrets(store)
         .filter_map(|secret| {
-            let namespace = text(secret, "/metadata/namespace").to_string();
-            let account = text(
+            let (namespace, account, uid) = owner(store, secret)?;
+            let filled_for = text(
                 secret,
-                "/metadata/annotations/kubernetes.io~1service-account.name",
-            )
-            .to_string();
-            let uid = text(
-                store.get("", "serviceaccounts", &namespace, &account)?,
-                "/metadata/uid",
-            )
-            .to_string();
+                "/metadata/annotations/kubernetes.io~1service-account.uid",
+            );
+            // As the server authenticates it: a uid it was filled for must be this account's.
+            if !filled_for.is_empty() && filled_for != uid {
+                return None;
+            }
             let token = STANDARD.decode(text(secret, "/data/token")).ok()?;
             let token = String::from_utf8(token).ok().filter(|t| !t.is_empty())?;
             Some(MintedToken {

@@ -215,8 +215,14 @@ async fn readable_service_accounts(opened: &Opened) -> Result<Vec<String>, Sourc
     {
         Ok(list) => names(list).collect(),
         Err(kube::Error::Api(status)) if status.code == 403 => {
+            // No namespaces to look in is not "none to read": say what was refused.
+            let Some(namespaces) = &access.scope.namespaces else {
+                return Err(SourceError::Live(std::sync::Arc::new(
+                    "may not list ServiceAccounts at the cluster scope: start with -n NAMESPACE to list those of a namespace".into(),
+                )));
+            };
             let mut found = Vec::new();
-            for namespace in access.scope.namespaces.iter().flatten() {
+            for namespace in namespaces {
                 let api = Api::<ServiceAccount>::namespaced(client.clone(), namespace);
                 match api.list(&ListParams::default()).await {
                     Ok(list) => found.extend(names(list)),

@@ -441,7 +441,11 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.status(NodeStatus::Failed),
         ));
     } else if let Some(notice) = &app.notice {
-        spans.push(Span::styled(format!(" {notice} "), theme.accent()));
+        // A notice may carry a server's words (a refused listing): never a control character.
+        spans.push(Span::styled(
+            format!(" {} ", crate::text::escape(notice)),
+            theme.accent(),
+        ));
     } else if !missing.is_empty() {
         let names = missing
             .iter()
