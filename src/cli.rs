@@ -4,6 +4,7 @@
 use crate::output::Format;
 use crate::source::spec::{HttpOptions, Origin, SourceSpec};
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -109,7 +110,7 @@ pub struct ClusterArgs {
     pub kubeconfig: Option<PathBuf>,
 
     /// The kubeconfig context to use (default: the current one).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(crate::completion::contexts))]
     pub context: Option<String>,
 
     /// The API server's URL, instead of a kubeconfig; pair it with a token.
@@ -155,7 +156,7 @@ pub struct TokenArgs {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct NamespaceArgs {
     /// Read only this namespace; repeatable. The default is every namespace the token may read.
-    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    #[arg(short = 'n', long = "namespace", value_name = "NS", add = ArgValueCompleter::new(crate::completion::namespaces))]
     pub namespaces: Vec<String>,
 
     /// Read every namespace (the default; given for kubectl habits).
@@ -718,7 +719,7 @@ pub enum CesqlOutput {
 pub struct RbacArgs {
     /// Grant in these namespaces only (a Role and RoleBinding each); repeatable. The default
     /// is one ClusterRole and ClusterRoleBinding.
-    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    #[arg(short = 'n', long = "namespace", value_name = "NS", add = ArgValueCompleter::new(crate::completion::namespaces))]
     pub namespaces: Vec<String>,
 
     /// Whose needs: the Knative eventmesh backend's, kn-mesh's (get, list and watch), or what

@@ -7,6 +7,7 @@ pub mod access;
 pub mod cesql;
 pub mod cli;
 pub mod commands;
+pub mod completion;
 pub mod exit;
 pub mod k8s;
 pub mod mesh;

@@ -8,6 +8,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A shell asking what may follow on a Tab (the script `kn-mesh completions` prints) is
+    // answered here and nothing else runs: stdout is the shell's.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(kn_mesh::completion::VAR)
+        .complete();
     // Installed first so that a panic anywhere, later inside the TUI too, is reported properly.
     let _ = color_eyre::install();
     let cli = Cli::parse();

@@ -22,6 +22,21 @@ use crate::cli::{Cli, Command, SimCommand};
 use color_eyre::eyre::WrapErr;
 use std::io::Write;
 
+/// The binary the completion script calls on each Tab: as it was invoked, so `kn-mesh` found
+/// on PATH stays `kn-mesh` across upgrades, and a relative path is made absolute (the shell's
+/// directory will change).
+fn completer_path() -> String {
+    let invoked = std::path::PathBuf::from(std::env::args_os().next().unwrap_or_default());
+    let path = if invoked.components().count() > 1 {
+        std::env::current_dir()
+            .map(|dir| dir.join(&invoked))
+            .unwrap_or(invoked)
+    } else {
+        invoked
+    };
+    path.to_string_lossy().into_owned()
+}
+
 /// Runs the command the arguments name.
 pub fn run(cli: Cli) -> color_eyre::Result<u8> {
     // Every command that reads a source resolves it the same way; `sim serve` and `rbac` read
@@ -37,10 +52,9 @@ pub fn run(cli: Cli) -> color_eyre::Result<u8> {
             Ok(crate::exit::OK)
         }
         Some(Command::Completions { shell }) => {
-            let mut completions = Vec::new();
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut command, "kn-mesh", &mut completions);
-            write_stdout(&String::from_utf8_lossy(&completions))?;
+            let script = crate::completion::registration(*shell, &completer_path())
+                .wrap_err("cannot write the completion script")?;
+            write_stdout(&String::from_utf8_lossy(&script))?;
             Ok(crate::exit::OK)
         }
         Some(Command::Man) => {

@@ -8,6 +8,7 @@ pub mod fetch;
 pub mod follow;
 pub mod live;
 pub mod manifests;
+pub mod names;
 pub mod open;
 pub mod spec;
 

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["mesh"],
     &["sim"],
     &["source"],
-    &["access", "output", "serve"],
+    &["access", "output", "serve", "completion"],
     &["tui"],
     &["cli"],
     &["exit", "commands"],

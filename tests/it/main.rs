@@ -10,6 +10,7 @@ mod can_send;
 mod cesql;
 mod cli;
 mod common;
+mod completion;
 mod components;
 mod corpus;
 mod direct;

@@ -5,7 +5,7 @@ use crate::common::kn_mesh;
 use std::process::Command;
 
 /// Whether `tool` runs here; under CI a missing tool is a failure, never a silent pass.
-fn require(tool: &str) -> bool {
+pub(crate) fn require(tool: &str) -> bool {
     let found = Command::new(tool).arg("--version").output().is_ok();
     assert!(
         found || std::env::var_os("CI").is_none(),
@@ -69,14 +69,24 @@ fn completions_parse_in_each_shell() {
             parses(shell);
         }
     }
-    // No PowerShell here to parse it: it is at least a completer registered for kn-mesh.
-    let out = kn_mesh(&["completions", "powershell"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("Register-ArgumentCompleter") && text.contains("'kn-mesh'"),
-        "{text}"
-    );
+    // No PowerShell or Elvish here to parse them: each at least registers kn-mesh, as it was
+    // invoked, as the completer it asks.
+    let binary = env!("CARGO_BIN_EXE_kn-mesh");
+    for (shell, registers) in [
+        (
+            "powershell",
+            "Register-ArgumentCompleter -Native -CommandName kn-mesh",
+        ),
+        ("elvish", "set edit:completion:arg-completer[kn-mesh]"),
+    ] {
+        let out = kn_mesh(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(registers) && text.contains(binary) && text.contains("KN_MESH_COMPLETE"),
+            "{text}"
+        );
+    }
     let out = kn_mesh(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2), "an unknown shell is bad input");
 }

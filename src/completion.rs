@@ -1,0 +1,145 @@
+//! Shell completion, one mechanism for every shell: the script `kn-mesh completions SHELL`
+//! prints registers kn-mesh itself as the completer (clap_complete's dynamic completion), so
+//! on each Tab the shell asks kn-mesh, with `KN_MESH_COMPLETE` set, what may come next.
+//! Subcommands, flags and enumerated values complete from the command's own definition;
+//! `--context` from the kubeconfig, and `-n` from the kubeconfig and the cluster.
+
+use crate::source::connect::ConnectOptions;
+use clap_complete::engine::CompletionCandidate;
+use std::ffi::OsStr;
+use std::time::Duration;
+
+/// The environment variable that turns a run of kn-mesh into a completion request. Our own
+/// name rather than clap's `COMPLETE`, which another tool might set for its own reasons.
+pub const VAR: &str = "KN_MESH_COMPLETE";
+
+/// How long `-n` completion waits for the cluster: a Tab that hangs is worse than one that
+/// offers only the kubeconfig's namespaces.
+const CLUSTER_WAIT: Duration = Duration::from_secs(1);
+
+/// The registration script for `shell`: sourced, it makes the shell call `completer` (this
+/// binary, as it was invoked) on each Tab after `kn-mesh`.
+pub fn registration(shell: clap_complete::Shell, completer: &str) -> std::io::Result<Vec<u8>> {
+    use clap_complete::env::EnvCompleter;
+    let by_shell: &dyn EnvCompleter = match shell {
+        clap_complete::Shell::Bash => &clap_complete::env::Bash,
+        clap_complete::Shell::Elvish => &clap_complete::env::Elvish,
+        clap_complete::Shell::Fish => &clap_complete::env::Fish,
+        clap_complete::Shell::PowerShell => &clap_complete::env::Powershell,
+        clap_complete::Shell::Zsh => &clap_complete::env::Zsh,
+        // clap_complete::Shell is non-exhaustive: a shell it adds later gets an honest error.
+        other => {
+            return Err(std::io::Error::other(format!(
+                "no dynamic completion for {other}"
+            )));
+        }
+    };
+    let mut script = Vec::new();
+    by_shell.write_registration(VAR, "kn-mesh", "kn-mesh", completer, &mut script)?;
+    Ok(script)
+}
+
+/// The words the shell is completing: in a completion request, those after `--`.
+fn command_line() -> Vec<String> {
+    std::env::args()
+        .skip_while(|word| word != "--")
+        .skip(1)
+        .collect()
+}
+
+/// The value of `--flag VALUE` or `--flag=VALUE` on the command line being completed (the last
+/// one given), so that `--kubeconfig` and `--context` typed earlier are honoured.
+fn flag_value(words: &[String], flag: &str) -> Option<String> {
+    let mut found = None;
+    let mut words = words.iter();
+    while let Some(word) = words.next() {
+        if word == flag {
+            found = words.next().cloned();
+        } else if let Some(value) = word.strip_prefix(flag).and_then(|w| w.strip_prefix('=')) {
+            found = Some(value.to_string());
+        }
+    }
+    found.filter(|value| !value.is_empty())
+}
+
+fn starting_with<'a>(
+    current: &OsStr,
+    names: impl IntoIterator<Item = (String, Option<String>)> + 'a,
+) -> Vec<CompletionCandidate> {
+    let prefix = current.to_string_lossy();
+    names
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(prefix.as_ref()))
+        .map(|(name, help)| CompletionCandidate::new(name).help(help.map(Into::into)))
+        .collect()
+}
+
+/// `--context`: the kubeconfig's contexts, each with its cluster and namespace.
+pub fn contexts(current: &OsStr) -> Vec<CompletionCandidate> {
+    let words = command_line();
+    let kubeconfig = flag_value(&words, "--kubeconfig").map(std::path::PathBuf::from);
+    let contexts = crate::source::names::kubeconfig_contexts(kubeconfig.as_deref());
+    starting_with(
+        current,
+        contexts.into_iter().map(|context| {
+            let mut help = format!("cluster {}", context.cluster);
+            if let Some(namespace) = &context.namespace {
+                help.push_str(&format!(", namespace {namespace}"));
+            }
+            if context.current {
+                help.push_str(" (current)");
+            }
+            (context.name, Some(help))
+        }),
+    )
+}
+
+/// `-n`: the namespaces of the context in use and of the cluster it names, as that context's
+/// user may list them, then those the other contexts name.
+pub fn namespaces(current: &OsStr) -> Vec<CompletionCandidate> {
+    let words = command_line();
+    let options = ConnectOptions {
+        kubeconfig: flag_value(&words, "--kubeconfig").map(Into::into),
+        context: flag_value(&words, "--context"),
+        ..Default::default()
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Vec::new();
+    };
+    let names = runtime.block_on(crate::source::names::namespaces(&options, CLUSTER_WAIT));
+    starting_with(current, names.into_iter().map(|name| (name, None)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn the_last_flag_value_counts_in_either_spelling() {
+        let line = words("kn-mesh --context a --kubeconfig=/k --context b -n");
+        assert_eq!(flag_value(&line, "--context").as_deref(), Some("b"));
+        assert_eq!(flag_value(&line, "--kubeconfig").as_deref(), Some("/k"));
+        assert_eq!(flag_value(&words("kn-mesh --context"), "--context"), None);
+        assert_eq!(
+            flag_value(&words("kn-mesh --contexts x"), "--context"),
+            None
+        );
+    }
+
+    #[test]
+    fn only_names_with_the_typed_prefix_are_offered() {
+        let offered = starting_with(
+            OsStr::new("pro"),
+            [("prod".to_string(), None), ("staging".to_string(), None)],
+        );
+        let values: Vec<_> = offered.iter().map(|c| c.get_value().to_owned()).collect();
+        assert_eq!(values, ["prod"]);
+    }
+}

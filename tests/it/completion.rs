@@ -1,0 +1,170 @@
+//! Completion as a shell runs it: the script `kn-mesh completions SHELL` prints is sourced into
+//! a real bash and a real fish, which ask kn-mesh on each Tab. `--context` completes from the
+//! kubeconfig; `-n` from the context in use, the cluster as that context's user may list it, and
+//! the other contexts.
+
+use crate::common::{client, demo_sim, kn_mesh};
+use crate::ship::require;
+use k8s_openapi::api::core::v1::Namespace;
+use std::path::Path;
+
+/// Writes the registration script for `shell` into `dir`.
+fn script(shell: &str, dir: &Path) -> std::path::PathBuf {
+    let out = kn_mesh(&["completions", shell]);
+    assert_eq!(out.status.code(), Some(0), "{shell}");
+    let file = dir.join(format!("kn-mesh.{shell}"));
+    std::fs::write(&file, &out.stdout).unwrap();
+    file
+}
+
+/// What bash offers when Tab is pressed after `words` (the last one is being completed), with
+/// only `home` and `kubeconfig` to read.
+fn bash_offers(home: &Path, kubeconfig: &Path, words: &[&str]) -> Vec<String> {
+    let program = r#"source "$1"; shift
+COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMP_TYPE=9
+_clap_complete_kn_mesh kn-mesh "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}""#;
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", program, "bash"])
+        .arg(script("bash", home))
+        .args(words)
+        .env("HOME", home)
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// What fish offers for `line`, as `value<TAB>description` lines.
+fn fish_offers(home: &Path, kubeconfig: &Path, line: &str) -> Vec<String> {
+    let program = format!(
+        "source {}; complete -C '{line}'",
+        script("fish", home).display()
+    );
+    let out = std::process::Command::new("fish")
+        .args(["--no-config", "-c", &program])
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("XDG_DATA_HOME", home)
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Runs a shell while the sim it asks keeps serving on the runtime's other threads.
+fn offers(shell: impl FnOnce() -> Vec<String>) -> Vec<String> {
+    tokio::task::block_in_place(shell)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn context_and_namespace_complete_from_the_kubeconfig_and_the_cluster() {
+    let sim = demo_sim().await;
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = home.path().join("kubeconfig");
+    // The sim's contexts, and one whose token the server rejects, in namespace payments.
+    let mut written: serde_json::Value = serde_saphyr::from_str(&sim.kubeconfig()).unwrap();
+    written["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(
+            {"name": "stranger", "user": {"token": "not-a-token"}}
+        ));
+    written["contexts"].as_array_mut().unwrap().push(serde_json::json!(
+        {"name": "stranger", "context": {"cluster": "kn-mesh-sim", "user": "stranger", "namespace": "payments"}}
+    ));
+    std::fs::write(&kubeconfig, written.to_string()).unwrap();
+    let contexts: Vec<String> = written["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    let mut cluster: Vec<String> = kube::Api::<Namespace>::all(client(&sim, "admin").await)
+        .list_metadata(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    cluster.sort();
+    if !require("bash") {
+        return;
+    }
+    let offered = offers(|| bash_offers(home.path(), &kubeconfig, &["kn-mesh", "--context", ""]));
+    assert_eq!(
+        offered, contexts,
+        "every context, in the kubeconfig's order"
+    );
+    let offered =
+        offers(|| bash_offers(home.path(), &kubeconfig, &["kn-mesh", "--context", "pay"]));
+    assert_eq!(offered, ["payments-only"]);
+
+    // admin may list namespaces: the cluster's, in order.
+    let offered = offers(|| bash_offers(home.path(), &kubeconfig, &["kn-mesh", "auth", "-n", ""]));
+    assert_eq!(offered, cluster);
+
+    // payments-only may list them too: its context's namespace comes first.
+    let words = ["kn-mesh", "--context", "payments-only", "-n", ""];
+    let offered = offers(|| bash_offers(home.path(), &kubeconfig, &words));
+    let mut expected = vec!["backstage".to_string()];
+    expected.extend(cluster.iter().filter(|n| *n != "backstage").cloned());
+    assert_eq!(offered, expected);
+
+    // The server rejects the stranger: its own namespace, then those the other contexts name,
+    // and nothing only the cluster knows.
+    let words = ["kn-mesh", "--context=stranger", "trace", "-n", ""];
+    let offered = offers(|| bash_offers(home.path(), &kubeconfig, &words));
+    assert_eq!(offered, ["payments", "backstage"]);
+
+    // --kubeconfig typed on the line is the one read: one that does not exist offers nothing.
+    let words = ["kn-mesh", "--kubeconfig", "/nonexistent", "--context", ""];
+    assert!(offers(|| bash_offers(home.path(), &kubeconfig, &words)).is_empty());
+
+    if !require("fish") {
+        return;
+    }
+    let offered = offers(|| fish_offers(home.path(), &kubeconfig, "kn-mesh --context adm"));
+    assert_eq!(offered.len(), 1, "{offered:?}");
+    assert!(
+        offered[0].starts_with("admin\tcluster kn-mesh-sim") && offered[0].ends_with("(current)"),
+        "{offered:?}"
+    );
+    let offered = offers(|| fish_offers(home.path(), &kubeconfig, "kn-mesh trace -n kube-"));
+    let expected: Vec<&String> = cluster.iter().filter(|n| n.starts_with("kube-")).collect();
+    assert!(!expected.is_empty());
+    assert_eq!(offered.iter().collect::<Vec<_>>(), expected);
+}
+
+#[test]
+fn subcommands_and_flags_complete_without_a_kubeconfig() {
+    if !require("bash") {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let nowhere = home.path().join("none");
+    let offered = bash_offers(home.path(), &nowhere, &["kn-mesh", "ca"]);
+    assert_eq!(offered, ["can-send"]);
+    let offered = bash_offers(home.path(), &nowhere, &["kn-mesh", "-o", "j"]);
+    assert_eq!(offered, ["json"]);
+    let offered = bash_offers(home.path(), &nowhere, &["kn-mesh", "-n", ""]);
+    assert!(offered.is_empty(), "no kubeconfig, no cluster: {offered:?}");
+}
