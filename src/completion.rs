@@ -39,12 +39,55 @@ pub fn registration(shell: clap_complete::Shell, completer: &str) -> std::io::Re
     Ok(script)
 }
 
-/// The words the shell is completing: in a completion request, those after `--`.
+/// The name kubectl looks for on PATH to complete `kubectl kn-mesh …` (kubectl 1.26 and later):
+/// a link to kn-mesh under this name answers kubectl's completion requests.
+pub const KUBECTL_COMPLETER: &str = "kubectl_complete-kn_mesh";
+
+/// Whether kn-mesh was started as kubectl's completer for it.
+pub fn invoked_by_kubectl() -> bool {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .is_some_and(|path| path.file_name() == Some(OsStr::new(KUBECTL_COMPLETER)))
+}
+
+/// The words the shell is completing: after `--` in a shell's request; all of them after the
+/// program's name in kubectl's, which passes the words after `kubectl kn-mesh`.
 fn command_line() -> Vec<String> {
-    std::env::args()
-        .skip_while(|word| word != "--")
-        .skip(1)
-        .collect()
+    let words = std::env::args().skip(1);
+    if invoked_by_kubectl() {
+        words.collect()
+    } else {
+        words.skip_while(|word| word != "--").skip(1).collect()
+    }
+}
+
+/// Answers kubectl's completion request: a candidate per line, with its description after a
+/// tab, as cobra's `__complete` prints them. No directive line follows, so kubectl's default
+/// applies: with no candidate (a `-f` path), the shell completes file names.
+pub fn answer_kubectl(mut command: clap::Command) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut words: Vec<std::ffi::OsString> = vec!["kn-mesh".into()];
+    words.extend(std::env::args_os().skip(1));
+    if words.len() == 1 {
+        // kubectl always passes the word being completed, empty or not.
+        words.push("".into());
+    }
+    let current = words.len() - 1;
+    command.build();
+    let directory = std::env::current_dir().ok();
+    let candidates =
+        clap_complete::engine::complete(&mut command, words, current, directory.as_deref())?;
+    let mut answer = Vec::new();
+    for candidate in candidates.iter().filter(|c| !c.is_hide_set()) {
+        write!(answer, "{}", candidate.get_value().to_string_lossy())?;
+        if let Some(help) = candidate.get_help() {
+            let help = help.to_string();
+            write!(answer, "\t{}", help.lines().next().unwrap_or_default())?;
+        }
+        writeln!(answer)?;
+    }
+    Ok(answer)
 }
 
 /// The value of `--flag VALUE` or `--flag=VALUE` on the command line being completed (the last

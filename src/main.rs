@@ -3,15 +3,24 @@
 
 use clap::Parser;
 use kn_mesh::cli::Cli;
-use kn_mesh::{commands, exit, output};
+use kn_mesh::{commands, completion, exit, output};
 use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // A shell asking what may follow on a Tab (the script `kn-mesh completions` prints) is
     // answered here and nothing else runs: stdout is the shell's.
+    if completion::invoked_by_kubectl() {
+        return match completion::answer_kubectl(<Cli as clap::CommandFactory>::command()) {
+            Ok(answer) => {
+                let _ = std::io::stdout().write_all(&answer);
+                ExitCode::SUCCESS
+            }
+            Err(_) => ExitCode::from(exit::FAILURE),
+        };
+    }
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
-        .var(kn_mesh::completion::VAR)
+        .var(completion::VAR)
         .complete();
     // Installed first so that a panic anywhere, later inside the TUI too, is reported properly.
     let _ = color_eyre::install();

@@ -168,3 +168,48 @@ fn subcommands_and_flags_complete_without_a_kubeconfig() {
     let offered = bash_offers(home.path(), &nowhere, &["kn-mesh", "-n", ""]);
     assert!(offered.is_empty(), "no kubeconfig, no cluster: {offered:?}");
 }
+
+/// kubectl (1.26 and later) completes `kubectl kn-mesh …` by running `kubectl_complete-kn_mesh`
+/// from PATH: a link to kn-mesh under that name answers, through real kubectl.
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_completes_kn_mesh_through_its_completer_link() {
+    if !crate::sim_kubectl::require_kubectl() {
+        return;
+    }
+    let sim = demo_sim().await;
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, sim.kubeconfig()).unwrap();
+    let bin = home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for name in ["kubectl-kn_mesh", "kubectl_complete-kn_mesh"] {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kn-mesh"), bin.join(name)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let complete = |words: &[&str]| {
+        let out = std::process::Command::new("kubectl")
+            .arg("__complete")
+            .args(words)
+            .env("PATH", &path)
+            .env("HOME", home.path())
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .take_while(|line| !line.starts_with(':'))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let offered = offers(|| complete(&["kn-mesh", "--context", "pay"]));
+    assert_eq!(
+        offered,
+        ["payments-only\tcluster kn-mesh-sim, namespace backstage"]
+    );
+    let offered = offers(|| complete(&["kn-mesh", "can"]));
+    assert_eq!(offered.len(), 1, "{offered:?}");
+    assert!(offered[0].starts_with("can-send\t"), "{offered:?}");
+    let offered = offers(|| complete(&["kn-mesh", "-n", "ship"]));
+    assert_eq!(offered, ["shipping"]);
+}
