@@ -609,7 +609,7 @@ pub struct AuthArgs {
 
     /// Check one of the embedded demo's identities (payments-only, mesh-viewer, docs-reader,
     /// admin) instead of a cluster.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(crate::completion::demo_identities))]
     pub demo_identity: Option<String>,
 }
 

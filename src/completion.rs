@@ -137,10 +137,20 @@ pub fn contexts(current: &OsStr) -> Vec<CompletionCandidate> {
     )
 }
 
-/// `-n`: the namespaces of the context in use and of the cluster it names, as that context's
+/// `--demo-identity`: the demo's identities.
+pub fn demo_identities(current: &OsStr) -> Vec<CompletionCandidate> {
+    let identities = crate::source::demo::IDENTITIES.iter();
+    starting_with(current, identities.map(|name| (name.to_string(), None)))
+}
+
+/// `-n`: with `--demo`, the demo's namespaces; else the namespaces of the context in use and of the cluster it names, as that context's
 /// user may list them, then those the other contexts name.
 pub fn namespaces(current: &OsStr) -> Vec<CompletionCandidate> {
     let words = command_line();
+    if words.iter().any(|word| word == "--demo") {
+        let names = crate::source::names::demo_namespaces();
+        return starting_with(current, names.into_iter().map(|name| (name, None)));
+    }
     let options = ConnectOptions {
         kubeconfig: flag_value(&words, "--kubeconfig").map(Into::into),
         context: flag_value(&words, "--context"),

@@ -92,3 +92,14 @@ async fn cluster_namespaces(options: &ConnectOptions, wait: Duration) -> Vec<Str
         Err(_) => Vec::new(),
     }
 }
+
+/// The embedded demo's namespaces, for `-n` after `--demo`.
+pub fn demo_namespaces() -> Vec<String> {
+    let mut names: Vec<String> = super::demo::objects()
+        .iter()
+        .filter(|object| object["kind"] == "Namespace")
+        .filter_map(|object| object["metadata"]["name"].as_str().map(String::from))
+        .collect();
+    names.sort();
+    names
+}

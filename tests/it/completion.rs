@@ -167,6 +167,11 @@ fn subcommands_and_flags_complete_without_a_kubeconfig() {
     assert_eq!(offered, ["json"]);
     let offered = bash_offers(home.path(), &nowhere, &["kn-mesh", "-n", ""]);
     assert!(offered.is_empty(), "no kubeconfig, no cluster: {offered:?}");
+    // The demo needs neither: its namespaces and identities are in the binary.
+    let offered = bash_offers(home.path(), &nowhere, &["kn-mesh", "--demo", "-n", "p"]);
+    assert_eq!(offered, ["payments"]);
+    let words = ["kn-mesh", "auth", "--demo-identity", "m"];
+    assert_eq!(bash_offers(home.path(), &nowhere, &words), ["mesh-viewer"]);
 }
 
 /// kubectl (1.26 and later) completes `kubectl kn-mesh …` by running `kubectl_complete-kn_mesh`
