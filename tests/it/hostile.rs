@@ -467,6 +467,75 @@ async fn a_slow_client_is_cut_off_and_connections_are_capped() {
     .unwrap();
 }
 
+/// A panic while answering one request ends that connection only: the server keeps answering.
+/// That holds only while the release profile unwinds, so the test reads the profile too.
+#[tokio::test]
+async fn a_panicking_request_ends_its_connection_not_the_server() {
+    use kn_mesh::net::{Limits, Plain};
+    assert_ne!(
+        release_panic_strategy().as_deref(),
+        Some("abort"),
+        "with panic = abort one bad request would stop serve for everyone"
+    );
+    let app = axum::Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route(
+            "/boom",
+            axum::routing::get(|| async {
+                // A bug in a handler: an index past the end.
+                let answers: Vec<&'static str> = Vec::new();
+                answers[0]
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(kn_mesh::net::serve(
+        listener,
+        Plain,
+        app,
+        Limits::default(),
+        std::future::pending(),
+        Duration::ZERO,
+    ));
+    tokio::task::spawn_blocking(move || {
+        let ask = |path: &str| {
+            let mut stream = std::net::TcpStream::connect(address).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+            text(&answer)
+        };
+        assert_eq!(ask("/boom"), "", "the panicking request gets no answer");
+        assert!(ask("/healthz").starts_with("HTTP/1.1 200"));
+    })
+    .await
+    .unwrap();
+}
+
+/// The release profile's `panic` setting, read from Cargo.toml without a TOML parser: the
+/// uncommented `panic` line under `[profile.release]`.
+fn release_panic_strategy() -> Option<String> {
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let section = manifest
+        .split("\n[")
+        .find(|s| s.starts_with("profile.release]"))
+        .expect("Cargo.toml has [profile.release]");
+    section
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .find_map(|line| line.strip_prefix("panic"))
+        .map(|rest| {
+            rest.trim_start_matches([' ', '='])
+                .trim_matches('"')
+                .to_string()
+        })
+}
+
 // ---- Terminal and YAML injection, graph ids ----
 
 const HOSTILE_NAMES: &str = r#"
