@@ -156,14 +156,28 @@ pub fn namespaces(current: &OsStr) -> Vec<CompletionCandidate> {
         context: flag_value(&words, "--context"),
         ..Default::default()
     };
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return Vec::new();
-    };
-    let names = runtime.block_on(crate::source::names::namespaces(&options, CLUSTER_WAIT));
+    let from_cluster = cluster_namespaces_within(options.clone(), CLUSTER_WAIT);
+    let names = crate::source::names::namespaces(&options, from_cluster);
     starting_with(current, names.into_iter().map(|name| (name, None)))
+}
+
+/// The cluster's namespaces, or none if they are not there by `wait`. Asked on a thread of its
+/// own: a kubeconfig's exec credential plugin runs synchronously and may take its time (or
+/// wait for a login), and a Tab must come back regardless. An abandoned thread ends with the
+/// process, which exits as soon as the candidates are written.
+fn cluster_namespaces_within(options: ConnectOptions, wait: Duration) -> Vec<String> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        let names = runtime.block_on(crate::source::names::cluster_namespaces(&options, wait));
+        let _ = sender.send(names);
+    });
+    receiver.recv_timeout(wait).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -47,9 +47,8 @@ pub fn kubeconfig_contexts(path: Option<&Path>) -> Vec<ContextName> {
 }
 
 /// Namespaces to offer for `-n`: the one the chosen context (else the current one) names
-/// first, then the cluster's, then those the other contexts name; each once. The cluster is
-/// asked as the kubeconfig's user would ask, and given `wait` to answer.
-pub async fn namespaces(options: &ConnectOptions, wait: Duration) -> Vec<String> {
+/// first, then `from_cluster`, then those the other contexts name; each once.
+pub fn namespaces(options: &ConnectOptions, from_cluster: Vec<String>) -> Vec<String> {
     let contexts = kubeconfig_contexts(options.kubeconfig.as_deref());
     let chosen = contexts.iter().find(|c| match &options.context {
         Some(name) => &c.name == name,
@@ -59,9 +58,6 @@ pub async fn namespaces(options: &ConnectOptions, wait: Duration) -> Vec<String>
         .and_then(|c| c.namespace.clone())
         .into_iter()
         .collect();
-    let from_cluster = tokio::time::timeout(wait, cluster_namespaces(options, wait))
-        .await
-        .unwrap_or_default();
     names.extend(from_cluster);
     names.extend(contexts.into_iter().filter_map(|c| c.namespace));
     let mut seen = std::collections::HashSet::new();
@@ -69,7 +65,9 @@ pub async fn namespaces(options: &ConnectOptions, wait: Duration) -> Vec<String>
     names
 }
 
-async fn cluster_namespaces(options: &ConnectOptions, wait: Duration) -> Vec<String> {
+/// The cluster's namespaces, as the kubeconfig's user may list them (none when refused or
+/// unreachable), sorted. Connecting and the answer each get `wait`.
+pub async fn cluster_namespaces(options: &ConnectOptions, wait: Duration) -> Vec<String> {
     let Ok((mut config, _)) = config(options).await else {
         return Vec::new();
     };

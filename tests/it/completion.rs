@@ -24,14 +24,17 @@ fn bash_offers(home: &Path, kubeconfig: &Path, words: &[&str]) -> Vec<String> {
 COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMP_TYPE=9
 _clap_complete_kn_mesh kn-mesh "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
 printf '%s\n' "${COMPREPLY[@]}""#;
-    let out = std::process::Command::new("bash")
+    let child = std::process::Command::new("bash")
         .args(["--norc", "-c", program, "bash"])
         .arg(script("bash", home))
         .args(words)
         .env("HOME", home)
         .env("KUBECONFIG", kubeconfig)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let out = returned(child);
     assert!(
         out.status.success(),
         "{}",
@@ -42,6 +45,20 @@ printf '%s\n' "${COMPREPLY[@]}""#;
         .filter(|line| !line.is_empty())
         .map(String::from)
         .collect()
+}
+
+/// The child's output once it exits. A guard, not a timing: a Tab that never comes back fails
+/// the test after a minute instead of hanging it.
+fn returned(mut child: std::process::Child) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the completion never came back");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
 }
 
 /// What fish offers for `line`, as `value<TAB>description` lines.
@@ -134,6 +151,39 @@ async fn context_and_namespace_complete_from_the_kubeconfig_and_the_cluster() {
     let words = ["kn-mesh", "--context=stranger", "trace", "-n", ""];
     let offered = offers(|| bash_offers(home.path(), &kubeconfig, &words));
     assert_eq!(offered, ["payments", "backstage"]);
+
+    // A context whose credential plugin never answers (or waits for a login): the Tab comes
+    // back with what the kubeconfig names.
+    let plugin = home.path().join("credential-plugin");
+    let plugin_pid = home.path().join("plugin.pid");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\necho $$ > {}\nexec sleep 600\n",
+            plugin_pid.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut slow = written.clone();
+    slow["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(
+            {"name": "slow", "user": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1", "command": plugin,
+                "interactiveMode": "Never"}}}
+        ));
+    slow["contexts"].as_array_mut().unwrap().push(serde_json::json!(
+        {"name": "slow", "context": {"cluster": "kn-mesh-sim", "user": "slow", "namespace": "ops"}}
+    ));
+    let slow_kubeconfig = home.path().join("slow-kubeconfig");
+    std::fs::write(&slow_kubeconfig, slow.to_string()).unwrap();
+    let words = ["kn-mesh", "--context", "slow", "-n", ""];
+    let offered = offers(|| bash_offers(home.path(), &slow_kubeconfig, &words));
+    assert_eq!(offered, ["ops", "backstage", "payments"]);
+    let pid = std::fs::read_to_string(&plugin_pid).expect("kube-rs started the plugin");
+    let _ = std::process::Command::new("kill").arg(pid.trim()).status();
 
     // --kubeconfig typed on the line is the one read: one that does not exist offers nothing.
     let words = ["kn-mesh", "--kubeconfig", "/nonexistent", "--context", ""];
