@@ -112,7 +112,11 @@ fn starting_with<'a>(
     let prefix = current.to_string_lossy();
     names
         .into_iter()
+        // Every shell's protocol is a candidate per line, its help after a tab: a name with a
+        // control character in it (from a hand-edited kubeconfig) would forge candidates.
+        .filter(|(name, _)| !name.chars().any(char::is_control))
         .filter(|(name, _)| name.starts_with(prefix.as_ref()))
+        .map(|(name, help)| (name, help.filter(|h| !h.chars().any(char::is_control))))
         .map(|(name, help)| CompletionCandidate::new(name).help(help.map(Into::into)))
         .collect()
 }
@@ -208,5 +212,14 @@ mod tests {
         );
         let values: Vec<_> = offered.iter().map(|c| c.get_value().to_owned()).collect();
         assert_eq!(values, ["prod"]);
+        let forged = starting_with(
+            OsStr::new(""),
+            [
+                ("a\nrm -rf".to_string(), None),
+                ("b".to_string(), Some("x\ty".to_string())),
+            ],
+        );
+        assert_eq!(forged.len(), 1, "a name with a line break is no candidate");
+        assert_eq!(forged[0].get_help(), None, "a help with a tab is dropped");
     }
 }
