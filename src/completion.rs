@@ -34,9 +34,71 @@ pub fn registration(shell: clap_complete::Shell, completer: &str) -> std::io::Re
             )));
         }
     };
+    if shell == clap_complete::Shell::Bash {
+        return Ok(bash_registration(completer).into_bytes());
+    }
     let mut script = Vec::new();
     by_shell.write_registration(VAR, "kn-mesh", "kn-mesh", completer, &mut script)?;
     Ok(script)
+}
+
+/// Bash's registration, ours rather than clap_complete's. Bash splits the line into words at
+/// the characters of `COMP_WORDBREAKS`, `=` and `:` among them, so `--context=prod` and an EKS
+/// context (`arn:aws:eks:…`) would reach kn-mesh as several words and complete as nothing.
+/// This one joins again what no blank separated, asks kn-mesh with clap_complete's protocol,
+/// then trims each candidate to the part bash replaces (what follows the last `=` or `:`).
+fn bash_registration(completer: &str) -> String {
+    const SCRIPT: &str = r#"
+_kn_mesh() {
+    local IFS=$'\013'
+    local line="${COMP_LINE:0:COMP_POINT}" word i
+    local -a words=()
+    for (( i = 0; i <= COMP_CWORD; i++ )); do
+        local apart=0
+        [[ "$line" == [[:blank:]]* ]] && apart=1
+        line="${line#"${line%%[![:blank:]]*}"}"
+        if (( i < COMP_CWORD )); then word="${COMP_WORDS[i]}"; else word="$line"; fi
+        if (( i == 0 || apart )); then
+            words+=("$word")
+        else
+            words[${#words[@]}-1]+="$word"
+        fi
+        line="${line#"$word"}"
+    done
+    local current="${words[${#words[@]}-1]}"
+    local replaced="${current%"${current##*[=:]}"}"
+    local space=true
+    compopt +o nospace 2> /dev/null && space=false
+    COMPREPLY=( $( \
+        _CLAP_IFS="$IFS" \
+        _CLAP_COMPLETE_INDEX="$(( ${#words[@]} - 1 ))" \
+        _CLAP_COMPLETE_COMP_TYPE="${COMP_TYPE}" \
+        _CLAP_COMPLETE_SPACE="$space" \
+        VAR="bash" \
+        COMPLETER -- "${words[@]}" \
+    ) )
+    if [[ $? != 0 ]]; then
+        unset COMPREPLY
+        return
+    fi
+    if [[ -n "$replaced" ]]; then
+        for i in "${!COMPREPLY[@]}"; do
+            COMPREPLY[i]="${COMPREPLY[i]#"$replaced"}"
+        done
+    fi
+    if [[ $space == false ]] && [[ "${COMPREPLY-}" =~ [=/:]$ ]]; then
+        compopt -o nospace
+    fi
+}
+if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
+    complete -o nospace -o bashdefault -o nosort -F _kn_mesh kn-mesh
+else
+    complete -o nospace -o bashdefault -F _kn_mesh kn-mesh
+fi
+"#;
+    SCRIPT
+        .replace("COMPLETER", &shell_words::quote(completer))
+        .replace("VAR", VAR)
 }
 
 /// The name kubectl looks for on PATH to complete `kubectl kn-mesh …` (kubectl 1.26 and later):
@@ -54,7 +116,10 @@ pub fn invoked_by_kubectl() -> bool {
 /// The words the shell is completing: after `--` in a shell's request; all of them after the
 /// program's name in kubectl's, which passes the words after `kubectl kn-mesh`.
 fn command_line() -> Vec<String> {
-    let words = std::env::args().skip(1);
+    // Lossy: a word that is not UTF-8 (a file name) must not end a Tab in a panic.
+    let words = std::env::args_os()
+        .skip(1)
+        .map(|word| word.to_string_lossy().into_owned());
     if invoked_by_kubectl() {
         words.collect()
     } else {
@@ -63,8 +128,8 @@ fn command_line() -> Vec<String> {
 }
 
 /// Answers kubectl's completion request: a candidate per line, with its description after a
-/// tab, as cobra's `__complete` prints them. No directive line follows, so kubectl's default
-/// applies: with no candidate (a `-f` path), the shell completes file names.
+/// tab, then cobra's directive line: keep this order (the context's namespace first), never
+/// fall back to file names (kn-mesh completes paths itself), and no space after a directory.
 pub fn answer_kubectl(mut command: clap::Command) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
     let mut words: Vec<std::ffi::OsString> = vec!["kn-mesh".into()];
@@ -87,8 +152,22 @@ pub fn answer_kubectl(mut command: clap::Command) -> std::io::Result<Vec<u8>> {
         }
         writeln!(answer)?;
     }
+    let continues = candidates.iter().any(|c| {
+        let value = c.get_value().to_string_lossy();
+        value.ends_with(['/', '=', ':'])
+    });
+    writeln!(
+        answer,
+        ":{}",
+        COBRA_KEEP_ORDER | COBRA_NO_FILE_COMPLETION | if continues { COBRA_NO_SPACE } else { 0 }
+    )?;
     Ok(answer)
 }
+
+/// cobra's `ShellCompDirective` bits, which kubectl reads from a plugin completer's last line.
+const COBRA_NO_SPACE: u8 = 2;
+const COBRA_NO_FILE_COMPLETION: u8 = 4;
+const COBRA_KEEP_ORDER: u8 = 32;
 
 /// The value of `--flag VALUE` or `--flag=VALUE` on the command line being completed (the last
 /// one given), so that `--kubeconfig` and `--context` typed earlier are honoured.
@@ -124,7 +203,7 @@ fn starting_with<'a>(
 /// `--context`: the kubeconfig's contexts, each with its cluster and namespace.
 pub fn contexts(current: &OsStr) -> Vec<CompletionCandidate> {
     let words = command_line();
-    let kubeconfig = flag_value(&words, "--kubeconfig").map(std::path::PathBuf::from);
+    let kubeconfig = flag_value(&words, "--kubeconfig").map(|path| home_expanded(&path));
     let contexts = crate::source::names::kubeconfig_contexts(kubeconfig.as_deref());
     starting_with(
         current,
@@ -147,29 +226,61 @@ pub fn demo_identities(current: &OsStr) -> Vec<CompletionCandidate> {
     starting_with(current, identities.map(|name| (name.to_string(), None)))
 }
 
-/// `-n`: with `--demo`, the demo's namespaces; else the namespaces of the context in use and of the cluster it names, as that context's
-/// user may list them, then those the other contexts name.
+/// `-n`: with `--demo` or `--demo-identity`, the demo's namespaces; else the context's
+/// namespace, then the cluster's as that context's user may list them (else the namespaces the
+/// other contexts name); never one already given on the line.
 pub fn namespaces(current: &OsStr) -> Vec<CompletionCandidate> {
     let words = command_line();
-    if words.iter().any(|word| word == "--demo") {
-        let names = crate::source::names::demo_namespaces();
-        return starting_with(current, names.into_iter().map(|name| (name, None)));
-    }
-    let options = ConnectOptions {
-        kubeconfig: flag_value(&words, "--kubeconfig").map(Into::into),
-        context: flag_value(&words, "--context"),
-        ..Default::default()
+    let given = values_of(
+        &words[..words.len().saturating_sub(1)],
+        &["-n", "--namespace"],
+    );
+    let demo = |word: &String| word == "--demo" || word.starts_with("--demo-identity");
+    let names = if words.iter().any(demo) {
+        let mut names = crate::source::names::demo_namespaces();
+        names.retain(|name| !given.contains(name));
+        names
+    } else {
+        let options = ConnectOptions {
+            kubeconfig: flag_value(&words, "--kubeconfig").map(|path| home_expanded(&path)),
+            context: flag_value(&words, "--context"),
+            ..Default::default()
+        };
+        let from_cluster = cluster_namespaces_within(options.clone(), CLUSTER_WAIT);
+        crate::source::names::namespaces(&options, from_cluster, &given)
     };
-    let from_cluster = cluster_namespaces_within(options.clone(), CLUSTER_WAIT);
-    let names = crate::source::names::namespaces(&options, from_cluster);
     starting_with(current, names.into_iter().map(|name| (name, None)))
 }
 
-/// The cluster's namespaces, or none if they are not there by `wait`. Asked on a thread of its
-/// own: a kubeconfig's exec credential plugin runs synchronously and may take its time (or
-/// wait for a login), and a Tab must come back regardless. An abandoned thread ends with the
-/// process, which exits as soon as the candidates are written.
-fn cluster_namespaces_within(options: ConnectOptions, wait: Duration) -> Vec<String> {
+/// A path typed as `~/…` on the line: the shell expands `~` only once the line runs.
+fn home_expanded(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => path.into(),
+    }
+}
+
+/// Every value of the flags `names` (`-n x`, `--namespace x`, `--namespace=x`) in `words`.
+fn values_of(words: &[String], names: &[&str]) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut words = words.iter();
+    while let Some(word) = words.next() {
+        if names.contains(&word.as_str()) {
+            values.extend(words.next().cloned());
+        } else if let Some((flag, value)) = word.split_once('=')
+            && names.contains(&flag)
+        {
+            values.push(value.to_string());
+        }
+    }
+    values
+}
+
+/// The cluster's namespaces, or `None` if they are not there by `wait`. Asked on a thread of
+/// its own: a kubeconfig's exec credential plugin runs synchronously and may take its time,
+/// and a Tab must come back regardless. The thread ends with the process, as soon as the
+/// candidates are written; a plugin it started runs on until it ends, with no terminal.
+fn cluster_namespaces_within(options: ConnectOptions, wait: Duration) -> Option<Vec<String>> {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
@@ -181,7 +292,7 @@ fn cluster_namespaces_within(options: ConnectOptions, wait: Duration) -> Vec<Str
         let names = runtime.block_on(crate::source::names::cluster_namespaces(&options, wait));
         let _ = sender.send(names);
     });
-    receiver.recv_timeout(wait).unwrap_or_default()
+    receiver.recv_timeout(wait).ok().flatten()
 }
 
 #[cfg(test)]

@@ -4,6 +4,11 @@
 //! and a back-off when accepting fails (out of file descriptors), instead of a busy loop.
 //! `kn-mesh serve` and the simulated API server both use it.
 
+// A panic while answering one request ends that connection's task, and the server answers the
+// next: under panic = abort it would end serve (and the sim) for every caller.
+#[cfg(panic = "abort")]
+compile_error!("kn-mesh's servers rely on unwinding: build with panic = \"unwind\"");
+
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;

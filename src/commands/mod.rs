@@ -28,6 +28,7 @@ use std::io::Write;
 fn completer_path() -> String {
     let invoked = std::path::PathBuf::from(std::env::args_os().next().unwrap_or_default());
     let path = if invoked.components().count() > 1 {
+        let invoked = invoked.strip_prefix(".").unwrap_or(&invoked).to_path_buf();
         std::env::current_dir()
             .map(|dir| dir.join(&invoked))
             .unwrap_or(invoked)

@@ -137,6 +137,23 @@ fn describe(object: &Value) -> String {
     }
 }
 
+/// The namespaces a cluster loaded from `objects` has: those every cluster has, those the
+/// objects are in, and those they declare.
+pub fn namespaces_of(objects: &[Value]) -> BTreeSet<String> {
+    let mut namespaces: BTreeSet<String> =
+        ["default", "kube-system", "kube-public", "knative-eventing"]
+            .map(String::from)
+            .into();
+    for object in objects {
+        namespaces.insert(text(object, "/metadata/namespace").to_string());
+        if text(object, "/kind") == "Namespace" {
+            namespaces.insert(text(object, "/metadata/name").to_string());
+        }
+    }
+    namespaces.remove("");
+    namespaces
+}
+
 /// Loads objects as they are given: namespaces first, then CRDs, then everything else, keeping
 /// the uids the manifests carry so that the same manifests give the same mesh everywhere.
 pub fn load(objects: &[Value]) -> Result<(Store, Vec<String>), SimError> {
@@ -144,16 +161,7 @@ pub fn load(objects: &[Value]) -> Result<(Store, Vec<String>), SimError> {
     let mut warnings = Vec::new();
     let defaults: Vec<Value> =
         serde_saphyr::from_multiple(DEFAULT_RBAC).expect("assets/default-rbac.yaml is valid");
-    let mut namespaces: BTreeSet<String> =
-        ["default", "kube-system", "kube-public", "knative-eventing"]
-            .map(String::from)
-            .into();
-    namespaces.extend(
-        objects
-            .iter()
-            .map(|o| text(o, "/metadata/namespace").to_string())
-            .filter(|n| !n.is_empty()),
-    );
+    let namespaces = namespaces_of(objects);
     let declared: Vec<&Value> = objects
         .iter()
         .filter(|o| text(o, "/kind") == "Namespace")

@@ -172,13 +172,18 @@ pub fn contexts(options: &ConnectOptions) -> Vec<String> {
     if options.server.is_some() || explicit {
         return Vec::new();
     }
-    let kubeconfig = match &options.kubeconfig {
-        Some(path) => kube::config::Kubeconfig::read_from(path).ok(),
-        None => kube::config::Kubeconfig::read().ok(),
-    };
-    kubeconfig
+    read_kubeconfig(options.kubeconfig.as_deref())
         .map(|k| k.contexts.into_iter().map(|c| c.name).collect())
         .unwrap_or_default()
+}
+
+/// The kubeconfig, if there is one to read: the file given, else `$KUBECONFIG` (merged), else
+/// `~/.kube/config`. For listing names only; connecting reports why one cannot be read.
+pub fn read_kubeconfig(path: Option<&Path>) -> Option<kube::config::Kubeconfig> {
+    match path {
+        Some(path) => kube::config::Kubeconfig::read_from(path).ok(),
+        None => kube::config::Kubeconfig::read().ok(),
+    }
 }
 
 pub async fn config(options: &ConnectOptions) -> Result<(kube::Config, Endpoint), ConnectError> {

@@ -4,7 +4,7 @@
 //! Completion must never get in the way: every failure here (no kubeconfig, a refused list,
 //! a server that does not answer) gives fewer names, never an error on the terminal.
 
-use super::connect::{ConnectOptions, client, config};
+use super::connect::{ConnectOptions, client, config, read_kubeconfig};
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,13 +15,6 @@ pub struct ContextName {
     pub cluster: String,
     pub namespace: Option<String>,
     pub current: bool,
-}
-
-fn read_kubeconfig(path: Option<&Path>) -> Option<kube::config::Kubeconfig> {
-    match path {
-        Some(path) => kube::config::Kubeconfig::read_from(path).ok(),
-        None => kube::config::Kubeconfig::read().ok(),
-    }
 }
 
 /// The kubeconfig's contexts (the file given, else `$KUBECONFIG` merged, else
@@ -47,8 +40,13 @@ pub fn kubeconfig_contexts(path: Option<&Path>) -> Vec<ContextName> {
 }
 
 /// Namespaces to offer for `-n`: the one the chosen context (else the current one) names
-/// first, then `from_cluster`, then those the other contexts name; each once.
-pub fn namespaces(options: &ConnectOptions, from_cluster: Vec<String>) -> Vec<String> {
+/// first, then the cluster's; when the cluster did not answer, those the other contexts name
+/// instead (they may be another cluster's). Each once, and never one already `given`.
+pub fn namespaces(
+    options: &ConnectOptions,
+    from_cluster: Option<Vec<String>>,
+    given: &[String],
+) -> Vec<String> {
     let contexts = kubeconfig_contexts(options.kubeconfig.as_deref());
     let chosen = contexts.iter().find(|c| match &options.context {
         Some(name) => &c.name == name,
@@ -58,46 +56,45 @@ pub fn namespaces(options: &ConnectOptions, from_cluster: Vec<String>) -> Vec<St
         .and_then(|c| c.namespace.clone())
         .into_iter()
         .collect();
-    names.extend(from_cluster);
-    names.extend(contexts.into_iter().filter_map(|c| c.namespace));
-    let mut seen = std::collections::HashSet::new();
-    names.retain(|name| seen.insert(name.clone()));
+    match from_cluster {
+        Some(from_cluster) => names.extend(from_cluster),
+        None => names.extend(contexts.into_iter().filter_map(|c| c.namespace)),
+    }
+    let mut seen: std::collections::HashSet<String> = given.iter().cloned().collect();
+    // A namespace is a DNS label: anything else (a hostile server's, a hand-edited
+    // kubeconfig's) would go onto the command line as shell text.
+    names.retain(|name| crate::k8s::is_dns_label(name) && seen.insert(name.clone()));
     names
 }
 
-/// The cluster's namespaces, as the kubeconfig's user may list them (none when refused or
-/// unreachable), sorted. Connecting and the answer each get `wait`.
-pub async fn cluster_namespaces(options: &ConnectOptions, wait: Duration) -> Vec<String> {
-    let Ok((mut config, _)) = config(options).await else {
-        return Vec::new();
-    };
+/// The cluster's namespaces, as the kubeconfig's user may list them, sorted; `None` when
+/// the list is refused or the cluster unreachable. Connecting and the answer each get `wait`.
+/// A credential plugin gets no terminal: a Tab is no place for a login prompt.
+pub async fn cluster_namespaces(options: &ConnectOptions, wait: Duration) -> Option<Vec<String>> {
+    let (mut config, _) = config(options).await.ok()?;
     config.connect_timeout = Some(wait);
     config.read_timeout = Some(wait);
-    let Ok(client) = client(config) else {
-        return Vec::new();
-    };
-    let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client);
-    match api.list_metadata(&kube::api::ListParams::default()).await {
-        Ok(list) => {
-            let mut names: Vec<String> = list
-                .items
-                .into_iter()
-                .filter_map(|namespace| namespace.metadata.name)
-                .collect();
-            names.sort();
-            names
-        }
-        Err(_) => Vec::new(),
+    if let Some(exec) = config.auth_info.exec.as_mut() {
+        exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
     }
+    let api: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(client(config).ok()?);
+    let list = api
+        .list_metadata(&kube::api::ListParams::default())
+        .await
+        .ok()?;
+    let mut names: Vec<String> = list
+        .items
+        .into_iter()
+        .filter_map(|namespace| namespace.metadata.name)
+        .collect();
+    names.sort();
+    Some(names)
 }
 
 /// The embedded demo's namespaces, for `-n` after `--demo`.
 pub fn demo_namespaces() -> Vec<String> {
-    let mut names: Vec<String> = super::demo::objects()
-        .iter()
-        .filter(|object| object["kind"] == "Namespace")
-        .filter_map(|object| object["metadata"]["name"].as_str().map(String::from))
-        .collect();
-    names.sort();
-    names
+    crate::sim::cluster::namespaces_of(&super::demo::objects())
+        .into_iter()
+        .collect()
 }

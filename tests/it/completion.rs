@@ -17,27 +17,63 @@ fn script(shell: &str, dir: &Path) -> std::path::PathBuf {
     file
 }
 
-/// What bash offers when Tab is pressed after `words` (the last one is being completed), with
-/// only `home` and `kubeconfig` to read.
-fn bash_offers(home: &Path, kubeconfig: &Path, words: &[&str]) -> Vec<String> {
-    let program = r#"source "$1"; shift
+/// The words bash hands a completion function for `line` (the cursor at its end): split at
+/// blanks, and at `=` and `:` (in `COMP_WORDBREAKS`), which stand as words of their own; and
+/// `$2`, readline's word: what follows the last blank or break.
+fn as_bash_splits(line: &str) -> (Vec<String>, String) {
+    let mut words: Vec<String> = Vec::new();
+    let mut last_was: Option<bool> = None; // Some(true): in a break run; Some(false): in a word
+    for c in line.chars() {
+        if c == ' ' {
+            last_was = None;
+            continue;
+        }
+        let is_break = c == '=' || c == ':';
+        match (last_was, words.last_mut()) {
+            (Some(kind), Some(word)) if kind == is_break => word.push(c),
+            _ => words.push(c.to_string()),
+        }
+        last_was = Some(is_break);
+    }
+    if last_was.is_none() {
+        words.push(String::new());
+    }
+    let readline_word = line
+        .rsplit([' ', '=', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    (words, readline_word)
+}
+
+/// Starts bash pressing Tab at the end of `line`, with only `home` and `kubeconfig` to read.
+fn bash_tab(home: &Path, kubeconfig: &Path, line: &str) -> std::process::Child {
+    let program = r#"source "$1"; COMP_LINE="$2"; COMP_POINT=${#COMP_LINE}; current="$3"; shift 3
 COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMP_TYPE=9
-_clap_complete_kn_mesh kn-mesh "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+_kn_mesh kn-mesh "$current" "${COMP_WORDS[COMP_CWORD-1]}"
 printf '%s\n' "${COMPREPLY[@]}""#;
-    let child = std::process::Command::new("bash")
+    let (words, readline_word) = as_bash_splits(line);
+    std::process::Command::new("bash")
         .args(["--norc", "-c", program, "bash"])
         .arg(script("bash", home))
-        .args(words)
+        .args([line, &readline_word])
+        .args(&words)
         .env("HOME", home)
         .env("KUBECONFIG", kubeconfig)
+        // Not in a pod: no in-cluster configuration to fall back on.
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
-    let out = returned(child);
+        .unwrap()
+}
+
+/// What bash offered (COMPREPLY), after checking that nothing went to the terminal (stderr).
+fn offered_by(out: std::process::Output, line: &str) -> Vec<String> {
     assert!(
-        out.status.success(),
-        "{}",
+        out.status.success() && out.stderr.is_empty(),
+        "{line}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout)
@@ -47,9 +83,16 @@ printf '%s\n' "${COMPREPLY[@]}""#;
         .collect()
 }
 
-/// The child's output once it exits. A guard, not a timing: a Tab that never comes back fails
-/// the test after a minute instead of hanging it.
-fn returned(mut child: std::process::Child) -> std::process::Output {
+/// What bash offers when Tab is pressed at the end of `line`.
+fn bash_offers(home: &Path, kubeconfig: &Path, line: &str) -> Vec<String> {
+    let mut child = bash_tab(home, kubeconfig, line);
+    came_back(&mut child);
+    offered_by(child.wait_with_output().unwrap(), line)
+}
+
+/// Waits for the child to exit. A guard, not a timing: a Tab that never comes back fails the
+/// test after a minute instead of hanging it.
+fn came_back(child: &mut std::process::Child) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while child.try_wait().unwrap().is_none() {
         if std::time::Instant::now() > deadline {
@@ -58,7 +101,6 @@ fn returned(mut child: std::process::Child) -> std::process::Output {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    child.wait_with_output().unwrap()
 }
 
 /// What fish offers for `line`, as `value<TAB>description` lines.
@@ -73,6 +115,7 @@ fn fish_offers(home: &Path, kubeconfig: &Path, line: &str) -> Vec<String> {
         .env("XDG_CONFIG_HOME", home)
         .env("XDG_DATA_HOME", home)
         .env("KUBECONFIG", kubeconfig)
+        .env_remove("KUBERNETES_SERVICE_HOST")
         .output()
         .unwrap();
     assert!(
@@ -87,16 +130,27 @@ fn fish_offers(home: &Path, kubeconfig: &Path, line: &str) -> Vec<String> {
 }
 
 /// Runs a shell while the sim it asks keeps serving on the runtime's other threads.
-fn offers(shell: impl FnOnce() -> Vec<String>) -> Vec<String> {
+fn offers<T>(shell: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(shell)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn context_and_namespace_complete_from_the_kubeconfig_and_the_cluster() {
+const EKS_CONTEXT: &str = "arn:aws:eks:eu-west-1:123456789012:cluster/prod";
+
+/// The demo sim, a kubeconfig with its contexts plus a stranger (a token the server rejects,
+/// in namespace payments) and an EKS-style name, and the cluster's namespaces as admin lists
+/// them.
+struct Fixture {
+    _sim: kn_mesh::sim::RunningSim,
+    home: tempfile::TempDir,
+    kubeconfig: std::path::PathBuf,
+    written: serde_json::Value,
+    cluster: Vec<String>,
+}
+
+async fn fixture() -> Fixture {
     let sim = demo_sim().await;
     let home = tempfile::tempdir().unwrap();
     let kubeconfig = home.path().join("kubeconfig");
-    // The sim's contexts, and one whose token the server rejects, in namespace payments.
     let mut written: serde_json::Value = serde_saphyr::from_str(&sim.kubeconfig()).unwrap();
     written["users"]
         .as_array_mut()
@@ -104,16 +158,15 @@ async fn context_and_namespace_complete_from_the_kubeconfig_and_the_cluster() {
         .push(serde_json::json!(
             {"name": "stranger", "user": {"token": "not-a-token"}}
         ));
-    written["contexts"].as_array_mut().unwrap().push(serde_json::json!(
-        {"name": "stranger", "context": {"cluster": "kn-mesh-sim", "user": "stranger", "namespace": "payments"}}
-    ));
+    for (name, user, namespace) in [
+        ("stranger", "stranger", "payments"),
+        (EKS_CONTEXT, "admin", "ops"),
+    ] {
+        written["contexts"].as_array_mut().unwrap().push(serde_json::json!(
+            {"name": name, "context": {"cluster": "kn-mesh-sim", "user": user, "namespace": namespace}}
+        ));
+    }
     std::fs::write(&kubeconfig, written.to_string()).unwrap();
-    let contexts: Vec<String> = written["contexts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_string())
-        .collect();
     let mut cluster: Vec<String> = kube::Api::<Namespace>::all(client(&sim, "admin").await)
         .list_metadata(&Default::default())
         .await
@@ -123,105 +176,185 @@ async fn context_and_namespace_complete_from_the_kubeconfig_and_the_cluster() {
         .filter_map(|n| n.metadata.name)
         .collect();
     cluster.sort();
+    Fixture {
+        _sim: sim,
+        home,
+        kubeconfig,
+        written,
+        cluster,
+    }
+}
+
+impl Fixture {
+    fn bash(&self, line: &str) -> Vec<String> {
+        offers(|| bash_offers(self.home.path(), &self.kubeconfig, line))
+    }
+
+    fn contexts(&self) -> Vec<String> {
+        let contexts = self.written["contexts"].as_array().unwrap();
+        contexts
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The cluster's namespaces, with `first` moved to the front.
+    fn cluster_with_first(&self, first: &str) -> Vec<String> {
+        let mut names = vec![first.to_string()];
+        names.extend(self.cluster.iter().filter(|n| *n != first).cloned());
+        names
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn contexts_complete_from_the_kubeconfig_in_bash_and_fish() {
+    let f = fixture().await;
     if !require("bash") {
         return;
     }
-    let offered = offers(|| bash_offers(home.path(), &kubeconfig, &["kn-mesh", "--context", ""]));
     assert_eq!(
-        offered, contexts,
-        "every context, in the kubeconfig's order"
+        f.bash("kn-mesh --context "),
+        f.contexts(),
+        "every context, in order"
     );
-    let offered =
-        offers(|| bash_offers(home.path(), &kubeconfig, &["kn-mesh", "--context", "pay"]));
-    assert_eq!(offered, ["payments-only"]);
+    assert_eq!(f.bash("kn-mesh --context pay"), ["payments-only"]);
+    // bash splits at = and :, and replaces only what follows the last of them.
+    assert_eq!(f.bash("kn-mesh --context=pay"), ["payments-only"]);
+    assert_eq!(
+        f.bash("kn-mesh --context arn:aws:e"),
+        [&EKS_CONTEXT["arn:aws:".len()..]]
+    );
+    assert_eq!(
+        f.bash("kn-mesh --context arn:"),
+        [&EKS_CONTEXT["arn:".len()..]]
+    );
+    // --kubeconfig typed on the line is the one read: one that does not exist offers nothing.
+    assert!(
+        f.bash("kn-mesh --kubeconfig /nonexistent --context ")
+            .is_empty()
+    );
+    let home_relative = "kn-mesh --kubeconfig ~/kubeconfig --context pay";
+    assert_eq!(
+        f.bash(home_relative),
+        ["payments-only"],
+        "~/ is the home directory"
+    );
 
-    // admin may list namespaces: the cluster's, in order.
-    let offered = offers(|| bash_offers(home.path(), &kubeconfig, &["kn-mesh", "auth", "-n", ""]));
-    assert_eq!(offered, cluster);
+    if !require("fish") {
+        return;
+    }
+    let offered = offers(|| fish_offers(f.home.path(), &f.kubeconfig, "kn-mesh --context adm"));
+    assert_eq!(offered, ["admin\tcluster kn-mesh-sim (current)"]);
+}
 
-    // payments-only may list them too: its context's namespace comes first.
-    let words = ["kn-mesh", "--context", "payments-only", "-n", ""];
-    let offered = offers(|| bash_offers(home.path(), &kubeconfig, &words));
-    let mut expected = vec!["backstage".to_string()];
-    expected.extend(cluster.iter().filter(|n| *n != "backstage").cloned());
-    assert_eq!(offered, expected);
-
+#[tokio::test(flavor = "multi_thread")]
+async fn namespaces_complete_from_the_context_and_the_cluster() {
+    let f = fixture().await;
+    if !require("bash") {
+        return;
+    }
+    // admin's context names none: the cluster's, in order.
+    assert_eq!(f.bash("kn-mesh auth -n "), f.cluster);
+    // The context's namespace comes first, however --context was spelled.
+    let first = f.cluster_with_first("backstage");
+    assert_eq!(f.bash("kn-mesh --context payments-only -n "), first);
+    assert_eq!(f.bash("kn-mesh --context=payments-only trace -n "), first);
+    // One already given is not offered again.
+    let line = "kn-mesh --context payments-only -n default --namespace=ops -n ";
+    let expected: Vec<String> = first
+        .iter()
+        .filter(|n| *n != "default" && *n != "ops")
+        .cloned()
+        .collect();
+    assert_eq!(f.bash(line), expected);
     // The server rejects the stranger: its own namespace, then those the other contexts name,
     // and nothing only the cluster knows.
-    let words = ["kn-mesh", "--context=stranger", "trace", "-n", ""];
-    let offered = offers(|| bash_offers(home.path(), &kubeconfig, &words));
-    assert_eq!(offered, ["payments", "backstage"]);
+    assert_eq!(
+        f.bash("kn-mesh --context stranger -n "),
+        ["payments", "backstage", "ops"]
+    );
 
-    // A context whose credential plugin never answers (or waits for a login): the Tab comes
-    // back with what the kubeconfig names.
-    let plugin = home.path().join("credential-plugin");
-    let plugin_pid = home.path().join("plugin.pid");
+    if !require("fish") {
+        return;
+    }
+    let offered = offers(|| fish_offers(f.home.path(), &f.kubeconfig, "kn-mesh trace -n kube-"));
+    let expected: Vec<&String> = f
+        .cluster
+        .iter()
+        .filter(|n| n.starts_with("kube-"))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(offered.iter().collect::<Vec<_>>(), expected);
+}
+
+/// A context whose credential plugin never answers, or waits for a login: the Tab comes back
+/// with what the kubeconfig names, and the plugin never reaches the terminal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_credential_plugin_that_never_answers_neither_holds_the_tab_nor_prints() {
+    let f = fixture().await;
+    if !require("bash") {
+        return;
+    }
+    let plugin = f.home.path().join("credential-plugin");
+    let plugin_pid = f.home.path().join("plugin.pid");
     std::fs::write(
         &plugin,
         format!(
-            "#!/bin/sh\necho $$ > {}\nexec sleep 600\n",
+            "#!/bin/sh\necho $$ > {}\necho 'Open the browser to log in:' >&2\nexec sleep 600\n",
             plugin_pid.display()
         ),
     )
     .unwrap();
     std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let mut slow = written.clone();
+    let mut slow = f.written.clone();
     slow["users"]
         .as_array_mut()
         .unwrap()
         .push(serde_json::json!(
             {"name": "slow", "user": {"exec": {
-                "apiVersion": "client.authentication.k8s.io/v1", "command": plugin,
-                "interactiveMode": "Never"}}}
+                "apiVersion": "client.authentication.k8s.io/v1", "command": plugin}}}
         ));
     slow["contexts"].as_array_mut().unwrap().push(serde_json::json!(
-        {"name": "slow", "context": {"cluster": "kn-mesh-sim", "user": "slow", "namespace": "ops"}}
+        {"name": "slow", "context": {"cluster": "kn-mesh-sim", "user": "slow", "namespace": "shipping"}}
     ));
-    let slow_kubeconfig = home.path().join("slow-kubeconfig");
+    let slow_kubeconfig = f.home.path().join("slow-kubeconfig");
     std::fs::write(&slow_kubeconfig, slow.to_string()).unwrap();
-    let words = ["kn-mesh", "--context", "slow", "-n", ""];
-    let offered = offers(|| bash_offers(home.path(), &slow_kubeconfig, &words));
-    assert_eq!(offered, ["ops", "backstage", "payments"]);
+    let line = "kn-mesh --context slow -n ";
+    let mut child = bash_tab(f.home.path(), &slow_kubeconfig, line);
+    offers(|| came_back(&mut child));
+    // Stopped before anything is asserted, so that a failure leaves no plugin behind.
     let pid = std::fs::read_to_string(&plugin_pid).expect("kube-rs started the plugin");
     let _ = std::process::Command::new("kill").arg(pid.trim()).status();
-
-    // --kubeconfig typed on the line is the one read: one that does not exist offers nothing.
-    let words = ["kn-mesh", "--kubeconfig", "/nonexistent", "--context", ""];
-    assert!(offers(|| bash_offers(home.path(), &kubeconfig, &words)).is_empty());
-
-    if !require("fish") {
-        return;
-    }
-    let offered = offers(|| fish_offers(home.path(), &kubeconfig, "kn-mesh --context adm"));
-    assert_eq!(offered.len(), 1, "{offered:?}");
-    assert!(
-        offered[0].starts_with("admin\tcluster kn-mesh-sim") && offered[0].ends_with("(current)"),
-        "{offered:?}"
-    );
-    let offered = offers(|| fish_offers(home.path(), &kubeconfig, "kn-mesh trace -n kube-"));
-    let expected: Vec<&String> = cluster.iter().filter(|n| n.starts_with("kube-")).collect();
-    assert!(!expected.is_empty());
-    assert_eq!(offered.iter().collect::<Vec<_>>(), expected);
+    let offered = offered_by(child.wait_with_output().unwrap(), line);
+    assert_eq!(offered, ["shipping", "backstage", "payments", "ops"]);
 }
 
 #[test]
-fn subcommands_and_flags_complete_without_a_kubeconfig() {
+fn subcommands_flags_and_the_demo_complete_without_a_kubeconfig() {
     if !require("bash") {
         return;
     }
     let home = tempfile::tempdir().unwrap();
     let nowhere = home.path().join("none");
-    let offered = bash_offers(home.path(), &nowhere, &["kn-mesh", "ca"]);
-    assert_eq!(offered, ["can-send"]);
-    let offered = bash_offers(home.path(), &nowhere, &["kn-mesh", "-o", "j"]);
-    assert_eq!(offered, ["json"]);
-    let offered = bash_offers(home.path(), &nowhere, &["kn-mesh", "-n", ""]);
+    assert_eq!(
+        bash_offers(home.path(), &nowhere, "kn-mesh ca"),
+        ["can-send"]
+    );
+    assert_eq!(bash_offers(home.path(), &nowhere, "kn-mesh -o j"), ["json"]);
+    let offered = bash_offers(home.path(), &nowhere, "kn-mesh -n ");
     assert!(offered.is_empty(), "no kubeconfig, no cluster: {offered:?}");
-    // The demo needs neither: its namespaces and identities are in the binary.
-    let offered = bash_offers(home.path(), &nowhere, &["kn-mesh", "--demo", "-n", "p"]);
+    // The demo needs neither: its namespaces (those the sim makes too) and identities are in
+    // the binary.
+    let offered = bash_offers(home.path(), &nowhere, "kn-mesh --demo -n k");
+    assert_eq!(offered, ["knative-eventing", "kube-public", "kube-system"]);
+    let offered = bash_offers(
+        home.path(),
+        &nowhere,
+        "kn-mesh auth --demo-identity admin -n p",
+    );
     assert_eq!(offered, ["payments"]);
-    let words = ["kn-mesh", "auth", "--demo-identity", "m"];
-    assert_eq!(bash_offers(home.path(), &nowhere, &words), ["mesh-viewer"]);
+    let offered = bash_offers(home.path(), &nowhere, "kn-mesh auth --demo-identity m");
+    assert_eq!(offered, ["mesh-viewer"]);
 }
 
 /// kubectl (1.26 and later) completes `kubectl kn-mesh …` by running `kubectl_complete-kn_mesh`
@@ -231,11 +364,8 @@ async fn kubectl_completes_kn_mesh_through_its_completer_link() {
     if !crate::sim_kubectl::require_kubectl() {
         return;
     }
-    let sim = demo_sim().await;
-    let home = tempfile::tempdir().unwrap();
-    let kubeconfig = home.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, sim.kubeconfig()).unwrap();
-    let bin = home.path().join("bin");
+    let f = fixture().await;
+    let bin = f.home.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     for name in ["kubectl-kn_mesh", "kubectl_complete-kn_mesh"] {
         std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kn-mesh"), bin.join(name)).unwrap();
@@ -246,25 +376,33 @@ async fn kubectl_completes_kn_mesh_through_its_completer_link() {
             .arg("__complete")
             .args(words)
             .env("PATH", &path)
-            .env("HOME", home.path())
-            .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", f.home.path())
+            .env("KUBECONFIG", &f.kubeconfig)
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
         String::from_utf8_lossy(&out.stdout)
             .lines()
-            .take_while(|line| !line.starts_with(':'))
             .map(String::from)
             .collect::<Vec<_>>()
     };
+    // kubectl prints the candidates, then the directive: keep the order, no file names.
     let offered = offers(|| complete(&["kn-mesh", "--context", "pay"]));
     assert_eq!(
         offered,
-        ["payments-only\tcluster kn-mesh-sim, namespace backstage"]
+        [
+            "payments-only\tcluster kn-mesh-sim, namespace backstage",
+            ":36"
+        ]
     );
     let offered = offers(|| complete(&["kn-mesh", "can"]));
-    assert_eq!(offered.len(), 1, "{offered:?}");
+    assert_eq!(offered.len(), 2, "{offered:?}");
     assert!(offered[0].starts_with("can-send\t"), "{offered:?}");
     let offered = offers(|| complete(&["kn-mesh", "-n", "ship"]));
-    assert_eq!(offered, ["shipping"]);
+    assert_eq!(offered, ["shipping", ":36"]);
+    // A directory goes on without a space after it.
+    std::fs::create_dir(f.home.path().join("manifests")).unwrap();
+    let here = f.home.path().display().to_string();
+    let offered = offers(|| complete(&["kn-mesh", "-f", &format!("{here}/man")]));
+    assert_eq!(offered, [format!("{here}/manifests/"), ":38".to_string()]);
 }
