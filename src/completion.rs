@@ -139,13 +139,24 @@ pub fn answer_kubectl(mut command: clap::Command) -> std::io::Result<Vec<u8>> {
         words.push("".into());
     }
     let current = words.len() - 1;
+    // `--context=pay`: the engine answers `--context=payments-only`, kubectl wants the value.
+    let flag_prefix = words[current]
+        .to_str()
+        .filter(|word| word.starts_with('-'))
+        .and_then(|word| word.split_once('='))
+        .map(|(flag, _)| format!("{flag}="));
     command.build();
     let directory = std::env::current_dir().ok();
     let candidates =
         clap_complete::engine::complete(&mut command, words, current, directory.as_deref())?;
     let mut answer = Vec::new();
     for candidate in candidates.iter().filter(|c| !c.is_hide_set()) {
-        write!(answer, "{}", candidate.get_value().to_string_lossy())?;
+        let value = candidate.get_value().to_string_lossy();
+        let value = match &flag_prefix {
+            Some(prefix) => value.strip_prefix(prefix.as_str()).unwrap_or(&value),
+            None => &value,
+        };
+        write!(answer, "{value}")?;
         if let Some(help) = candidate.get_help() {
             let help = help.to_string();
             write!(answer, "\t{}", help.lines().next().unwrap_or_default())?;

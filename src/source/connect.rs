@@ -177,13 +177,64 @@ pub fn contexts(options: &ConnectOptions) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The kubeconfig, if there is one to read: the file given, else `$KUBECONFIG` (merged), else
-/// `~/.kube/config`. For listing names only; connecting reports why one cannot be read.
+/// The kubeconfig, if there is one that can be read. For listing names only; connecting
+/// reports why one cannot be read.
 pub fn read_kubeconfig(path: Option<&Path>) -> Option<kube::config::Kubeconfig> {
-    match path {
-        Some(path) => kube::config::Kubeconfig::read_from(path).ok(),
-        None => kube::config::Kubeconfig::read().ok(),
+    load_kubeconfig(path).ok().flatten()
+}
+
+/// The largest kubeconfig read. Real ones are kilobytes; `/dev/zero`, a pipe or a runaway file
+/// must neither take the memory nor hang (kube-rs reads whatever it is given, whole).
+const KUBECONFIG_MAX_BYTES: u64 = 16 << 20;
+
+/// The kubeconfig as kubectl finds it: the file given; else the files `$KUBECONFIG` lists,
+/// merged, one that does not exist skipped as kubectl skips it; else `~/.kube/config`.
+/// `Ok(None)` when there is none; an error says which file and why.
+pub fn load_kubeconfig(path: Option<&Path>) -> Result<Option<kube::config::Kubeconfig>, String> {
+    if let Some(path) = path {
+        return read_one_kubeconfig(path).map(Some);
     }
+    let listed: Vec<PathBuf> = std::env::var_os("KUBECONFIG")
+        .map(|value| std::env::split_paths(&value).collect())
+        .unwrap_or_default();
+    let listed: Vec<PathBuf> = listed
+        .into_iter()
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    if listed.is_empty() {
+        let default = std::env::var_os("HOME").map(|home| Path::new(&home).join(".kube/config"));
+        return match default.filter(|path| path.exists()) {
+            Some(path) => read_one_kubeconfig(&path).map(Some),
+            None => Ok(None),
+        };
+    }
+    let mut merged: Option<kube::config::Kubeconfig> = None;
+    for path in listed.iter().filter(|path| path.exists()) {
+        let next = read_one_kubeconfig(path)?;
+        merged = Some(match merged {
+            None => next,
+            Some(earlier) => earlier.merge(next).map_err(|e| {
+                format!("{}: {e}", crate::text::escape(&path.display().to_string()))
+            })?,
+        });
+    }
+    Ok(merged)
+}
+
+fn read_one_kubeconfig(path: &Path) -> Result<kube::config::Kubeconfig, String> {
+    let shown = crate::text::escape(&path.display().to_string());
+    let metadata = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?;
+    if !metadata.is_file() {
+        return Err(format!("{shown}: not a regular file"));
+    }
+    if metadata.len() > KUBECONFIG_MAX_BYTES {
+        return Err(format!(
+            "{shown}: {} bytes, more than the {} MiB a kubeconfig may have",
+            metadata.len(),
+            KUBECONFIG_MAX_BYTES >> 20
+        ));
+    }
+    kube::config::Kubeconfig::read_from(path).map_err(|e| format!("{shown}: {e}"))
 }
 
 pub async fn config(options: &ConnectOptions) -> Result<(kube::Config, Endpoint), ConnectError> {
@@ -259,13 +310,8 @@ async fn from_kubeconfig_or_cluster(
         context: options.context.clone(),
         ..Default::default()
     };
-    let kubeconfig = match &options.kubeconfig {
-        Some(path) => Some(
-            kube::config::Kubeconfig::read_from(path)
-                .map_err(|e| ConnectError::Kubeconfig(format!("{}: {e}", path.display())))?,
-        ),
-        None => kube::config::Kubeconfig::read().ok(),
-    };
+    let kubeconfig =
+        load_kubeconfig(options.kubeconfig.as_deref()).map_err(ConnectError::Kubeconfig)?;
     match kubeconfig {
         Some(kubeconfig) => {
             // As kubectl: a context the kubeconfig does not have is named, with those it has.

@@ -395,6 +395,11 @@ async fn kubectl_completes_kn_mesh_through_its_completer_link() {
             ":36"
         ]
     );
+    let offered = offers(|| complete(&["kn-mesh", "--context=pay"]));
+    assert_eq!(
+        offered[0],
+        "payments-only\tcluster kn-mesh-sim, namespace backstage"
+    );
     let offered = offers(|| complete(&["kn-mesh", "can"]));
     assert_eq!(offered.len(), 2, "{offered:?}");
     assert!(offered[0].starts_with("can-send\t"), "{offered:?}");
@@ -405,4 +410,37 @@ async fn kubectl_completes_kn_mesh_through_its_completer_link() {
     let here = f.home.path().display().to_string();
     let offered = offers(|| complete(&["kn-mesh", "-f", &format!("{here}/man")]));
     assert_eq!(offered, [format!("{here}/manifests/"), ":38".to_string()]);
+}
+
+/// The script calls kn-mesh by the path it was run from, quoted: a directory with a space or a
+/// quote in its name still works.
+#[test]
+fn the_bash_script_works_from_a_path_with_a_space_and_a_quote() {
+    if !require("bash") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("it's a dir");
+    std::fs::create_dir(&odd).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kn-mesh"), odd.join("kn-mesh")).unwrap();
+    let out = std::process::Command::new(odd.join("kn-mesh"))
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    let script = dir.path().join("kn-mesh.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    let program = r#"source "$1"; COMP_LINE="kn-mesh ca"; COMP_POINT=10
+COMP_WORDS=(kn-mesh ca); COMP_CWORD=1; COMP_TYPE=9
+_kn_mesh kn-mesh ca kn-mesh; printf '%s\n' "${COMPREPLY[@]}""#;
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", program, "bash"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_eq!(text_of(&out.stderr), "");
+    assert_eq!(text_of(&out.stdout), "can-send\n");
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

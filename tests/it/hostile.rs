@@ -414,6 +414,68 @@ fn the_sim_kubeconfig_is_created_private() {
     assert_eq!(mode & 0o777, 0o600);
 }
 
+// ---- Kubeconfigs ----
+
+/// A kubeconfig that never ends (`/dev/zero`), a pipe nobody writes, or one past the size any
+/// kubeconfig has is refused by name before it is read: no memory eaten, no hang.
+#[test]
+fn a_kubeconfig_that_is_no_file_or_too_big_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let big = dir.path().join("big");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(17 << 20)
+        .unwrap();
+    for (path, why) in [
+        ("/dev/zero", "not a regular file"),
+        (pipe.to_str().unwrap(), "not a regular file"),
+        (
+            big.to_str().unwrap(),
+            "more than the 16 MiB a kubeconfig may have",
+        ),
+    ] {
+        let out = kn_mesh(&["--kubeconfig", path, "-o", "name"]);
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        let said = text(&out.stderr);
+        assert!(
+            said.contains(&format!("{path}: ")) && said.contains(why),
+            "{said}"
+        );
+        let out = kn_mesh_env(&["-o", "name"], &[("KUBECONFIG", path)]);
+        assert_eq!(out.status.code(), Some(2), "KUBECONFIG={path}");
+    }
+}
+
+/// As kubectl: a file `KUBECONFIG` lists that does not exist is skipped, not fatal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_file_in_kubeconfig_is_skipped_as_kubectl_skips_it() {
+    let sim = demo_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, sim.kubeconfig()).unwrap();
+    let listed = format!(
+        "{}:{}",
+        dir.path().join("missing").display(),
+        kubeconfig.display()
+    );
+    let out = tokio::task::block_in_place(|| {
+        kn_mesh_env(
+            &["-o", "name", "--context", "admin"],
+            &[("KUBECONFIG", &listed)],
+        )
+    });
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("broker.eventing.knative.dev/default"));
+}
+
 // ---- Servers under slow or many clients ----
 
 #[tokio::test]
