@@ -307,4 +307,27 @@ fn the_release_workflow_builds_both_architectures_and_the_image_on_a_tag() {
         ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"]
     );
     assert!(text.contains("platforms: linux/amd64,linux/arm64"));
+    // The binaries are built on the image's Debian, so their glibc floor is the one the glibc
+    // test checks; nothing is published before the checks pass; only what publishes may write.
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
+    let builder = workflow["jobs"]["binaries"]["container"].as_str().unwrap();
+    assert!(
+        dockerfile.contains(&format!("FROM {builder} AS build")),
+        "{builder}"
+    );
+    for job in ["binaries", "image"] {
+        assert_eq!(workflow["jobs"][job]["needs"], "checks", "{job}");
+    }
+    assert_eq!(
+        workflow["permissions"],
+        serde_json::json!({"contents": "read"})
+    );
+    assert_eq!(
+        workflow["jobs"]["binaries"]["permissions"]["contents"],
+        "write"
+    );
+    assert_eq!(
+        workflow["jobs"]["image"]["permissions"]["packages"],
+        "write"
+    );
 }
