@@ -275,7 +275,7 @@ impl Cli {
                 | Command::CanSend(_)
                 | Command::Version
                 | Command::Completions { .. }
-                | Command::Man,
+                | Command::Man { .. },
             )
             | None => {
                 return leading;
@@ -298,7 +298,7 @@ impl Cli {
             Some(Command::Serve(_)) => "serve",
             Some(Command::Version) => "version",
             Some(Command::Completions { .. }) => "completions",
-            Some(Command::Man) => "man",
+            Some(Command::Man { .. }) => "man",
             None => return Ok(()),
         };
         if matches!(name, "trace" | "can-send") {
@@ -498,8 +498,14 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// The manual page, in roff: `kn-mesh man > kn-mesh.1`, or `kn-mesh man | man -l -`.
-    Man,
+    /// The manual page, in roff: `kn-mesh man > kn-mesh.1`, or `kn-mesh man | man -l -`. With
+    /// --dir, every page (kn-mesh.1 and one per subcommand, which kn-mesh.1 refers to) is
+    /// written into that directory.
+    Man {
+        /// Write kn-mesh.1 and the subcommands' pages into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `--consumers`: the rule that fills an event type's `consumedBy`. The domain's `Consumers`

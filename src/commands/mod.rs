@@ -58,7 +58,17 @@ pub fn run(cli: Cli) -> color_eyre::Result<u8> {
             write_stdout(&String::from_utf8_lossy(&script))?;
             Ok(crate::exit::OK)
         }
-        Some(Command::Man) => {
+        Some(Command::Man { dir: Some(dir) }) => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::generate_to(command, dir).wrap_err_with(|| {
+                format!(
+                    "cannot write the manual pages into {}",
+                    crate::text::escape(&dir.display().to_string())
+                )
+            })?;
+            Ok(crate::exit::OK)
+        }
+        Some(Command::Man { dir: None }) => {
             let mut page = Vec::new();
             clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
                 .render(&mut page)

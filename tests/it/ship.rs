@@ -106,6 +106,35 @@ fn the_manual_page_is_roff() {
     );
 }
 
+/// `man --dir` writes a page for every page the others refer to (`kn-mesh-auth(1)` and so on).
+#[test]
+fn every_manual_page_referred_to_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kn_mesh(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let mut referred = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let page = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(page.starts_with(".ie"), "roff");
+        for after in page.split("kn\\-mesh\\-").skip(1) {
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '\\' || *c == '-')
+                .collect();
+            if after[name.len()..].starts_with("(1)") {
+                referred.insert(format!("kn-mesh-{}.1", name.replace("\\-", "-")));
+            }
+        }
+    }
+    assert!(referred.contains("kn-mesh-auth.1") && referred.contains("kn-mesh-sim-serve.1"));
+    for page in referred {
+        assert!(
+            dir.path().join(&page).exists(),
+            "{page} is referred to but not written"
+        );
+    }
+}
+
 /// `kn` runs `kn-<name>` from PATH for `kn <name>`; kubectl runs `kubectl-<name>`, with `_`
 /// for `-`, for `kubectl <name>`. A stub `kn` that does what kn's plugin lookup does finds
 /// kn-mesh, and a `kubectl-kn_mesh` link is kn-mesh under kubectl's name: the same flags, the
