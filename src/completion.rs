@@ -43,30 +43,48 @@ pub fn registration(shell: clap_complete::Shell, completer: &str) -> std::io::Re
 }
 
 /// Bash's registration, ours rather than clap_complete's. Bash splits the line into words at
-/// the characters of `COMP_WORDBREAKS`, `=` and `:` among them, so `--context=prod` and an EKS
-/// context (`arn:aws:eks:…`) would reach kn-mesh as several words and complete as nothing.
-/// This one joins again what no blank separated, asks kn-mesh with clap_complete's protocol,
-/// then trims each candidate to the part bash replaces (what follows the last `=` or `:`).
+/// the characters of `COMP_WORDBREAKS` (`=`, `:` and `@` among them), so `--context=prod`, an
+/// EKS context (`arn:aws:eks:…`) or kubeadm's `kubernetes-admin@kubernetes` would reach
+/// kn-mesh as several words. This one joins again what no blank separated, unquotes each word
+/// as the program would get it (`'…'`, `"…"`, backslashes; never by running it), asks kn-mesh
+/// with clap_complete's protocol, then quotes each candidate for the line (`my\ dir/`) and
+/// trims it to the part bash replaces.
 fn bash_registration(completer: &str) -> String {
     const SCRIPT: &str = r#"
+_kn_mesh_unquote() {
+    _kn_mesh_word="$1"
+    case "$_kn_mesh_word" in
+        \'*) _kn_mesh_word="${_kn_mesh_word#\'}"; _kn_mesh_word="${_kn_mesh_word%\'}" ;;
+        \"*) _kn_mesh_word="${_kn_mesh_word#\"}"; _kn_mesh_word="${_kn_mesh_word%\"}" ;;
+        *\\*)
+            _kn_mesh_word="${_kn_mesh_word//\\\\/$'\001'}"
+            _kn_mesh_word="${_kn_mesh_word//\\/}"
+            _kn_mesh_word="${_kn_mesh_word//$'\001'/\\}" ;;
+    esac
+}
 _kn_mesh() {
     local IFS=$'\013'
     local line="${COMP_LINE:0:COMP_POINT}" word i
-    local -a words=()
+    local -a raw=() words=()
     for (( i = 0; i <= COMP_CWORD; i++ )); do
         local apart=0
         [[ "$line" == [[:blank:]]* ]] && apart=1
         line="${line#"${line%%[![:blank:]]*}"}"
         if (( i < COMP_CWORD )); then word="${COMP_WORDS[i]}"; else word="$line"; fi
         if (( i == 0 || apart )); then
-            words+=("$word")
+            raw+=("$word")
         else
-            words[${#words[@]}-1]+="$word"
+            raw[${#raw[@]}-1]+="$word"
         fi
         line="${line#"$word"}"
     done
-    local current="${words[${#words[@]}-1]}"
-    local replaced="${current%"${current##*[=:]}"}"
+    for word in "${raw[@]}"; do
+        _kn_mesh_unquote "$word"
+        words+=("$_kn_mesh_word")
+    done
+    local current="${raw[${#raw[@]}-1]}"
+    local kept=$(( ${#current} - ${#2} )) replaced=""
+    (( kept > 0 )) && replaced="${current:0:kept}"
     local space=true
     compopt +o nospace 2> /dev/null && space=false
     COMPREPLY=( $( \
@@ -81,11 +99,19 @@ _kn_mesh() {
         unset COMPREPLY
         return
     fi
-    if [[ -n "$replaced" ]]; then
-        for i in "${!COMPREPLY[@]}"; do
-            COMPREPLY[i]="${COMPREPLY[i]#"$replaced"}"
-        done
-    fi
+    local candidate
+    for i in "${!COMPREPLY[@]}"; do
+        candidate="${COMPREPLY[i]}"
+        if [[ "$current" != [\'\"]* ]]; then
+            if [[ "$candidate" == "~/"?* ]]; then
+                printf -v candidate '~/%q' "${candidate#"~/"}"
+            else
+                printf -v candidate '%q' "$candidate"
+            fi
+        fi
+        [[ -n "$replaced" && "$candidate" == "$replaced"* ]] && candidate="${candidate#"$replaced"}"
+        COMPREPLY[i]="$candidate"
+    done
     if [[ $space == false ]] && [[ "${COMPREPLY-}" =~ [=/:]$ ]]; then
         compopt -o nospace
     fi
@@ -204,7 +230,7 @@ fn starting_with<'a>(
         .into_iter()
         // Every shell's protocol is a candidate per line, its help after a tab: a name with a
         // control character in it (from a hand-edited kubeconfig) would forge candidates.
-        .filter(|(name, _)| !name.chars().any(char::is_control))
+        .filter(|(name, _)| !name.is_empty() && !name.chars().any(char::is_control))
         .filter(|(name, _)| name.starts_with(prefix.as_ref()))
         .map(|(name, help)| (name, help.filter(|h| !h.chars().any(char::is_control))))
         .map(|(name, help)| CompletionCandidate::new(name).help(help.map(Into::into)))
@@ -290,7 +316,7 @@ fn values_of(words: &[String], names: &[&str]) -> Vec<String> {
 /// The cluster's namespaces, or `None` if they are not there by `wait`. Asked on a thread of
 /// its own: a kubeconfig's exec credential plugin runs synchronously and may take its time,
 /// and a Tab must come back regardless. The thread ends with the process, as soon as the
-/// candidates are written; a plugin it started runs on until it ends, with no terminal.
+/// candidates are written; a plugin it started runs on until it ends.
 fn cluster_namespaces_within(options: ConnectOptions, wait: Duration) -> Option<Vec<String>> {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -69,7 +69,8 @@ pub fn namespaces(
 
 /// The cluster's namespaces, as the kubeconfig's user may list them, sorted; `None` when
 /// the list is refused or the cluster unreachable. Connecting and the answer each get `wait`.
-/// A credential plugin gets no terminal: a Tab is no place for a login prompt.
+/// A credential plugin runs non-interactive (kube-rs hands it no stdin or stderr of ours): a
+/// Tab is no place for a login prompt.
 pub async fn cluster_namespaces(options: &ConnectOptions, wait: Duration) -> Option<Vec<String>> {
     let (mut config, _) = config(options).await.ok()?;
     config.connect_timeout = Some(wait);

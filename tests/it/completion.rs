@@ -17,18 +17,33 @@ fn script(shell: &str, dir: &Path) -> std::path::PathBuf {
     file
 }
 
-/// The words bash hands a completion function for `line` (the cursor at its end): split at
-/// blanks, and at `=` and `:` (in `COMP_WORDBREAKS`), which stand as words of their own; and
-/// `$2`, readline's word: what follows the last blank or break.
+/// The words bash hands a completion function for `line` (the cursor at its end), as they
+/// are in the line (quotes and backslashes kept): split at unquoted blanks, and at unquoted
+/// `=`, `:` and `@` (in `COMP_WORDBREAKS`), which stand as words of their own; and `$2`,
+/// readline's word: what follows the last unquoted blank or break.
 fn as_bash_splits(line: &str) -> (Vec<String>, String) {
     let mut words: Vec<String> = Vec::new();
     let mut last_was: Option<bool> = None; // Some(true): in a break run; Some(false): in a word
-    for c in line.chars() {
-        if c == ' ' {
+    let (mut quote, mut escaped, mut readline_start) = (None, false, 0);
+    for (at, c) in line.char_indices() {
+        let quoted = quote.is_some() || escaped;
+        escaped = !escaped && quote != Some('\'') && c == '\\';
+        match (quote, c) {
+            (None, '\'' | '"') if !quoted => quote = Some(c),
+            (Some(open), _) if c == open && !(open == '"' && line[..at].ends_with('\\')) => {
+                quote = None
+            }
+            _ => {}
+        }
+        if c == ' ' && !quoted {
             last_was = None;
+            readline_start = at + 1;
             continue;
         }
-        let is_break = c == '=' || c == ':';
+        let is_break = !quoted && matches!(c, '=' | ':' | '@');
+        if is_break {
+            readline_start = at + 1;
+        }
         match (last_was, words.last_mut()) {
             (Some(kind), Some(word)) if kind == is_break => word.push(c),
             _ => words.push(c.to_string()),
@@ -38,12 +53,7 @@ fn as_bash_splits(line: &str) -> (Vec<String>, String) {
     if last_was.is_none() {
         words.push(String::new());
     }
-    let readline_word = line
-        .rsplit([' ', '=', ':'])
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    (words, readline_word)
+    (words, line[readline_start..].to_string())
 }
 
 /// Starts bash pressing Tab at the end of `line`, with only `home` and `kubeconfig` to read.
@@ -58,6 +68,7 @@ printf '%s\n' "${COMPREPLY[@]}""#;
         .arg(script("bash", home))
         .args([line, &readline_word])
         .args(&words)
+        .current_dir(home)
         .env("HOME", home)
         .env("KUBECONFIG", kubeconfig)
         // Not in a pod: no in-cluster configuration to fall back on.
@@ -161,6 +172,7 @@ async fn fixture() -> Fixture {
     for (name, user, namespace) in [
         ("stranger", "stranger", "payments"),
         (EKS_CONTEXT, "admin", "ops"),
+        ("kubernetes-admin@kubernetes", "admin", "ops"),
     ] {
         written["contexts"].as_array_mut().unwrap().push(serde_json::json!(
             {"name": name, "context": {"cluster": "kn-mesh-sim", "user": user, "namespace": namespace}}
@@ -228,6 +240,19 @@ async fn contexts_complete_from_the_kubeconfig_in_bash_and_fish() {
         f.bash("kn-mesh --context arn:"),
         [&EKS_CONTEXT["arn:".len()..]]
     );
+    // kubeadm's and eksctl's names split at @ where bash-completion is not loaded.
+    assert_eq!(
+        f.bash("kn-mesh --context kubernetes-admin@k"),
+        ["kubernetes"]
+    );
+    // A path with a space, typed escaped or quoted, and offered escaped.
+    std::fs::create_dir(f.home.path().join("my dir")).unwrap();
+    std::fs::write(f.home.path().join("my dir/mesh.yaml"), "").unwrap();
+    assert_eq!(f.bash("kn-mesh -f ./my"), ["./my\\ dir/"]);
+    assert_eq!(f.bash("kn-mesh -f ./my\\ dir/m"), ["./my\\ dir/mesh.yaml"]);
+    std::fs::copy(&f.kubeconfig, f.home.path().join("my dir/kube config")).unwrap();
+    let line = "kn-mesh --kubeconfig 'my dir/kube config' --context pay";
+    assert_eq!(f.bash(line), ["payments-only"]);
     // --kubeconfig typed on the line is the one read: one that does not exist offers nothing.
     assert!(
         f.bash("kn-mesh --kubeconfig /nonexistent --context ")
