@@ -239,9 +239,8 @@ fn starting_with<'a>(
 
 /// `--context`: the kubeconfig's contexts, each with its cluster and namespace.
 pub fn contexts(current: &OsStr) -> Vec<CompletionCandidate> {
-    let words = command_line();
-    let kubeconfig = flag_value(&words, "--kubeconfig").map(|path| home_expanded(&path));
-    let contexts = crate::source::names::kubeconfig_contexts(kubeconfig.as_deref());
+    let options = line_connection(&command_line());
+    let contexts = crate::source::names::kubeconfig_contexts(options.kubeconfig.as_deref());
     starting_with(
         current,
         contexts.into_iter().map(|context| {
@@ -278,12 +277,11 @@ pub fn namespaces(current: &OsStr) -> Vec<CompletionCandidate> {
         names.retain(|name| !given.contains(name));
         names
     } else {
-        let options = ConnectOptions {
-            kubeconfig: flag_value(&words, "--kubeconfig").map(|path| home_expanded(&path)),
-            context: flag_value(&words, "--context"),
-            ..Default::default()
-        };
-        let from_cluster = cluster_namespaces_within(options.clone(), CLUSTER_WAIT);
+        let options = line_connection(&words);
+        let asked = options.clone();
+        let from_cluster = within(CLUSTER_WAIT, move |wait| async move {
+            crate::source::names::cluster_namespaces(&asked, wait).await
+        });
         crate::source::names::namespaces(&options, from_cluster, &given)
     };
     starting_with(current, names.into_iter().map(|name| (name, None)))
@@ -313,11 +311,42 @@ fn values_of(words: &[String], names: &[&str]) -> Vec<String> {
     values
 }
 
-/// The cluster's namespaces, or `None` if they are not there by `wait`. Asked on a thread of
-/// its own: a kubeconfig's exec credential plugin runs synchronously and may take its time,
-/// and a Tab must come back regardless. The thread ends with the process, as soon as the
-/// candidates are written; a plugin it started runs on until it ends.
-fn cluster_namespaces_within(options: ConnectOptions, wait: Duration) -> Option<Vec<String>> {
+/// `--as`: the cluster's ServiceAccounts as `system:serviceaccount:NS:NAME`, as the context's
+/// user may list them (none when refused or slow).
+pub fn impersonated_users(current: &OsStr) -> Vec<CompletionCandidate> {
+    let words = command_line();
+    let options = line_connection(&words);
+    let users = within(CLUSTER_WAIT, move |wait| async move {
+        crate::source::names::cluster_service_accounts(&options, wait).await
+    });
+    starting_with(
+        current,
+        users
+            .unwrap_or_default()
+            .into_iter()
+            .map(|user| (user, None)),
+    )
+}
+
+/// How the line being completed connects: `--kubeconfig` (with `~/` expanded) and `--context`.
+fn line_connection(words: &[String]) -> ConnectOptions {
+    ConnectOptions {
+        kubeconfig: flag_value(words, "--kubeconfig").map(|path| home_expanded(&path)),
+        context: flag_value(words, "--context"),
+        ..Default::default()
+    }
+}
+
+/// What `ask` finds, or `None` if it is not there by `wait`. Asked on a thread of its own: a
+/// kubeconfig's exec credential plugin runs synchronously and may take its time, and a Tab
+/// must come back regardless. The thread ends with the process, as soon as the candidates are
+/// written; a plugin it started runs on until it ends.
+fn within<T, F, Fut>(wait: Duration, ask: F) -> Option<T>
+where
+    T: Send + 'static,
+    F: FnOnce(Duration) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<T>>,
+{
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
@@ -326,8 +355,7 @@ fn cluster_namespaces_within(options: ConnectOptions, wait: Duration) -> Option<
         else {
             return;
         };
-        let names = runtime.block_on(crate::source::names::cluster_namespaces(&options, wait));
-        let _ = sender.send(names);
+        let _ = sender.send(runtime.block_on(ask(wait)));
     });
     receiver.recv_timeout(wait).ok().flatten()
 }

@@ -31,7 +31,7 @@ pub struct ClusterArgs {
 
     /// Act as this user, as kubectl's --as does (a ServiceAccount is
     /// system:serviceaccount:NS:NAME): see what it sees. The caller needs the impersonate right.
-    #[arg(long = "as", value_name = "USER")]
+    #[arg(long = "as", value_name = "USER", add = ArgValueCompleter::new(crate::completion::impersonated_users))]
     pub as_user: Option<String>,
 
     /// Act as a member of this group too (with --as); repeatable.

@@ -68,18 +68,10 @@ pub fn namespaces(
 }
 
 /// The cluster's namespaces, as the kubeconfig's user may list them, sorted; `None` when
-/// the list is refused or the cluster unreachable. Connecting and the answer each get `wait`.
-/// A credential plugin runs non-interactive (kube-rs hands it no stdin or stderr of ours): a
-/// Tab is no place for a login prompt.
+/// the list is refused or the cluster unreachable.
 pub async fn cluster_namespaces(options: &ConnectOptions, wait: Duration) -> Option<Vec<String>> {
-    let (mut config, _) = config(options).await.ok()?;
-    config.connect_timeout = Some(wait);
-    config.read_timeout = Some(wait);
-    if let Some(exec) = config.auth_info.exec.as_mut() {
-        exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
-    }
     let api: kube::Api<k8s_openapi::api::core::v1::Namespace> =
-        kube::Api::all(client(config).ok()?);
+        kube::Api::all(completion_client(options, wait).await?);
     let list = api
         .list_metadata(&kube::api::ListParams::default())
         .await
@@ -87,10 +79,50 @@ pub async fn cluster_namespaces(options: &ConnectOptions, wait: Duration) -> Opt
     let mut names: Vec<String> = list
         .items
         .into_iter()
-        .filter_map(|namespace| namespace.metadata.name)
+        .filter_map(|n| n.metadata.name)
         .collect();
     names.sort();
     Some(names)
+}
+
+/// The cluster's ServiceAccounts as `--as` names them (`system:serviceaccount:NS:NAME`), as
+/// the kubeconfig's user may list them across namespaces, sorted; `None` when refused or
+/// unreachable.
+pub async fn cluster_service_accounts(
+    options: &ConnectOptions,
+    wait: Duration,
+) -> Option<Vec<String>> {
+    let api: kube::Api<k8s_openapi::api::core::v1::ServiceAccount> =
+        kube::Api::all(completion_client(options, wait).await?);
+    let list = api
+        .list_metadata(&kube::api::ListParams::default())
+        .await
+        .ok()?;
+    let mut users: Vec<String> = list
+        .items
+        .into_iter()
+        .filter_map(|account| Some((account.metadata.namespace?, account.metadata.name?)))
+        // Names a hostile server sends go onto the command line: only valid ones.
+        .filter(|(namespace, name)| {
+            crate::k8s::is_dns_label(namespace) && crate::k8s::is_dns_subdomain(name)
+        })
+        .map(|(namespace, name)| format!("system:serviceaccount:{namespace}:{name}"))
+        .collect();
+    users.sort();
+    Some(users)
+}
+
+/// A client for a Tab: connecting and each answer get `wait`, and a credential plugin runs
+/// non-interactive (kube-rs hands it no stdin or stderr of ours): a Tab is no place for a
+/// login prompt.
+async fn completion_client(options: &ConnectOptions, wait: Duration) -> Option<kube::Client> {
+    let (mut config, _) = config(options).await.ok()?;
+    config.connect_timeout = Some(wait);
+    config.read_timeout = Some(wait);
+    if let Some(exec) = config.auth_info.exec.as_mut() {
+        exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
+    }
+    client(config).ok()
 }
 
 /// The embedded demo's namespaces, for `-n` after `--demo`.

@@ -151,7 +151,7 @@ const EKS_CONTEXT: &str = "arn:aws:eks:eu-west-1:123456789012:cluster/prod";
 /// in namespace payments) and an EKS-style name, and the cluster's namespaces as admin lists
 /// them.
 struct Fixture {
-    _sim: kn_mesh::sim::RunningSim,
+    sim: kn_mesh::sim::RunningSim,
     home: tempfile::TempDir,
     kubeconfig: std::path::PathBuf,
     written: serde_json::Value,
@@ -189,7 +189,7 @@ async fn fixture() -> Fixture {
         .collect();
     cluster.sort();
     Fixture {
-        _sim: sim,
+        sim,
         home,
         kubeconfig,
         written,
@@ -468,4 +468,39 @@ _kn_mesh kn-mesh ca kn-mesh; printf '%s\n' "${COMPREPLY[@]}""#;
 
 fn text_of(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `--as` offers the cluster's ServiceAccounts as kubectl's --as names them, as the context's
+/// user may list them; bash replaces only what follows the last `:`.
+#[tokio::test(flavor = "multi_thread")]
+async fn as_offers_the_clusters_service_accounts() {
+    let f = fixture().await;
+    if !require("bash") {
+        return;
+    }
+    let mut accounts: Vec<(String, String)> =
+        kube::Api::<k8s_openapi::api::core::v1::ServiceAccount>::all(client(&f.sim, "admin").await)
+            .list_metadata(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|a| (a.metadata.namespace.unwrap(), a.metadata.name.unwrap()))
+            .collect();
+    accounts.sort();
+    let in_backstage: Vec<String> = accounts
+        .iter()
+        .filter(|(namespace, _)| namespace == "backstage")
+        .map(|(_, name)| name.clone())
+        .collect();
+    assert!(in_backstage.contains(&"payments-only".to_string()));
+    let line = "kn-mesh --as system:serviceaccount:backstage:";
+    assert_eq!(f.bash(line), in_backstage);
+    let every: Vec<String> = accounts
+        .iter()
+        .map(|(namespace, name)| format!("system:serviceaccount:{namespace}:{name}"))
+        .collect();
+    assert_eq!(f.bash("kn-mesh auth --as sys"), every);
+    // A user the server rejects lists nothing, and nothing is made up.
+    assert!(f.bash("kn-mesh --context stranger --as ").is_empty());
 }
