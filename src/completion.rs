@@ -22,7 +22,7 @@ const CLUSTER_WAIT: Duration = Duration::from_secs(1);
 pub fn registration(shell: clap_complete::Shell, completer: &str) -> std::io::Result<Vec<u8>> {
     use clap_complete::env::EnvCompleter;
     let by_shell: &dyn EnvCompleter = match shell {
-        clap_complete::Shell::Bash => &clap_complete::env::Bash,
+        clap_complete::Shell::Bash => return Ok(bash_registration(completer).into_bytes()),
         clap_complete::Shell::Elvish => &clap_complete::env::Elvish,
         clap_complete::Shell::Fish => &clap_complete::env::Fish,
         clap_complete::Shell::PowerShell => &clap_complete::env::Powershell,
@@ -34,9 +34,6 @@ pub fn registration(shell: clap_complete::Shell, completer: &str) -> std::io::Re
             )));
         }
     };
-    if shell == clap_complete::Shell::Bash {
-        return Ok(bash_registration(completer).into_bytes());
-    }
     let mut script = Vec::new();
     by_shell.write_registration(VAR, "kn-mesh", "kn-mesh", completer, &mut script)?;
     Ok(script)
@@ -209,16 +206,9 @@ const COBRA_KEEP_ORDER: u8 = 32;
 /// The value of `--flag VALUE` or `--flag=VALUE` on the command line being completed (the last
 /// one given), so that `--kubeconfig` and `--context` typed earlier are honoured.
 fn flag_value(words: &[String], flag: &str) -> Option<String> {
-    let mut found = None;
-    let mut words = words.iter();
-    while let Some(word) = words.next() {
-        if word == flag {
-            found = words.next().cloned();
-        } else if let Some(value) = word.strip_prefix(flag).and_then(|w| w.strip_prefix('=')) {
-            found = Some(value.to_string());
-        }
-    }
-    found.filter(|value| !value.is_empty())
+    values_of(words, &[flag])
+        .pop()
+        .filter(|value| !value.is_empty())
 }
 
 fn starting_with<'a>(

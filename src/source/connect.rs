@@ -195,12 +195,12 @@ pub fn load_kubeconfig(path: Option<&Path>) -> Result<Option<kube::config::Kubec
         return read_one_kubeconfig(path).map(Some);
     }
     let listed: Vec<PathBuf> = std::env::var_os("KUBECONFIG")
-        .map(|value| std::env::split_paths(&value).collect())
+        .map(|value| {
+            std::env::split_paths(&value)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
         .unwrap_or_default();
-    let listed: Vec<PathBuf> = listed
-        .into_iter()
-        .filter(|p| !p.as_os_str().is_empty())
-        .collect();
     if listed.is_empty() {
         let default = std::env::var_os("HOME").map(|home| Path::new(&home).join(".kube/config"));
         return match default.filter(|path| path.exists()) {
@@ -234,7 +234,12 @@ fn read_one_kubeconfig(path: &Path) -> Result<kube::config::Kubeconfig, String> 
             KUBECONFIG_MAX_BYTES >> 20
         ));
     }
-    kube::config::Kubeconfig::read_from(path).map_err(|e| format!("{shown}: {e}"))
+    // Only the error's first line (what and where): a YAML error goes on to quote the lines
+    // around it, and a kubeconfig's lines hold tokens and client keys.
+    kube::config::Kubeconfig::read_from(path).map_err(|e| {
+        let error = e.to_string();
+        format!("{shown}: {}", error.lines().next().unwrap_or_default())
+    })
 }
 
 pub async fn config(options: &ConnectOptions) -> Result<(kube::Config, Endpoint), ConnectError> {

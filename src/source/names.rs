@@ -1,5 +1,6 @@
-//! Names a shell completes on Tab: the kubeconfig's contexts, and namespaces (those the
-//! kubeconfig's contexts name, and the cluster's own when it answers in time).
+//! Names a shell completes on Tab: the kubeconfig's contexts; namespaces (those the
+//! kubeconfig's contexts name, the cluster's own when it answers in time, and the demo's); and
+//! the cluster's ServiceAccounts, for `--as`.
 //!
 //! Completion must never get in the way: every failure here (no kubeconfig, a refused list,
 //! a server that does not answer) gives fewer names, never an error on the terminal.

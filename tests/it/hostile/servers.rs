@@ -191,6 +191,27 @@ fn a_kubeconfig_that_is_no_file_or_too_big_is_refused_before_it_is_read() {
     }
 }
 
+/// A kubeconfig that does not parse is named with where it breaks, but none of its lines are
+/// quoted: they hold tokens.
+#[test]
+fn a_broken_kubeconfig_is_reported_without_quoting_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = write(
+        dir.path(),
+        "kubeconfig",
+        "apiVersion: v1\nusers:\n- name: u\n  user:\n    token: SECRETTOKEN123456789\n    x: [\n",
+    );
+    for out in [
+        kn_mesh(&["--kubeconfig", &broken, "-o", "name"]),
+        kn_mesh_env(&["-o", "name"], &[("KUBECONFIG", &broken)]),
+    ] {
+        assert_eq!(out.status.code(), Some(2));
+        let said = text(&out.stderr);
+        assert!(said.contains("line 6"), "{said}");
+        assert!(!said.contains("SECRETTOKEN"), "{said}");
+    }
+}
+
 /// As kubectl: a file `KUBECONFIG` lists that does not exist is skipped, not fatal.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_file_in_kubeconfig_is_skipped_as_kubectl_skips_it() {
