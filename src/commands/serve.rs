@@ -65,11 +65,15 @@ pub async fn backend(spec: SourceSpec, args: &ServeArgs) -> color_eyre::Result<u
 /// `kn-mesh sim serve`.
 pub async fn sim(args: SimServeArgs) -> color_eyre::Result<u8> {
     // Without -f (allowed with --state-dir), the cluster starts with Knative installed only.
-    let objects = if args.filenames.is_empty() {
-        Vec::new()
+    let (objects, duplicates) = if args.filenames.is_empty() {
+        (Vec::new(), Vec::new())
     } else {
         source::manifests::read_objects(&args.filenames)?
     };
+    // The same object given twice: the later one is served, and that is said.
+    for warning in &duplicates {
+        say!("kn-mesh sim: {}", crate::text::escape(warning));
+    }
     let static_tokens = match &args.token_auth_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -436,8 +436,9 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mut spans = Vec::new();
     let missing = mesh.missing_namespaces();
     if let Some(problem) = &app.source.problem {
+        // A problem may carry a file's or a server's words too.
         spans.push(Span::styled(
-            format!(" ⚠ {problem} "),
+            format!(" ⚠ {} ", crate::text::escape(problem)),
             theme.status(NodeStatus::Failed),
         ));
     } else if let Some(notice) = &app.notice {

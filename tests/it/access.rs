@@ -144,7 +144,9 @@ async fn an_expired_bound_token_is_explained() {
 
 #[tokio::test]
 async fn a_static_token_is_reported_as_static() {
-    let objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    let objects = kn_mesh::source::manifests::read_objects(&[demo_dir()])
+        .unwrap()
+        .0;
     let user = kn_mesh::sim::rbac::UserInfo {
         username: "ops-bot".into(),
         uid: "7".into(),
@@ -230,7 +232,9 @@ async fn the_least_privilege_role_round_trips_through_the_sim() {
     );
     let generated: Vec<serde_json::Value> = serde_saphyr::from_multiple(&manifests).unwrap();
     // ...applied to the cluster at start-up...
-    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()])
+        .unwrap()
+        .0;
     objects.extend(generated);
     let sim = RunningSim::start(SimConfig {
         objects,
@@ -386,7 +390,9 @@ async fn a_backend_token_passes_auth_for_the_backend() {
         legacy_token_secret: false,
     };
     let manifests = least_privilege::manifests(&options, &snapshot).unwrap();
-    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()])
+        .unwrap()
+        .0;
     objects.extend(serde_saphyr::from_multiple::<serde_json::Value>(&manifests).unwrap());
     let sim = RunningSim::start(SimConfig {
         objects,
@@ -571,7 +577,9 @@ async fn the_generated_roles_read_eventpolicies_and_the_feature_flags() {
         namespaces: Vec::new(),
         legacy_token_secret: false,
     };
-    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()])
+        .unwrap()
+        .0;
     for (purpose, sa) in [
         (Purpose::KnMesh, "reader"),
         (Purpose::EventPolicyReader, "policy-reader"),
@@ -627,7 +635,9 @@ async fn the_generated_roles_read_eventpolicies_and_the_feature_flags() {
 /// finding, with the rule that allows it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_that_may_write_eventpolicies_is_a_high_finding() {
-    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()])
+        .unwrap()
+        .0;
     let grant: Vec<serde_json::Value> = serde_saphyr::from_multiple(
         "apiVersion: rbac.authorization.k8s.io/v1
 kind: Role

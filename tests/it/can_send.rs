@@ -428,6 +428,7 @@ fn the_cli_on_the_demo_allows_denies_and_depends() {
 async fn unreadable_config_features_make_the_verdict_unknown() {
     let objects: Vec<serde_json::Value> = kn_mesh::source::manifests::read_objects(&[demo_dir()])
         .unwrap()
+        .0
         .into_iter()
         .filter(|o| o["metadata"]["name"] != "kn-mesh-features-reader")
         .collect();

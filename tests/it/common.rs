@@ -27,8 +27,9 @@ metadata: {name: default, namespace: a, uid: b-1}
 
 /// Starts the simulated cluster in-process with the demo manifests and RBAC.
 pub async fn demo_sim() -> kn_mesh::sim::RunningSim {
-    let objects =
-        kn_mesh::source::manifests::read_objects(&[demo_dir()]).expect("demo manifests load");
+    let objects = kn_mesh::source::manifests::read_objects(&[demo_dir()])
+        .expect("demo manifests load")
+        .0;
     start_sim(objects).await
 }
 

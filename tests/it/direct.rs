@@ -379,7 +379,7 @@ async fn a_failing_list_is_retried_then_marked_failed() {
 
 #[tokio::test]
 async fn event_types_fall_back_to_the_version_the_server_serves() {
-    let mut objects = manifests::read_objects(&[demo_dir()]).unwrap();
+    let mut objects = manifests::read_objects(&[demo_dir()]).unwrap().0;
     // An EventType CRD that serves v1beta3 only, as a release that dropped v1beta2 would.
     objects.push(serde_json::json!({
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
@@ -422,7 +422,7 @@ async fn event_types_fall_back_to_the_version_the_server_serves() {
 
 #[tokio::test]
 async fn where_watching_is_forbidden_the_mesh_is_polled_and_says_so() {
-    let mut objects = manifests::read_objects(&[demo_dir()]).unwrap();
+    let mut objects = manifests::read_objects(&[demo_dir()]).unwrap().0;
     let rbac: Vec<serde_json::Value> = serde_saphyr::from_multiple(
         r#"
 apiVersion: v1
@@ -586,7 +586,9 @@ async fn a_subscribers_new_label_shows_from_its_watch_without_a_fetch() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_events_about_an_object_are_read_and_denials_are_denials() {
     use kn_mesh::source::fetch::Events;
-    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()])
+        .unwrap()
+        .0;
     for (name, regarding, reason) in [
         ("e1", "order-created", "SubscriberResolved"),
         ("e2", "fraud-check", "SubscriberNotReady"),

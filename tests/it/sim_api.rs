@@ -375,7 +375,9 @@ async fn the_request_log_counts_calls_for_admins_only() {
 #[tokio::test]
 async fn injected_failures_follow_the_fail_rate() {
     let mut config = kn_mesh::sim::SimConfig {
-        objects: kn_mesh::source::manifests::read_objects(&[common::demo_dir()]).unwrap(),
+        objects: kn_mesh::source::manifests::read_objects(&[common::demo_dir()])
+            .unwrap()
+            .0,
         ..Default::default()
     };
     config.knobs.fail_rate = 1.0;

@@ -292,6 +292,50 @@ async fn listening_on_every_address_gives_a_kubeconfig_that_works() {
     stop(child);
 }
 
+/// The same object in two manifests: the later one is kept, and that is said, never silent.
+#[test]
+fn an_object_given_twice_is_said_and_the_later_one_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = |class: &str| {
+        format!(
+            "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {{name: orders, namespace: default, annotations: {{eventing.knative.dev/broker.class: {class}}}}}\n"
+        )
+    };
+    let first = dir.path().join("a.yaml");
+    let second = dir.path().join("b.yaml");
+    std::fs::write(&first, broker("First")).unwrap();
+    std::fs::write(&second, broker("Second")).unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let (child, _url) = spawn_sim_serve(&[
+        "-f".as_ref(),
+        first.as_os_str(),
+        "-f".as_ref(),
+        second.as_os_str(),
+        "--kubeconfig-out".as_ref(),
+        kubeconfig.as_os_str(),
+    ]);
+    let kept = crate::sim_kubectl::require_kubectl().then(|| {
+        let out = std::process::Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["get", "broker", "orders", "-n", "default"])
+            .args(["-o", "jsonpath={.metadata.annotations}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    });
+    let stderr = stop(child);
+    assert!(
+        stderr.contains("Broker default/orders is defined twice: ")
+            && stderr.contains("b.yaml")
+            && stderr.contains("replaces"),
+        "{stderr}"
+    );
+    if let Some(annotations) = kept {
+        assert!(annotations.contains("Second"), "{annotations}");
+    }
+}
+
 /// A manifest's unknown field is pruned at load, as kube-apiserver prunes it, and said.
 #[test]
 fn an_unknown_field_in_a_manifest_is_pruned_and_said() {

@@ -319,9 +319,10 @@ fn keep_namespaces(values: &mut Vec<Value>, only: &[String]) -> Vec<String> {
 }
 
 /// Reads every object as it is, RBAC and Secrets included (the simulated cluster loads them
-/// all). Here any problem fails the whole read: a rehearsal on part of the manifests would
-/// answer for a cluster nobody has.
-pub fn read_objects(paths: &[PathBuf]) -> Result<Vec<Value>, ManifestError> {
+/// all), with a warning for each object given twice (the later one is kept). Here any problem
+/// fails the whole read: a rehearsal on part of the manifests would answer for a cluster nobody
+/// has.
+pub fn read_objects(paths: &[PathBuf]) -> Result<(Vec<Value>, Vec<String>), ManifestError> {
     let (objects, mut problems) = read_located(paths)?;
     if let Some(saved) = objects.iter().find(|o| o.saved.is_some()) {
         return Err(ManifestError::NotAnObject {
@@ -329,11 +330,11 @@ pub fn read_objects(paths: &[PathBuf]) -> Result<Vec<Value>, ManifestError> {
             reason: "a saved kn-mesh output holds no objects to serve: give the manifests".into(),
         });
     }
-    let (values, origins, _) = settle(objects, "default");
+    let (values, origins, warnings) = settle(objects, "default");
     let (_, errors) = catalog::sort_objects(values.clone());
     problems.extend(locate(errors, &origins));
     strict(problems)?;
-    Ok(values)
+    Ok((values, warnings))
 }
 
 fn strict(mut problems: Vec<ManifestError>) -> Result<(), ManifestError> {

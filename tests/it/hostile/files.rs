@@ -146,7 +146,9 @@ fn a_directory_reports_every_bad_file_and_shows_the_rest() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_subscriber_name_that_needs_encoding_is_not_found_not_an_error() {
-    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    let mut objects = kn_mesh::source::manifests::read_objects(&[demo_dir()])
+        .unwrap()
+        .0;
     objects.push(serde_json::json!({
         "apiVersion": "eventing.knative.dev/v1", "kind": "Trigger",
         "metadata": {"name": "placeholder", "namespace": "payments"},

@@ -93,7 +93,9 @@ async fn the_request_log_never_keeps_a_query_string() {
 
 #[tokio::test]
 async fn the_sim_kubeconfig_has_unique_names_even_with_a_static_admin() {
-    let objects = kn_mesh::source::manifests::read_objects(&[demo_dir()]).unwrap();
+    let objects = kn_mesh::source::manifests::read_objects(&[demo_dir()])
+        .unwrap()
+        .0;
     let static_tokens = kn_mesh::sim::auth::parse_token_file(
         "static-admin-token,admin,u1,\"system:masters\"\nsecond-token,admin,u1,\"\"\n",
     )
