@@ -169,33 +169,11 @@ pub fn authenticate(state: &SimState, headers: &HeaderMap) -> Option<UserInfo> {
             // belongs to the ServiceAccount the Secret was filled for, not to one made since
             // under the same name.
             let secret = store.get("", "secrets", &namespace, &secret)?;
-            let annotation = |key: &str| {
-                secret
-                    .pointer(&format!(
-                        "/metadata/annotations/kubernetes.io~1service-account.{key}"
-                    ))
-                    .and_then(Value::as_str)
-            };
-            if annotation("name")? != name {
+            let holder = super::tokens::legacy_holder(&store, secret)?;
+            if holder.account != name || holder.token != token {
                 return None;
             }
-            use base64::Engine;
-            let held = secret.pointer("/data/token").and_then(Value::as_str)?;
-            let held = base64::engine::general_purpose::STANDARD
-                .decode(held)
-                .ok()?;
-            if held != token.as_bytes() {
-                return None;
-            }
-            let account = store.get("", "serviceaccounts", &namespace, &name)?;
-            let uid = account
-                .pointer("/metadata/uid")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if annotation("uid").is_some_and(|filled_for| filled_for != uid) {
-                return None;
-            }
-            Some(UserInfo::service_account(&namespace, &name, uid))
+            Some(UserInfo::service_account(&namespace, &name, &holder.uid))
         }
         ServiceAccountToken::Bound {
             namespace,

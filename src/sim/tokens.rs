@@ -64,29 +64,32 @@ pub fn fill_token_secrets(store: &mut Store, authority: &TokenAuthority, ca_pem:
     }
 }
 
+/// Whose the legacy token a Secret holds is, as the server authenticates it: the Secret's
+/// ServiceAccount, which must exist and be the one the Secret was filled for (not one made
+/// since under the same name); with the token the Secret holds. `None` when it is nobody's.
+pub fn legacy_holder(store: &Store, secret: &Value) -> Option<MintedToken> {
+    let (namespace, account, uid) = owner(store, secret)?;
+    let filled_for = text(
+        secret,
+        "/metadata/annotations/kubernetes.io~1service-account.uid",
+    );
+    if !filled_for.is_empty() && filled_for != uid {
+        return None;
+    }
+    let token = STANDARD.decode(text(secret, "/data/token")).ok()?;
+    let token = String::from_utf8(token).ok().filter(|t| !t.is_empty())?;
+    Some(MintedToken {
+        namespace,
+        account,
+        uid,
+        token,
+    })
+}
+
 /// The tokens the controller has written, now or in an earlier run (`--state-dir`), that still
-/// authenticate: their Secret holds one, and was filled for the ServiceAccount of that name
-/// that exists now.
+/// authenticate.
 pub fn written_tokens(store: &Store) -> Vec<MintedToken> {
     token_secrets(store)
-        .filter_map(|secret| {
-            let (namespace, account, uid) = owner(store, secret)?;
-            let filled_for = text(
-                secret,
-                "/metadata/annotations/kubernetes.io~1service-account.uid",
-            );
-            // As the server authenticates it: a uid it was filled for must be this account's.
-            if !filled_for.is_empty() && filled_for != uid {
-                return None;
-            }
-            let token = STANDARD.decode(text(secret, "/data/token")).ok()?;
-            let token = String::from_utf8(token).ok().filter(|t| !t.is_empty())?;
-            Some(MintedToken {
-                namespace,
-                account,
-                uid,
-                token,
-            })
-        })
+        .filter_map(|secret| legacy_holder(store, secret))
         .collect()
 }
