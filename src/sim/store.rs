@@ -3,7 +3,7 @@
 
 pub use super::conversion::convert;
 use super::conversion::to_storage;
-use super::json::meta;
+use super::json::{meta, text};
 use super::patch::{json_patch, merge_patch, strategic_merge_patch};
 use super::resources::{self, ResourceDef};
 pub use super::selectors::Selectors;
@@ -536,6 +536,11 @@ impl Store {
     /// namespace's objects, and a CRD's resource with all its objects.
     fn collect_garbage(&mut self, group: &str, plural: &str, deleted: &Value) {
         let name = meta(deleted, "name").to_string();
+        // The resource a deleted CRD served.
+        let served = (
+            text(deleted, "/spec/group").to_string(),
+            text(deleted, "/spec/names/plural").to_string(),
+        );
         let doomed: Vec<(String, String, String, String)> = match (group, plural) {
             ("", "namespaces") => self
                 .objects
@@ -547,51 +552,22 @@ impl Store {
                         .map(move |(ns, n)| (g.clone(), p.clone(), ns.clone(), n.clone()))
                 })
                 .collect(),
-            ("apiextensions.k8s.io", "customresourcedefinitions") => {
-                let (served_group, served_plural) = (
-                    deleted
-                        .pointer("/spec/group")
-                        .and_then(Value::as_str)
-                        .unwrap_or(""),
-                    deleted
-                        .pointer("/spec/names/plural")
-                        .and_then(Value::as_str)
-                        .unwrap_or(""),
-                );
-                let key = (served_group.to_string(), served_plural.to_string());
-                self.objects
-                    .get(&key)
-                    .into_iter()
-                    .flat_map(|table| table.keys())
-                    .map(|(ns, n)| (key.0.clone(), key.1.clone(), ns.clone(), n.clone()))
-                    .collect()
-            }
+            ("apiextensions.k8s.io", "customresourcedefinitions") => self
+                .objects
+                .get(&served)
+                .into_iter()
+                .flat_map(|table| table.keys())
+                .map(|(ns, n)| (served.0.clone(), served.1.clone(), ns.clone(), n.clone()))
+                .collect(),
             _ => return,
         };
         for (group, plural, namespace, name) in doomed {
-            if let Some(mut object) = self
-                .objects
-                .get_mut(&(group.clone(), plural.clone()))
-                .and_then(|t| t.remove(&(namespace, name)))
-            {
-                self.resource_version += 1;
-                object["metadata"]["resourceVersion"] = json!(self.resource_version.to_string());
-                let def = self
-                    .defs
-                    .iter()
-                    .find(|d| d.group == group && d.plural == plural);
-                if let Some(def) = def.cloned() {
-                    self.record(&def, "DELETED", object);
-                }
-            }
+            // Each goes as a delete of its own goes: a new resourceVersion and a DELETED event.
+            let _ = self.delete(&group, &plural, &namespace, &name);
         }
         if group == "apiextensions.k8s.io" {
-            let served = |pointer: &str| deleted.pointer(pointer).and_then(Value::as_str);
-            let (served_group, served_plural) =
-                (served("/spec/group"), served("/spec/names/plural"));
-            self.defs.retain(|d| {
-                Some(d.group.as_str()) != served_group || Some(d.plural.as_str()) != served_plural
-            });
+            self.defs
+                .retain(|d| (d.group.as_str(), d.plural.as_str()) != (&served.0, &served.1));
         }
     }
 }
